@@ -1,0 +1,54 @@
+/** Type-check time for the whole project and for a consumer file that imports the SDK. */
+import { execFileSync } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { performance } from "node:perf_hooks"
+import { fmt, machine, writeResult } from "./harness.ts"
+
+const root = Path.join(import.meta.dirname, "..")
+const tsc = Path.join(root, "node_modules", "typescript", "bin", "tsc")
+
+const timed = (args: Array<string>) => {
+  const t0 = performance.now()
+  execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: "inherit" })
+  return (performance.now() - t0) / 1000
+}
+
+const consumerDir = Path.join(root, ".tmp", "consumer")
+Fs.mkdirSync(consumerDir, { recursive: true })
+Fs.writeFileSync(
+  Path.join(consumerDir, "consumer.ts"),
+  `import { Effect } from "effect"
+import { Assets, Iconik } from "../../src/index.ts"
+
+export const program = Effect.gen(function*() {
+  const asset = yield* Assets.get("2c5bfe1a-f149-11eb-a843-0a580a3db916")
+  return asset.title
+}).pipe(Effect.catchTag("IconikNotFound", () => Effect.succeed("missing")))
+
+export const live = Iconik.layerConfig()
+`
+)
+Fs.writeFileSync(
+  Path.join(consumerDir, "tsconfig.json"),
+  JSON.stringify({
+    extends: "../../tsconfig.json",
+    compilerOptions: { noUnusedLocals: false },
+    include: ["consumer.ts"]
+  })
+)
+
+const project = timed(["--noEmit", "-p", "."])
+const consumer = timed(["--noEmit", "-p", Path.join(consumerDir, "tsconfig.json")])
+writeResult({
+  section: "typecheck",
+  title: "Type-check time",
+  command: "npm run bench -- typecheck",
+  date: new Date().toISOString(),
+  machine: machine(),
+  rows: [
+    { metric: "tsc --noEmit, whole project", value: `${fmt(project, 1)} s`, target: "≤ 60 s", met: project <= 60 },
+    { metric: "tsc --noEmit, a consumer file importing the SDK", value: `${fmt(consumer, 1)} s`, target: "≤ 5 s", met: consumer <= 5 }
+  ],
+  raw: { project, consumer }
+})
