@@ -1,0 +1,194 @@
+/**
+ * Corrections the generator applies on top of Iconik's specs, each with the reason it is needed. Every entry must
+ * match something in the specs: the generator fails when one does not, so a stale entry cannot linger silently.
+ *
+ * Model entries are keyed by service and generated model name (docs/naming.md) and change only the response shape
+ * (the full model); request bodies keep the spec's rules. Operation entries are keyed by service, method and spec path.
+ *
+ * Already tolerant without an entry: every property that is not `required` accepts absent, `undefined` and `null`
+ * (so `AssetVersion`'s fields and `Component.metadata`, which Pythonik had to loosen after live nulls, need nothing
+ * here), every enum is open, and unknown keys are ignored.
+ */
+import type { JsonSchema } from "./spec.ts"
+
+export type ModelPatch =
+  /** The property is always sent in responses: required and never null (so users write `asset.id`, not `asset.id!`). */
+  | { readonly kind: "present" }
+  /** The spec requires the property but live responses omit it or send `null`: optional and nullable in responses. */
+  | { readonly kind: "nullable" }
+
+export interface ModelOverlay {
+  readonly service: string
+  readonly model: string
+  readonly property: string
+  readonly patch: ModelPatch
+  readonly reason: string
+}
+
+export type OperationPatch =
+  /** Accept `status` too, with the body declared for `like`. */
+  | { readonly kind: "alsoAccept"; readonly status: number; readonly like: number }
+  /** `status` answers with this body instead of the declared one. */
+  | { readonly kind: "body"; readonly status: number; readonly schema: JsonSchema }
+  /** `status` is a success without a body (declared if missing, any declared body dropped). */
+  | { readonly kind: "noBody"; readonly status: number }
+
+export interface OperationOverlay {
+  readonly service: string
+  readonly method: "get" | "post" | "put" | "patch" | "delete"
+  readonly path: string
+  readonly patches: ReadonlyArray<OperationPatch>
+  readonly reason: string
+}
+
+const present = (service: string, model: string): ModelOverlay => ({
+  service,
+  model,
+  property: "id",
+  patch: { kind: "present" },
+  reason: `Iconik always sends the id of a stored ${model}; the spec only marks it read-only`
+})
+
+export const modelOverlays: ReadonlyArray<ModelOverlay> = [
+  present("assets", "Asset"),
+  present("assets", "AssetElastic"),
+  present("assets", "Collection"),
+  present("assets", "CollectionElastic"),
+  present("assets", "Segment"),
+  present("assets", "SegmentElastic"),
+  present("files", "Format"),
+  present("files", "FormatElastic"),
+  present("files", "FileSet"),
+  present("files", "FileSetElastic"),
+  present("files", "File"),
+  present("files", "FileElastic"),
+  present("files", "Proxy"),
+  present("files", "Keyframe"),
+  present("files", "Storage"),
+  present("files", "StorageRead"),
+  present("jobs", "Job"),
+  present("jobs", "JobElastic"),
+  present("metadata", "MetadataView"),
+  present("metadata", "MetadataViewForList"),
+  present("search", "SearchDocument"),
+  {
+    service: "assets",
+    model: "Collection",
+    property: "title",
+    patch: { kind: "nullable" },
+    reason: "live collections come back with a null title (Pythonik had to loosen its model)"
+  },
+  {
+    service: "assets",
+    model: "CollectionElastic",
+    property: "title",
+    patch: { kind: "nullable" },
+    reason: "list and search documents of collections carry the same null titles as the collection itself"
+  },
+  {
+    service: "metadata",
+    model: "MetadataView",
+    property: "name",
+    patch: { kind: "nullable" },
+    reason: "live view responses omit or null required fields (Pythonik's ViewResponse had to loosen them)"
+  },
+  {
+    service: "metadata",
+    model: "MetadataView",
+    property: "view_fields",
+    patch: { kind: "nullable" },
+    reason: "live view responses omit view_fields when asked without fields (Pythonik's ViewResponse)"
+  },
+  {
+    service: "metadata",
+    model: "MetadataViewForList",
+    property: "view_fields",
+    patch: { kind: "nullable" },
+    reason: "view lists carry the same partial views as single view responses"
+  }
+]
+
+export const operationOverlays: ReadonlyArray<OperationOverlay> = [
+  {
+    service: "files",
+    method: "get",
+    path: "/v1/assets/{asset_id}/keyframes/{keyframe_id}/",
+    patches: [{ kind: "body", status: 200, schema: { $ref: "#/components/schemas/KeyframeSchema" } }],
+    reason: "declared to return FileSchema, but the answer is the keyframe"
+  },
+  {
+    service: "files",
+    method: "delete",
+    path: "/v1/assets/{asset_id}/formats/{format_id}/",
+    patches: [{ kind: "noBody", status: 200 }, { kind: "noBody", status: 204 }],
+    reason: "answers 200 when the format is only marked deleted and 204 when deleted immediately"
+  },
+  {
+    service: "files",
+    method: "delete",
+    path: "/v1/assets/{asset_id}/file_sets/{file_set_id}/",
+    patches: [{ kind: "noBody", status: 200 }, { kind: "noBody", status: 204 }],
+    reason: "answers 200 when the file set is only marked deleted and 204 when deleted immediately"
+  },
+  {
+    service: "assets",
+    method: "post",
+    path: "/v1/collections/{collection_id}/contents/",
+    patches: [{ kind: "noBody", status: 201 }],
+    reason: "adding to a collection answers 201 with an empty body (Pythonik parsed it as JSON and failed)"
+  },
+  {
+    service: "jobs",
+    method: "put",
+    path: "/v1/jobs/state/",
+    patches: [{ kind: "noBody", status: 201 }],
+    reason: "changing the state of jobs answers 201 without a body"
+  },
+  {
+    service: "jobs",
+    method: "put",
+    path: "/v1/jobs/priority/",
+    patches: [{ kind: "noBody", status: 201 }],
+    reason: "changing the priority of jobs answers 201 without a body"
+  },
+  {
+    service: "assets",
+    method: "get",
+    path: "/v1/collections/{collection_id}/full/path/",
+    patches: [{ kind: "body", status: 200, schema: { type: "string" } }],
+    reason: "the full path is a JSON string, not an object"
+  }
+]
+
+/** A 2xx response as declared: its status, body schema (none for an empty body) and non-JSON content type. */
+export interface DeclaredSuccess {
+  readonly status: number
+  readonly schema?: JsonSchema | undefined
+  readonly contentType?: string | undefined
+}
+
+/** A correction that applies to every operation it matches; `apply` reports whether it changed anything. */
+export interface StatusRule {
+  readonly reason: string
+  readonly apply: (method: string, responses: Map<number, DeclaredSuccess>) => boolean
+}
+
+export const statusRules: ReadonlyArray<StatusRule> = [
+  {
+    reason: "GETs declared to answer 201 (webhook, asset history, custom action, …) answer 200: accept it, same body",
+    apply: (method, responses) => {
+      const created = responses.get(201)
+      if (method !== "get" || created === undefined || responses.has(200)) return false
+      responses.set(200, { ...created, status: 200 })
+      return true
+    }
+  },
+  {
+    reason: "204 No Content has no body, even where the spec declares one (custom-action DELETE)",
+    apply: (_method, responses) => {
+      if (responses.get(204)?.schema === undefined) return false
+      responses.set(204, { status: 204 })
+      return true
+    }
+  }
+]
