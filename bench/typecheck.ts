@@ -1,4 +1,7 @@
-/** Type-check time for the whole project and for a consumer file that imports the SDK. */
+/**
+ * Type-check time for the whole project, and for a consumer file that imports the SDK as users do: through the
+ * package's exports, i.e. the emitted declarations (built first by `npm run build`).
+ */
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -19,7 +22,7 @@ Fs.mkdirSync(consumerDir, { recursive: true })
 Fs.writeFileSync(
   Path.join(consumerDir, "consumer.ts"),
   `import { Effect } from "effect"
-import { Assets, Iconik } from "../../src/index.ts"
+import { Assets, Iconik } from "effect-iconik"
 
 export const program = Effect.gen(function*() {
   const asset = yield* Assets.get("2c5bfe1a-f149-11eb-a843-0a580a3db916")
@@ -39,6 +42,7 @@ Fs.writeFileSync(
 )
 
 const project = timed(["--noEmit", "-p", "."])
+const build = timed(["-p", "tsconfig.build.json"])
 const consumer = timed(["--noEmit", "-p", Path.join(consumerDir, "tsconfig.json")])
 writeResult({
   section: "typecheck",
@@ -48,7 +52,8 @@ writeResult({
   machine: machine(),
   rows: [
     { metric: "tsc --noEmit, whole project", value: `${fmt(project, 1)} s`, target: "≤ 60 s", met: project <= 60 },
+    { metric: "tsc -p tsconfig.build.json (emit JS + declarations)", value: `${fmt(build, 1)} s` },
     { metric: "tsc --noEmit, a consumer file importing the SDK", value: `${fmt(consumer, 1)} s`, target: "≤ 5 s", met: consumer <= 5 }
   ],
-  raw: { project, consumer }
+  raw: { project, build, consumer }
 })
