@@ -8,8 +8,14 @@ import { isValidIdentifier, moduleIdentifiers, propertyKey } from "./naming.ts"
 import type { ModelPatch } from "./overlay.ts"
 import { type JsonSchema, refName } from "./spec.ts"
 
-/** Responses use the full model; request bodies the input variant, without read-only properties. */
-export type Mode = "output" | "input"
+/**
+ * Responses use the full model; request bodies the input variant, without read-only properties; PATCH bodies the
+ * patch variant, the input variant with every property optional (a PATCH sends only what changes).
+ */
+export type Mode = "output" | "input" | "patch"
+
+/** The mode of what a model's properties refer to: a patch is partial at its top level only. */
+const childMode = (mode: Mode): Mode => (mode === "patch" ? "input" : mode)
 
 export interface Rendered {
   readonly type: Doc
@@ -89,8 +95,8 @@ export const directReferences = (schema: JsonSchema, mode: Mode, into: Set<strin
     return into
   }
   for (const property of Object.values(node.properties ?? {})) {
-    if (mode === "input" && unwrap(property).readOnly === true) continue
-    directReferences(property, mode, into)
+    if (mode !== "output" && unwrap(property).readOnly === true) continue
+    directReferences(property, childMode(mode), into)
   }
   if (node.items !== undefined) directReferences(node.items, mode, into)
   if (typeof node.additionalProperties === "object") directReferences(node.additionalProperties, mode, into)
@@ -226,16 +232,17 @@ export const structParts = (
   const fields: Array<{ key: string; value: Doc }> = []
   for (const property of Object.keys(node.properties ?? {}).sort()) {
     const propertySchema = unwrap(node.properties![property]!)
-    if (mode === "input" && propertySchema.readOnly === true) continue
+    if (mode !== "output" && propertySchema.readOnly === true) continue
     const patch = mode === "output" && model !== undefined ? context.patchOf(model, property) : undefined
-    const isRequired =
-      patch?.kind === "present"
+    const isRequired = mode === "patch"
+      ? false
+      : patch?.kind === "present"
         ? true
         : patch?.kind === "nullable"
           ? false
           : required.has(property) && !(mode === "output" && propertySchema.writeOnly === true)
     const nullable = patch?.kind === "present" ? false : propertySchema.nullable === true
-    const base = render(context, { ...propertySchema, nullable: false }, mode, from)
+    const base = render(context, { ...propertySchema, nullable: false }, childMode(mode), from)
     const key = propertyKey(property)
     const doc = shortDescription(propertySchema.description)
     if (isRequired) {

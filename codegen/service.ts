@@ -315,18 +315,33 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
   }
   const inputNameOf = (model: string) => inputNames.get(model)!
 
+  // Patch variants: the models PATCH bodies refer to, with every top-level property optional.
+  const patchNames = new Map<string, string>()
+  for (const { method, body } of operationSpecs) {
+    const ref = method === "patch" && body !== undefined ? unwrap(body.schema).$ref : undefined
+    if (ref === undefined) continue
+    const model = modelOf(refName(ref))
+    if (patchNames.has(model) || !hasProperties(modelSchemas.get(model)!.schema)) continue
+    const name = [`${model}Patch`, `${model}PatchBody`].find((candidate) => !modelSchemas.has(candidate))
+    if (name === undefined) throw new Error(`${service}: no free name for the patch variant of ${model}`)
+    patchNames.set(model, name)
+  }
+
   // Emission order: each const after the consts it uses; references within a cycle are suspended.
   const units = new Map<string, { readonly model: string; readonly mode: Mode }>()
   for (const model of modelSchemas.keys()) units.set(model, { model, mode: "output" })
   for (const model of hasInputVariant) units.set(inputNameOf(model), { model, mode: "input" })
+  for (const [model, name] of patchNames) units.set(name, { model, mode: "patch" })
   const referenceName = (component: string, mode: Mode) => {
     const model = modelOf(component)
-    return mode === "input" && hasInputVariant.has(model) ? inputNameOf(model) : model
+    if (mode === "patch" && patchNames.has(model)) return patchNames.get(model)!
+    return mode !== "output" && hasInputVariant.has(model) ? inputNameOf(model) : model
   }
   const dependenciesOf = (unit: string): ReadonlyArray<string> => {
     const { model, mode } = units.get(unit)!
     const references = directReferences(modelSchemas.get(model)!.schema, mode)
-    return [...references].map((component) => referenceName(component, mode)).sort()
+    // A patch variant is partial at its top level only: what it refers to is the input variant.
+    return [...references].map((component) => referenceName(component, mode === "patch" ? "input" : mode)).sort()
   }
   const order: Array<string> = []
   const visited = new Set<string>()
@@ -361,6 +376,9 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
     const description = unwrap(schema).description
     const docLines = [description === undefined ? undefined : description.replace(/\*\//g, "*\\/").trim()]
     if (mode === "input") docLines.push(`{@link ${model}} as sent in request bodies: without its read-only properties.`)
+    else if (mode === "patch") {
+      docLines.push(`{@link ${model}} as sent in PATCH bodies: only the properties that change, none read-only.`)
+    }
     else if (component !== model) docLines.push(`Iconik's \`${component}\`.`)
     chunks.push(emitNamedSchema(context, unit, schema, mode, unit, mode === "output" ? model : undefined, docLines))
     schemaCount++
@@ -409,7 +427,8 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       query = { type: name, schema: name }
     }
 
-    const body = op.body === undefined ? undefined : { ...op.body, rendered: named("Body", op.body.schema, "input") }
+    const bodyMode: Mode = op.method === "patch" ? "patch" : "input"
+    const body = op.body === undefined ? undefined : { ...op.body, rendered: named("Body", op.body.schema, bodyMode) }
     const inlineResponses = op.success.filter(
       ({ schema }) => schema !== undefined && hasProperties(schema) && unwrap(schema).$ref === undefined
     )

@@ -152,6 +152,14 @@ describe("generated request bodies", () => {
       [[201, assets.Asset]]
     )
   })
+
+  it("PATCH bodies are partial: closing a file sends just its status", () => {
+    assert.strictEqual(files.patchAssetFile.definition.body?.schema, files.FilePatch)
+    assert.strictEqual(assets.patchAsset.definition.body?.schema, assets.AssetPatch)
+    assert.deepStrictEqual(Schema.encodeUnknownSync(files.FilePatch)({ status: "CLOSED" }), { status: "CLOSED" })
+    // PUT keeps the spec's required fields.
+    assert.isTrue(Exit.isFailure(Schema.encodeUnknownExit(files.FileInput)({ status: "CLOSED" })))
+  })
 })
 
 describe("generated definitions", () => {

@@ -93,6 +93,14 @@ export interface ACLTemplateInput {
 }
 export const ACLTemplateInput: Schema.Codec<ACLTemplateInput> = Schema.Struct({ name: Schema.String })
 
+/** {@link ACLTemplate} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface ACLTemplatePatch {
+  readonly name?: string | null | undefined
+}
+export const ACLTemplatePatch: Schema.Codec<ACLTemplatePatch> = Schema.Struct({
+  name: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `ACLTemplatesSchema`. */
 export interface ACLTemplates {
   readonly objects?: ReadonlyArray<ACLTemplate> | null | undefined
@@ -694,7 +702,7 @@ export const updateAclTemplate = Endpoint.make<
  * Required roles: `can_write_acl_templates`.
  */
 export const patchAclTemplate = Endpoint.make<
-  { readonly template_id: string; readonly body: ACLTemplateInput },
+  { readonly template_id: string; readonly body: ACLTemplatePatch },
   ACLTemplate,
   400 | 403 | 404
 >({
@@ -703,7 +711,7 @@ export const patchAclTemplate = Endpoint.make<
   method: "PATCH",
   path: "/API/acls/v1/acl/templates/{template_id}/",
   pathParams: ["template_id"],
-  body: { schema: ACLTemplateInput, contentType: "application/json", required: true },
+  body: { schema: ACLTemplatePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: ACLTemplate }],
   errors: [400, 403, 404],
   summary: "Update an acl template",

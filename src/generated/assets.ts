@@ -140,6 +140,31 @@ export interface ApprovalJob {
 }
 export const ApprovalJob: Schema.Codec<ApprovalJob> = Schema.Struct({ job_id: IconikSchema.optional(Schema.String) })
 
+/** {@link Approval} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface ApprovalPatch {
+  readonly change_date?: string | null | undefined
+  readonly externals?: ReadonlyArray<string> | null | undefined
+  readonly groups?: ReadonlyArray<string> | null | undefined
+  readonly min_number?: number | null | undefined
+  readonly request_date?: string | null | undefined
+  readonly share_id?: string | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<"N/A" | "REQUESTED" | "APPROVED" | "NOT_APPROVED" | "MIXED">
+    | null
+    | undefined
+  readonly users?: ReadonlyArray<string> | null | undefined
+}
+export const ApprovalPatch: Schema.Codec<ApprovalPatch> = Schema.Struct({
+  change_date: IconikSchema.optional(IconikSchema.DateTimeString),
+  externals: IconikSchema.optional(Schema.Array(Schema.String)),
+  groups: IconikSchema.optional(Schema.Array(Schema.String)),
+  min_number: IconikSchema.optional(Schema.Number),
+  request_date: IconikSchema.optional(IconikSchema.DateTimeString),
+  share_id: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "APPROVED", "NOT_APPROVED", "MIXED"])),
+  users: IconikSchema.optional(Schema.Array(Schema.String))
+})
+
 /** Iconik's `ApprovalsBySchema`. */
 export interface ApprovalsBy {
   readonly first_url?: string | null | undefined
@@ -1716,6 +1741,97 @@ export const CollectionElastic: Schema.Codec<CollectionElastic> = Schema.Struct(
 export type AssetOrCollection = AssetElastic | CollectionElastic
 export const AssetOrCollection: Schema.Codec<AssetOrCollection> = Schema.Union([AssetElastic, CollectionElastic])
 
+/** {@link Asset} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AssetPatch {
+  readonly analyze_status?:
+    | IconikSchema.OpenEnum<"N/A" | "REQUESTED" | "IN_PROGRESS" | "FAILED" | "DONE">
+    | null
+    | undefined
+  readonly archive_status?:
+    | IconikSchema.OpenEnum<"NOT_ARCHIVED" | "ARCHIVING" | "FAILED_TO_ARCHIVE" | "ARCHIVED">
+    | null
+    | undefined
+  readonly category?: string | null | undefined
+  readonly custom_keyframe?: string | null | undefined
+  readonly custom_poster?: string | null | undefined
+  readonly date_created?: string | null | undefined
+  readonly date_deleted?: string | null | undefined
+  readonly deleted_by_user_info?: UserInput | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly external_link?: string | null | undefined
+  readonly face_recognition_status?:
+    | IconikSchema.OpenEnum<"N/A" | "REQUESTED" | "IN_PROGRESS" | "FAILED" | "DONE">
+    | null
+    | undefined
+  readonly has_unconfirmed_persons?: boolean | null | undefined
+  readonly is_blocked?: boolean | null | undefined
+  readonly is_online?: boolean | null | undefined
+  readonly last_archive_restore_date?: string | null | undefined
+  readonly limit_download_to_groups?: ReadonlyArray<string> | null | undefined
+  readonly original_asset_id?: string | null | undefined
+  readonly original_segment_id?: string | null | undefined
+  readonly original_version_id?: string | null | undefined
+  readonly person_ids?: ReadonlyArray<string> | null | undefined
+  readonly site_name?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
+  readonly time_end_milliseconds?: number | null | undefined
+  readonly time_start_milliseconds?: number | null | undefined
+  readonly title?: string | null | undefined
+  readonly type?:
+    | IconikSchema.OpenEnum<"ASSET" | "SEQUENCE" | "NLE_PROJECT" | "PLACEHOLDER" | "CUSTOM" | "LINK" | "SUBCLIP">
+    | null
+    | undefined
+  readonly warning?: string | null | undefined
+}
+export const AssetPatch: Schema.Codec<AssetPatch> = Schema.Struct({
+  analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
+  archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "NOT_ARCHIVED",
+    "ARCHIVING",
+    "FAILED_TO_ARCHIVE",
+    "ARCHIVED"
+  ])),
+  category: IconikSchema.optional(Schema.String),
+  custom_keyframe: IconikSchema.optional(Schema.String),
+  custom_poster: IconikSchema.optional(Schema.String),
+  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_deleted: IconikSchema.optional(IconikSchema.DateTimeString),
+  deleted_by_user_info: IconikSchema.optional(UserInput),
+  external_id: IconikSchema.optional(Schema.String),
+  external_link: IconikSchema.optional(Schema.String),
+  face_recognition_status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "N/A",
+    "REQUESTED",
+    "IN_PROGRESS",
+    "FAILED",
+    "DONE"
+  ])),
+  has_unconfirmed_persons: IconikSchema.optional(Schema.Boolean),
+  is_blocked: IconikSchema.optional(Schema.Boolean),
+  is_online: IconikSchema.optional(Schema.Boolean),
+  last_archive_restore_date: IconikSchema.optional(IconikSchema.DateTimeString),
+  limit_download_to_groups: IconikSchema.optional(Schema.Array(Schema.String)),
+  original_asset_id: IconikSchema.optional(Schema.String),
+  original_segment_id: IconikSchema.optional(Schema.String),
+  original_version_id: IconikSchema.optional(Schema.String),
+  person_ids: IconikSchema.optional(Schema.Array(Schema.String)),
+  site_name: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
+  time_end_milliseconds: IconikSchema.optional(Schema.Number),
+  time_start_milliseconds: IconikSchema.optional(Schema.Number),
+  title: IconikSchema.optional(Schema.String),
+  type: IconikSchema.optional(IconikSchema.OpenEnum([
+    "ASSET",
+    "SEQUENCE",
+    "NLE_PROJECT",
+    "PLACEHOLDER",
+    "CUSTOM",
+    "LINK",
+    "SUBCLIP"
+  ])),
+  warning: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `AssetPersonChangeSchema`. */
 export interface AssetPersonChange {
   readonly asset_id: string
@@ -1783,6 +1899,16 @@ export const AssetTranscriptionPropertiesInput: Schema.Codec<AssetTranscriptionP
   speaker_labels: IconikSchema.optional(Schema.Record(Schema.String, Schema.String))
 })
 
+/** {@link AssetTranscriptionProperties} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AssetTranscriptionPropertiesPatch {
+  readonly language?: string | null | undefined
+  readonly speaker_labels?: { readonly [key: string]: string } | null | undefined
+}
+export const AssetTranscriptionPropertiesPatch: Schema.Codec<AssetTranscriptionPropertiesPatch> = Schema.Struct({
+  language: IconikSchema.optional(Schema.String),
+  speaker_labels: IconikSchema.optional(Schema.Record(Schema.String, Schema.String))
+})
+
 /** Iconik's `AssetTranscriptionsPropertiesSchema`. */
 export interface AssetTranscriptionsProperties {
   readonly objects?: ReadonlyArray<AssetTranscriptionProperties> | null | undefined
@@ -1823,6 +1949,70 @@ export interface AssetVersionInput {
   readonly version_number?: number | null | undefined
 }
 export const AssetVersionInput: Schema.Codec<AssetVersionInput> = Schema.Struct({
+  analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
+  archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "NOT_ARCHIVED",
+    "ARCHIVING",
+    "FAILED_TO_ARCHIVE",
+    "ARCHIVED"
+  ])),
+  created_by_user: IconikSchema.optional(Schema.String),
+  created_by_user_info: IconikSchema.optional(UserInput),
+  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  face_recognition_status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "N/A",
+    "REQUESTED",
+    "IN_PROGRESS",
+    "FAILED",
+    "DONE"
+  ])),
+  has_unconfirmed_persons: IconikSchema.optional(Schema.Boolean),
+  is_online: IconikSchema.optional(Schema.Boolean),
+  person_ids: IconikSchema.optional(Schema.Array(Schema.String)),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "IN_PROGRESS", "FAILED", "DELETING", "DELETED"])),
+  transcribe_status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "N/A",
+    "REQUESTED",
+    "IN_PROGRESS",
+    "FAILED",
+    "DONE"
+  ])),
+  transcribed_languages: IconikSchema.optional(Schema.Array(Schema.String)),
+  version_number: IconikSchema.optional(Schema.Number)
+})
+
+/** {@link AssetVersion} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AssetVersionPatch {
+  readonly analyze_status?:
+    | IconikSchema.OpenEnum<"N/A" | "REQUESTED" | "IN_PROGRESS" | "FAILED" | "DONE">
+    | null
+    | undefined
+  readonly archive_status?:
+    | IconikSchema.OpenEnum<"NOT_ARCHIVED" | "ARCHIVING" | "FAILED_TO_ARCHIVE" | "ARCHIVED">
+    | null
+    | undefined
+  readonly created_by_user?: string | null | undefined
+  readonly created_by_user_info?: UserInput | null | undefined
+  readonly date_created?: string | null | undefined
+  readonly face_recognition_status?:
+    | IconikSchema.OpenEnum<"N/A" | "REQUESTED" | "IN_PROGRESS" | "FAILED" | "DONE">
+    | null
+    | undefined
+  readonly has_unconfirmed_persons?: boolean | null | undefined
+  readonly is_online?: boolean | null | undefined
+  readonly person_ids?: ReadonlyArray<string> | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<"ACTIVE" | "IN_PROGRESS" | "FAILED" | "DELETING" | "DELETED">
+    | null
+    | undefined
+  readonly transcribe_status?:
+    | IconikSchema.OpenEnum<"N/A" | "REQUESTED" | "IN_PROGRESS" | "FAILED" | "DONE">
+    | null
+    | undefined
+  readonly transcribed_languages?: ReadonlyArray<string> | null | undefined
+  readonly version_number?: number | null | undefined
+}
+export const AssetVersionPatch: Schema.Codec<AssetVersionPatch> = Schema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -2040,6 +2230,14 @@ export interface BulkAssetEditInput {
 }
 export const BulkAssetEditInput: Schema.Codec<BulkAssetEditInput> = Schema.Struct({
   objects: Schema.Array(AssetEditInput)
+})
+
+/** {@link BulkAssetEdit} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface BulkAssetEditPatch {
+  readonly objects?: ReadonlyArray<AssetEditInput> | null | undefined
+}
+export const BulkAssetEditPatch: Schema.Codec<BulkAssetEditPatch> = Schema.Struct({
+  objects: IconikSchema.optional(Schema.Array(AssetEditInput))
 })
 
 /** Iconik's `BulkAssetPersonChangeSchema`. */
@@ -3205,6 +3403,34 @@ export const CollectionInput: Schema.Codec<CollectionInput> = Schema.Struct({
   title: Schema.String
 })
 
+/** {@link CollectionInput} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface CollectionInputPatch {
+  readonly category?: string | null | undefined
+  readonly custom_keyframe?: string | null | undefined
+  readonly custom_poster?: string | null | undefined
+  readonly date_created?: string | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly is_root?: boolean | null | undefined
+  readonly keyframe_asset_ids?: ReadonlyArray<string> | null | undefined
+  readonly parent_id?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "HIDDEN" | "DELETED"> | null | undefined
+  readonly storage_id?: string | null | undefined
+  readonly title?: string | null | undefined
+}
+export const CollectionInputPatch: Schema.Codec<CollectionInputPatch> = Schema.Struct({
+  category: IconikSchema.optional(Schema.String),
+  custom_keyframe: IconikSchema.optional(Schema.String),
+  custom_poster: IconikSchema.optional(Schema.String),
+  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  external_id: IconikSchema.optional(Schema.String),
+  is_root: IconikSchema.optional(Schema.Boolean),
+  keyframe_asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
+  parent_id: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "HIDDEN", "DELETED"])),
+  storage_id: IconikSchema.optional(Schema.String),
+  title: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `CollectionSizeSchema`. */
 export interface CollectionSize {
   readonly id?: string | null | undefined
@@ -3697,6 +3923,48 @@ export const CustomActionInput: Schema.Codec<CustomActionInput> = Schema.Struct(
   url: Schema.String
 })
 
+/** {@link CustomAction} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface CustomActionPatch {
+  readonly app_id?: string | null | undefined
+  readonly context?:
+    | IconikSchema.OpenEnum<
+      "ASSET" | "ASSET_SUBCLIP" | "SHARED_ASSET" | "COLLECTION" | "SHARED_COLLECTION" | "BULK" | "SAVED_SEARCH" | "NONE"
+    >
+    | null
+    | undefined
+  readonly disabled?: boolean | null | undefined
+  readonly headers?: { readonly [key: string]: string } | null | undefined
+  readonly metadata_view?: string | null | undefined
+  readonly publish_template_id?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"FAILING" | "HEALTHY"> | null | undefined
+  readonly title?: string | null | undefined
+  readonly transcoder_id?: string | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"OPEN" | "POST" | "PUBLISH"> | null | undefined
+  readonly url?: string | null | undefined
+}
+export const CustomActionPatch: Schema.Codec<CustomActionPatch> = Schema.Struct({
+  app_id: IconikSchema.optional(Schema.String),
+  context: IconikSchema.optional(IconikSchema.OpenEnum([
+    "ASSET",
+    "ASSET_SUBCLIP",
+    "SHARED_ASSET",
+    "COLLECTION",
+    "SHARED_COLLECTION",
+    "BULK",
+    "SAVED_SEARCH",
+    "NONE"
+  ])),
+  disabled: IconikSchema.optional(Schema.Boolean),
+  headers: IconikSchema.optional(Schema.Record(Schema.String, Schema.String)),
+  metadata_view: IconikSchema.optional(Schema.String),
+  publish_template_id: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["FAILING", "HEALTHY"])),
+  title: IconikSchema.optional(Schema.String),
+  transcoder_id: IconikSchema.optional(Schema.String),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["OPEN", "POST", "PUBLISH"])),
+  url: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `CustomActionsSchema`. */
 export interface CustomActions {
   readonly objects?: ReadonlyArray<CustomAction> | null | undefined
@@ -3948,6 +4216,73 @@ export const EditSegmentInput: Schema.Codec<EditSegmentInput> = Schema.Struct({
     "SCENE",
     "PERSON"
   ]),
+  share_id: IconikSchema.optional(Schema.String),
+  share_user_email: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
+  time_end_milliseconds: IconikSchema.optional(Schema.Number),
+  time_start_milliseconds: IconikSchema.optional(Schema.Number),
+  transcription: IconikSchema.optional(TranscriptionType),
+  transcription_id: IconikSchema.optional(Schema.String),
+  user_info: IconikSchema.optional(UserInput),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
+/** {@link EditSegment} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface EditSegmentPatch {
+  readonly drawing?: Drawing | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly face_bounding_boxes?: ReadonlyArray<FaceBoundingBox> | null | undefined
+  /** If set to true, the segment is only visible to internal iconik users */
+  readonly is_internal?: boolean | null | undefined
+  readonly keyframe_id?: string | null | undefined
+  readonly metadata?: { readonly [key: string]: unknown } | null | undefined
+  readonly metadata_view_id?: string | null | undefined
+  readonly person_id?: string | null | undefined
+  /** ID of a project if the segment is created from a project */
+  readonly project_id?: string | null | undefined
+  readonly segment_checked?: boolean | null | undefined
+  readonly segment_color?: string | null | undefined
+  readonly segment_text?: string | null | undefined
+  readonly segment_track?: string | null | undefined
+  readonly segment_type?:
+    | IconikSchema.OpenEnum<"MARKER" | "QC" | "GENERIC" | "COMMENT" | "TAG" | "TRANSCRIPTION" | "SCENE" | "PERSON">
+    | null
+    | undefined
+  /** ID of a share if the segment is created from a share */
+  readonly share_id?: string | null | undefined
+  readonly share_user_email?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
+  readonly time_end_milliseconds?: number | null | undefined
+  readonly time_start_milliseconds?: number | null | undefined
+  readonly transcription?: TranscriptionType | null | undefined
+  readonly transcription_id?: string | null | undefined
+  readonly user_info?: UserInput | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const EditSegmentPatch: Schema.Codec<EditSegmentPatch> = Schema.Struct({
+  drawing: IconikSchema.optional(Drawing),
+  external_id: IconikSchema.optional(Schema.String),
+  face_bounding_boxes: IconikSchema.optional(Schema.Array(FaceBoundingBox)),
+  is_internal: IconikSchema.optional(Schema.Boolean),
+  keyframe_id: IconikSchema.optional(Schema.String),
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  metadata_view_id: IconikSchema.optional(Schema.String),
+  person_id: IconikSchema.optional(Schema.String),
+  project_id: IconikSchema.optional(Schema.String),
+  segment_checked: IconikSchema.optional(Schema.Boolean),
+  segment_color: IconikSchema.optional(Schema.String),
+  segment_text: IconikSchema.optional(Schema.String),
+  segment_track: IconikSchema.optional(Schema.String),
+  segment_type: IconikSchema.optional(IconikSchema.OpenEnum([
+    "MARKER",
+    "QC",
+    "GENERIC",
+    "COMMENT",
+    "TAG",
+    "TRANSCRIPTION",
+    "SCENE",
+    "PERSON"
+  ])),
   share_id: IconikSchema.optional(Schema.String),
   share_user_email: IconikSchema.optional(Schema.String),
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
@@ -4497,6 +4832,24 @@ export const PlaylistItemElastic: Schema.Codec<PlaylistItemElastic> = Schema.Str
   warning: IconikSchema.optional(Schema.String)
 })
 
+/** {@link PlaylistItem} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface PlaylistItemPatch {
+  readonly id?: string | null | undefined
+  readonly object_id?: string | null | undefined
+  readonly object_type?: IconikSchema.OpenEnum<"assets" | "sequences"> | null | undefined
+  readonly time_end_milliseconds?: number | null | undefined
+  readonly time_start_milliseconds?: number | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const PlaylistItemPatch: Schema.Codec<PlaylistItemPatch> = Schema.Struct({
+  id: IconikSchema.optional(Schema.String),
+  object_id: IconikSchema.optional(Schema.String),
+  object_type: IconikSchema.optional(IconikSchema.OpenEnum(["assets", "sequences"])),
+  time_end_milliseconds: IconikSchema.optional(Schema.Number),
+  time_start_milliseconds: IconikSchema.optional(Schema.Number),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `PlaylistItemUpdatePositionSchema`. */
 export interface PlaylistItemUpdatePosition {
   /** New position of the item in the playlist.If not provided, the item will be appended to the end of the playlist */
@@ -4527,6 +4880,26 @@ export const PlaylistItemsQueryParams: Schema.Codec<PlaylistItemsQueryParams> = 
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
+})
+
+/** {@link Playlist} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface PlaylistPatch {
+  readonly custom_keyframe?: string | null | undefined
+  readonly custom_poster?: string | null | undefined
+  readonly keyframe_asset_ids?: ReadonlyArray<string> | null | undefined
+  readonly name?: string | null | undefined
+  readonly playlist_items?: ReadonlyArray<PlaylistItem> | null | undefined
+  readonly project_id?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
+}
+export const PlaylistPatch: Schema.Codec<PlaylistPatch> = Schema.Struct({
+  custom_keyframe: IconikSchema.optional(Schema.String),
+  custom_poster: IconikSchema.optional(Schema.String),
+  keyframe_asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
+  name: IconikSchema.optional(Schema.String),
+  playlist_items: IconikSchema.optional(Schema.Array(PlaylistItem)),
+  project_id: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["HIDDEN"]))
 })
 
 /** Iconik's `PlaylistsSchema`. */
@@ -4774,6 +5147,20 @@ export const ProjectMembersQueryParams: Schema.Codec<ProjectMembersQueryParams> 
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
+})
+
+/** {@link Project} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface ProjectPatch {
+  readonly collection_id?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE"> | null | undefined
+  readonly storage_id?: string | null | undefined
+}
+export const ProjectPatch: Schema.Codec<ProjectPatch> = Schema.Struct({
+  collection_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE"])),
+  storage_id: IconikSchema.optional(Schema.String)
 })
 
 /** Iconik's `ProjectsSchema`. */
@@ -5051,6 +5438,22 @@ export const RelationTypeInput: Schema.Codec<RelationTypeInput> = Schema.Struct(
   is_directional: IconikSchema.optional(Schema.Boolean),
   name: Schema.String,
   source_label: Schema.String
+})
+
+/** {@link RelationType} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface RelationTypePatch {
+  readonly description?: string | null | undefined
+  readonly destination_label?: string | null | undefined
+  readonly is_directional?: boolean | null | undefined
+  readonly name?: string | null | undefined
+  readonly source_label?: string | null | undefined
+}
+export const RelationTypePatch: Schema.Codec<RelationTypePatch> = Schema.Struct({
+  description: IconikSchema.optional(Schema.String),
+  destination_label: IconikSchema.optional(Schema.String),
+  is_directional: IconikSchema.optional(Schema.Boolean),
+  name: IconikSchema.optional(Schema.String),
+  source_label: IconikSchema.optional(Schema.String)
 })
 
 /** Iconik's `RelationTypesSchema`. */
@@ -5656,6 +6059,12 @@ export const SequenceItemsQueryParams: Schema.Codec<SequenceItemsQueryParams> = 
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
 })
+
+/** {@link Sequence} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SequencePatch {
+  readonly name?: string | null | undefined
+}
+export const SequencePatch: Schema.Codec<SequencePatch> = Schema.Struct({ name: IconikSchema.optional(Schema.String) })
 
 /** Iconik's `SequencesSchema`. */
 export interface Sequences {
@@ -6352,6 +6761,20 @@ export const ShareUserInput: Schema.Codec<ShareUserInput> = Schema.Struct({
   password: IconikSchema.optional(Schema.String)
 })
 
+/** {@link ShareUser} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface ShareUserPatch {
+  readonly email?: string | null | undefined
+  readonly id?: string | null | undefined
+  readonly internal_user_id?: string | null | undefined
+  readonly password?: string | null | undefined
+}
+export const ShareUserPatch: Schema.Codec<ShareUserPatch> = Schema.Struct({
+  email: IconikSchema.optional(Schema.String),
+  id: IconikSchema.optional(Schema.String),
+  internal_user_id: IconikSchema.optional(Schema.String),
+  password: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `ShareUsersSchema`. */
 export interface ShareUsers {
   readonly objects?: ReadonlyArray<ShareUser> | null | undefined
@@ -6443,6 +6866,14 @@ export interface SyncSessionInput {
   readonly node?: string | null | undefined
 }
 export const SyncSessionInput: Schema.Codec<SyncSessionInput> = Schema.Struct({
+  node: IconikSchema.optional(Schema.String)
+})
+
+/** {@link SyncSession} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SyncSessionPatch {
+  readonly node?: string | null | undefined
+}
+export const SyncSessionPatch: Schema.Codec<SyncSessionPatch> = Schema.Struct({
   node: IconikSchema.optional(Schema.String)
 })
 
@@ -6614,13 +7045,13 @@ export const updateAssets = Endpoint.make<{ readonly body: BulkAssetEditInput },
  *
  * Required roles: `can_write_assets`.
  */
-export const patchAssets = Endpoint.make<{ readonly body: BulkAssetEditInput }, void, 400 | 403>({
+export const patchAssets = Endpoint.make<{ readonly body: BulkAssetEditPatch }, void, 400 | 403>({
   service: "assets",
   name: "patchAssets",
   method: "PATCH",
   path: "/API/assets/v1/assets/",
   pathParams: [],
-  body: { schema: BulkAssetEditInput, contentType: "application/json", required: true },
+  body: { schema: BulkAssetEditPatch, contentType: "application/json", required: true },
   success: [{ status: 202 }],
   errors: [400, 403],
   summary: "Bulk update assets",
@@ -6737,7 +7168,7 @@ export const updateAssetsRelationType = Endpoint.make<
  * Required roles: `can_write_asset_relation_types`.
  */
 export const patchAssetsRelationType = Endpoint.make<
-  { readonly relation_type: string; readonly body: RelationTypeInput },
+  { readonly relation_type: string; readonly body: RelationTypePatch },
   RelationType,
   400 | 403 | 404
 >({
@@ -6746,7 +7177,7 @@ export const patchAssetsRelationType = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/assets/relation_types/{relation_type}/",
   pathParams: ["relation_type"],
-  body: { schema: RelationTypeInput, contentType: "application/json", required: true },
+  body: { schema: RelationTypePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: RelationType }],
   errors: [400, 403, 404],
   summary: "Update an asset relation type",
@@ -6879,7 +7310,7 @@ export const PatchAssetQuery: Schema.Codec<PatchAssetQuery> = Schema.Struct({
  * Required roles: `can_write_assets`.
  */
 export const patchAsset = Endpoint.make<
-  { readonly asset_id: string; readonly query?: PatchAssetQuery | undefined; readonly body: AssetInput },
+  { readonly asset_id: string; readonly query?: PatchAssetQuery | undefined; readonly body: AssetPatch },
   Asset,
   400 | 403 | 404
 >({
@@ -6889,7 +7320,7 @@ export const patchAsset = Endpoint.make<
   path: "/API/assets/v1/assets/{asset_id}/",
   pathParams: ["asset_id"],
   query: PatchAssetQuery,
-  body: { schema: AssetInput, contentType: "application/json", required: true },
+  body: { schema: AssetPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Asset }],
   errors: [400, 403, 404],
   summary: "Update asset",
@@ -7859,7 +8290,7 @@ export const patchAssetSegment = Endpoint.make<
     readonly asset_id: string
     readonly segment_id: string
     readonly query?: PatchAssetSegmentQuery | undefined
-    readonly body: EditSegmentInput
+    readonly body: EditSegmentPatch
   },
   Segment,
   400 | 403 | 404
@@ -7870,7 +8301,7 @@ export const patchAssetSegment = Endpoint.make<
   path: "/API/assets/v1/assets/{asset_id}/segments/{segment_id}/",
   pathParams: ["asset_id", "segment_id"],
   query: PatchAssetSegmentQuery,
-  body: { schema: EditSegmentInput, contentType: "application/json", required: true },
+  body: { schema: EditSegmentPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Segment }],
   errors: [400, 403, 404],
   summary: "Update segment",
@@ -8168,7 +8599,7 @@ export const updateAssetVersion = Endpoint.make<
  * Required roles: `can_write_versions`.
  */
 export const patchAssetVersion = Endpoint.make<
-  { readonly asset_id: string; readonly version_id: string; readonly body: AssetVersionInput },
+  { readonly asset_id: string; readonly version_id: string; readonly body: AssetVersionPatch },
   AssetVersion,
   400 | 403 | 404
 >({
@@ -8177,7 +8608,7 @@ export const patchAssetVersion = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/assets/{asset_id}/versions/{version_id}/",
   pathParams: ["asset_id", "version_id"],
-  body: { schema: AssetVersionInput, contentType: "application/json", required: true },
+  body: { schema: AssetVersionPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: AssetVersion }],
   errors: [400, 403, 404],
   summary: "Edit asset version",
@@ -8375,7 +8806,7 @@ export const patchAssetVersionTranscriptionProperties = Endpoint.make<
     readonly asset_id: string
     readonly version_id: string
     readonly transcription_id: string
-    readonly body: AssetTranscriptionPropertiesInput
+    readonly body: AssetTranscriptionPropertiesPatch
   },
   AssetTranscriptionProperties,
   400 | 403 | 404
@@ -8385,7 +8816,7 @@ export const patchAssetVersionTranscriptionProperties = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/assets/{asset_id}/versions/{version_id}/transcriptions/{transcription_id}/properties/",
   pathParams: ["asset_id", "version_id", "transcription_id"],
-  body: { schema: AssetTranscriptionPropertiesInput, contentType: "application/json", required: true },
+  body: { schema: AssetTranscriptionPropertiesPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: AssetTranscriptionProperties }],
   errors: [400, 403, 404],
   summary: "Update transcription properties by ID",
@@ -8625,7 +9056,11 @@ export const PatchCollectionQuery: Schema.Codec<PatchCollectionQuery> = Schema.S
  * Required roles: `can_write_collections`.
  */
 export const patchCollection = Endpoint.make<
-  { readonly collection_id: string; readonly query?: PatchCollectionQuery | undefined; readonly body: CollectionInput },
+  {
+    readonly collection_id: string
+    readonly query?: PatchCollectionQuery | undefined
+    readonly body: CollectionInputPatch
+  },
   Collection,
   400 | 403 | 404
 >({
@@ -8635,7 +9070,7 @@ export const patchCollection = Endpoint.make<
   path: "/API/assets/v1/collections/{collection_id}/",
   pathParams: ["collection_id"],
   query: PatchCollectionQuery,
-  body: { schema: CollectionInput, contentType: "application/json", required: true },
+  body: { schema: CollectionInputPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Collection }],
   errors: [400, 403, 404],
   summary: "Update collection",
@@ -9334,7 +9769,7 @@ export const updateCustomAction = Endpoint.make<
  * `PATCH /API/assets/v1/custom_actions/{context}/{action_id}/`
  */
 export const patchCustomAction = Endpoint.make<
-  { readonly context: string; readonly action_id: string; readonly body: CustomActionInput },
+  { readonly context: string; readonly action_id: string; readonly body: CustomActionPatch },
   CustomAction,
   400 | 404
 >({
@@ -9343,7 +9778,7 @@ export const patchCustomAction = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/custom_actions/{context}/{action_id}/",
   pathParams: ["context", "action_id"],
-  body: { schema: CustomActionInput, contentType: "application/json", required: true },
+  body: { schema: CustomActionPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: CustomAction }],
   errors: [400, 404],
   summary: "Update an custom action",
@@ -10001,7 +10436,7 @@ export const updatePlaylist = Endpoint.make<
  * Required roles: `can_write_playlists`.
  */
 export const patchPlaylist = Endpoint.make<
-  { readonly playlist_id: string; readonly body: PlaylistInput },
+  { readonly playlist_id: string; readonly body: PlaylistPatch },
   Playlist,
   400 | 403 | 404
 >({
@@ -10010,7 +10445,7 @@ export const patchPlaylist = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/playlists/{playlist_id}/",
   pathParams: ["playlist_id"],
-  body: { schema: PlaylistInput, contentType: "application/json", required: true },
+  body: { schema: PlaylistPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Playlist }],
   errors: [400, 403, 404],
   summary: "Update a playlist",
@@ -10132,7 +10567,7 @@ export const updatePlaylistItem = Endpoint.make<
  * Required roles: `can_update_playlist_items`.
  */
 export const patchPlaylistItem = Endpoint.make<
-  { readonly playlist_id: string; readonly item_id: string; readonly body: PlaylistItem },
+  { readonly playlist_id: string; readonly item_id: string; readonly body: PlaylistItemPatch },
   PlaylistItem,
   400 | 403 | 404
 >({
@@ -10141,7 +10576,7 @@ export const patchPlaylistItem = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/playlists/{playlist_id}/items/{item_id}/",
   pathParams: ["playlist_id", "item_id"],
-  body: { schema: PlaylistItem, contentType: "application/json", required: true },
+  body: { schema: PlaylistItemPatch, contentType: "application/json", required: true },
   success: [{ status: 201, schema: PlaylistItem }],
   errors: [400, 403, 404],
   summary: "Update a playlist item",
@@ -10378,7 +10813,7 @@ export const updateProject = Endpoint.make<
  * Required roles: `can_write_projects`.
  */
 export const patchProject = Endpoint.make<
-  { readonly project_id: string; readonly body: ProjectInput },
+  { readonly project_id: string; readonly body: ProjectPatch },
   Project,
   400 | 403 | 404
 >({
@@ -10387,7 +10822,7 @@ export const patchProject = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/projects/{project_id}/",
   pathParams: ["project_id"],
-  body: { schema: ProjectInput, contentType: "application/json", required: true },
+  body: { schema: ProjectPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Project }],
   errors: [400, 403, 404],
   summary: "Update project",
@@ -10687,7 +11122,7 @@ export const updateSequence = Endpoint.make<
  * Required roles: `can_write_sequences`.
  */
 export const patchSequence = Endpoint.make<
-  { readonly sequence_id: string; readonly body: SequenceInput },
+  { readonly sequence_id: string; readonly body: SequencePatch },
   Sequence,
   400 | 403 | 404
 >({
@@ -10696,7 +11131,7 @@ export const patchSequence = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/sequences/{sequence_id}/",
   pathParams: ["sequence_id"],
-  body: { schema: SequenceInput, contentType: "application/json", required: true },
+  body: { schema: SequencePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Sequence }],
   errors: [400, 403, 404],
   summary: "Update a sequence",
@@ -11339,7 +11774,7 @@ export const patchSyncSession = Endpoint.make<
   {
     readonly sync_session_id: string
     readonly query?: PatchSyncSessionQuery | undefined
-    readonly body: SyncSessionInput
+    readonly body: SyncSessionPatch
   },
   SyncSession,
   400 | 404
@@ -11350,7 +11785,7 @@ export const patchSyncSession = Endpoint.make<
   path: "/API/assets/v1/sync/sessions/{sync_session_id}/",
   pathParams: ["sync_session_id"],
   query: PatchSyncSessionQuery,
-  body: { schema: SyncSessionInput, contentType: "application/json", required: true },
+  body: { schema: SyncSessionPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SyncSession }, { status: 201, schema: SyncSession }],
   errors: [400, 404],
   summary: "Edit a sync session. If the session doesn't exist, a new one is created",
@@ -11544,7 +11979,7 @@ export const updateObjectApprovalsRequest = Endpoint.make<
  * Required roles: `can_write_approval_request`.
  */
 export const patchObjectApprovalsRequest = Endpoint.make<
-  { readonly object_type: string; readonly object_id: string; readonly body: ApprovalInput },
+  { readonly object_type: string; readonly object_id: string; readonly body: ApprovalPatch },
   Approval,
   400 | 403 | 404
 >({
@@ -11553,7 +11988,7 @@ export const patchObjectApprovalsRequest = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/{object_type}/{object_id}/approvals/request/",
   pathParams: ["object_type", "object_id"],
-  body: { schema: ApprovalInput, contentType: "application/json", required: true },
+  body: { schema: ApprovalPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Approval }],
   errors: [400, 403, 404],
   summary: "Edits an approval request",
@@ -11923,7 +12358,7 @@ export const patchObjectShareUser = Endpoint.make<
     readonly object_id: string
     readonly share_id: string
     readonly share_user_id: string
-    readonly body: ShareUserInput
+    readonly body: ShareUserPatch
   },
   ShareUser,
   400 | 403 | 404
@@ -11933,7 +12368,7 @@ export const patchObjectShareUser = Endpoint.make<
   method: "PATCH",
   path: "/API/assets/v1/{object_type}/{object_id}/shares/{share_id}/users/{share_user_id}/",
   pathParams: ["object_type", "object_id", "share_id", "share_user_id"],
-  body: { schema: ShareUserInput, contentType: "application/json", required: true },
+  body: { schema: ShareUserPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: ShareUser }],
   errors: [400, 403, 404],
   summary: "Update share user",

@@ -43,6 +43,20 @@ export const AppInput: Schema.Codec<AppInput> = Schema.Struct({
   url: IconikSchema.optional(Schema.String)
 })
 
+/** {@link App} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AppPatch {
+  readonly default_user_id?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly url?: string | null | undefined
+}
+export const AppPatch: Schema.Codec<AppPatch> = Schema.Struct({
+  default_user_id: IconikSchema.optional(Schema.String),
+  description: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  url: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `ApprovedAppInstanceSchema`. */
 export interface ApprovedAppInstance {
   readonly app_id: string
@@ -522,6 +536,18 @@ export interface IdentityProviderInput {
 export const IdentityProviderInput: Schema.Codec<IdentityProviderInput> = Schema.Struct({
   settings: Schema.Record(Schema.String, Schema.Unknown),
   type: IconikSchema.OpenEnum(["onelogin.com", "auth0.com", "okta.com", "GENERIC"]),
+  verbose_logging: IconikSchema.optional(Schema.Boolean)
+})
+
+/** {@link IdentityProvider} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface IdentityProviderPatch {
+  readonly settings?: { readonly [key: string]: unknown } | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"onelogin.com" | "auth0.com" | "okta.com" | "GENERIC"> | null | undefined
+  readonly verbose_logging?: boolean | null | undefined
+}
+export const IdentityProviderPatch: Schema.Codec<IdentityProviderPatch> = Schema.Struct({
+  settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["onelogin.com", "auth0.com", "okta.com", "GENERIC"])),
   verbose_logging: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -1400,6 +1426,65 @@ export const SystemDomainProfile: Schema.Codec<SystemDomainProfile> = Schema.Str
   ]))
 })
 
+/** {@link SystemDomainProfile} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SystemDomainProfilePatch {
+  readonly industry?:
+    | IconikSchema.OpenEnum<
+      | "ADVERTISING_MARKETING_CREATIVE"
+      | "AUTOMOTIVE"
+      | "BROADCASTER_NETWORKS"
+      | "CONSTRUCTION_MANUFACTURING"
+      | "EDUCATION"
+      | "ENERGY_UTILITIES"
+      | "FAITH_RELIGIOUS_ORGS"
+      | "FINANCE"
+      | "GAME_STUDIOS_PUBLISHERS"
+      | "GOVERNMENT_PUBLIC_SECTOR"
+      | "HEALTHCARE"
+      | "HOSPITALITY_FITNESS_WELLNESS"
+      | "LIVE_PRODUCTION_EVENTS"
+      | "MEDIA_CONGLOMERATES"
+      | "NONPROFITS_NON_RELIGIOUS"
+      | "ONLINE_MEDIA"
+      | "PUBLISHERS_NEWSPAPERS"
+      | "TELECOMMUNICATIONS"
+      | "RETAIL_CONSUMER_GOODS"
+      | "SOFTWARE_TECHNOLOGY"
+      | "SPORTS_RIGHTS_LEAGUES"
+      | "STUDIOS_CONTENT_PRODUCERS"
+      | "OTHER"
+    >
+    | null
+    | undefined
+}
+export const SystemDomainProfilePatch: Schema.Codec<SystemDomainProfilePatch> = Schema.Struct({
+  industry: IconikSchema.optional(IconikSchema.OpenEnum([
+    "ADVERTISING_MARKETING_CREATIVE",
+    "AUTOMOTIVE",
+    "BROADCASTER_NETWORKS",
+    "CONSTRUCTION_MANUFACTURING",
+    "EDUCATION",
+    "ENERGY_UTILITIES",
+    "FAITH_RELIGIOUS_ORGS",
+    "FINANCE",
+    "GAME_STUDIOS_PUBLISHERS",
+    "GOVERNMENT_PUBLIC_SECTOR",
+    "HEALTHCARE",
+    "HOSPITALITY_FITNESS_WELLNESS",
+    "LIVE_PRODUCTION_EVENTS",
+    "MEDIA_CONGLOMERATES",
+    "NONPROFITS_NON_RELIGIOUS",
+    "ONLINE_MEDIA",
+    "PUBLISHERS_NEWSPAPERS",
+    "TELECOMMUNICATIONS",
+    "RETAIL_CONSUMER_GOODS",
+    "SOFTWARE_TECHNOLOGY",
+    "SPORTS_RIGHTS_LEAGUES",
+    "STUDIOS_CONTENT_PRODUCERS",
+    "OTHER"
+  ]))
+})
+
 /** Iconik's `SystemDomainSuperAdminSchema`. */
 export interface SystemDomainSuperAdmin {
   readonly base_url: string
@@ -1645,6 +1730,131 @@ export const SystemDomainSuperAdminInput: Schema.Codec<SystemDomainSuperAdminInp
   marketplace_customer_id: IconikSchema.optional(Schema.String),
   marketplace_entitlement_id: IconikSchema.optional(Schema.String),
   name: Schema.String,
+  ordway_customer_id: IconikSchema.optional(Schema.String),
+  ordway_subscription_id: IconikSchema.optional(Schema.String),
+  price_list: IconikSchema.optional(Schema.String),
+  referral_code: IconikSchema.optional(Schema.String),
+  sales_force_id: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "WARNING", "FROZEN", "DEACTIVATED"])),
+  stripe_id: IconikSchema.optional(Schema.String),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["TRIAL", "CUSTOMER", "PARTNER", "INTERNAL"])),
+  warning_message: IconikSchema.optional(Schema.String)
+})
+
+/** {@link SystemDomainSuperAdmin} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SystemDomainSuperAdminPatch {
+  readonly base_url?: string | null | undefined
+  readonly billing_limits?: BillingLimits | null | undefined
+  readonly billing_tier?: IconikSchema.OpenEnum<"PAYGO" | "PRO" | "ENTERPRISE"> | null | undefined
+  readonly contract_end_date?: string | null | undefined
+  readonly country?: string | null | undefined
+  readonly creating_user_id?: string | null | undefined
+  readonly custom_terms?: boolean | null | undefined
+  readonly deactivate_date?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly disable_billing_page?: boolean | null | undefined
+  readonly disable_cc_purchase?: boolean | null | undefined
+  readonly discount_percent?: number | null | undefined
+  readonly do_not_charge_edge_transcoder?: boolean | null | undefined
+  readonly do_not_charge_remote_proxies?: boolean | null | undefined
+  readonly do_not_charge_shield?: boolean | null | undefined
+  readonly features?: ReadonlyArray<string> | null | undefined
+  readonly freeze_date?: string | null | undefined
+  readonly has_preloaded_assets?: boolean | null | undefined
+  readonly industry?:
+    | IconikSchema.OpenEnum<
+      | "ADVERTISING_MARKETING_CREATIVE"
+      | "AUTOMOTIVE"
+      | "BROADCASTER_NETWORKS"
+      | "CONSTRUCTION_MANUFACTURING"
+      | "EDUCATION"
+      | "ENERGY_UTILITIES"
+      | "FAITH_RELIGIOUS_ORGS"
+      | "FINANCE"
+      | "GAME_STUDIOS_PUBLISHERS"
+      | "GOVERNMENT_PUBLIC_SECTOR"
+      | "HEALTHCARE"
+      | "HOSPITALITY_FITNESS_WELLNESS"
+      | "LIVE_PRODUCTION_EVENTS"
+      | "MEDIA_CONGLOMERATES"
+      | "NONPROFITS_NON_RELIGIOUS"
+      | "ONLINE_MEDIA"
+      | "PUBLISHERS_NEWSPAPERS"
+      | "TELECOMMUNICATIONS"
+      | "RETAIL_CONSUMER_GOODS"
+      | "SOFTWARE_TECHNOLOGY"
+      | "SPORTS_RIGHTS_LEAGUES"
+      | "STUDIOS_CONTENT_PRODUCERS"
+      | "OTHER"
+    >
+    | null
+    | undefined
+  readonly invoice_end_of_month?: boolean | null | undefined
+  readonly is_plg?: boolean | null | undefined
+  readonly is_template?: boolean | null | undefined
+  readonly marketplace_customer_id?: string | null | undefined
+  readonly marketplace_entitlement_id?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly ordway_customer_id?: string | null | undefined
+  readonly ordway_subscription_id?: string | null | undefined
+  readonly price_list?: string | null | undefined
+  readonly referral_code?: string | null | undefined
+  readonly sales_force_id?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "WARNING" | "FROZEN" | "DEACTIVATED"> | null | undefined
+  readonly stripe_id?: string | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"TRIAL" | "CUSTOMER" | "PARTNER" | "INTERNAL"> | null | undefined
+  readonly warning_message?: string | null | undefined
+}
+export const SystemDomainSuperAdminPatch: Schema.Codec<SystemDomainSuperAdminPatch> = Schema.Struct({
+  base_url: IconikSchema.optional(Schema.String),
+  billing_limits: IconikSchema.optional(BillingLimits),
+  billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
+  contract_end_date: IconikSchema.optional(IconikSchema.DateTimeString),
+  country: IconikSchema.optional(Schema.String),
+  creating_user_id: IconikSchema.optional(Schema.String),
+  custom_terms: IconikSchema.optional(Schema.Boolean),
+  deactivate_date: IconikSchema.optional(IconikSchema.DateTimeString),
+  description: IconikSchema.optional(Schema.String),
+  disable_billing_page: IconikSchema.optional(Schema.Boolean),
+  disable_cc_purchase: IconikSchema.optional(Schema.Boolean),
+  discount_percent: IconikSchema.optional(Schema.Number),
+  do_not_charge_edge_transcoder: IconikSchema.optional(Schema.Boolean),
+  do_not_charge_remote_proxies: IconikSchema.optional(Schema.Boolean),
+  do_not_charge_shield: IconikSchema.optional(Schema.Boolean),
+  features: IconikSchema.optional(Schema.Array(Schema.String)),
+  freeze_date: IconikSchema.optional(IconikSchema.DateTimeString),
+  has_preloaded_assets: IconikSchema.optional(Schema.Boolean),
+  industry: IconikSchema.optional(IconikSchema.OpenEnum([
+    "ADVERTISING_MARKETING_CREATIVE",
+    "AUTOMOTIVE",
+    "BROADCASTER_NETWORKS",
+    "CONSTRUCTION_MANUFACTURING",
+    "EDUCATION",
+    "ENERGY_UTILITIES",
+    "FAITH_RELIGIOUS_ORGS",
+    "FINANCE",
+    "GAME_STUDIOS_PUBLISHERS",
+    "GOVERNMENT_PUBLIC_SECTOR",
+    "HEALTHCARE",
+    "HOSPITALITY_FITNESS_WELLNESS",
+    "LIVE_PRODUCTION_EVENTS",
+    "MEDIA_CONGLOMERATES",
+    "NONPROFITS_NON_RELIGIOUS",
+    "ONLINE_MEDIA",
+    "PUBLISHERS_NEWSPAPERS",
+    "TELECOMMUNICATIONS",
+    "RETAIL_CONSUMER_GOODS",
+    "SOFTWARE_TECHNOLOGY",
+    "SPORTS_RIGHTS_LEAGUES",
+    "STUDIOS_CONTENT_PRODUCERS",
+    "OTHER"
+  ])),
+  invoice_end_of_month: IconikSchema.optional(Schema.Boolean),
+  is_plg: IconikSchema.optional(Schema.Boolean),
+  is_template: IconikSchema.optional(Schema.Boolean),
+  marketplace_customer_id: IconikSchema.optional(Schema.String),
+  marketplace_entitlement_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
   ordway_customer_id: IconikSchema.optional(Schema.String),
   ordway_subscription_id: IconikSchema.optional(Schema.String),
   price_list: IconikSchema.optional(Schema.String),
@@ -2113,13 +2323,13 @@ export const updateApp = Endpoint.make<{ readonly app_id: string; readonly body:
  *
  * Required roles: `can_write_apps`.
  */
-export const patchApp = Endpoint.make<{ readonly app_id: string; readonly body: AppInput }, App, 400 | 403 | 404>({
+export const patchApp = Endpoint.make<{ readonly app_id: string; readonly body: AppPatch }, App, 400 | 403 | 404>({
   service: "auth",
   name: "patchApp",
   method: "PATCH",
   path: "/API/auth/v1/apps/{app_id}/",
   pathParams: ["app_id"],
-  body: { schema: AppInput, contentType: "application/json", required: true },
+  body: { schema: AppPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: App }],
   errors: [400, 403, 404],
   summary: "Update app",
@@ -2487,7 +2697,7 @@ export const updateAuthSamlIdpByIdentityProvider = Endpoint.make<
  * Required roles: `can_write_identity_providers`.
  */
 export const patchAuthSamlIdpByIdentityProvider = Endpoint.make<
-  { readonly identity_provider_id: string; readonly body: IdentityProviderInput },
+  { readonly identity_provider_id: string; readonly body: IdentityProviderPatch },
   IdentityProvider,
   400 | 403 | 404
 >({
@@ -2496,7 +2706,7 @@ export const patchAuthSamlIdpByIdentityProvider = Endpoint.make<
   method: "PATCH",
   path: "/API/auth/v1/auth/saml/idp/{identity_provider_id}/",
   pathParams: ["identity_provider_id"],
-  body: { schema: IdentityProviderInput, contentType: "application/json", required: true },
+  body: { schema: IdentityProviderPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: IdentityProvider }],
   errors: [400, 403, 404],
   summary: "Update a particular identity provider by id",
@@ -3378,7 +3588,7 @@ export const updateSystemDomain = Endpoint.make<
  * `PATCH /API/auth/v1/system_domains/{system_domain_id}/`
  */
 export const patchSystemDomain = Endpoint.make<
-  { readonly system_domain_id: string; readonly body: SystemDomainSuperAdminInput },
+  { readonly system_domain_id: string; readonly body: SystemDomainSuperAdminPatch },
   SystemDomainSuperAdmin,
   400 | 404
 >({
@@ -3387,7 +3597,7 @@ export const patchSystemDomain = Endpoint.make<
   method: "PATCH",
   path: "/API/auth/v1/system_domains/{system_domain_id}/",
   pathParams: ["system_domain_id"],
-  body: { schema: SystemDomainSuperAdminInput, contentType: "application/json", required: true },
+  body: { schema: SystemDomainSuperAdminPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SystemDomainSuperAdmin }],
   errors: [400, 404],
   summary: "Update system domain",
@@ -3484,7 +3694,7 @@ export const deleteSystemDomainLogo = Endpoint.make<{ readonly system_domain_id:
  * `PATCH /API/auth/v1/system_domains/{system_domain_id}/profile/`
  */
 export const patchSystemDomainProfile = Endpoint.make<
-  { readonly system_domain_id: string; readonly body: SystemDomainProfile },
+  { readonly system_domain_id: string; readonly body: SystemDomainProfilePatch },
   SystemDomainProfile,
   400 | 404
 >({
@@ -3493,7 +3703,7 @@ export const patchSystemDomainProfile = Endpoint.make<
   method: "PATCH",
   path: "/API/auth/v1/system_domains/{system_domain_id}/profile/",
   pathParams: ["system_domain_id"],
-  body: { schema: SystemDomainProfile, contentType: "application/json", required: true },
+  body: { schema: SystemDomainProfilePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SystemDomainProfile }],
   errors: [400, 404],
   summary: "Update system domain profile",

@@ -1238,6 +1238,98 @@ export const AutomationInternal: Schema.Codec<AutomationInternal> = Schema.Struc
   triggers: Schema.Array(Trigger)
 })
 
+/** {@link Automation} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AutomationPatch {
+  readonly actions?:
+    | ReadonlyArray<
+      | AnalyzeAction
+      | ExtractFacesAction
+      | ArchiveAction
+      | RestoreAction
+      | ExportAction
+      | UpdateACLAction
+      | MetadataUpdateAction
+      | TranscodeAction
+      | TransferAction
+      | RequestOriginalAction
+      | AddToCollectionAction
+      | TranscribeAction
+      | CreateShareActionInput
+      | DeleteAction
+      | DeleteFileSetAction
+      | RestrictAssetAction
+      | RemoveAssetRestrictionAction
+      | RequestReviewActionInput
+      | TriggerCustomAction
+    >
+    | null
+    | undefined
+  readonly conditions?: ReadonlyArray<Condition> | null | undefined
+  readonly description?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE"> | null | undefined
+  readonly triggers?:
+    | ReadonlyArray<
+      | MetadataUpdateTrigger
+      | AssetSharedTrigger
+      | SubtitleAddedTrigger
+      | ReviewStatusChangedTrigger
+      | AssetOnlineTrigger
+      | VersionOnlineTrigger
+      | AssetTransferredToStorageTrigger
+      | AssetArchivedTrigger
+      | AssetRestoredTrigger
+      | CreatedAtTransitionTrigger
+      | ModifiedAtTransitionTrigger
+      | ObjectAddedToCollectionTrigger
+      | ObjectRemovedFromCollectionTrigger
+    >
+    | null
+    | undefined
+}
+export const AutomationPatch: Schema.Codec<AutomationPatch> = Schema.Struct({
+  actions: IconikSchema.optional(Schema.Array(Schema.Union([
+    AnalyzeAction,
+    ExtractFacesAction,
+    ArchiveAction,
+    RestoreAction,
+    ExportAction,
+    UpdateACLAction,
+    MetadataUpdateAction,
+    TranscodeAction,
+    TransferAction,
+    RequestOriginalAction,
+    AddToCollectionAction,
+    TranscribeAction,
+    CreateShareActionInput,
+    DeleteAction,
+    DeleteFileSetAction,
+    RestrictAssetAction,
+    RemoveAssetRestrictionAction,
+    RequestReviewActionInput,
+    TriggerCustomAction
+  ]))),
+  conditions: IconikSchema.optional(Schema.Array(Condition)),
+  description: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "INACTIVE"])),
+  triggers: IconikSchema.optional(Schema.Array(Schema.Union([
+    MetadataUpdateTrigger,
+    AssetSharedTrigger,
+    SubtitleAddedTrigger,
+    ReviewStatusChangedTrigger,
+    AssetOnlineTrigger,
+    VersionOnlineTrigger,
+    AssetTransferredToStorageTrigger,
+    AssetArchivedTrigger,
+    AssetRestoredTrigger,
+    CreatedAtTransitionTrigger,
+    ModifiedAtTransitionTrigger,
+    ObjectAddedToCollectionTrigger,
+    ObjectRemovedFromCollectionTrigger
+  ])))
+})
+
 /** Iconik's `BucketSchema`. */
 export interface Bucket {
   readonly doc_count?: number | null | undefined
@@ -1474,7 +1566,7 @@ export const updateAutomation = Endpoint.make<
  * Required roles: `can_write_automations`.
  */
 export const patchAutomation = Endpoint.make<
-  { readonly automation_id: string; readonly body: AutomationInput },
+  { readonly automation_id: string; readonly body: AutomationPatch },
   Automation,
   400 | 403 | 404
 >({
@@ -1483,7 +1575,7 @@ export const patchAutomation = Endpoint.make<
   method: "PATCH",
   path: "/API/automations/v1/automations/{automation_id}/",
   pathParams: ["automation_id"],
-  body: { schema: AutomationInput, contentType: "application/json", required: true },
+  body: { schema: AutomationPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Automation }],
   errors: [400, 403, 404],
   summary: "Update automation",

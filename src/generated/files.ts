@@ -175,6 +175,50 @@ export const AnalysisProfileInput: Schema.Codec<AnalysisProfileInput> = Schema.S
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
+/** {@link AnalysisProfile} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AnalysisProfilePatch {
+  readonly analysis_service_account_id?: string | null | undefined
+  readonly enabled?: boolean | null | undefined
+  readonly media_type?:
+    | IconikSchema.OpenEnum<"image" | "video" | "transcription" | "face_image" | "face_video">
+    | null
+    | undefined
+  readonly name?: string | null | undefined
+  readonly service_type?:
+    | IconikSchema.OpenEnum<
+      | "GOOGLE_VISION"
+      | "GOOGLE_VIDEO_INTELLIGENCE"
+      | "AMAZON_REKOGNITION"
+      | "REV_AI"
+      | "ICONIK"
+      | "ICONIK_FACE_RECOGNITION"
+    >
+    | null
+    | undefined
+  readonly settings?: { readonly [key: string]: unknown } | null | undefined
+}
+export const AnalysisProfilePatch: Schema.Codec<AnalysisProfilePatch> = Schema.Struct({
+  analysis_service_account_id: IconikSchema.optional(Schema.String),
+  enabled: IconikSchema.optional(Schema.Boolean),
+  media_type: IconikSchema.optional(IconikSchema.OpenEnum([
+    "image",
+    "video",
+    "transcription",
+    "face_image",
+    "face_video"
+  ])),
+  name: IconikSchema.optional(Schema.String),
+  service_type: IconikSchema.optional(IconikSchema.OpenEnum([
+    "GOOGLE_VISION",
+    "GOOGLE_VIDEO_INTELLIGENCE",
+    "AMAZON_REKOGNITION",
+    "REV_AI",
+    "ICONIK",
+    "ICONIK_FACE_RECOGNITION"
+  ])),
+  settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
+})
+
 /** Iconik's `AnalysisProfileRevAISettingsSchema`. */
 export interface AnalysisProfileRevAISettings {
   readonly is_system?: boolean | null | undefined
@@ -261,6 +305,18 @@ export const AnalysisServiceAccountInput: Schema.Codec<AnalysisServiceAccountInp
   method: IconikSchema.OpenEnum(["GOOGLE_AI", "AMAZON", "REV_AI", "ICONIK"]),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown)
+})
+
+/** {@link AnalysisServiceAccount} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface AnalysisServiceAccountPatch {
+  readonly method?: IconikSchema.OpenEnum<"GOOGLE_AI" | "AMAZON" | "REV_AI" | "ICONIK"> | null | undefined
+  readonly name?: string | null | undefined
+  readonly settings?: { readonly [key: string]: unknown } | null | undefined
+}
+export const AnalysisServiceAccountPatch: Schema.Codec<AnalysisServiceAccountPatch> = Schema.Struct({
+  method: IconikSchema.optional(IconikSchema.OpenEnum(["GOOGLE_AI", "AMAZON", "REV_AI", "ICONIK"])),
+  name: IconikSchema.optional(Schema.String),
+  settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
 /** Iconik's `AnalysisServiceAccountReadSchema`. */
@@ -1642,6 +1698,51 @@ export const CollectionKeyframeInput: Schema.Codec<CollectionKeyframeInput> = Sc
   type: IconikSchema.OpenEnum(["KEYFRAME_MAP", "KEYFRAME", "POSTER"])
 })
 
+/** {@link CollectionKeyframe} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface CollectionKeyframePatch {
+  readonly collection_id?: string | null | undefined
+  readonly filename?: string | null | undefined
+  readonly format?: string | null | undefined
+  readonly is_custom_keyframe?: boolean | null | undefined
+  readonly name?: string | null | undefined
+  readonly resolution?: ResolutionType | null | undefined
+  readonly rotation?: number | null | undefined
+  readonly size?: number | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
+    >
+    | null
+    | undefined
+  readonly storage_id?: string | null | undefined
+  readonly time_code?: TimeCodeType | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER"> | null | undefined
+}
+export const CollectionKeyframePatch: Schema.Codec<CollectionKeyframePatch> = Schema.Struct({
+  collection_id: IconikSchema.optional(Schema.String),
+  filename: IconikSchema.optional(Schema.String),
+  format: IconikSchema.optional(Schema.String),
+  is_custom_keyframe: IconikSchema.optional(Schema.Boolean),
+  name: IconikSchema.optional(Schema.String),
+  resolution: IconikSchema.optional(ResolutionType),
+  rotation: IconikSchema.optional(Schema.Number),
+  size: IconikSchema.optional(Schema.Number),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "OPEN",
+    "GROWING",
+    "AWAITED",
+    "CLOSED",
+    "FAILED",
+    "ARCHIVED",
+    "MISSING",
+    "REDISCOVERED",
+    "DELETED"
+  ])),
+  storage_id: IconikSchema.optional(Schema.String),
+  time_code: IconikSchema.optional(TimeCodeType),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["KEYFRAME_MAP", "KEYFRAME", "POSTER"]))
+})
+
 /** Iconik's `CollectionKeyframeUpdateSchema`. */
 export interface CollectionKeyframeUpdate {
   readonly date_created?: string | null | undefined
@@ -2308,6 +2409,42 @@ export const ExportLocationInput: Schema.Codec<ExportLocationInput> = Schema.Str
   transcription_format: IconikSchema.optional(IconikSchema.OpenEnum(["WEBVTT", "SRT"]))
 })
 
+/** {@link ExportLocation} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface ExportLocationPatch {
+  readonly description?: string | null | undefined
+  readonly export_metadata?: boolean | null | undefined
+  readonly export_original?: boolean | null | undefined
+  readonly export_posters?: boolean | null | undefined
+  readonly export_proxy?: boolean | null | undefined
+  readonly export_to_asset_folder?: boolean | null | undefined
+  readonly export_transcriptions?: boolean | null | undefined
+  readonly include_original_extension?: boolean | null | undefined
+  readonly metadata_format?: IconikSchema.OpenEnum<"CSV" | "JSON" | "XML"> | null | undefined
+  readonly metadata_view?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly path?: string | null | undefined
+  readonly storage_id?: string | null | undefined
+  readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
+  readonly transcription_format?: IconikSchema.OpenEnum<"WEBVTT" | "SRT"> | null | undefined
+}
+export const ExportLocationPatch: Schema.Codec<ExportLocationPatch> = Schema.Struct({
+  description: IconikSchema.optional(Schema.String),
+  export_metadata: IconikSchema.optional(Schema.Boolean),
+  export_original: IconikSchema.optional(Schema.Boolean),
+  export_posters: IconikSchema.optional(Schema.Boolean),
+  export_proxy: IconikSchema.optional(Schema.Boolean),
+  export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
+  export_transcriptions: IconikSchema.optional(Schema.Boolean),
+  include_original_extension: IconikSchema.optional(Schema.Boolean),
+  metadata_format: IconikSchema.optional(IconikSchema.OpenEnum(["CSV", "JSON", "XML"])),
+  metadata_view: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  path: IconikSchema.optional(Schema.String),
+  storage_id: IconikSchema.optional(Schema.String),
+  transcode_profile_ids: IconikSchema.optional(Schema.Array(Schema.String)),
+  transcription_format: IconikSchema.optional(IconikSchema.OpenEnum(["WEBVTT", "SRT"]))
+})
+
 /** Iconik's `ExportLocationsSchema`. */
 export interface ExportLocations {
   readonly facets?: { readonly [key: string]: unknown } | null | undefined
@@ -2636,6 +2773,64 @@ export const FileBaseInput: Schema.Codec<FileBaseInput> = Schema.Struct({
   template: IconikSchema.optional(Schema.String),
   template_engine: IconikSchema.optional(IconikSchema.OpenEnum(["SIMPLE", "JINJA2"])),
   type: IconikSchema.OpenEnum(["FILE", "DIRECTORY", "SYMLINK", "SEQUENCE"]),
+  user_id: IconikSchema.optional(Schema.String),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
+/** {@link FileBase} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface FileBasePatch {
+  readonly asset_id?: string | null | undefined
+  readonly checksum?: string | null | undefined
+  readonly directory_path?: string | null | undefined
+  readonly file_date_created?: string | null | undefined
+  readonly file_date_modified?: string | null | undefined
+  readonly file_set_id?: string | null | undefined
+  readonly format_id?: string | null | undefined
+  /** If not specified, name will be autogenerated based on `id` and `original_name` */
+  readonly name?: string | null | undefined
+  readonly original_name?: string | null | undefined
+  readonly parent_id?: string | null | undefined
+  readonly size?: number | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
+    >
+    | null
+    | undefined
+  readonly storage_id?: string | null | undefined
+  readonly template?: string | null | undefined
+  readonly template_engine?: IconikSchema.OpenEnum<"SIMPLE" | "JINJA2"> | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"FILE" | "DIRECTORY" | "SYMLINK" | "SEQUENCE"> | null | undefined
+  readonly user_id?: string | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const FileBasePatch: Schema.Codec<FileBasePatch> = Schema.Struct({
+  asset_id: IconikSchema.optional(Schema.String),
+  checksum: IconikSchema.optional(Schema.String),
+  directory_path: IconikSchema.optional(Schema.String),
+  file_date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  file_date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
+  file_set_id: IconikSchema.optional(Schema.String),
+  format_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  original_name: IconikSchema.optional(Schema.String),
+  parent_id: IconikSchema.optional(Schema.String),
+  size: IconikSchema.optional(Schema.Number),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "OPEN",
+    "GROWING",
+    "AWAITED",
+    "CLOSED",
+    "FAILED",
+    "ARCHIVED",
+    "MISSING",
+    "REDISCOVERED",
+    "DELETED"
+  ])),
+  storage_id: IconikSchema.optional(Schema.String),
+  template: IconikSchema.optional(Schema.String),
+  template_engine: IconikSchema.optional(IconikSchema.OpenEnum(["SIMPLE", "JINJA2"])),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["FILE", "DIRECTORY", "SYMLINK", "SEQUENCE"])),
   user_id: IconikSchema.optional(Schema.String),
   version_id: IconikSchema.optional(Schema.String)
 })
@@ -2976,6 +3171,64 @@ export const FileInput: Schema.Codec<FileInput> = Schema.Struct({
   version_id: IconikSchema.optional(Schema.String)
 })
 
+/** {@link File} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface FilePatch {
+  readonly asset_id?: string | null | undefined
+  readonly checksum?: string | null | undefined
+  readonly directory_path?: string | null | undefined
+  readonly file_date_created?: string | null | undefined
+  readonly file_date_modified?: string | null | undefined
+  readonly file_set_id?: string | null | undefined
+  readonly format_id?: string | null | undefined
+  /** If not specified, name will be autogenerated based on `id` and `original_name` */
+  readonly name?: string | null | undefined
+  readonly original_name?: string | null | undefined
+  readonly parent_id?: string | null | undefined
+  readonly size?: number | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
+    >
+    | null
+    | undefined
+  readonly storage_id?: string | null | undefined
+  readonly template?: string | null | undefined
+  readonly template_engine?: IconikSchema.OpenEnum<"SIMPLE" | "JINJA2"> | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"FILE" | "DIRECTORY" | "SYMLINK" | "SEQUENCE"> | null | undefined
+  readonly user_id?: string | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const FilePatch: Schema.Codec<FilePatch> = Schema.Struct({
+  asset_id: IconikSchema.optional(Schema.String),
+  checksum: IconikSchema.optional(Schema.String),
+  directory_path: IconikSchema.optional(Schema.String),
+  file_date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  file_date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
+  file_set_id: IconikSchema.optional(Schema.String),
+  format_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  original_name: IconikSchema.optional(Schema.String),
+  parent_id: IconikSchema.optional(Schema.String),
+  size: IconikSchema.optional(Schema.Number),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "OPEN",
+    "GROWING",
+    "AWAITED",
+    "CLOSED",
+    "FAILED",
+    "ARCHIVED",
+    "MISSING",
+    "REDISCOVERED",
+    "DELETED"
+  ])),
+  storage_id: IconikSchema.optional(Schema.String),
+  template: IconikSchema.optional(Schema.String),
+  template_engine: IconikSchema.optional(IconikSchema.OpenEnum(["SIMPLE", "JINJA2"])),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["FILE", "DIRECTORY", "SYMLINK", "SEQUENCE"])),
+  user_id: IconikSchema.optional(Schema.String),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `FileSetSchema`. */
 export interface FileSet {
   readonly archive_file_set_id?: string | null | undefined
@@ -3078,6 +3331,34 @@ export const FileSetInput: Schema.Codec<FileSetInput> = Schema.Struct({
   format_id: Schema.String,
   is_archive: IconikSchema.optional(Schema.Boolean),
   name: Schema.String,
+  original_storage_id: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "ARCHIVED", "DELETED"])),
+  storage_id: IconikSchema.optional(Schema.String),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
+/** {@link FileSet} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface FileSetPatch {
+  readonly archive_file_set_id?: string | null | undefined
+  readonly base_dir?: string | null | undefined
+  readonly component_ids?: ReadonlyArray<string> | null | undefined
+  readonly date_deleted?: string | null | undefined
+  readonly format_id?: string | null | undefined
+  readonly is_archive?: boolean | null | undefined
+  readonly name?: string | null | undefined
+  readonly original_storage_id?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "ARCHIVED" | "DELETED"> | null | undefined
+  readonly storage_id?: string | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const FileSetPatch: Schema.Codec<FileSetPatch> = Schema.Struct({
+  archive_file_set_id: IconikSchema.optional(Schema.String),
+  base_dir: IconikSchema.optional(Schema.String),
+  component_ids: IconikSchema.optional(Schema.Array(Schema.String)),
+  date_deleted: IconikSchema.optional(IconikSchema.DateTimeString),
+  format_id: IconikSchema.optional(Schema.String),
+  is_archive: IconikSchema.optional(Schema.Boolean),
+  name: IconikSchema.optional(Schema.String),
   original_storage_id: IconikSchema.optional(Schema.String),
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "ARCHIVED", "DELETED"])),
   storage_id: IconikSchema.optional(Schema.String),
@@ -3638,6 +3919,43 @@ export const FormatInput: Schema.Codec<FormatInput> = Schema.Struct({
   is_online: IconikSchema.optional(Schema.Boolean),
   metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.String))),
   name: Schema.String,
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
+  storage_methods: IconikSchema.optional(Schema.Array(Schema.String)),
+  user_id: IconikSchema.optional(Schema.String),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
+/** {@link Format} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface FormatPatch {
+  readonly archive_status?:
+    | IconikSchema.OpenEnum<"NOT_ARCHIVED" | "ARCHIVING" | "FAILED_TO_ARCHIVE" | "ARCHIVED">
+    | null
+    | undefined
+  readonly components?: ReadonlyArray<ComponentInput> | null | undefined
+  readonly date_deleted?: string | null | undefined
+  readonly external_references?: ReadonlyArray<ExternalReferences> | null | undefined
+  readonly is_online?: boolean | null | undefined
+  /** Sequence cannot have more than 10000. Excess values will be stripped */
+  readonly metadata?: ReadonlyArray<{ readonly [key: string]: string }> | null | undefined
+  readonly name?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
+  readonly storage_methods?: ReadonlyArray<string> | null | undefined
+  readonly user_id?: string | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const FormatPatch: Schema.Codec<FormatPatch> = Schema.Struct({
+  archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "NOT_ARCHIVED",
+    "ARCHIVING",
+    "FAILED_TO_ARCHIVE",
+    "ARCHIVED"
+  ])),
+  components: IconikSchema.optional(Schema.Array(ComponentInput)),
+  date_deleted: IconikSchema.optional(IconikSchema.DateTimeString),
+  external_references: IconikSchema.optional(Schema.Array(ExternalReferences)),
+  is_online: IconikSchema.optional(Schema.Boolean),
+  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.String))),
+  name: IconikSchema.optional(Schema.String),
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
   storage_methods: IconikSchema.optional(Schema.Array(Schema.String)),
   user_id: IconikSchema.optional(Schema.String),
@@ -4292,6 +4610,55 @@ export const KeyframeInput: Schema.Codec<KeyframeInput> = Schema.Struct({
   version_id: IconikSchema.optional(Schema.String)
 })
 
+/** {@link Keyframe} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface KeyframePatch {
+  readonly asset_id?: string | null | undefined
+  readonly collection_id?: string | null | undefined
+  readonly filename?: string | null | undefined
+  readonly format?: string | null | undefined
+  readonly is_custom_keyframe?: boolean | null | undefined
+  readonly name?: string | null | undefined
+  readonly resolution?: ResolutionType | null | undefined
+  readonly rotation?: number | null | undefined
+  readonly size?: number | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
+    >
+    | null
+    | undefined
+  readonly storage_id?: string | null | undefined
+  readonly time_code?: TimeCodeType | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER"> | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const KeyframePatch: Schema.Codec<KeyframePatch> = Schema.Struct({
+  asset_id: IconikSchema.optional(Schema.String),
+  collection_id: IconikSchema.optional(Schema.String),
+  filename: IconikSchema.optional(Schema.String),
+  format: IconikSchema.optional(Schema.String),
+  is_custom_keyframe: IconikSchema.optional(Schema.Boolean),
+  name: IconikSchema.optional(Schema.String),
+  resolution: IconikSchema.optional(ResolutionType),
+  rotation: IconikSchema.optional(Schema.Number),
+  size: IconikSchema.optional(Schema.Number),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "OPEN",
+    "GROWING",
+    "AWAITED",
+    "CLOSED",
+    "FAILED",
+    "ARCHIVED",
+    "MISSING",
+    "REDISCOVERED",
+    "DELETED"
+  ])),
+  storage_id: IconikSchema.optional(Schema.String),
+  time_code: IconikSchema.optional(TimeCodeType),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["KEYFRAME_MAP", "KEYFRAME", "POSTER"])),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `KeyframeUpdateSchema`. */
 export interface KeyframeUpdate {
   readonly date_created?: string | null | undefined
@@ -4761,6 +5128,51 @@ export const PlaylistKeyframeInput: Schema.Codec<PlaylistKeyframeInput> = Schema
   storage_id: IconikSchema.optional(Schema.String),
   time_code: IconikSchema.optional(TimeCodeType),
   type: IconikSchema.OpenEnum(["KEYFRAME_MAP", "KEYFRAME", "POSTER"])
+})
+
+/** {@link PlaylistKeyframe} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface PlaylistKeyframePatch {
+  readonly filename?: string | null | undefined
+  readonly format?: string | null | undefined
+  readonly is_custom_keyframe?: boolean | null | undefined
+  readonly name?: string | null | undefined
+  readonly playlist_id?: string | null | undefined
+  readonly resolution?: ResolutionType | null | undefined
+  readonly rotation?: number | null | undefined
+  readonly size?: number | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
+    >
+    | null
+    | undefined
+  readonly storage_id?: string | null | undefined
+  readonly time_code?: TimeCodeType | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER"> | null | undefined
+}
+export const PlaylistKeyframePatch: Schema.Codec<PlaylistKeyframePatch> = Schema.Struct({
+  filename: IconikSchema.optional(Schema.String),
+  format: IconikSchema.optional(Schema.String),
+  is_custom_keyframe: IconikSchema.optional(Schema.Boolean),
+  name: IconikSchema.optional(Schema.String),
+  playlist_id: IconikSchema.optional(Schema.String),
+  resolution: IconikSchema.optional(ResolutionType),
+  rotation: IconikSchema.optional(Schema.Number),
+  size: IconikSchema.optional(Schema.Number),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "OPEN",
+    "GROWING",
+    "AWAITED",
+    "CLOSED",
+    "FAILED",
+    "ARCHIVED",
+    "MISSING",
+    "REDISCOVERED",
+    "DELETED"
+  ])),
+  storage_id: IconikSchema.optional(Schema.String),
+  time_code: IconikSchema.optional(TimeCodeType),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["KEYFRAME_MAP", "KEYFRAME", "POSTER"]))
 })
 
 /** Iconik's `PlaylistKeyframeUpdateSchema`. */
@@ -5288,6 +5700,63 @@ export const ProxyUpdateInput: Schema.Codec<ProxyUpdateInput> = Schema.Struct({
   version_id: IconikSchema.optional(Schema.String)
 })
 
+/** {@link ProxyUpdate} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface ProxyUpdatePatch {
+  readonly asset_id?: string | null | undefined
+  readonly audio_bitrate?: number | null | undefined
+  readonly audio_channels?: number | null | undefined
+  readonly bit_rate?: number | null | undefined
+  readonly codec?: string | null | undefined
+  readonly filename?: string | null | undefined
+  readonly format?: string | null | undefined
+  readonly frame_rate?: string | null | undefined
+  readonly is_drop_frame?: boolean | null | undefined
+  readonly is_multichannel?: boolean | null | undefined
+  readonly name?: string | null | undefined
+  readonly resolution?: ResolutionType | null | undefined
+  readonly rotation?: number | null | undefined
+  readonly size?: number | null | undefined
+  readonly start_time_code?: string | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
+    >
+    | null
+    | undefined
+  readonly storage_id?: string | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const ProxyUpdatePatch: Schema.Codec<ProxyUpdatePatch> = Schema.Struct({
+  asset_id: IconikSchema.optional(Schema.String),
+  audio_bitrate: IconikSchema.optional(Schema.Number),
+  audio_channels: IconikSchema.optional(Schema.Number),
+  bit_rate: IconikSchema.optional(Schema.Number),
+  codec: IconikSchema.optional(Schema.String),
+  filename: IconikSchema.optional(Schema.String),
+  format: IconikSchema.optional(Schema.String),
+  frame_rate: IconikSchema.optional(Schema.String),
+  is_drop_frame: IconikSchema.optional(Schema.Boolean),
+  is_multichannel: IconikSchema.optional(Schema.Boolean),
+  name: IconikSchema.optional(Schema.String),
+  resolution: IconikSchema.optional(ResolutionType),
+  rotation: IconikSchema.optional(Schema.Number),
+  size: IconikSchema.optional(Schema.Number),
+  start_time_code: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "OPEN",
+    "GROWING",
+    "AWAITED",
+    "CLOSED",
+    "FAILED",
+    "ARCHIVED",
+    "MISSING",
+    "REDISCOVERED",
+    "DELETED"
+  ])),
+  storage_id: IconikSchema.optional(Schema.String),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `RedlineSchema`. */
 export interface Redline {
   readonly default_lut3d_file?: string | null | undefined
@@ -5779,6 +6248,54 @@ export const StorageInput: Schema.Codec<StorageInput> = Schema.Struct({
   status_message: IconikSchema.optional(Schema.String)
 })
 
+/** {@link Storage} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface StoragePatch {
+  readonly description?: string | null | undefined
+  readonly last_scanned?: string | null | undefined
+  readonly method?:
+    | IconikSchema.OpenEnum<"FILE" | "HTTP" | "FTP" | "SFTP" | "S3" | "B2" | "GCS" | "PORTAL" | "CUSTOM" | "AZURE">
+    | null
+    | undefined
+  readonly name?: string | null | undefined
+  readonly purpose?:
+    | IconikSchema.OpenEnum<"KEYFRAMES" | "FILES" | "PROXIES" | "EXPORTS" | "ARCHIVE" | "FACES">
+    | null
+    | undefined
+  readonly scanner_status?: string | null | undefined
+  readonly settings?: { readonly [key: string]: unknown } | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE" | "FAILING"> | null | undefined
+  readonly status_message?: string | null | undefined
+}
+export const StoragePatch: Schema.Codec<StoragePatch> = Schema.Struct({
+  description: IconikSchema.optional(Schema.String),
+  last_scanned: IconikSchema.optional(IconikSchema.DateTimeString),
+  method: IconikSchema.optional(IconikSchema.OpenEnum([
+    "FILE",
+    "HTTP",
+    "FTP",
+    "SFTP",
+    "S3",
+    "B2",
+    "GCS",
+    "PORTAL",
+    "CUSTOM",
+    "AZURE"
+  ])),
+  name: IconikSchema.optional(Schema.String),
+  purpose: IconikSchema.optional(IconikSchema.OpenEnum([
+    "KEYFRAMES",
+    "FILES",
+    "PROXIES",
+    "EXPORTS",
+    "ARCHIVE",
+    "FACES"
+  ])),
+  scanner_status: IconikSchema.optional(Schema.String),
+  settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "INACTIVE", "FAILING"])),
+  status_message: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `StoragePermissionsSchema`. */
 export interface StoragePermissions {
   readonly method: IconikSchema.OpenEnum<
@@ -5985,6 +6502,24 @@ export const SubtitleInput: Schema.Codec<SubtitleInput> = Schema.Struct({
   content: IconikSchema.optional(Schema.String),
   format_id: Schema.String,
   language: Schema.String,
+  name: IconikSchema.optional(Schema.String),
+  version_id: IconikSchema.optional(Schema.String)
+})
+
+/** {@link Subtitle} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SubtitlePatch {
+  readonly closed_captions?: boolean | null | undefined
+  readonly content?: string | null | undefined
+  readonly format_id?: string | null | undefined
+  readonly language?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly version_id?: string | null | undefined
+}
+export const SubtitlePatch: Schema.Codec<SubtitlePatch> = Schema.Struct({
+  closed_captions: IconikSchema.optional(Schema.Boolean),
+  content: IconikSchema.optional(Schema.String),
+  format_id: IconikSchema.optional(Schema.String),
+  language: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
   version_id: IconikSchema.optional(Schema.String)
 })
@@ -6458,6 +6993,55 @@ export interface TranscoderOptions {
 }
 export const TranscoderOptions: Schema.Codec<TranscoderOptions> = Schema.Struct({
   objects: IconikSchema.optional(Schema.Array(TranscoderOption))
+})
+
+/** {@link Transcoder} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface TranscoderPatch {
+  readonly name?: string | null | undefined
+  readonly settings?: { readonly [key: string]: unknown } | null | undefined
+  readonly type?:
+    | IconikSchema.OpenEnum<
+      | "VANTAGE"
+      | "FFMPEG"
+      | "EDIT_PROXY"
+      | "IMAGEMAGICK"
+      | "ENCODING_COM"
+      | "ZENCODER"
+      | "TELESTREAM_CLOUD"
+      | "ELEMENTAL_MEDIACONVERT"
+      | "ELEMENTAL_SERVER"
+      | "REDLINE"
+      | "ICONIK_EDGE_TRANSCODER"
+      | "WATCH_FOLDER_VIDEO"
+      | "EDITREADY"
+      | "FLICS"
+      | "WILDMOKA"
+      | "LIBREOFFICE"
+    >
+    | null
+    | undefined
+}
+export const TranscoderPatch: Schema.Codec<TranscoderPatch> = Schema.Struct({
+  name: IconikSchema.optional(Schema.String),
+  settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  type: IconikSchema.optional(IconikSchema.OpenEnum([
+    "VANTAGE",
+    "FFMPEG",
+    "EDIT_PROXY",
+    "IMAGEMAGICK",
+    "ENCODING_COM",
+    "ZENCODER",
+    "TELESTREAM_CLOUD",
+    "ELEMENTAL_MEDIACONVERT",
+    "ELEMENTAL_SERVER",
+    "REDLINE",
+    "ICONIK_EDGE_TRANSCODER",
+    "WATCH_FOLDER_VIDEO",
+    "EDITREADY",
+    "FLICS",
+    "WILDMOKA",
+    "LIBREOFFICE"
+  ]))
 })
 
 /** Iconik's `TranscoderReadSchema`. */
@@ -7405,7 +7989,7 @@ export const updateAnalysisProfile = Endpoint.make<
  * Required roles: `can_write_analysis_profiles`.
  */
 export const patchAnalysisProfile = Endpoint.make<
-  { readonly profile_id: string; readonly body: AnalysisProfileInput },
+  { readonly profile_id: string; readonly body: AnalysisProfilePatch },
   AnalysisProfile,
   400 | 403 | 404
 >({
@@ -7414,7 +7998,7 @@ export const patchAnalysisProfile = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/analysis/profiles/{profile_id}/",
   pathParams: ["profile_id"],
-  body: { schema: AnalysisProfileInput, contentType: "application/json", required: true },
+  body: { schema: AnalysisProfilePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: AnalysisProfile }],
   errors: [400, 403, 404],
   summary: "Update an analysis profile information",
@@ -7594,7 +8178,7 @@ export const updateAnalysisServiceAccount = Endpoint.make<
  * Required roles: `can_write_analysis_service_accounts`.
  */
 export const patchAnalysisServiceAccount = Endpoint.make<
-  { readonly analysis_service_account_id: string; readonly body: AnalysisServiceAccountInput },
+  { readonly analysis_service_account_id: string; readonly body: AnalysisServiceAccountPatch },
   AnalysisServiceAccount,
   400 | 403 | 404
 >({
@@ -7603,7 +8187,7 @@ export const patchAnalysisServiceAccount = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/analysis/service_accounts/{analysis_service_account_id}/",
   pathParams: ["analysis_service_account_id"],
-  body: { schema: AnalysisServiceAccountInput, contentType: "application/json", required: true },
+  body: { schema: AnalysisServiceAccountPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: AnalysisServiceAccount }],
   errors: [400, 403, 404],
   summary: "Update an analysis service account information",
@@ -7967,7 +8551,7 @@ export const updateAssetFileSet = Endpoint.make<
  * Required roles: `can_write_files`.
  */
 export const patchAssetFileSet = Endpoint.make<
-  { readonly asset_id: string; readonly file_set_id: string; readonly body: FileSetInput },
+  { readonly asset_id: string; readonly file_set_id: string; readonly body: FileSetPatch },
   FileSet,
   400 | 403 | 404
 >({
@@ -7976,7 +8560,7 @@ export const patchAssetFileSet = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/assets/{asset_id}/file_sets/{file_set_id}/",
   pathParams: ["asset_id", "file_set_id"],
-  body: { schema: FileSetInput, contentType: "application/json", required: true },
+  body: { schema: FileSetPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: FileSet }],
   errors: [400, 403, 404],
   summary: "Update file set information",
@@ -8248,7 +8832,7 @@ export const updateAssetFile = Endpoint.make<
  * Required roles: `can_write_files`.
  */
 export const patchAssetFile = Endpoint.make<
-  { readonly asset_id: string; readonly file_id: string; readonly body: FileInput },
+  { readonly asset_id: string; readonly file_id: string; readonly body: FilePatch },
   File,
   400 | 403 | 404
 >({
@@ -8257,7 +8841,7 @@ export const patchAssetFile = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/assets/{asset_id}/files/{file_id}/",
   pathParams: ["asset_id", "file_id"],
-  body: { schema: FileInput, contentType: "application/json", required: true },
+  body: { schema: FilePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: File }],
   errors: [400, 403, 404],
   summary: "Update file information",
@@ -8973,7 +9557,7 @@ export const patchAssetFormat = Endpoint.make<
     readonly asset_id: string
     readonly format_id: string
     readonly query?: PatchAssetFormatQuery | undefined
-    readonly body: FormatInput
+    readonly body: FormatPatch
   },
   Format,
   400 | 403 | 404
@@ -8984,7 +9568,7 @@ export const patchAssetFormat = Endpoint.make<
   path: "/API/files/v1/assets/{asset_id}/formats/{format_id}/",
   pathParams: ["asset_id", "format_id"],
   query: PatchAssetFormatQuery,
-  body: { schema: FormatInput, contentType: "application/json", required: true },
+  body: { schema: FormatPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Format }],
   errors: [400, 403, 404],
   summary: "Update format information",
@@ -9581,7 +10165,7 @@ export const updateAssetKeyframe = Endpoint.make<
  * Required roles: `can_write_keyframes`.
  */
 export const patchAssetKeyframe = Endpoint.make<
-  { readonly asset_id: string; readonly keyframe_id: string; readonly body: KeyframeInput },
+  { readonly asset_id: string; readonly keyframe_id: string; readonly body: KeyframePatch },
   Keyframe,
   400 | 403 | 404
 >({
@@ -9590,7 +10174,7 @@ export const patchAssetKeyframe = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/assets/{asset_id}/keyframes/{keyframe_id}/",
   pathParams: ["asset_id", "keyframe_id"],
-  body: { schema: KeyframeInput, contentType: "application/json", required: true },
+  body: { schema: KeyframePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Keyframe }],
   errors: [400, 403, 404],
   summary: "Update keyframe information",
@@ -9876,7 +10460,7 @@ export const updateAssetProxy = Endpoint.make<
  * Required roles: `can_write_proxies`.
  */
 export const patchAssetProxy = Endpoint.make<
-  { readonly asset_id: string; readonly proxy_id: string; readonly body: ProxyUpdateInput },
+  { readonly asset_id: string; readonly proxy_id: string; readonly body: ProxyUpdatePatch },
   Proxy,
   400 | 403 | 404
 >({
@@ -9885,7 +10469,7 @@ export const patchAssetProxy = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/assets/{asset_id}/proxies/{proxy_id}/",
   pathParams: ["asset_id", "proxy_id"],
-  body: { schema: ProxyUpdateInput, contentType: "application/json", required: true },
+  body: { schema: ProxyUpdatePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Proxy }],
   errors: [400, 403, 404],
   summary: "Update proxy information",
@@ -10322,7 +10906,7 @@ export const updateAssetSubtitle = Endpoint.make<
  * Required roles: `can_write_asset_subtitles`.
  */
 export const patchAssetSubtitle = Endpoint.make<
-  { readonly asset_id: string; readonly subtitle_id: string; readonly body: SubtitleInput },
+  { readonly asset_id: string; readonly subtitle_id: string; readonly body: SubtitlePatch },
   Subtitle,
   400 | 403 | 404
 >({
@@ -10331,7 +10915,7 @@ export const patchAssetSubtitle = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/assets/{asset_id}/subtitles/{subtitle_id}/",
   pathParams: ["asset_id", "subtitle_id"],
-  body: { schema: SubtitleInput, contentType: "application/json", required: true },
+  body: { schema: SubtitlePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Subtitle }],
   errors: [400, 403, 404],
   summary: "Update subtitle information",
@@ -10546,7 +11130,7 @@ export const updateAssetTemporaryFile = Endpoint.make<
  * Required roles: `can_write_files`.
  */
 export const patchAssetTemporaryFile = Endpoint.make<
-  { readonly asset_id: string; readonly file_id: string; readonly body: FileInput },
+  { readonly asset_id: string; readonly file_id: string; readonly body: FilePatch },
   File,
   400 | 403 | 404
 >({
@@ -10555,7 +11139,7 @@ export const patchAssetTemporaryFile = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/assets/{asset_id}/temporary_files/{file_id}/",
   pathParams: ["asset_id", "file_id"],
-  body: { schema: FileInput, contentType: "application/json", required: true },
+  body: { schema: FilePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: File }],
   errors: [400, 403, 404],
   summary: "Update temporary file's info",
@@ -11435,7 +12019,7 @@ export const updateCollectionKeyframe = Endpoint.make<
  * Required roles: `can_write_keyframes`.
  */
 export const patchCollectionKeyframe = Endpoint.make<
-  { readonly collection_id: string; readonly keyframe_id: string; readonly body: CollectionKeyframeInput },
+  { readonly collection_id: string; readonly keyframe_id: string; readonly body: CollectionKeyframePatch },
   CollectionKeyframe,
   400 | 403 | 404
 >({
@@ -11444,7 +12028,7 @@ export const patchCollectionKeyframe = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/collections/{collection_id}/keyframes/{keyframe_id}/",
   pathParams: ["collection_id", "keyframe_id"],
-  body: { schema: CollectionKeyframeInput, contentType: "application/json", required: true },
+  body: { schema: CollectionKeyframePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: CollectionKeyframe }],
   errors: [400, 403, 404],
   summary: "Update keyframe information",
@@ -11815,7 +12399,7 @@ export const updateExportLocation = Endpoint.make<
  * Required roles: `can_write_export_locations`.
  */
 export const patchExportLocation = Endpoint.make<
-  { readonly export_location_id: string; readonly body: ExportLocationInput },
+  { readonly export_location_id: string; readonly body: ExportLocationPatch },
   ExportLocation,
   400 | 403 | 404
 >({
@@ -11824,7 +12408,7 @@ export const patchExportLocation = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/export_locations/{export_location_id}/",
   pathParams: ["export_location_id"],
-  body: { schema: ExportLocationInput, contentType: "application/json", required: true },
+  body: { schema: ExportLocationPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: ExportLocation }],
   errors: [400, 403, 404],
   summary: "Update export_location",
@@ -12454,7 +13038,7 @@ export const updatePlaylistKeyframe = Endpoint.make<
  * Required roles: `can_write_keyframes`.
  */
 export const patchPlaylistKeyframe = Endpoint.make<
-  { readonly playlist_id: string; readonly keyframe_id: string; readonly body: PlaylistKeyframeInput },
+  { readonly playlist_id: string; readonly keyframe_id: string; readonly body: PlaylistKeyframePatch },
   PlaylistKeyframe,
   400 | 403 | 404
 >({
@@ -12463,7 +13047,7 @@ export const patchPlaylistKeyframe = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/playlists/{playlist_id}/keyframes/{keyframe_id}/",
   pathParams: ["playlist_id", "keyframe_id"],
-  body: { schema: PlaylistKeyframeInput, contentType: "application/json", required: true },
+  body: { schema: PlaylistKeyframePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: PlaylistKeyframe }],
   errors: [400, 403, 404],
   summary: "Update keyframe information",
@@ -12919,7 +13503,7 @@ export const updateStorage = Endpoint.make<
  * Required roles: `can_write_storages`.
  */
 export const patchStorage = Endpoint.make<
-  { readonly storage_id: string; readonly body: StorageInput },
+  { readonly storage_id: string; readonly body: StoragePatch },
   Storage,
   400 | 403 | 404
 >({
@@ -12928,7 +13512,7 @@ export const patchStorage = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/storages/{storage_id}/",
   pathParams: ["storage_id"],
-  body: { schema: StorageInput, contentType: "application/json", required: true },
+  body: { schema: StoragePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Storage }],
   errors: [400, 403, 404],
   summary: "Update storage",
@@ -13322,7 +13906,7 @@ export const updateStorageFiles = Endpoint.make<
  * Required roles: `can_write_files`.
  */
 export const patchStorageFiles = Endpoint.make<
-  { readonly storage_id: string; readonly body: FileBaseInput },
+  { readonly storage_id: string; readonly body: FileBasePatch },
   FileBase,
   400 | 403 | 404
 >({
@@ -13331,7 +13915,7 @@ export const patchStorageFiles = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/storages/{storage_id}/files/",
   pathParams: ["storage_id"],
-  body: { schema: FileBaseInput, contentType: "application/json", required: true },
+  body: { schema: FileBasePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: FileBase }],
   errors: [400, 403, 404],
   summary: "Update file by storage ID and path",
@@ -14244,7 +14828,7 @@ export const updateTranscoder = Endpoint.make<
  * Required roles: `can_write_transcoders`.
  */
 export const patchTranscoder = Endpoint.make<
-  { readonly transcoder_id: string; readonly body: TranscoderInput },
+  { readonly transcoder_id: string; readonly body: TranscoderPatch },
   Transcoder,
   400 | 403 | 404
 >({
@@ -14253,7 +14837,7 @@ export const patchTranscoder = Endpoint.make<
   method: "PATCH",
   path: "/API/files/v1/transcoders/{transcoder_id}/",
   pathParams: ["transcoder_id"],
-  body: { schema: TranscoderInput, contentType: "application/json", required: true },
+  body: { schema: TranscoderPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Transcoder }],
   errors: [400, 403, 404],
   summary: "Update transcoder",

@@ -879,6 +879,162 @@ export const JobInput: Schema.Codec<JobInput> = Schema.Struct({
   ])
 })
 
+/** {@link Job} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface JobPatch {
+  readonly action_context?: ActionContext | null | undefined
+  readonly completed_at?: string | null | undefined
+  readonly custom_type?: string | null | undefined
+  readonly error_message?: string | null | undefined
+  readonly has_children?: boolean | null | undefined
+  readonly job_context?: { readonly [key: string]: unknown } | null | undefined
+  readonly message?: string | null | undefined
+  readonly metadata?: { readonly [key: string]: unknown } | null | undefined
+  readonly object_id?: string | null | undefined
+  readonly object_type?: string | null | undefined
+  readonly parent_id?: string | null | undefined
+  readonly progress_processed?: number | null | undefined
+  readonly progress_total?: number | null | undefined
+  readonly related_objects?: ReadonlyArray<RelatedObject> | null | undefined
+  readonly started_at?: string | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      | "READY"
+      | "STARTED"
+      | "FINISHED"
+      | "FINISHED_WITH_WARNING"
+      | "FAILED"
+      | "WAITING"
+      | "ABORT_PENDING"
+      | "ABORTED"
+      | "SKIPPED"
+      | "PAUSED"
+    >
+    | null
+    | undefined
+  readonly steps?: ReadonlyArray<JobStepInput> | null | undefined
+  readonly title?: string | null | undefined
+  readonly type?:
+    | IconikSchema.OpenEnum<
+      | "MEDIAINFO"
+      | "TRANSCODE"
+      | "KEYFRAMES"
+      | "EXPORT"
+      | "DELETE"
+      | "REINDEX"
+      | "MOVE"
+      | "TRANSFER"
+      | "ANALYZE"
+      | "METADATA"
+      | "CUSTOM"
+      | "SCAN"
+      | "ARCHIVE"
+      | "RESTORE"
+      | "RESTORE_FROM_GLACIER"
+      | "ACL"
+      | "COPY"
+      | "TRANSCRIPTION"
+      | "REQUEST_COLLECTION_MAP"
+      | "COLLECTION_CUSTOM_ORDER"
+      | "STORAGE_GATEWAY_FILE_INGEST"
+      | "MARK_MISSING"
+      | "FACE_RECOGNITION"
+      | "SET_APPROVAL"
+      | "REQUEST_APPROVAL"
+      | "CHANGE_PERSON"
+      | "CONFIRM_PERSON"
+      | "DELETE_PERSON"
+      | "AUTOMATION"
+      | "REVIEW_REQUEST"
+      | "CONVERT_SAVED_SEARCH_TO_COLLECTION"
+      | "DELETE_JOBS"
+      | "EDIT_JOBS"
+    >
+    | null
+    | undefined
+}
+export const JobPatch: Schema.Codec<JobPatch> = Schema.Struct({
+  action_context: IconikSchema.optional(ActionContext),
+  completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
+  custom_type: IconikSchema.optional(Schema.String),
+  error_message: IconikSchema.optional(Schema.String),
+  has_children: IconikSchema.optional(Schema.Boolean),
+  job_context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  message: IconikSchema.optional(Schema.String),
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  object_id: IconikSchema.optional(Schema.String),
+  object_type: IconikSchema.optional(Schema.String),
+  parent_id: IconikSchema.optional(Schema.String),
+  progress_processed: IconikSchema.optional(Schema.Number),
+  progress_total: IconikSchema.optional(Schema.Number),
+  related_objects: IconikSchema.optional(Schema.Array(RelatedObject)),
+  started_at: IconikSchema.optional(IconikSchema.DateTimeString),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "READY",
+    "STARTED",
+    "FINISHED",
+    "FINISHED_WITH_WARNING",
+    "FAILED",
+    "WAITING",
+    "ABORT_PENDING",
+    "ABORTED",
+    "SKIPPED",
+    "PAUSED"
+  ])),
+  steps: IconikSchema.optional(Schema.Array(JobStepInput)),
+  title: IconikSchema.optional(Schema.String),
+  type: IconikSchema.optional(IconikSchema.OpenEnum([
+    "MEDIAINFO",
+    "TRANSCODE",
+    "KEYFRAMES",
+    "EXPORT",
+    "DELETE",
+    "REINDEX",
+    "MOVE",
+    "TRANSFER",
+    "ANALYZE",
+    "METADATA",
+    "CUSTOM",
+    "SCAN",
+    "ARCHIVE",
+    "RESTORE",
+    "RESTORE_FROM_GLACIER",
+    "ACL",
+    "COPY",
+    "TRANSCRIPTION",
+    "REQUEST_COLLECTION_MAP",
+    "COLLECTION_CUSTOM_ORDER",
+    "STORAGE_GATEWAY_FILE_INGEST",
+    "MARK_MISSING",
+    "FACE_RECOGNITION",
+    "SET_APPROVAL",
+    "REQUEST_APPROVAL",
+    "CHANGE_PERSON",
+    "CONFIRM_PERSON",
+    "DELETE_PERSON",
+    "AUTOMATION",
+    "REVIEW_REQUEST",
+    "CONVERT_SAVED_SEARCH_TO_COLLECTION",
+    "DELETE_JOBS",
+    "EDIT_JOBS"
+  ]))
+})
+
+/** {@link JobStep} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface JobStepPatch {
+  readonly error_message?: string | null | undefined
+  readonly id?: string | null | undefined
+  readonly label?: string | null | undefined
+  readonly message?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED"> | null | undefined
+}
+export const JobStepPatch: Schema.Codec<JobStepPatch> = Schema.Struct({
+  error_message: IconikSchema.optional(Schema.String),
+  id: IconikSchema.optional(Schema.String),
+  label: IconikSchema.optional(Schema.String),
+  message: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["IN_PROGRESS", "WAITING", "FAILED", "DONE", "SKIPPED"]))
+})
+
 /** Iconik's `JobStepUpdateSchema`. */
 export interface JobStepUpdate {
   readonly date_updated?: string | null | undefined
@@ -969,6 +1125,14 @@ export interface JobStepsUpdateInput {
 }
 export const JobStepsUpdateInput: Schema.Codec<JobStepsUpdateInput> = Schema.Struct({
   steps: Schema.Array(JobStepUpdateBulkInput)
+})
+
+/** {@link JobStepsUpdate} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface JobStepsUpdatePatch {
+  readonly steps?: ReadonlyArray<JobStepUpdateBulkInput> | null | undefined
+}
+export const JobStepsUpdatePatch: Schema.Codec<JobStepsUpdatePatch> = Schema.Struct({
+  steps: IconikSchema.optional(Schema.Array(JobStepUpdateBulkInput))
 })
 
 /** Iconik's `JobsSchema`. */
@@ -1290,6 +1454,47 @@ export const JobsBulkEditParams: Schema.Codec<JobsBulkEditParams> = Schema.Struc
     "DELETE_JOBS",
     "EDIT_JOBS"
   ])))
+})
+
+/** {@link JobsBulkEdit} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface JobsBulkEditPatch {
+  readonly error_message?: string | null | undefined
+  readonly job_context?: { readonly [key: string]: unknown } | null | undefined
+  readonly message?: string | null | undefined
+  readonly metadata?: { readonly [key: string]: unknown } | null | undefined
+  readonly status?:
+    | IconikSchema.OpenEnum<
+      | "READY"
+      | "STARTED"
+      | "FINISHED"
+      | "FINISHED_WITH_WARNING"
+      | "FAILED"
+      | "WAITING"
+      | "ABORT_PENDING"
+      | "ABORTED"
+      | "SKIPPED"
+      | "PAUSED"
+    >
+    | null
+    | undefined
+}
+export const JobsBulkEditPatch: Schema.Codec<JobsBulkEditPatch> = Schema.Struct({
+  error_message: IconikSchema.optional(Schema.String),
+  job_context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  message: IconikSchema.optional(Schema.String),
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  status: IconikSchema.optional(IconikSchema.OpenEnum([
+    "READY",
+    "STARTED",
+    "FINISHED",
+    "FINISHED_WITH_WARNING",
+    "FAILED",
+    "WAITING",
+    "ABORT_PENDING",
+    "ABORTED",
+    "SKIPPED",
+    "PAUSED"
+  ]))
 })
 
 /** Iconik's `JobsBulkParamsSchema`. */
@@ -1650,7 +1855,7 @@ export const PatchJobsQuery: Schema.Codec<PatchJobsQuery> = Schema.Struct({
  * Required roles: `can_write_jobs`.
  */
 export const patchJobs = Endpoint.make<
-  { readonly query?: PatchJobsQuery | undefined; readonly body: JobsBulkEdit },
+  { readonly query?: PatchJobsQuery | undefined; readonly body: JobsBulkEditPatch },
   BulkJobCreated,
   400 | 403
 >({
@@ -1660,7 +1865,7 @@ export const patchJobs = Endpoint.make<
   path: "/API/jobs/v1/jobs/",
   pathParams: [],
   query: PatchJobsQuery,
-  body: { schema: JobsBulkEdit, contentType: "application/json", required: true },
+  body: { schema: JobsBulkEditPatch, contentType: "application/json", required: true },
   success: [{ status: 202, schema: BulkJobCreated }],
   errors: [400, 403],
   summary: "Edit jobs",
@@ -1852,7 +2057,7 @@ export const PatchJobQuery: Schema.Codec<PatchJobQuery> = Schema.Struct({
  * Required roles: `can_write_jobs`.
  */
 export const patchJob = Endpoint.make<
-  { readonly job_id: string; readonly query?: PatchJobQuery | undefined; readonly body: JobInput },
+  { readonly job_id: string; readonly query?: PatchJobQuery | undefined; readonly body: JobPatch },
   Job,
   400 | 403 | 404
 >({
@@ -1862,7 +2067,7 @@ export const patchJob = Endpoint.make<
   path: "/API/jobs/v1/jobs/{job_id}/",
   pathParams: ["job_id"],
   query: PatchJobQuery,
-  body: { schema: JobInput, contentType: "application/json", required: true },
+  body: { schema: JobPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Job }],
   errors: [400, 403, 404],
   summary: "Update job",
@@ -1940,7 +2145,7 @@ export const updateJobSteps = Endpoint.make<
  * Required roles: `can_write_jobs`.
  */
 export const patchJobSteps = Endpoint.make<
-  { readonly job_id: string; readonly body: JobStepsUpdateInput },
+  { readonly job_id: string; readonly body: JobStepsUpdatePatch },
   Job,
   400 | 403 | 404
 >({
@@ -1949,7 +2154,7 @@ export const patchJobSteps = Endpoint.make<
   method: "PATCH",
   path: "/API/jobs/v1/jobs/{job_id}/steps/",
   pathParams: ["job_id"],
-  body: { schema: JobStepsUpdateInput, contentType: "application/json", required: true },
+  body: { schema: JobStepsUpdatePatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Job }],
   errors: [400, 403, 404],
   summary: "Update multiple job steps",
@@ -1988,7 +2193,7 @@ export const updateJobStep = Endpoint.make<
  * Required roles: `can_write_jobs`.
  */
 export const patchJobStep = Endpoint.make<
-  { readonly job_id: string; readonly job_step_id: string; readonly body: JobStepInput },
+  { readonly job_id: string; readonly job_step_id: string; readonly body: JobStepPatch },
   Job,
   400 | 403 | 404
 >({
@@ -1997,7 +2202,7 @@ export const patchJobStep = Endpoint.make<
   method: "PATCH",
   path: "/API/jobs/v1/jobs/{job_id}/steps/{job_step_id}/",
   pathParams: ["job_id", "job_step_id"],
-  body: { schema: JobStepInput, contentType: "application/json", required: true },
+  body: { schema: JobStepPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Job }],
   errors: [400, 403, 404],
   summary: "Update job step",

@@ -519,6 +519,52 @@ export const MetadataFieldMappings: Schema.Codec<MetadataFieldMappings> = Schema
   objects: IconikSchema.optional(Schema.Array(MetadataFieldMapping))
 })
 
+/** {@link MetadataField} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface MetadataFieldPatch {
+  readonly auto_set?: boolean | null | undefined
+  readonly date_created?: string | null | undefined
+  readonly date_modified?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly field_type?: string | null | undefined
+  readonly hide_if_not_set?: boolean | null | undefined
+  readonly is_block_field?: boolean | null | undefined
+  readonly is_warning_field?: boolean | null | undefined
+  readonly label?: string | null | undefined
+  readonly max_value?: number | null | undefined
+  readonly min_value?: number | null | undefined
+  readonly multi?: boolean | null | undefined
+  readonly options?: ReadonlyArray<FieldOptions> | null | undefined
+  readonly read_only?: boolean | null | undefined
+  readonly representative?: boolean | null | undefined
+  readonly required?: boolean | null | undefined
+  readonly sortable?: boolean | null | undefined
+  readonly source_url?: string | null | undefined
+  readonly use_as_facet?: boolean | null | undefined
+}
+export const MetadataFieldPatch: Schema.Codec<MetadataFieldPatch> = Schema.Struct({
+  auto_set: IconikSchema.optional(Schema.Boolean),
+  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
+  description: IconikSchema.optional(Schema.String),
+  external_id: IconikSchema.optional(Schema.String),
+  field_type: IconikSchema.optional(Schema.String),
+  hide_if_not_set: IconikSchema.optional(Schema.Boolean),
+  is_block_field: IconikSchema.optional(Schema.Boolean),
+  is_warning_field: IconikSchema.optional(Schema.Boolean),
+  label: IconikSchema.optional(Schema.String),
+  max_value: IconikSchema.optional(Schema.Number),
+  min_value: IconikSchema.optional(Schema.Number),
+  multi: IconikSchema.optional(Schema.Boolean),
+  options: IconikSchema.optional(Schema.Array(FieldOptions)),
+  read_only: IconikSchema.optional(Schema.Boolean),
+  representative: IconikSchema.optional(Schema.Boolean),
+  required: IconikSchema.optional(Schema.Boolean),
+  sortable: IconikSchema.optional(Schema.Boolean),
+  source_url: IconikSchema.optional(Schema.String),
+  use_as_facet: IconikSchema.optional(Schema.Boolean)
+})
+
 /** Iconik's `MetadataFieldsSchema`. */
 export interface MetadataFields {
   readonly first_url?: string | null | undefined
@@ -697,6 +743,18 @@ export const MetadataViewInputInput: Schema.Codec<MetadataViewInputInput> = Sche
   description: IconikSchema.optional(Schema.String),
   name: Schema.String,
   view_fields: Schema.Array(MetadataViewFieldInput)
+})
+
+/** {@link MetadataViewInput} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface MetadataViewInputPatch {
+  readonly description?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly view_fields?: ReadonlyArray<MetadataViewFieldInput> | null | undefined
+}
+export const MetadataViewInputPatch: Schema.Codec<MetadataViewInputPatch> = Schema.Struct({
+  description: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  view_fields: IconikSchema.optional(Schema.Array(MetadataViewFieldInput))
 })
 
 /** Iconik's `MetadataViewsSchema`. */
@@ -965,7 +1023,7 @@ export const updateField = Endpoint.make<
  * Required roles: `can_write_metadata_fields`.
  */
 export const patchField = Endpoint.make<
-  { readonly field_name: string; readonly body: MetadataFieldInput },
+  { readonly field_name: string; readonly body: MetadataFieldPatch },
   MetadataField,
   400 | 403 | 404
 >({
@@ -974,7 +1032,7 @@ export const patchField = Endpoint.make<
   method: "PATCH",
   path: "/API/metadata/v1/fields/{field_name}/",
   pathParams: ["field_name"],
-  body: { schema: MetadataFieldInput, contentType: "application/json", required: true },
+  body: { schema: MetadataFieldPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: MetadataField }],
   errors: [400, 403, 404],
   summary: "Update field by name",
@@ -1182,7 +1240,7 @@ export const updateView = Endpoint.make<
  * Required roles: `can_write_metadata_views`.
  */
 export const patchView = Endpoint.make<
-  { readonly view_id: string; readonly body: MetadataViewInputInput },
+  { readonly view_id: string; readonly body: MetadataViewInputPatch },
   MetadataView,
   400 | 403 | 404
 >({
@@ -1191,7 +1249,7 @@ export const patchView = Endpoint.make<
   method: "PATCH",
   path: "/API/metadata/v1/views/{view_id}/",
   pathParams: ["view_id"],
-  body: { schema: MetadataViewInputInput, contentType: "application/json", required: true },
+  body: { schema: MetadataViewInputPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: MetadataView }],
   errors: [400, 403, 404],
   summary: "Update view",

@@ -794,6 +794,16 @@ export const UpdatePerson: Schema.Codec<UpdatePerson> = Schema.Struct({
   name: IconikSchema.optional(Schema.String)
 })
 
+/** {@link UpdatePerson} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface UpdatePersonPatch {
+  readonly main_face_id?: string | null | undefined
+  readonly name?: string | null | undefined
+}
+export const UpdatePersonPatch: Schema.Codec<UpdatePersonPatch> = Schema.Struct({
+  main_face_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `VersionsSchema`. */
 export interface Versions {
   readonly asset_id: string
@@ -1197,7 +1207,7 @@ export const updateFaceRecognitionPerson = Endpoint.make<
  * Required roles: `can_edit_person`.
  */
 export const patchFaceRecognitionPerson = Endpoint.make<
-  { readonly person_id: string; readonly body: UpdatePerson },
+  { readonly person_id: string; readonly body: UpdatePersonPatch },
   Person,
   400 | 403 | 404
 >({
@@ -1206,7 +1216,7 @@ export const patchFaceRecognitionPerson = Endpoint.make<
   method: "PATCH",
   path: "/API/ml/v1/face_recognition/persons/{person_id}/",
   pathParams: ["person_id"],
-  body: { schema: UpdatePerson, contentType: "application/json", required: true },
+  body: { schema: UpdatePersonPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Person }],
   errors: [400, 403, 404],
   summary: "Update an existing person",

@@ -316,6 +316,26 @@ export const DiscoveryEntityInput: Schema.Codec<DiscoveryEntityInput> = Schema.S
   user_id: Schema.String
 })
 
+/** {@link DiscoveryEntity} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface DiscoveryEntityPatch {
+  readonly date_created?: string | null | undefined
+  readonly date_modified?: string | null | undefined
+  readonly metadata?: { readonly [key: string]: unknown } | null | undefined
+  readonly object_id?: string | null | undefined
+  readonly object_type?: IconikSchema.OpenEnum<"COLLECTION" | "SAVED_SEARCH"> | null | undefined
+  readonly title?: string | null | undefined
+  readonly user_id?: string | null | undefined
+}
+export const DiscoveryEntityPatch: Schema.Codec<DiscoveryEntityPatch> = Schema.Struct({
+  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  object_id: IconikSchema.optional(Schema.String),
+  object_type: IconikSchema.optional(IconikSchema.OpenEnum(["COLLECTION", "SAVED_SEARCH"])),
+  title: IconikSchema.optional(Schema.String),
+  user_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `DiscoveryViewSettingsSchema`. */
 export interface DiscoveryViewSettings {
   readonly entity_ids: ReadonlyArray<string>
@@ -517,6 +537,20 @@ export const SavedSearchGroupInput: Schema.Codec<SavedSearchGroupInput> = Schema
   user_id: IconikSchema.optional(Schema.String)
 })
 
+/** {@link SavedSearchGroup} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SavedSearchGroupPatch {
+  readonly name?: string | null | undefined
+  readonly saved_searches_count?: number | null | undefined
+  readonly system_domain_id?: string | null | undefined
+  readonly user_id?: string | null | undefined
+}
+export const SavedSearchGroupPatch: Schema.Codec<SavedSearchGroupPatch> = Schema.Struct({
+  name: IconikSchema.optional(Schema.String),
+  saved_searches_count: IconikSchema.optional(Schema.Number),
+  system_domain_id: IconikSchema.optional(Schema.String),
+  user_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `SavedSearchGroupQueryParamsSchema`. */
 export interface SavedSearchGroupQueryParams {
   /** Which page number to fetch */
@@ -569,6 +603,20 @@ export const SavedSearchInput: Schema.Codec<SavedSearchInput> = Schema.Struct({
   criteria: SearchCriteriaSaved,
   group_id: IconikSchema.optional(Schema.String),
   name: Schema.String,
+  permissions: IconikSchema.optional(Schema.Array(Schema.String))
+})
+
+/** {@link SavedSearch} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SavedSearchPatch {
+  readonly criteria?: SearchCriteriaSaved | null | undefined
+  readonly group_id?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly permissions?: ReadonlyArray<string> | null | undefined
+}
+export const SavedSearchPatch: Schema.Codec<SavedSearchPatch> = Schema.Struct({
+  criteria: IconikSchema.optional(SearchCriteriaSaved),
+  group_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
   permissions: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -1168,7 +1216,7 @@ export const updateDiscoveryDefaultEntity = Endpoint.make<
  * Required roles: `can_write_discovery_entities`.
  */
 export const patchDiscoveryDefaultEntity = Endpoint.make<
-  { readonly entity_id: string; readonly body: DiscoveryEntityInput },
+  { readonly entity_id: string; readonly body: DiscoveryEntityPatch },
   void,
   400 | 403 | 404
 >({
@@ -1177,7 +1225,7 @@ export const patchDiscoveryDefaultEntity = Endpoint.make<
   method: "PATCH",
   path: "/API/search/v1/discovery/default/entities/{entity_id}/",
   pathParams: ["entity_id"],
-  body: { schema: DiscoveryEntityInput, contentType: "application/json", required: true },
+  body: { schema: DiscoveryEntityPatch, contentType: "application/json", required: true },
   success: [{ status: 200 }],
   errors: [400, 403, 404],
   summary: "Update a discovery entity by id",
@@ -1235,7 +1283,7 @@ export const updateDiscoveryEntityObject = Endpoint.make<
  * Required roles: `can_write_discovery_entities`.
  */
 export const patchDiscoveryEntityObject = Endpoint.make<
-  { readonly object_type: string; readonly object_id: string; readonly body: DiscoveryEntityInput },
+  { readonly object_type: string; readonly object_id: string; readonly body: DiscoveryEntityPatch },
   void,
   400 | 403 | 404
 >({
@@ -1244,7 +1292,7 @@ export const patchDiscoveryEntityObject = Endpoint.make<
   method: "PATCH",
   path: "/API/search/v1/discovery/entities/{object_type}/{object_id}/",
   pathParams: ["object_type", "object_id"],
-  body: { schema: DiscoveryEntityInput, contentType: "application/json", required: true },
+  body: { schema: DiscoveryEntityPatch, contentType: "application/json", required: true },
   success: [{ status: 200 }],
   errors: [400, 403, 404],
   summary: "Update a discovery entity by object's type and id",
@@ -1536,7 +1584,7 @@ export const updateSavedSearchGroup = Endpoint.make<
  * Required roles: `can_write_saved_search_groups`.
  */
 export const patchSavedSearchGroup = Endpoint.make<
-  { readonly group_id: string; readonly body: SavedSearchGroupInput },
+  { readonly group_id: string; readonly body: SavedSearchGroupPatch },
   SavedSearchGroup,
   400 | 403 | 404
 >({
@@ -1545,7 +1593,7 @@ export const patchSavedSearchGroup = Endpoint.make<
   method: "PATCH",
   path: "/API/search/v1/search/saved/group/{group_id}/",
   pathParams: ["group_id"],
-  body: { schema: SavedSearchGroupInput, contentType: "application/json", required: true },
+  body: { schema: SavedSearchGroupPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SavedSearchGroup }],
   errors: [400, 403, 404],
   summary: "Update and return saved search group data",
@@ -1773,7 +1821,7 @@ export const updateSavedSearch = Endpoint.make<
  * Required roles: `can_write_saved_searches`.
  */
 export const patchSavedSearch = Endpoint.make<
-  { readonly search_id: string; readonly body: SavedSearchInput },
+  { readonly search_id: string; readonly body: SavedSearchPatch },
   SearchDocuments,
   400 | 403 | 404
 >({
@@ -1782,7 +1830,7 @@ export const patchSavedSearch = Endpoint.make<
   method: "PATCH",
   path: "/API/search/v1/search/saved/{search_id}/",
   pathParams: ["search_id"],
-  body: { schema: SavedSearchInput, contentType: "application/json", required: true },
+  body: { schema: SavedSearchPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SearchDocuments }],
   errors: [400, 403, 404],
   summary: "Search and save this search",

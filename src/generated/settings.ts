@@ -302,11 +302,77 @@ export const GroupSettingPublicInput: Schema.Codec<GroupSettingPublicInput> = Sc
   use_asset_name_on_download: IconikSchema.optional(Schema.Boolean)
 })
 
+/** {@link GroupSettingPublic} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface GroupSettingPublicPatch {
+  readonly acl_template_id?: string | null | undefined
+  readonly allowed_ips?: ReadonlyArray<AllowedIP> | null | undefined
+  readonly append_asset_uuid_to_downloads?: boolean | null | undefined
+  readonly asset_default_sections?: ReadonlyArray<string> | null | undefined
+  readonly collections_get_parent_acls?: boolean | null | undefined
+  readonly date_format?: string | null | undefined
+  readonly datetime_format?: string | null | undefined
+  readonly default_upload_storage_id?: string | null | undefined
+  /** Grace period that indicate how long objects will live in recycle bin. Unit: hours */
+  readonly delete_grace_period?: number | null | undefined
+  readonly facet_fields?: ReadonlyArray<FacetField> | null | undefined
+  readonly filters_default_metadata_view_id?: string | null | undefined
+  readonly hide_favourites?: boolean | null | undefined
+  readonly home_page?: string | null | undefined
+  readonly jobs_dashboard?: JobsDashboard | null | undefined
+  readonly logo_storage_id?: string | null | undefined
+  readonly required_metadata_views?: ReadonlyArray<string> | null | undefined
+  readonly search_auto_resize_title_column?: boolean | null | undefined
+  readonly search_default_sections?: ReadonlyArray<string> | null | undefined
+  readonly search_display_fields?: ReadonlyArray<SearchDisplayField> | null | undefined
+  readonly search_in_transcriptions?: boolean | null | undefined
+  readonly search_results_asset_metadata_view_id?: string | null | undefined
+  readonly search_results_collection_metadata_view_id?: string | null | undefined
+  readonly search_view_id?: string | null | undefined
+  /** Default share expiration time that indicate how long share will be valid. Unit: days */
+  readonly share_expiration_time?: number | null | undefined
+  readonly use_asset_name_on_download?: boolean | null | undefined
+}
+export const GroupSettingPublicPatch: Schema.Codec<GroupSettingPublicPatch> = Schema.Struct({
+  acl_template_id: IconikSchema.optional(Schema.String),
+  allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
+  append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
+  asset_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
+  collections_get_parent_acls: IconikSchema.optional(Schema.Boolean),
+  date_format: IconikSchema.optional(Schema.String),
+  datetime_format: IconikSchema.optional(Schema.String),
+  default_upload_storage_id: IconikSchema.optional(Schema.String),
+  delete_grace_period: IconikSchema.optional(Schema.Number),
+  facet_fields: IconikSchema.optional(Schema.Array(FacetField)),
+  filters_default_metadata_view_id: IconikSchema.optional(Schema.String),
+  hide_favourites: IconikSchema.optional(Schema.Boolean),
+  home_page: IconikSchema.optional(Schema.String),
+  jobs_dashboard: IconikSchema.optional(JobsDashboard),
+  logo_storage_id: IconikSchema.optional(Schema.String),
+  required_metadata_views: IconikSchema.optional(Schema.Array(Schema.String)),
+  search_auto_resize_title_column: IconikSchema.optional(Schema.Boolean),
+  search_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
+  search_display_fields: IconikSchema.optional(Schema.Array(SearchDisplayField)),
+  search_in_transcriptions: IconikSchema.optional(Schema.Boolean),
+  search_results_asset_metadata_view_id: IconikSchema.optional(Schema.String),
+  search_results_collection_metadata_view_id: IconikSchema.optional(Schema.String),
+  search_view_id: IconikSchema.optional(Schema.String),
+  share_expiration_time: IconikSchema.optional(Schema.Number),
+  use_asset_name_on_download: IconikSchema.optional(Schema.Boolean)
+})
+
 /** Iconik's `GroupSettingsIDSchema`. */
 export interface GroupSettingsID {
   readonly object_ids: ReadonlyArray<string>
 }
 export const GroupSettingsID: Schema.Codec<GroupSettingsID> = Schema.Struct({ object_ids: Schema.Array(Schema.String) })
+
+/** {@link GroupSettingsID} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface GroupSettingsIDPatch {
+  readonly object_ids?: ReadonlyArray<string> | null | undefined
+}
+export const GroupSettingsIDPatch: Schema.Codec<GroupSettingsIDPatch> = Schema.Struct({
+  object_ids: IconikSchema.optional(Schema.Array(Schema.String))
+})
 
 /** Iconik's `JobsWidgetOptionFilterSchema`. */
 export interface JobsWidgetOptionFilter {
@@ -924,6 +990,135 @@ export const SystemSettingPublicInput: Schema.Codec<SystemSettingPublicInput> = 
   watermark_options: IconikSchema.optional(WatermarkOptionsType)
 })
 
+/** {@link SystemSettingPublic} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface SystemSettingPublicPatch {
+  readonly acl_template_id?: string | null | undefined
+  /** Allow playing the original file while transcoding is in progress. */
+  readonly allow_play_original_during_transcoding?: boolean | null | undefined
+  readonly allow_share_magic_link_creation?: boolean | null | undefined
+  readonly allowed_ips?: ReadonlyArray<AllowedIP> | null | undefined
+  readonly append_asset_uuid_to_downloads?: boolean | null | undefined
+  readonly asset_default_sections?: ReadonlyArray<string> | null | undefined
+  readonly collections_get_parent_acls?: boolean | null | undefined
+  readonly cors_hosts?: ReadonlyArray<string> | null | undefined
+  readonly date_format?: string | null | undefined
+  readonly datetime_format?: string | null | undefined
+  /** Default time to live for app tokens in seconds. */
+  readonly default_app_token_ttl?: number | null | undefined
+  /** Default time to live for refresh tokens in seconds. */
+  readonly default_refresh_token_ttl?: number | null | undefined
+  readonly default_share_options?: DefaultShareOptionsType | null | undefined
+  readonly default_upload_storage_id?: string | null | undefined
+  /** Default time to live for user tokens in seconds. */
+  readonly default_user_token_ttl?: number | null | undefined
+  /** Grace period that indicate how long objects will live in recycle bin. Unit: hours */
+  readonly delete_grace_period?: number | null | undefined
+  readonly enable_face_recognition?: boolean | null | undefined
+  readonly enable_shield?: boolean | null | undefined
+  readonly external_share?: boolean | null | undefined
+  readonly facet_fields?: ReadonlyArray<FacetField> | null | undefined
+  readonly filters_default_metadata_view_id?: string | null | undefined
+  readonly hide_favourites?: boolean | null | undefined
+  readonly home_page?: string | null | undefined
+  readonly image_properties_metadata_field?: string | null | undefined
+  readonly jobs_dashboard?: JobsDashboard | null | undefined
+  readonly locations_metadata_field?: string | null | undefined
+  /** Forbid regular users to edit or delete mapped collections. */
+  readonly lock_mapped_collections?: boolean | null | undefined
+  readonly logo_storage_id?: string | null | undefined
+  readonly logos_metadata_field?: string | null | undefined
+  readonly max_browse_users?: number | null | undefined
+  readonly max_power_users?: number | null | undefined
+  readonly max_standard_users?: number | null | undefined
+  readonly max_storage_bytes?: number | null | undefined
+  readonly max_traffic_bytes?: number | null | undefined
+  readonly mfa_methods?: ReadonlyArray<IconikSchema.OpenEnum<"TOTP" | "MAIL_2SV">> | null | undefined
+  readonly mfa_required?: boolean | null | undefined
+  readonly password_checks?: PasswordChecksType | null | undefined
+  readonly require_limit_download_groups?: boolean | null | undefined
+  readonly required_metadata_views?: ReadonlyArray<string> | null | undefined
+  readonly review_experience_disabled?: boolean | null | undefined
+  readonly review_experience_disabled_per_share?: boolean | null | undefined
+  readonly safe_searches_metadata_field?: string | null | undefined
+  readonly saml_require_groups?: boolean | null | undefined
+  readonly search_auto_resize_title_column?: boolean | null | undefined
+  readonly search_default_sections?: ReadonlyArray<string> | null | undefined
+  readonly search_display_fields?: ReadonlyArray<SearchDisplayField> | null | undefined
+  readonly search_in_transcriptions?: boolean | null | undefined
+  readonly search_results_asset_metadata_view_id?: string | null | undefined
+  readonly search_results_collection_metadata_view_id?: string | null | undefined
+  readonly search_users_from_share?: boolean | null | undefined
+  readonly search_view_id?: string | null | undefined
+  /** Default share expiration time that indicate how long share will be valid. Unit: days */
+  readonly share_expiration_time?: number | null | undefined
+  readonly support_access?: boolean | null | undefined
+  readonly tags_metadata_field?: string | null | undefined
+  readonly texts_metadata_field?: string | null | undefined
+  readonly update_saml_primary_group_on_login?: boolean | null | undefined
+  readonly use_asset_name_on_download?: boolean | null | undefined
+  readonly watermark_options?: WatermarkOptionsType | null | undefined
+}
+export const SystemSettingPublicPatch: Schema.Codec<SystemSettingPublicPatch> = Schema.Struct({
+  acl_template_id: IconikSchema.optional(Schema.String),
+  allow_play_original_during_transcoding: IconikSchema.optional(Schema.Boolean),
+  allow_share_magic_link_creation: IconikSchema.optional(Schema.Boolean),
+  allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
+  append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
+  asset_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
+  collections_get_parent_acls: IconikSchema.optional(Schema.Boolean),
+  cors_hosts: IconikSchema.optional(Schema.Array(Schema.String)),
+  date_format: IconikSchema.optional(Schema.String),
+  datetime_format: IconikSchema.optional(Schema.String),
+  default_app_token_ttl: IconikSchema.optional(Schema.Number),
+  default_refresh_token_ttl: IconikSchema.optional(Schema.Number),
+  default_share_options: IconikSchema.optional(DefaultShareOptionsType),
+  default_upload_storage_id: IconikSchema.optional(Schema.String),
+  default_user_token_ttl: IconikSchema.optional(Schema.Number),
+  delete_grace_period: IconikSchema.optional(Schema.Number),
+  enable_face_recognition: IconikSchema.optional(Schema.Boolean),
+  enable_shield: IconikSchema.optional(Schema.Boolean),
+  external_share: IconikSchema.optional(Schema.Boolean),
+  facet_fields: IconikSchema.optional(Schema.Array(FacetField)),
+  filters_default_metadata_view_id: IconikSchema.optional(Schema.String),
+  hide_favourites: IconikSchema.optional(Schema.Boolean),
+  home_page: IconikSchema.optional(Schema.String),
+  image_properties_metadata_field: IconikSchema.optional(Schema.String),
+  jobs_dashboard: IconikSchema.optional(JobsDashboard),
+  locations_metadata_field: IconikSchema.optional(Schema.String),
+  lock_mapped_collections: IconikSchema.optional(Schema.Boolean),
+  logo_storage_id: IconikSchema.optional(Schema.String),
+  logos_metadata_field: IconikSchema.optional(Schema.String),
+  max_browse_users: IconikSchema.optional(Schema.Number),
+  max_power_users: IconikSchema.optional(Schema.Number),
+  max_standard_users: IconikSchema.optional(Schema.Number),
+  max_storage_bytes: IconikSchema.optional(Schema.Number),
+  max_traffic_bytes: IconikSchema.optional(Schema.Number),
+  mfa_methods: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"]))),
+  mfa_required: IconikSchema.optional(Schema.Boolean),
+  password_checks: IconikSchema.optional(PasswordChecksType),
+  require_limit_download_groups: IconikSchema.optional(Schema.Boolean),
+  required_metadata_views: IconikSchema.optional(Schema.Array(Schema.String)),
+  review_experience_disabled: IconikSchema.optional(Schema.Boolean),
+  review_experience_disabled_per_share: IconikSchema.optional(Schema.Boolean),
+  safe_searches_metadata_field: IconikSchema.optional(Schema.String),
+  saml_require_groups: IconikSchema.optional(Schema.Boolean),
+  search_auto_resize_title_column: IconikSchema.optional(Schema.Boolean),
+  search_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
+  search_display_fields: IconikSchema.optional(Schema.Array(SearchDisplayField)),
+  search_in_transcriptions: IconikSchema.optional(Schema.Boolean),
+  search_results_asset_metadata_view_id: IconikSchema.optional(Schema.String),
+  search_results_collection_metadata_view_id: IconikSchema.optional(Schema.String),
+  search_users_from_share: IconikSchema.optional(Schema.Boolean),
+  search_view_id: IconikSchema.optional(Schema.String),
+  share_expiration_time: IconikSchema.optional(Schema.Number),
+  support_access: IconikSchema.optional(Schema.Boolean),
+  tags_metadata_field: IconikSchema.optional(Schema.String),
+  texts_metadata_field: IconikSchema.optional(Schema.String),
+  update_saml_primary_group_on_login: IconikSchema.optional(Schema.Boolean),
+  use_asset_name_on_download: IconikSchema.optional(Schema.Boolean),
+  watermark_options: IconikSchema.optional(WatermarkOptionsType)
+})
+
 /** Iconik's `UserSettingSchema`. */
 export interface UserSetting {
   readonly acl_template_id?: string | null | undefined
@@ -1015,6 +1210,64 @@ export interface UserSettingInput {
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
 export const UserSettingInput: Schema.Codec<UserSettingInput> = Schema.Struct({
+  acl_template_id: IconikSchema.optional(Schema.String),
+  allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
+  append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
+  asset_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
+  collections_get_parent_acls: IconikSchema.optional(Schema.Boolean),
+  date_format: IconikSchema.optional(Schema.String),
+  datetime_format: IconikSchema.optional(Schema.String),
+  default_upload_storage_id: IconikSchema.optional(Schema.String),
+  delete_grace_period: IconikSchema.optional(Schema.Number),
+  facet_fields: IconikSchema.optional(Schema.Array(FacetField)),
+  filters_default_metadata_view_id: IconikSchema.optional(Schema.String),
+  genesis: IconikSchema.optional(Schema.String),
+  hide_favourites: IconikSchema.optional(Schema.Boolean),
+  home_page: IconikSchema.optional(Schema.String),
+  jobs_dashboard: IconikSchema.optional(JobsDashboard),
+  search_auto_resize_title_column: IconikSchema.optional(Schema.Boolean),
+  search_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
+  search_display_fields: IconikSchema.optional(Schema.Array(SearchDisplayField)),
+  search_in_transcriptions: IconikSchema.optional(Schema.Boolean),
+  search_results_asset_metadata_view_id: IconikSchema.optional(Schema.String),
+  search_results_collection_metadata_view_id: IconikSchema.optional(Schema.String),
+  search_view_id: IconikSchema.optional(Schema.String),
+  share_expiration_time: IconikSchema.optional(Schema.Number),
+  show_persons_confirmation_modal: IconikSchema.optional(Schema.Boolean),
+  use_asset_name_on_download: IconikSchema.optional(Schema.Boolean)
+})
+
+/** {@link UserSetting} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface UserSettingPatch {
+  readonly acl_template_id?: string | null | undefined
+  readonly allowed_ips?: ReadonlyArray<AllowedIP> | null | undefined
+  readonly append_asset_uuid_to_downloads?: boolean | null | undefined
+  readonly asset_default_sections?: ReadonlyArray<string> | null | undefined
+  readonly collections_get_parent_acls?: boolean | null | undefined
+  readonly date_format?: string | null | undefined
+  readonly datetime_format?: string | null | undefined
+  readonly default_upload_storage_id?: string | null | undefined
+  /** Grace period that indicate how long objects will live in recycle bin. Unit: hours */
+  readonly delete_grace_period?: number | null | undefined
+  readonly facet_fields?: ReadonlyArray<FacetField> | null | undefined
+  readonly filters_default_metadata_view_id?: string | null | undefined
+  readonly genesis?: string | null | undefined
+  readonly hide_favourites?: boolean | null | undefined
+  readonly home_page?: string | null | undefined
+  readonly jobs_dashboard?: JobsDashboard | null | undefined
+  readonly search_auto_resize_title_column?: boolean | null | undefined
+  readonly search_default_sections?: ReadonlyArray<string> | null | undefined
+  readonly search_display_fields?: ReadonlyArray<SearchDisplayField> | null | undefined
+  readonly search_in_transcriptions?: boolean | null | undefined
+  readonly search_results_asset_metadata_view_id?: string | null | undefined
+  readonly search_results_collection_metadata_view_id?: string | null | undefined
+  readonly search_view_id?: string | null | undefined
+  /** Default share expiration time that indicate how long share will be valid. Unit: days */
+  readonly share_expiration_time?: number | null | undefined
+  readonly show_persons_confirmation_modal?: boolean | null | undefined
+  readonly use_asset_name_on_download?: boolean | null | undefined
+}
+export const UserSettingPatch: Schema.Codec<UserSettingPatch> = Schema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -1188,7 +1441,7 @@ export const updateGroup = Endpoint.make<
  * Required roles: `can_write_groups`.
  */
 export const patchGroup = Endpoint.make<
-  { readonly group_id: string; readonly body: GroupSettingPublicInput },
+  { readonly group_id: string; readonly body: GroupSettingPublicPatch },
   GroupSettingPublic,
   400 | 403 | 404
 >({
@@ -1197,7 +1450,7 @@ export const patchGroup = Endpoint.make<
   method: "PATCH",
   path: "/API/settings/v1/group/{group_id}/",
   pathParams: ["group_id"],
-  body: { schema: GroupSettingPublicInput, contentType: "application/json", required: true },
+  body: { schema: GroupSettingPublicPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: GroupSettingPublic }],
   errors: [400, 403, 404],
   summary: "Change group settings",
@@ -1333,7 +1586,7 @@ export const updateSearchViewGroupIds = Endpoint.make<
  * matches the Group IDs in the request body.
  */
 export const patchSearchViewGroupIds = Endpoint.make<
-  { readonly view_id: string; readonly body: GroupSettingsID },
+  { readonly view_id: string; readonly body: GroupSettingsIDPatch },
   void,
   400 | 404
 >({
@@ -1342,7 +1595,7 @@ export const patchSearchViewGroupIds = Endpoint.make<
   method: "PATCH",
   path: "/API/settings/v1/search_view/{view_id}/group_ids/",
   pathParams: ["view_id"],
-  body: { schema: GroupSettingsID, contentType: "application/json", required: true },
+  body: { schema: GroupSettingsIDPatch, contentType: "application/json", required: true },
   success: [{ status: 204 }],
   errors: [400, 404],
   summary: "Update the Search View ID for each Group Settings object that",
@@ -1428,13 +1681,13 @@ export const updateSystemCurrent = Endpoint.make<
  *
  * `PATCH /API/settings/v1/system/current/`
  */
-export const patchSystemCurrent = Endpoint.make<{ readonly body: SystemSettingPublicInput }, SystemSettingPublic, 400>({
+export const patchSystemCurrent = Endpoint.make<{ readonly body: SystemSettingPublicPatch }, SystemSettingPublic, 400>({
   service: "settings",
   name: "patchSystemCurrent",
   method: "PATCH",
   path: "/API/settings/v1/system/current/",
   pathParams: [],
-  body: { schema: SystemSettingPublicInput, contentType: "application/json", required: true },
+  body: { schema: SystemSettingPublicPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SystemSettingPublic }],
   errors: [400],
   summary: "Change system settings",
@@ -1499,7 +1752,7 @@ export const updateSystem = Endpoint.make<
  * `PATCH /API/settings/v1/system/{system_domain_id}/`
  */
 export const patchSystem = Endpoint.make<
-  { readonly system_domain_id: string; readonly body: SystemSettingPublicInput },
+  { readonly system_domain_id: string; readonly body: SystemSettingPublicPatch },
   SystemSettingPublic,
   400 | 404
 >({
@@ -1508,7 +1761,7 @@ export const patchSystem = Endpoint.make<
   method: "PATCH",
   path: "/API/settings/v1/system/{system_domain_id}/",
   pathParams: ["system_domain_id"],
-  body: { schema: SystemSettingPublicInput, contentType: "application/json", required: true },
+  body: { schema: SystemSettingPublicPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: SystemSettingPublic }],
   errors: [400, 404],
   summary: "Change system settings",
@@ -1564,7 +1817,7 @@ export const updateTeam = Endpoint.make<
  * Required roles: `can_write_teams`.
  */
 export const patchTeam = Endpoint.make<
-  { readonly team_id: string; readonly body: GroupSettingPublicInput },
+  { readonly team_id: string; readonly body: GroupSettingPublicPatch },
   GroupSettingPublic,
   400 | 403 | 404
 >({
@@ -1573,7 +1826,7 @@ export const patchTeam = Endpoint.make<
   method: "PATCH",
   path: "/API/settings/v1/team/{team_id}/",
   pathParams: ["team_id"],
-  body: { schema: GroupSettingPublicInput, contentType: "application/json", required: true },
+  body: { schema: GroupSettingPublicPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: GroupSettingPublic }],
   errors: [400, 403, 404],
   summary: "Change team settings",
@@ -1662,7 +1915,7 @@ export const updateUser = Endpoint.make<
  * `PATCH /API/settings/v1/user/{user_id}/`
  */
 export const patchUser = Endpoint.make<
-  { readonly user_id: string; readonly body: UserSettingInput },
+  { readonly user_id: string; readonly body: UserSettingPatch },
   UserSetting,
   400 | 404
 >({
@@ -1671,7 +1924,7 @@ export const patchUser = Endpoint.make<
   method: "PATCH",
   path: "/API/settings/v1/user/{user_id}/",
   pathParams: ["user_id"],
-  body: { schema: UserSettingInput, contentType: "application/json", required: true },
+  body: { schema: UserSettingPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: UserSetting }],
   errors: [400, 404],
   summary: "Change user settings",

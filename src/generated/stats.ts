@@ -613,6 +613,18 @@ export const LogsRecipientInput: Schema.Codec<LogsRecipientInput> = Schema.Struc
   settings: Schema.Record(Schema.String, Schema.Unknown)
 })
 
+/** {@link LogsRecipient} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface LogsRecipientPatch {
+  readonly method?: IconikSchema.OpenEnum<"GOOGLE" | "AMAZON"> | null | undefined
+  readonly name?: string | null | undefined
+  readonly settings?: { readonly [key: string]: unknown } | null | undefined
+}
+export const LogsRecipientPatch: Schema.Codec<LogsRecipientPatch> = Schema.Struct({
+  method: IconikSchema.optional(IconikSchema.OpenEnum(["GOOGLE", "AMAZON"])),
+  name: IconikSchema.optional(Schema.String),
+  settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
+})
+
 /** Iconik's `LogsRecipientReadSchema`. */
 export interface LogsRecipientRead {
   readonly id?: string | null | undefined
@@ -2280,7 +2292,7 @@ export const updateSystemLogsRecipient = Endpoint.make<
  * Required roles: `can_write_logs_recipients`.
  */
 export const patchSystemLogsRecipient = Endpoint.make<
-  { readonly logs_recipient_id: string; readonly body: LogsRecipientInput },
+  { readonly logs_recipient_id: string; readonly body: LogsRecipientPatch },
   LogsRecipientRead,
   400 | 403 | 404
 >({
@@ -2289,7 +2301,7 @@ export const patchSystemLogsRecipient = Endpoint.make<
   method: "PATCH",
   path: "/API/stats/v1/system/logs/recipients/{logs_recipient_id}/",
   pathParams: ["logs_recipient_id"],
-  body: { schema: LogsRecipientInput, contentType: "application/json", required: true },
+  body: { schema: LogsRecipientPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: LogsRecipientRead }],
   errors: [400, 403, 404],
   summary: "Change logs recipient settings",

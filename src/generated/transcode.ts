@@ -240,6 +240,16 @@ export const EdgeTranscodeWorkerInput: Schema.Codec<EdgeTranscodeWorkerInput> = 
   storage_id: Schema.String
 })
 
+/** {@link EdgeTranscodeWorker} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface EdgeTranscodeWorkerPatch {
+  readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE"> | null | undefined
+  readonly storage_id?: string | null | undefined
+}
+export const EdgeTranscodeWorkerPatch: Schema.Codec<EdgeTranscodeWorkerPatch> = Schema.Struct({
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "INACTIVE"])),
+  storage_id: IconikSchema.optional(Schema.String)
+})
+
 /** Iconik's `EdgeTranscodeWorkersSchema`. */
 export interface EdgeTranscodeWorkers {
   readonly objects?: ReadonlyArray<EdgeTranscodeWorker> | null | undefined
@@ -1111,7 +1121,7 @@ export const updateEdgeTranscodeWorker = Endpoint.make<
  * Required roles: `is_storage_worker`, `can_write_transcoders`.
  */
 export const patchEdgeTranscodeWorker = Endpoint.make<
-  { readonly worker_id: string; readonly body: EdgeTranscodeWorkerInput },
+  { readonly worker_id: string; readonly body: EdgeTranscodeWorkerPatch },
   EdgeTranscodeWorker,
   400 | 403 | 404
 >({
@@ -1120,7 +1130,7 @@ export const patchEdgeTranscodeWorker = Endpoint.make<
   method: "PATCH",
   path: "/API/transcode/v1/edge_transcode/workers/{worker_id}/",
   pathParams: ["worker_id"],
-  body: { schema: EdgeTranscodeWorkerInput, contentType: "application/json", required: true },
+  body: { schema: EdgeTranscodeWorkerPatch, contentType: "application/json", required: true },
   success: [{ status: 201, schema: EdgeTranscodeWorker }],
   errors: [400, 403, 404],
   summary: "Update a edge transcode worker",

@@ -348,6 +348,28 @@ export const GroupMappings: Schema.Codec<GroupMappings> = Schema.Struct({
   total: IconikSchema.optional(Schema.Number)
 })
 
+/** {@link Group} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface GroupPatch {
+  readonly alias?: string | null | undefined
+  readonly default_user_type?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly role_categories?: RoleCategories | null | undefined
+  readonly roles?: ReadonlyArray<string> | null | undefined
+  readonly saml_primary_group_priority?: number | null | undefined
+}
+export const GroupPatch: Schema.Codec<GroupPatch> = Schema.Struct({
+  alias: IconikSchema.optional(Schema.String),
+  default_user_type: IconikSchema.optional(Schema.String),
+  description: IconikSchema.optional(Schema.String),
+  external_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  role_categories: IconikSchema.optional(RoleCategories),
+  roles: IconikSchema.optional(Schema.Array(Schema.String)),
+  saml_primary_group_priority: IconikSchema.optional(Schema.Number)
+})
+
 /** Iconik's `GroupWithRolesBaseSchema`. */
 export interface GroupWithRolesBase {
   readonly alias?: string | null | undefined
@@ -611,6 +633,28 @@ export const RoleGroupInput: Schema.Codec<RoleGroupInput> = Schema.Struct({
   saml_primary_group_priority: IconikSchema.optional(Schema.Number)
 })
 
+/** {@link RoleGroup} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface RoleGroupPatch {
+  readonly alias?: string | null | undefined
+  readonly default_user_type?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly role_categories?: RoleCategories | null | undefined
+  readonly roles?: ReadonlyArray<string> | null | undefined
+  readonly saml_primary_group_priority?: number | null | undefined
+}
+export const RoleGroupPatch: Schema.Codec<RoleGroupPatch> = Schema.Struct({
+  alias: IconikSchema.optional(Schema.String),
+  default_user_type: IconikSchema.optional(Schema.String),
+  description: IconikSchema.optional(Schema.String),
+  external_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
+  role_categories: IconikSchema.optional(RoleCategories),
+  roles: IconikSchema.optional(Schema.Array(Schema.String)),
+  saml_primary_group_priority: IconikSchema.optional(Schema.Number)
+})
+
 /** Iconik's `RoleGroupsSchema`. */
 export interface RoleGroups {
   readonly facets?: { readonly [key: string]: unknown } | null | undefined
@@ -682,6 +726,24 @@ export const TeamInput: Schema.Codec<TeamInput> = Schema.Struct({
   description: IconikSchema.optional(Schema.String),
   external_id: IconikSchema.optional(Schema.String),
   name: Schema.String,
+  saml_primary_group_priority: IconikSchema.optional(Schema.Number)
+})
+
+/** {@link Team} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface TeamPatch {
+  readonly alias?: string | null | undefined
+  readonly default_user_type?: string | null | undefined
+  readonly description?: string | null | undefined
+  readonly external_id?: string | null | undefined
+  readonly name?: string | null | undefined
+  readonly saml_primary_group_priority?: number | null | undefined
+}
+export const TeamPatch: Schema.Codec<TeamPatch> = Schema.Struct({
+  alias: IconikSchema.optional(Schema.String),
+  default_user_type: IconikSchema.optional(Schema.String),
+  description: IconikSchema.optional(Schema.String),
+  external_id: IconikSchema.optional(Schema.String),
+  name: IconikSchema.optional(Schema.String),
   saml_primary_group_priority: IconikSchema.optional(Schema.Number)
 })
 
@@ -1285,6 +1347,57 @@ export const UserOTPEditMultiPlatform: Schema.Codec<UserOTPEditMultiPlatform> = 
   otp_secret: IconikSchema.optional(Schema.String),
   totp_last_counter: IconikSchema.optional(Schema.Number),
   totp_verified: IconikSchema.optional(Schema.Boolean)
+})
+
+/** {@link User} as sent in PATCH bodies: only the properties that change, none read-only. */
+export interface UserPatch {
+  readonly date_checklist_completed?: string | null | undefined
+  readonly date_first_uploaded?: string | null | undefined
+  readonly date_returned?: string | null | undefined
+  readonly date_terms_accepted?: string | null | undefined
+  readonly date_welcomed?: string | null | undefined
+  /** Available only for admin users */
+  readonly description?: string | null | undefined
+  readonly email?: string | null | undefined
+  readonly email_marketing_consent?: boolean | null | undefined
+  readonly first_name?: string | null | undefined
+  readonly groups?: ReadonlyArray<string> | null | undefined
+  readonly hide_email?: boolean | null | undefined
+  readonly hide_phone?: boolean | null | undefined
+  readonly is_admin?: boolean | null | undefined
+  readonly last_name?: string | null | undefined
+  readonly metadata?: unknown | null | undefined
+  readonly onboarding_goal?: IconikSchema.OpenEnum<"CENTRALIZE" | "COLLABORATE" | "REVISIT"> | null | undefined
+  readonly password?: string | null | undefined
+  readonly phone?: string | null | undefined
+  readonly primary_group?: string | null | undefined
+  readonly status?: IconikSchema.OpenEnum<"INACTIVE" | "ACTIVE" | "BLOCKED" | "DELETED"> | null | undefined
+  readonly system_domains?: ReadonlyArray<string> | null | undefined
+  readonly type?: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY"> | null | undefined
+}
+export const UserPatch: Schema.Codec<UserPatch> = Schema.Struct({
+  date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_returned: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_terms_accepted: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_welcomed: IconikSchema.optional(IconikSchema.DateTimeString),
+  description: IconikSchema.optional(Schema.String),
+  email: IconikSchema.optional(Schema.String),
+  email_marketing_consent: IconikSchema.optional(Schema.Boolean),
+  first_name: IconikSchema.optional(Schema.String),
+  groups: IconikSchema.optional(Schema.Array(Schema.String)),
+  hide_email: IconikSchema.optional(Schema.Boolean),
+  hide_phone: IconikSchema.optional(Schema.Boolean),
+  is_admin: IconikSchema.optional(Schema.Boolean),
+  last_name: IconikSchema.optional(Schema.String),
+  metadata: IconikSchema.optional(Schema.Unknown),
+  onboarding_goal: IconikSchema.optional(IconikSchema.OpenEnum(["CENTRALIZE", "COLLABORATE", "REVISIT"])),
+  password: IconikSchema.optional(Schema.String),
+  phone: IconikSchema.optional(Schema.String),
+  primary_group: IconikSchema.optional(Schema.String),
+  status: IconikSchema.optional(IconikSchema.OpenEnum(["INACTIVE", "ACTIVE", "BLOCKED", "DELETED"])),
+  system_domains: IconikSchema.optional(Schema.Array(Schema.String)),
+  type: IconikSchema.optional(IconikSchema.OpenEnum(["POWER", "STANDARD", "BROWSE_ONLY", "BROWSE_API_ONLY"]))
 })
 
 /** Iconik's `UserRolesSchema`. */
@@ -1898,7 +2011,7 @@ export const updateGroup = Endpoint.make<
  * Required roles: `can_write_groups`.
  */
 export const patchGroup = Endpoint.make<
-  { readonly group_id: string; readonly body: GroupInput },
+  { readonly group_id: string; readonly body: GroupPatch },
   Group,
   400 | 403 | 404
 >({
@@ -1907,7 +2020,7 @@ export const patchGroup = Endpoint.make<
   method: "PATCH",
   path: "/API/users/v1/groups/{group_id}/",
   pathParams: ["group_id"],
-  body: { schema: GroupInput, contentType: "application/json", required: true },
+  body: { schema: GroupPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Group }],
   errors: [400, 403, 404],
   summary: "Update group",
@@ -2243,7 +2356,7 @@ export const updateRoleGroup = Endpoint.make<
  * Required roles: `can_write_role_groups`.
  */
 export const patchRoleGroup = Endpoint.make<
-  { readonly group_id: string; readonly body: RoleGroupInput },
+  { readonly group_id: string; readonly body: RoleGroupPatch },
   RoleGroup,
   400 | 403 | 404
 >({
@@ -2252,7 +2365,7 @@ export const patchRoleGroup = Endpoint.make<
   method: "PATCH",
   path: "/API/users/v1/role_groups/{group_id}/",
   pathParams: ["group_id"],
-  body: { schema: RoleGroupInput, contentType: "application/json", required: true },
+  body: { schema: RoleGroupPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: RoleGroup }],
   errors: [400, 403, 404],
   summary: "Update role group",
@@ -2506,13 +2619,13 @@ export const updateTeam = Endpoint.make<{ readonly team_id: string; readonly bod
  *
  * Required roles: `can_write_teams`.
  */
-export const patchTeam = Endpoint.make<{ readonly team_id: string; readonly body: TeamInput }, Team, 400 | 403 | 404>({
+export const patchTeam = Endpoint.make<{ readonly team_id: string; readonly body: TeamPatch }, Team, 400 | 403 | 404>({
   service: "users",
   name: "patchTeam",
   method: "PATCH",
   path: "/API/users/v1/teams/{team_id}/",
   pathParams: ["team_id"],
-  body: { schema: TeamInput, contentType: "application/json", required: true },
+  body: { schema: TeamPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: Team }],
   errors: [400, 403, 404],
   summary: "Update team",
@@ -2863,13 +2976,13 @@ export const updateCurrentUser = Endpoint.make<{ readonly body: UserInput }, Use
  *
  * `PATCH /API/users/v1/users/current/`
  */
-export const patchCurrentUser = Endpoint.make<{ readonly body: UserInput }, User, 400 | 404>({
+export const patchCurrentUser = Endpoint.make<{ readonly body: UserPatch }, User, 400 | 404>({
   service: "users",
   name: "patchCurrentUser",
   method: "PATCH",
   path: "/API/users/v1/users/current/",
   pathParams: [],
-  body: { schema: UserInput, contentType: "application/json", required: true },
+  body: { schema: UserPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: User }],
   errors: [400, 404],
   summary: "Update user",
@@ -3128,13 +3241,13 @@ export const updateUser = Endpoint.make<{ readonly user_id: string; readonly bod
  *
  * Required roles: `can_write_users`.
  */
-export const patchUser = Endpoint.make<{ readonly user_id: string; readonly body: UserInput }, User, 400 | 403 | 404>({
+export const patchUser = Endpoint.make<{ readonly user_id: string; readonly body: UserPatch }, User, 400 | 403 | 404>({
   service: "users",
   name: "patchUser",
   method: "PATCH",
   path: "/API/users/v1/users/{user_id}/",
   pathParams: ["user_id"],
-  body: { schema: UserInput, contentType: "application/json", required: true },
+  body: { schema: UserPatch, contentType: "application/json", required: true },
   success: [{ status: 200, schema: User }],
   errors: [400, 403, 404],
   summary: "Update user",
