@@ -1,0 +1,383 @@
+/**
+ * S3 multipart upload through presigned URLs (Iconik's `multipart_upload_url` flow):
+ *
+ * 1. `POST multipart_upload_url` → `UploadId` from S3's XML (skipped when resuming an upload id);
+ * 2. part URLs from Iconik (injected call, paginated, picked by `number`, fetched lazily page by page);
+ * 3. part `PUT`s, bounded concurrency, each streamed from disk with an exact Content-Length, retried on transient
+ *    failures; the ETags are kept;
+ * 4. complete/abort URLs from Iconik (injected), `POST complete_url` with the part list; a 200 carrying `<Error>` is
+ *    a failure, an empty `<ETag>` in the answer is fine (RadosGW sends one).
+ *
+ * On failure or interruption after the upload id exists, the upload is aborted (`abort_url`) and the injected
+ * clean-up (Iconik's `multipart/cleanup/`) runs, so no parts are left behind — unless `onFailure: "keep"` asks to keep
+ * them for a later resume.
+ */
+import { Effect, Semaphore } from "effect"
+import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
+import { makeProgressTracker, type OnProgress } from "./Progress.ts"
+import { type RetryPolicy, StorageClient } from "./StorageClient.ts"
+import { redactUrl, StorageError, type StorageFailure, StorageProtocolError } from "./StorageError.ts"
+import { escapeXml, xmlElements, xmlInner, xmlText } from "./Xml.ts"
+
+/** What the part-URL call is asked for: Iconik's `GET …/multipart_url/part/?upload_id&parts_num&per_page&page`. */
+export interface S3PartUrlsQuery {
+  readonly uploadId: string
+  /** The total number of parts of the upload (Iconik's `parts_num` is a count, not a part number). */
+  readonly partsNum: number
+  /** 1-based page. */
+  readonly page: number
+  readonly perPage: number
+}
+
+/** One page of part URLs, as Iconik answers it: `{objects: [{number, url}, ...]}`. */
+export interface S3PartUrlsPage {
+  readonly objects: ReadonlyArray<{ readonly number: number; readonly url: string }>
+}
+
+/** Iconik's `GET …/multipart_url/?upload_id&type=complete_url` answer (`complete_url`, `abort_url`). */
+export interface S3CompletionUrls {
+  readonly completeUrl: string
+  readonly abortUrl?: string | undefined
+}
+
+/** A part S3 has stored. */
+export interface S3UploadedPart {
+  readonly partNumber: number
+  /** As S3 returned it, quotes included. */
+  readonly etag: string
+  readonly size?: number | undefined
+}
+
+export interface S3MultipartOptions<E, R> {
+  /** The local file to upload. */
+  readonly path: string
+  /** Iconik's presigned CreateMultipartUpload URL. Not used when `resume` gives an upload id. */
+  readonly multipartUploadUrl?: string | undefined
+  /** Content type of the object, sent with CreateMultipartUpload (S3 stores it with the object). */
+  readonly contentType?: string | undefined
+  /** One page of part URLs (Iconik call). Called lazily, once per page. */
+  readonly getPartUrls: (query: S3PartUrlsQuery) => Effect.Effect<S3PartUrlsPage, E, R>
+  /** The complete / abort URLs for an upload id (Iconik call). */
+  readonly getCompletionUrls: (uploadId: string) => Effect.Effect<S3CompletionUrls, E, R>
+  /** Runs after the abort on failure or interruption (Iconik's `multipart/cleanup/`). */
+  readonly cleanup?: ((uploadId: string) => Effect.Effect<void, E, R>) | undefined
+  /**
+   * Continue an existing upload: only the parts not listed in `uploadedParts` (from a checkpoint) nor returned by
+   * the `listPartsUrls` (S3 ListParts, e.g. Iconik's `list_parts_url`) are uploaded. A listed part whose size does not
+   * match the plan is uploaded again.
+   */
+  readonly resume?: {
+    readonly uploadId: string
+    readonly uploadedParts?: ReadonlyArray<S3UploadedPart> | undefined
+    readonly listPartsUrls?: ReadonlyArray<string> | undefined
+  } | undefined
+  /** Default 8 MiB; grows when the file would need more than `maxParts` parts. */
+  readonly partSize?: number | undefined
+  /** Smallest part but the last (S3: 5 MiB). Lower it only for servers that allow it. */
+  readonly minPartSize?: number | undefined
+  /** Default 10 000 (S3's limit). */
+  readonly maxParts?: number | undefined
+  /** Parts in flight at once (default 4). */
+  readonly concurrency?: number | undefined
+  /** Page size asked of the part-URL call (default 100). */
+  readonly partUrlsPerPage?: number | undefined
+  /** Retry policy of part PUTs (defaults to the client's). */
+  readonly retry?: Partial<RetryPolicy> | undefined
+  /** S3's AbortMultipartUpload is `DELETE` (default); use `POST` if the abort URL was signed for POST. */
+  readonly abortMethod?: "DELETE" | "POST" | undefined
+  /** `"abort"` (default): abort and clean up on failure or interruption; `"keep"`: leave the upload to resume. */
+  readonly onFailure?: "abort" | "keep" | undefined
+  readonly onProgress?: OnProgress | undefined
+}
+
+export interface S3MultipartResult {
+  readonly uploadId: string
+  readonly size: number
+  readonly partSize: number
+  /** Every part of the object, ascending. */
+  readonly parts: ReadonlyArray<S3UploadedPart>
+  /** How many parts this run uploaded (fewer than `parts.length` when resuming). */
+  readonly uploadedParts: number
+  /** The object's ETag from the Complete answer; `undefined` when the server sent none or an empty one (RadosGW). */
+  readonly etag: string | undefined
+  readonly location: string | undefined
+}
+
+/** S3's part rules. */
+export const s3PartRules: PartRules = {
+  minPartSize: 5 * MiB,
+  maxPartSize: 5 * 1024 * MiB,
+  maxParts: 10_000,
+  alignment: 1
+}
+
+const protocolError = (operation: string, detail: string) =>
+  new StorageProtocolError({ provider: "S3", operation, detail })
+
+/** ETags in the Complete body must be quoted, as S3 returned them. */
+const quoteEtag = (etag: string) => (etag.startsWith("\"") ? etag : `"${etag}"`)
+
+/** The CompleteMultipartUpload body: every part, ascending. */
+export const completeMultipartUploadXml = (parts: ReadonlyArray<S3UploadedPart>): string =>
+  "<CompleteMultipartUpload>" +
+  [...parts]
+    .sort((a, b) => a.partNumber - b.partNumber)
+    .map((part) =>
+      `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(quoteEtag(part.etag))}</ETag></Part>`
+    )
+    .join("") +
+  "</CompleteMultipartUpload>"
+
+/** `POST multipart_upload_url` → the UploadId from `InitiateMultipartUploadResult`. */
+export const createMultipartUpload = (
+  url: string,
+  options: { readonly contentType?: string | undefined } = {}
+): Effect.Effect<string, StorageFailure, StorageClient> =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const response = yield* client.send({
+      provider: "S3",
+      operation: "CreateMultipartUpload",
+      method: "POST",
+      url,
+      body: { _tag: "Empty", contentType: options.contentType }
+    })
+    const uploadId = xmlText(response.body, "UploadId")
+    if (uploadId === undefined || uploadId === "") {
+      return yield* protocolError("CreateMultipartUpload", "the answer has no UploadId")
+    }
+    return uploadId
+  })
+
+/**
+ * The parts S3 holds for an upload, from presigned ListParts URLs (Iconik's `list_parts_url`). A presigned URL
+ * cannot be re-signed with a continuation marker, so a truncated listing only yields its first page (the remaining
+ * parts are then simply uploaded again).
+ */
+export const listUploadedParts = (
+  listPartsUrls: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<S3UploadedPart>, StorageFailure, StorageClient> =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const parts = new Map<number, S3UploadedPart>()
+    for (const url of listPartsUrls) {
+      const response = yield* client.send({ provider: "S3", operation: "ListParts", method: "GET", url })
+      for (const xml of xmlElements(response.body, "Part")) {
+        const partNumber = Number(xmlText(xml, "PartNumber"))
+        const etag = xmlText(xml, "ETag")
+        const size = Number(xmlText(xml, "Size"))
+        if (Number.isSafeInteger(partNumber) && etag !== undefined && etag !== "") {
+          parts.set(partNumber, { partNumber, etag, size: Number.isSafeInteger(size) ? size : undefined })
+        }
+      }
+      if (xmlText(response.body, "IsTruncated") === "true") {
+        yield* Effect.logDebug("S3 ListParts answer is truncated; the parts after it will be uploaded again")
+      }
+    }
+    return [...parts.values()].sort((a, b) => a.partNumber - b.partNumber)
+  })
+
+/**
+ * Part URLs by part number, fetched page by page as parts need them (URLs expire; 10 000 of them need not be held
+ * up front). Iconik's pagination is not trusted to put part `n` on page `⌈n / perPage⌉`: when it is not there, the
+ * pages are walked until it shows up.
+ */
+const makePartUrlResolver = <E, R>(
+  uploadId: string,
+  partsNum: number,
+  perPage: number,
+  getPartUrls: (query: S3PartUrlsQuery) => Effect.Effect<S3PartUrlsPage, E, R>
+) => {
+  const urls = new Map<number, string>()
+  const fetchedPages = new Set<number>()
+  const emptyPages = new Set<number>()
+  const lock = Semaphore.makeUnsafe(1)
+  const lastPage = Math.max(1, Math.ceil(partsNum / perPage))
+
+  const fetchPage = (page: number) =>
+    fetchedPages.has(page) ? Effect.void : Effect.map(getPartUrls({ uploadId, partsNum, page, perPage }), (result) => {
+      fetchedPages.add(page)
+      if (result.objects.length === 0) emptyPages.add(page)
+      for (const object of result.objects) {
+        if (!urls.has(object.number)) urls.set(object.number, object.url)
+      }
+    })
+
+  const take = (partNumber: number) => {
+    const url = urls.get(partNumber)
+    // Each URL is used by one part (its retries keep it), so it can be dropped here.
+    if (url !== undefined) urls.delete(partNumber)
+    return url
+  }
+
+  return (partNumber: number): Effect.Effect<string, E | StorageProtocolError, R> =>
+    lock.withPermit(Effect.gen(function*() {
+      yield* fetchPage(Math.ceil(partNumber / perPage))
+      let url = take(partNumber)
+      for (let page = 1; url === undefined && page <= lastPage + 1; page++) {
+        if (emptyPages.has(page) && page > 1) break
+        yield* fetchPage(page)
+        url = take(partNumber)
+      }
+      if (url === undefined) {
+        return yield* protocolError("GetPartUrls", `no URL for part ${partNumber} of ${partsNum} in Iconik's answer`)
+      }
+      return url
+    }))
+}
+
+/**
+ * Uploads a file with S3 multipart through presigned URLs. See the module comment for the flow; fails with
+ * `StorageFileError` (checked before any request), `StorageError` / `StorageTransportError` from S3,
+ * `StorageProtocolError` for unusable answers or options, or the injected calls' own errors.
+ */
+export const uploadS3Multipart = <E, R>(
+  options: S3MultipartOptions<E, R>
+): Effect.Effect<S3MultipartResult, StorageFailure | E, StorageClient | R> =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const file = yield* client.fileInfo(options.path)
+    const plan = yield* planParts("S3", file.size, options.partSize ?? 8 * MiB, {
+      ...s3PartRules,
+      minPartSize: options.minPartSize ?? s3PartRules.minPartSize,
+      maxParts: options.maxParts ?? s3PartRules.maxParts
+    })
+    const partCount = plan.parts.length
+
+    let uploadId: string
+    if (options.resume !== undefined) {
+      uploadId = options.resume.uploadId
+    } else if (options.multipartUploadUrl !== undefined) {
+      uploadId = yield* createMultipartUpload(options.multipartUploadUrl, { contentType: options.contentType })
+    } else {
+      return yield* protocolError("CreateMultipartUpload", "neither a multipart upload URL nor an upload id to resume")
+    }
+
+    const tracker = makeProgressTracker(file.size, options.onProgress)
+    let completionUrls: S3CompletionUrls | undefined
+    const getCompletionUrls = Effect.suspend(() =>
+      completionUrls !== undefined
+        ? Effect.succeed(completionUrls)
+        : Effect.tap(options.getCompletionUrls(uploadId), (urls) => Effect.sync(() => (completionUrls = urls)))
+    )
+
+    const transfer = Effect.gen(function*() {
+      const stored = new Map<number, S3UploadedPart>()
+      const isPlanned = (part: S3UploadedPart) => {
+        const planned = plan.parts[part.partNumber - 1]
+        return planned !== undefined && (part.size === undefined || part.size === planned.size)
+      }
+      for (const part of options.resume?.uploadedParts ?? []) {
+        if (isPlanned(part)) stored.set(part.partNumber, part)
+      }
+      if (options.resume?.listPartsUrls !== undefined && options.resume.listPartsUrls.length > 0) {
+        for (const part of yield* listUploadedParts(options.resume.listPartsUrls)) {
+          if (isPlanned(part)) stored.set(part.partNumber, part)
+        }
+      }
+      const resumedParts = stored.size
+      yield* tracker.emit({
+        _tag: "UploadStarted",
+        provider: "S3",
+        totalBytes: file.size,
+        partCount,
+        partSize: plan.partSize,
+        uploadId,
+        resumedParts
+      })
+      const alreadyStored = plan.parts.filter((part) => stored.has(part.partNumber))
+      if (alreadyStored.length > 0) yield* tracker.bytes(alreadyStored.reduce((sum, part) => sum + part.size, 0))
+
+      const partUrl = makePartUrlResolver(uploadId, partCount, options.partUrlsPerPage ?? 100, options.getPartUrls)
+      const uploadPart = (part: Part) =>
+        Effect.gen(function*() {
+          const url = yield* partUrl(part.partNumber)
+          const response = yield* client.send({
+            provider: "S3",
+            operation: "UploadPart",
+            method: "PUT",
+            url,
+            body: { _tag: "FileRange", path: options.path, offset: part.offset, length: part.size },
+            retry: options.retry,
+            onBodyProgress: tracker.bytes,
+            onRetry: (attempt, error) =>
+              tracker.emit({ _tag: "PartRetrying", partNumber: part.partNumber, attempt, reason: error.message })
+          })
+          const etag = response.headers["etag"]
+          if (etag === undefined || etag === "") {
+            return yield* protocolError("UploadPart", `no ETag in the answer for part ${part.partNumber}`)
+          }
+          stored.set(part.partNumber, { partNumber: part.partNumber, etag, size: part.size })
+          yield* tracker.emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size, etag })
+        })
+      const missing = plan.parts.filter((part) => !stored.has(part.partNumber))
+      yield* Effect.forEach(missing, uploadPart, { concurrency: concurrencyOf(options.concurrency, 4), discard: true })
+
+      // Every byte went out from a file that must not have changed meanwhile.
+      yield* client.ensureUnchanged(file)
+      const parts = plan.parts.map((part) => stored.get(part.partNumber)!)
+      const urls = yield* getCompletionUrls
+      if (urls.completeUrl === "") return yield* protocolError("CompleteMultipartUpload", "Iconik gave no complete URL")
+      const response = yield* client.send({
+        provider: "S3",
+        operation: "CompleteMultipartUpload",
+        method: "POST",
+        url: urls.completeUrl,
+        headers: { "content-type": "application/xml" },
+        body: { _tag: "Bytes", bytes: new TextEncoder().encode(completeMultipartUploadXml(parts)) }
+      })
+      // S3 may answer 200 and then report the failure in the body.
+      const error = xmlInner(response.body, "Error")
+      if (error !== undefined) {
+        return yield* new StorageError({
+          provider: "S3",
+          operation: "CompleteMultipartUpload",
+          method: "POST",
+          url: redactUrl(urls.completeUrl),
+          status: response.status,
+          code: xmlText(error, "Code") ?? "Error",
+          detail: xmlText(error, "Message") ?? "error document in a 200 answer"
+        })
+      }
+      const etag = xmlText(response.body, "ETag")
+      yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
+      return {
+        uploadId,
+        size: file.size,
+        partSize: plan.partSize,
+        parts,
+        uploadedParts: missing.length,
+        etag: etag === undefined || etag === "" ? undefined : etag,
+        location: xmlText(response.body, "Location")
+      } satisfies S3MultipartResult
+    })
+
+    if (options.onFailure === "keep") return yield* transfer
+    return yield* cleanupOnFailure(transfer, (reason) =>
+      Effect.gen(function*() {
+        // The abort failing must not skip Iconik's clean-up.
+        yield* logFailure(abortMultipartUpload(getCompletionUrls, options.abortMethod ?? "DELETE"), "S3 abort")
+        if (options.cleanup !== undefined) yield* logFailure(options.cleanup(uploadId), "Iconik multipart clean-up")
+        yield* tracker.emit({ _tag: "UploadAborted", reason })
+      }))
+  })
+
+/** Aborts with the abort URL. A 404 (NoSuchUpload) means there is nothing left to abort. */
+const abortMultipartUpload = <E, R>(
+  getCompletionUrls: Effect.Effect<S3CompletionUrls, E, R>,
+  method: "DELETE" | "POST"
+) =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const urls = yield* getCompletionUrls
+    if (urls.abortUrl === undefined || urls.abortUrl === "") {
+      return yield* protocolError("AbortMultipartUpload", "Iconik gave no abort URL")
+    }
+    yield* client.send({
+      provider: "S3",
+      operation: "AbortMultipartUpload",
+      method,
+      url: urls.abortUrl,
+      accept: (status) => (status >= 200 && status < 300) || status === 404
+    })
+  })

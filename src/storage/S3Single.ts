@@ -1,0 +1,81 @@
+/**
+ * S3 single PUT through a presigned `upload_url`: the whole file in one request, streamed from disk with an exact
+ * Content-Length, retried on transient failures (a PUT of the same bytes is idempotent).
+ */
+import { Effect } from "effect"
+import { MiB } from "./Parts.ts"
+import { makeProgressTracker, type OnProgress } from "./Progress.ts"
+import { type RetryPolicy, StorageClient } from "./StorageClient.ts"
+import { type StorageFailure, StorageProtocolError } from "./StorageError.ts"
+
+/** S3's limit for a single PUT. */
+export const s3MaxSinglePutSize = 5 * 1024 * MiB
+
+/** Files up to this size go in one PUT by default (a few multipart round trips cost more than they save below it). */
+export const defaultS3SingleThreshold = 16 * MiB
+
+/**
+ * `"single"` for files up to `threshold` bytes (and never above S3's 5 GiB single-PUT limit), else `"multipart"`.
+ * Only `"multipart"` can resume after a crash, so long transfers should keep the threshold low.
+ */
+export const chooseS3Strategy = (size: number, threshold: number = defaultS3SingleThreshold): "single" | "multipart" =>
+  size <= Math.min(threshold, s3MaxSinglePutSize) ? "single" : "multipart"
+
+export interface S3SingleOptions {
+  readonly path: string
+  /** Iconik's presigned `upload_url`. */
+  readonly uploadUrl: string
+  /** Default `application/octet-stream`. */
+  readonly contentType?: string | undefined
+  readonly retry?: Partial<RetryPolicy> | undefined
+  readonly onProgress?: OnProgress | undefined
+}
+
+export interface S3SingleResult {
+  readonly size: number
+  /** The object's ETag, quotes included, when S3 sent one. */
+  readonly etag: string | undefined
+}
+
+/** Uploads a file with one presigned PUT. */
+export const uploadS3Single = (options: S3SingleOptions): Effect.Effect<S3SingleResult, StorageFailure, StorageClient> =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const file = yield* client.fileInfo(options.path)
+    if (file.size > s3MaxSinglePutSize) {
+      return yield* new StorageProtocolError({
+        provider: "S3",
+        operation: "PutObject",
+        detail: `${file.size} bytes is above S3's single-PUT limit of 5 GiB: use multipart`
+      })
+    }
+    const tracker = makeProgressTracker(file.size, options.onProgress)
+    yield* tracker.emit({
+      _tag: "UploadStarted",
+      provider: "S3",
+      totalBytes: file.size,
+      partCount: 1,
+      partSize: file.size,
+      resumedParts: 0
+    })
+    const response = yield* client.send({
+      provider: "S3",
+      operation: "PutObject",
+      method: "PUT",
+      url: options.uploadUrl,
+      body: {
+        _tag: "FileRange",
+        path: options.path,
+        offset: 0,
+        length: file.size,
+        contentType: options.contentType ?? "application/octet-stream"
+      },
+      retry: options.retry,
+      onBodyProgress: tracker.bytes,
+      onRetry: (attempt, error) => tracker.emit({ _tag: "PartRetrying", partNumber: 1, attempt, reason: error.message })
+    })
+    yield* client.ensureUnchanged(file)
+    yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
+    const etag = response.headers["etag"]
+    return { size: file.size, etag: etag === "" ? undefined : etag }
+  })

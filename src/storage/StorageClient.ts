@@ -1,0 +1,370 @@
+/**
+ * The HTTP client for presigned storage URLs (S3, GCS, Azure SAS, B2), kept apart from the Iconik client on purpose:
+ *
+ * - it never sends Iconik's `App-ID` / `Auth-Token` nor trace-context headers (`traceparent`, `b3`): those would leak
+ *   to a third party. It builds its own node:http transport instead of using the application's `HttpClient`, turns
+ *   off the HTTP client's own tracing and strips those headers from every request anyway;
+ * - presigned URLs are credentials until they expire: logs, spans and errors only show `scheme://host/path`;
+ * - every request with a body sends an exact `Content-Length` (S3 rejects chunked presigned PUTs), and file bodies
+ *   stream from disk by byte range, so memory stays bounded whatever the file size;
+ * - only idempotent requests (anything but POST) are retried, with exponential backoff; a file body is re-read from
+ *   disk on each attempt.
+ */
+import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { Clock, Context, Duration, Effect, FileSystem, Layer, Random, Stream } from "effect"
+import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
+import type { HttpClientError } from "effect/http"
+import {
+  isTransient,
+  parseErrorBody,
+  redactUrl,
+  scrubSecrets,
+  StorageError,
+  type StorageFailure,
+  StorageFileError,
+  type StorageProvider,
+  StorageTransportError,
+  transportReason
+} from "./StorageError.ts"
+
+/** How failed idempotent requests are retried: up to `times` retries, delays growing ×2 from `baseDelay` to `maxDelay`. */
+export interface RetryPolicy {
+  readonly times: number
+  readonly baseDelay: Duration.Input
+  readonly maxDelay: Duration.Input
+}
+
+export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: "250 millis", maxDelay: "10 seconds" }
+
+export interface StorageClientOptions {
+  /** Retry policy for idempotent requests (default {@link defaultRetryPolicy}). */
+  readonly retry?: Partial<RetryPolicy> | undefined
+  /**
+   * An attempt fails with a `Timeout` transport error when, for this long, no body bytes went out and no complete
+   * answer came (default 2 minutes). It bounds stalls, not transfers: a 5 GiB PUT may take as long as it keeps moving.
+   */
+  readonly idleTimeout?: Duration.Input | undefined
+  /** Size of the reads from disk that feed request bodies (default 64 KiB). */
+  readonly readChunkSize?: number | undefined
+}
+
+/** A request body: nothing (sent as `Content-Length: 0` on PUT/POST), bytes in memory, or a byte range of a file. */
+export type StorageBody =
+  | { readonly _tag: "Empty"; readonly contentType?: string | undefined }
+  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array; readonly contentType?: string | undefined }
+  | {
+    readonly _tag: "FileRange"
+    readonly path: string
+    readonly offset: number
+    readonly length: number
+    readonly contentType?: string | undefined
+  }
+
+export type StorageMethod = "GET" | "HEAD" | "PUT" | "POST" | "DELETE"
+
+export interface StorageRequest {
+  readonly provider: StorageProvider
+  /** Name for errors, logs and spans, e.g. `UploadPart`. */
+  readonly operation: string
+  readonly method: StorageMethod
+  /** The presigned URL, sent exactly as given (never re-encoded: the signature covers it). */
+  readonly url: string
+  /** Extra headers. `Content-Length` is always computed; `App-ID`, `Auth-Token` and trace headers are dropped. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly body?: StorageBody | undefined
+  /** Which statuses count as success (default: 2xx). */
+  readonly accept?: ((status: number) => boolean) | undefined
+  /**
+   * Retry policy for this request, or `false` for none. Ignored for POST, which is never retried. Defaults to the
+   * client's policy for every other method.
+   */
+  readonly retry?: Partial<RetryPolicy> | false | undefined
+  /** Called with the size of each body chunk as it is sent, and with minus the attempt's total when it fails. */
+  readonly onBodyProgress?: ((bytes: number) => Effect.Effect<void>) | undefined
+  /** Called before each retry, with the attempt number that follows (2, 3, ...) and the failure. */
+  readonly onRetry?: ((attempt: number, error: StorageFailure) => Effect.Effect<void>) | undefined
+}
+
+export interface StorageResponse {
+  readonly status: number
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+/** A local file checked for upload: a readable regular file, with its size. */
+export interface FileInfo {
+  readonly path: string
+  readonly size: number
+  readonly modifiedAt: number | undefined
+}
+
+export interface StorageClientShape {
+  /** Sends one request: retries (if idempotent), timeout, typed errors, redaction. */
+  readonly send: (request: StorageRequest) => Effect.Effect<StorageResponse, StorageFailure>
+  /** Checks that `path` is a readable regular file and returns its size, before any request is made. */
+  readonly fileInfo: (path: string) => Effect.Effect<FileInfo, StorageFileError>
+  /** Fails with `StorageFileError` ("Changed") when the file's size or modification time differ from `info`. */
+  readonly ensureUnchanged: (info: FileInfo) => Effect.Effect<void, StorageFileError>
+  /** Streams `length` bytes of a file from `offset`, failing if the file has fewer. */
+  readonly readRange: (path: string, offset: number, length: number) => Stream.Stream<Uint8Array, StorageFileError>
+}
+
+/** Headers that must never reach storage: Iconik's credentials and trace context. */
+const neverSent = ["app-id", "auth-token", "traceparent", "tracestate", "b3"]
+
+/** Request headers the caller cannot set: the above, and the length, which always comes from the body. */
+const notFromCaller = new Set([...neverSent, "content-length"])
+
+const fileErrorFrom = (path: string, error: { readonly reason: { readonly _tag: string; readonly message: string } }) =>
+  new StorageFileError({
+    path,
+    reason: error.reason._tag === "NotFound"
+      ? "NotFound"
+      : error.reason._tag === "PermissionDenied"
+      ? "PermissionDenied"
+      : "Other",
+    detail: error.reason.message
+  })
+
+/**
+ * Builds the client from an `HttpClient` (which should be node:http based, see {@link StorageClient.layer}) and a
+ * `FileSystem`.
+ */
+const make = (
+  options: StorageClientOptions = {}
+): Effect.Effect<StorageClientShape, never, FileSystem.FileSystem | HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    // Stripped last, after any middleware the given client carries.
+    const httpClient = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        neverSent.reduce((stripped, name) => HttpClientRequest.removeHeader(stripped, name), request)
+      )
+    )
+    const clientRetry = retryPolicy(options.retry)
+    const idleTimeout = Duration.fromInputUnsafe(options.idleTimeout ?? "2 minutes")
+    const idleMillis = Duration.toMillis(idleTimeout)
+    const readChunkSize = options.readChunkSize ?? 64 * 1024
+
+    const fileInfo = (path: string): Effect.Effect<FileInfo, StorageFileError> =>
+      Effect.gen(function*() {
+        const info = yield* fs.stat(path)
+        if (info.type !== "File") {
+          return yield* new StorageFileError({ path, reason: "NotAFile", detail: `a ${info.type}, not a regular file` })
+        }
+        yield* fs.access(path, { readable: true })
+        const modifiedAt = info.mtime._tag === "Some" ? info.mtime.value.getTime() : undefined
+        return { path, size: Number(info.size), modifiedAt }
+      }).pipe(
+        Effect.catchTag("PlatformError", (error) => Effect.fail(fileErrorFrom(path, error)))
+      )
+
+    const ensureUnchanged = (before: FileInfo) =>
+      Effect.flatMap(fileInfo(before.path), (now) =>
+        now.size === before.size && now.modifiedAt === before.modifiedAt
+          ? Effect.void
+          : Effect.fail(
+            new StorageFileError({
+              path: before.path,
+              reason: "Changed",
+              detail: `the file changed during the upload (size ${before.size} → ${now.size})`
+            })
+          ))
+
+    const readRange = (path: string, offset: number, length: number): Stream.Stream<Uint8Array, StorageFileError> =>
+      Stream.suspend(() => {
+        let read = 0
+        return fs.stream(path, { offset, bytesToRead: length, chunkSize: readChunkSize }).pipe(
+          Stream.mapError((error) => fileErrorFrom(path, error)),
+          Stream.tap((chunk) => Effect.sync(() => (read += chunk.length))),
+          Stream.concat(Stream.suspend(() =>
+            read === length ? Stream.empty : Stream.fail(
+              new StorageFileError({
+                path,
+                reason: "Changed",
+                detail: `expected ${length} bytes from offset ${offset}, the file had ${read}`
+              })
+            )
+          ))
+        )
+      })
+
+    const toBody = (
+      body: StorageBody | undefined,
+      method: StorageMethod,
+      onBytes: (n: number) => Effect.Effect<void>
+    ) => {
+      if (body === undefined || body._tag === "Empty") {
+        // An explicit zero length on PUT/POST: some servers want it, and it rules out chunked encoding.
+        return method === "PUT" || method === "POST"
+          ? HttpBody.raw(new Uint8Array(0), { contentType: body?.contentType, contentLength: 0 })
+          : HttpBody.empty
+      }
+      if (body._tag === "Bytes") {
+        return HttpBody.raw(body.bytes, { contentType: body.contentType, contentLength: body.bytes.length })
+      }
+      return HttpBody.stream(
+        readRange(body.path, body.offset, body.length).pipe(Stream.tap((chunk) => onBytes(chunk.length))),
+        body.contentType ?? "application/octet-stream",
+        body.length
+      )
+    }
+
+    const sendOnce = (request: StorageRequest, url: string): Effect.Effect<StorageResponse, StorageFailure> => {
+      let sent = 0
+      let lastActivity = 0
+      const onBytes = (n: number) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          sent += n
+          lastActivity = now
+          return request.onBodyProgress === undefined ? Effect.void : request.onBodyProgress(n)
+        })
+      const location = { provider: request.provider, operation: request.operation, method: request.method, url }
+      // Fails the attempt once nothing has moved for `idleTimeout`; loses the race as soon as the attempt ends.
+      const watchdog = Effect.gen(function*() {
+        lastActivity = yield* Clock.currentTimeMillis
+        while (true) {
+          const idleFor = (yield* Clock.currentTimeMillis) - lastActivity
+          if (idleFor >= idleMillis) {
+            return yield* new StorageTransportError({
+              ...location,
+              reason: "Timeout",
+              detail: `nothing sent or received for ${Duration.format(idleTimeout)}`
+            })
+          }
+          yield* Effect.sleep(Duration.millis(idleMillis - idleFor))
+        }
+      })
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(request.headers ?? {})) {
+        if (!notFromCaller.has(name.toLowerCase())) headers[name.toLowerCase()] = value
+      }
+      const httpRequest = HttpClientRequest.make(request.method)(request.url).pipe(
+        HttpClientRequest.setBody(toBody(request.body, request.method, onBytes)),
+        HttpClientRequest.setHeaders(headers)
+      )
+      const attempt = httpClient.execute(httpRequest).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (body): StorageResponse => ({
+            status: response.status,
+            headers: response.headers as Record<string, string>,
+            body
+          }))
+        ),
+        Effect.catch((error: HttpClientError.HttpClientError) => Effect.fail(fromHttpClientError(error, location))),
+        (attempt) => Effect.raceFirst(attempt, watchdog),
+        Effect.flatMap((response) => {
+          const accepted = request.accept?.(response.status) ?? (response.status >= 200 && response.status < 300)
+          return accepted ? Effect.succeed(response) : Effect.fail(
+            new StorageError({
+              ...location,
+              status: response.status,
+              ...parseErrorBody(response.body, response.headers)
+            })
+          )
+        }),
+        // A failed attempt's bytes were not stored: take them back from the progress count.
+        Effect.tapError(() => (sent === 0 ? Effect.void : onBytes(-sent))),
+        // The transport runs untraced (no client span with the full URL, no trace headers): this span is the record.
+        Effect.provideService(HttpClient.TracerDisabledWhen, () => true),
+        Effect.provideService(HttpClient.TracerPropagationEnabled, false),
+        Effect.tap((response) =>
+          Effect.logDebug("storage request").pipe(
+            Effect.annotateLogs({ ...location, status: response.status })
+          )
+        ),
+        Effect.tapError((error) =>
+          Effect.logDebug("storage request failed").pipe(Effect.annotateLogs({ ...location, error: error.message }))
+        )
+      )
+      return attempt
+    }
+
+    const send = (request: StorageRequest): Effect.Effect<StorageResponse, StorageFailure> => {
+      const url = redactUrl(request.url)
+      const policy = request.retry === false || request.method === "POST"
+        ? undefined
+        : { ...clientRetry, ...request.retry }
+      const loop = (retries: number): Effect.Effect<StorageResponse, StorageFailure> =>
+        sendOnce(request, url).pipe(
+          Effect.catch((error) => {
+            if (policy === undefined || retries >= policy.times || !isTransient(error)) return Effect.fail(error)
+            return (request.onRetry?.(retries + 2, error) ?? Effect.void).pipe(
+              Effect.andThen(sleepBeforeRetry(policy, retries)),
+              Effect.andThen(loop(retries + 1))
+            )
+          })
+        )
+      return loop(0).pipe(
+        Effect.withSpan(`storage.${request.operation}`, {
+          kind: "client",
+          attributes: {
+            "storage.provider": request.provider,
+            "http.request.method": request.method,
+            "url.full": url
+          }
+        })
+      )
+    }
+
+    return { send, fileInfo, ensureUnchanged, readRange }
+  })
+
+/** A retry policy completed with the defaults. */
+export const retryPolicy = (policy: Partial<RetryPolicy> | undefined): RetryPolicy => ({
+  ...defaultRetryPolicy,
+  ...policy
+})
+
+/**
+ * Waits before retry number `retries + 1`: `baseDelay × 2^retries`, at most `maxDelay`, with "equal jitter" (half
+ * fixed, half random) so parallel parts do not retry in lockstep. Engines that retry by hand (GCS) use it too.
+ */
+export const sleepBeforeRetry = (policy: RetryPolicy, retries: number): Effect.Effect<void> =>
+  Effect.flatMap(Random.next, (random) => {
+    const base = Duration.toMillis(Duration.fromInputUnsafe(policy.baseDelay))
+    const max = Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay))
+    const ceiling = Math.min(max, base * 2 ** retries)
+    return Effect.sleep(Duration.millis(ceiling / 2 + (ceiling / 2) * random))
+  })
+
+const fromHttpClientError = (
+  error: HttpClientError.HttpClientError,
+  location: { provider: StorageProvider; operation: string; method: string; url: string }
+): StorageFailure => {
+  const reason = error.reason
+  if (reason._tag === "EncodeError" && reason.cause instanceof StorageFileError) return reason.cause
+  const cause = reason.cause
+  const causeMessage = cause instanceof Error
+    ? `${cause.message}${"code" in cause && typeof cause.code === "string" ? ` [${cause.code}]` : ""}`
+    : cause === undefined
+    ? reason._tag
+    : String(cause)
+  return new StorageTransportError({
+    ...location,
+    reason: reason._tag === "TransportError" ? transportReason(cause) : "Other",
+    detail: scrubSecrets(causeMessage)
+  })
+}
+
+/** The storage client service. Build it with {@link StorageClient.layer} (or `layerOptions`). */
+export class StorageClient extends Context.Service<StorageClient, StorageClientShape>()(
+  "effect-iconik/storage/StorageClient"
+) {
+  /**
+   * The client on its own node:http transport (keep-alive agent) and the Node file system. It ignores any
+   * `HttpClient` in the application's context, so Iconik middleware (auth headers, tracing) cannot reach storage.
+   */
+  static readonly layerOptions = (options: StorageClientOptions = {}): Layer.Layer<StorageClient> =>
+    Layer.effect(StorageClient, make(options)).pipe(
+      Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true })),
+      Layer.provide(NodeFileSystem.layer)
+    )
+
+  /** {@link StorageClient.layerOptions} with the defaults. */
+  static readonly layer: Layer.Layer<StorageClient> = StorageClient.layerOptions()
+
+  /** Builds the client from the `HttpClient` and `FileSystem` in context (tests, custom transports). */
+  static readonly make = make
+}

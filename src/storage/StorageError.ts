@@ -1,0 +1,219 @@
+/**
+ * Typed failures of storage transfers (S3, GCS, Azure, B2). Storage URLs are presigned: their query strings are
+ * credentials, so errors only ever carry `scheme://host/path` ({@link redactUrl}) and free text from providers or
+ * sockets goes through {@link scrubSecrets} first.
+ */
+import { Option, Predicate, Schema } from "effect"
+import { xmlInner, xmlText } from "./Xml.ts"
+
+/** The storage providers Iconik hands out upload URLs for. */
+export const StorageProvider = Schema.Literals(["S3", "GCS", "Azure", "B2"])
+export type StorageProvider = typeof StorageProvider.Type
+
+/** `scheme://host/path` of a URL: drops the query string (signatures, SAS tokens, upload ids), fragment and userinfo. */
+export const redactUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`
+  } catch {
+    const cut = url.search(/[?#]/)
+    return cut === -1 ? url : url.slice(0, cut)
+  }
+}
+
+/** Names of query parameters that are credentials in presigned S3, GCS, Azure SAS and resumable-session URLs. */
+const secretParameter = new RegExp(
+  `\\b(${
+    [
+      "X-Amz-Signature",
+      "X-Amz-Credential",
+      "X-Amz-Security-Token",
+      "Signature",
+      "X-Goog-Signature",
+      "X-Goog-Credential",
+      "GoogleAccessId",
+      "sig",
+      "upload_id",
+      "uploadId"
+    ].join("|")
+  })=[^&\\s"'<>]*`,
+  "gi"
+)
+
+/** Removes URL query strings and credential-like parameters from free text (provider messages, socket errors). */
+export const scrubSecrets = (text: string): string =>
+  text
+    .replace(/(https?:\/\/[^\s?#"'<>]*)\?[^\s"'<>]*/gi, "$1?<redacted>")
+    .replace(secretParameter, "$1=<redacted>")
+
+const location = {
+  provider: StorageProvider,
+  /** What was being done, e.g. `UploadPart`, `CompleteMultipartUpload`, `PutBlock`. */
+  operation: Schema.String,
+  method: Schema.String,
+  /** The storage URL without its query string. */
+  url: Schema.String
+}
+
+/**
+ * Storage answered with an error: a non-success status, or a 200 whose body is an error document (S3's
+ * CompleteMultipartUpload can do that). `code` and `detail` come from the provider's body: S3 / Azure XML
+ * `<Error><Code>…<Message>…`, GCS JSON `{error: {message, errors: [{reason}]}}`, B2 JSON `{status, code, message}`.
+ */
+export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
+  ...location,
+  status: Schema.Number,
+  code: Schema.optional(Schema.String),
+  detail: Schema.optional(Schema.String),
+  requestId: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const code = this.code === undefined ? "" : ` ${this.code}`
+    const detail = this.detail === undefined ? "" : `: ${this.detail}`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}${code}${detail}`
+  }
+}
+
+/** The request never got a complete answer: connection refused or reset, DNS failure, or the per-request timeout. */
+export class StorageTransportError extends Schema.TaggedError<StorageTransportError>()("StorageTransportError", {
+  ...location,
+  reason: Schema.Literals(["Timeout", "ConnectionRefused", "ConnectionReset", "Other"]),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: ${this.reason} (${this.detail})`
+  }
+}
+
+/** The local file cannot be uploaded: missing, unreadable, not a regular file, or it changed during the upload. */
+export class StorageFileError extends Schema.TaggedError<StorageFileError>()("StorageFileError", {
+  path: Schema.String,
+  reason: Schema.Literals(["NotFound", "PermissionDenied", "NotAFile", "Changed", "Other"]),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.path}: ${this.reason} (${this.detail})`
+  }
+}
+
+/**
+ * An answer (from storage or from an injected Iconik call) that the transfer cannot use, or options it cannot honour:
+ * no UploadId in S3's XML, no part URL for a part number, no resumable session URL, a size that does not match.
+ */
+export class StorageProtocolError extends Schema.TaggedError<StorageProtocolError>()("StorageProtocolError", {
+  provider: StorageProvider,
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.provider} ${this.operation}: ${this.detail}`
+  }
+}
+
+/** Any failure a storage transfer can produce by itself (injected Iconik calls add their own errors). */
+export type StorageFailure = StorageError | StorageTransportError | StorageFileError | StorageProtocolError
+
+/** Codes that mean "try again" whatever the status (S3 `RequestTimeout` is a 400, Azure's busy codes are 500/503). */
+const transientCodes = new Set([
+  "RequestTimeout",
+  "SlowDown",
+  "InternalError",
+  "ServiceUnavailable",
+  "OperationTimedOut",
+  "ServerBusy",
+  "service_unavailable",
+  "internal_error",
+  "request_timeout"
+])
+
+/** Whether retrying the same request may succeed: transport failures, 408/429/5xx, and the providers' busy codes. */
+export const isTransient = (error: StorageFailure): boolean => {
+  switch (error._tag) {
+    case "StorageTransportError":
+      return true
+    case "StorageError":
+      return error.status === 408 ||
+        error.status === 429 ||
+        error.status >= 500 ||
+        (error.code !== undefined && transientCodes.has(error.code))
+    default:
+      return false
+  }
+}
+
+const GcsErrorBody = Schema.Struct({
+  error: Schema.Struct({
+    message: Schema.optional(Schema.String),
+    status: Schema.optional(Schema.String),
+    errors: Schema.optional(Schema.Array(Schema.Struct({ reason: Schema.optional(Schema.String) })))
+  })
+})
+const B2ErrorBody = Schema.Struct({
+  code: Schema.String,
+  message: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.Number)
+})
+const decodeJsonError = Schema.decodeUnknownOption(
+  Schema.fromJsonString(Schema.Union([GcsErrorBody, B2ErrorBody]))
+)
+
+/** The code and message of a provider's error body, whichever of the four formats it uses (or none). */
+export const parseErrorBody = (
+  body: string,
+  headers: Readonly<Record<string, string | undefined>> = {}
+): { readonly code?: string; readonly detail?: string; readonly requestId?: string } => {
+  // Not GCS's X-GUploader-UploadID: for a resumable session it is the session's upload_id, a credential.
+  const requestId = headers["x-amz-request-id"] ?? headers["x-ms-request-id"]
+  const withRequestId = <A extends object>(a: A) => (requestId === undefined ? a : { ...a, requestId })
+  const trimmed = body.trim()
+  if (trimmed.startsWith("<")) {
+    const error = xmlInner(trimmed, "Error")
+    if (error !== undefined) {
+      const code = xmlText(error, "Code") ?? headers["x-ms-error-code"]
+      const detail = xmlText(error, "Message")
+      return withRequestId({
+        ...(code === undefined ? {} : { code }),
+        ...(detail === undefined ? {} : { detail: scrubSecrets(detail) })
+      })
+    }
+  }
+  const json = decodeJsonError(trimmed)
+  if (Option.isSome(json)) {
+    const value = json.value
+    if ("error" in value) {
+      const code = value.error.errors?.[0]?.reason ?? value.error.status
+      return withRequestId({
+        ...(code === undefined ? {} : { code }),
+        ...(value.error.message === undefined ? {} : { detail: scrubSecrets(value.error.message) })
+      })
+    }
+    return withRequestId({
+      code: value.code,
+      ...(value.message === undefined ? {} : { detail: scrubSecrets(value.message) })
+    })
+  }
+  const headerCode = headers["x-ms-error-code"]
+  const text = trimmed.length > 300 ? `${trimmed.slice(0, 300)}…` : trimmed
+  return withRequestId({
+    ...(headerCode === undefined ? {} : { code: headerCode }),
+    ...(text === "" ? {} : { detail: scrubSecrets(text) })
+  })
+}
+
+/** Maps a Node / undici socket error to a transport-error reason. */
+export const transportReason = (cause: unknown): StorageTransportError["reason"] => {
+  const code = Predicate.hasProperty(cause, "code") && Predicate.isString(cause.code) ? cause.code : undefined
+  switch (code) {
+    case "ECONNREFUSED":
+      return "ConnectionRefused"
+    case "ECONNRESET":
+    case "EPIPE":
+    case "UND_ERR_SOCKET":
+      return "ConnectionReset"
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "Timeout"
+    default:
+      return "Other"
+  }
+}
