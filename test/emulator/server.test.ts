@@ -1,0 +1,79 @@
+/** The emulator on a real socket: the SDK over Node's HTTP client, resets that drop the connection, `runServer`. */
+import * as Net from "node:net"
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { Effect, Fiber, Layer, Schedule } from "effect"
+import * as IconikClient from "../../src/IconikClient.ts"
+import { assets, metadata } from "../../src/generated/index.ts"
+import { Faults, IconikEmulator } from "../../src/testing/index.ts"
+import { raw } from "./support.ts"
+
+describe("over a socket", () => {
+  layer(IconikEmulator.layerServerClient({ rateLimit: false }, { retry: false, rateLimit: false }))((it) => {
+    it.effect("serves the SDK on 127.0.0.1 with the same behaviour as in-process", () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        assert.match(emulator.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+        const asset = yield* assets.createAsset({ body: { title: "Over the wire" } })
+        assert.strictEqual((yield* assets.getAsset({ asset_id: asset.id })).title, "Over the wire")
+        const missing = yield* assets.getAsset({ asset_id: "6a1c1f5e-0000-1000-8000-000000000000" }).pipe(Effect.flip)
+        assert.strictEqual(missing._tag, "IconikNotFound")
+        const empty = yield* metadata.createView({ body: { name: "V", view_fields: [] } })
+        const quirk = yield* metadata.getObjectViewMetadata({ object_type: "assets", object_id: asset.id, view_id: empty.id })
+          .pipe(Effect.flip)
+        assert.strictEqual(quirk._tag, "IconikNotFound")
+        const slashes = yield* raw("GET", `/API/assets/v1/assets/${asset.id}`)
+        assert.strictEqual(slashes.status, 200)
+      }))
+
+    it.effect("a reset fault drops the connection mid-answer: the SDK reports ConnectionReset", () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        yield* assets.createAsset({ body: { title: "Half an answer" } })
+        yield* emulator.addFault({ route: "/API/assets/v1/assets/", method: "GET", times: 1, fault: Faults.reset })
+        const error = yield* assets.listAssets().pipe(Effect.flip)
+        assert.strictEqual(error._tag, "IconikTransportError")
+        if (error._tag === "IconikTransportError") assert.strictEqual(error.reason, "ConnectionReset")
+        // The next call gets a fresh connection and a whole answer.
+        assert.isAtLeast((yield* assets.listAssets()).total ?? 0, 1)
+      }))
+
+    it.effect("a truncated body over the socket is an IconikDecodeError", () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        yield* emulator.addFault({ method: "GET", times: 1, fault: Faults.truncatedBody })
+        const error = yield* assets.listAssets().pipe(Effect.flip)
+        assert.strictEqual(error._tag, "IconikDecodeError")
+      }))
+  })
+})
+
+const freePort = Effect.callback<number>((resume) => {
+  const probe = Net.createServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const { port } = probe.address() as Net.AddressInfo
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+describe("runServer", () => {
+  it.live("listens on the given port until interrupted", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const server = yield* Effect.forkChild(IconikEmulator.runServer({ port, appId: "app", authToken: "token" }))
+      const client = IconikClient.layer({
+        appId: "app",
+        authToken: "token",
+        baseUrl: `http://127.0.0.1:${port}`,
+        retry: false
+      }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      const page = yield* assets.listAssets().pipe(
+        Effect.provide(client),
+        Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 50 })
+      )
+      assert.strictEqual(page.total, 0)
+      yield* Fiber.interrupt(server)
+      const after = yield* assets.listAssets().pipe(Effect.provide(client), Effect.flip)
+      assert.strictEqual(after._tag, "IconikTransportError")
+    }))
+})
