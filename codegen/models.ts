@@ -125,6 +125,8 @@ export interface RenderContext {
   readonly mustSuspend: (from: string | undefined, to: string) => boolean
   /** Overlay patch for a property of a model (responses only). */
   readonly patchOf: (model: string, property: string) => ModelPatch | undefined
+  /** Whether a model keeps the keys its schema does not declare (responses only). */
+  readonly isOpen: (model: string) => boolean
 }
 
 const unknown: Rendered = { type: "unknown", schema: "Schema.Unknown" }

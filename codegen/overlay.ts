@@ -16,6 +16,8 @@ export type ModelPatch =
   | { readonly kind: "present" }
   /** The spec requires the property but live responses omit it or send `null`: optional and nullable in responses. */
   | { readonly kind: "nullable" }
+  /** A property live responses carry that the spec does not declare (optional and nullable like any other). */
+  | { readonly kind: "add"; readonly schema: JsonSchema }
 
 export interface ModelOverlay {
   readonly service: string
@@ -71,6 +73,22 @@ export const modelOverlays: ReadonlyArray<ModelOverlay> = [
   present("metadata", "MetadataView"),
   present("metadata", "MetadataViewForList"),
   present("search", "SearchDocument"),
+  present("files", "ProxyCreate"),
+  present("files", "KeyframeCreate"),
+  {
+    service: "search",
+    model: "SearchDocument",
+    property: "_sort",
+    patch: { kind: "add", schema: { type: "array", items: {} } },
+    reason: "every hit carries its sort key, which search_after continues from (the only way past 10 000 hits)"
+  },
+  {
+    service: "search",
+    model: "SearchDocument",
+    property: "_highlight",
+    patch: { kind: "add", schema: { type: "object", additionalProperties: {} } },
+    reason: "hits carry the highlighted fragments of the query"
+  },
   {
     service: "assets",
     model: "Collection",
@@ -105,6 +123,22 @@ export const modelOverlays: ReadonlyArray<ModelOverlay> = [
     property: "view_fields",
     patch: { kind: "nullable" },
     reason: "view lists carry the same partial views as single view responses"
+  }
+]
+
+/** Models whose documents carry more than the spec declares: unknown keys are kept (in responses) instead of dropped. */
+export interface OpenModelOverlay {
+  readonly service: string
+  readonly model: string
+  readonly reason: string
+}
+
+export const openModelOverlays: ReadonlyArray<OpenModelOverlay> = [
+  {
+    service: "search",
+    model: "SearchDocument",
+    reason: "a hit is the flattened index document (status, files, proxies, formats, in_collections, ...), of which " +
+      "the spec declares seven fields"
   }
 ]
 

@@ -30,6 +30,7 @@ import {
   type DeclaredSuccess,
   type ModelPatch,
   modelOverlays,
+  openModelOverlays,
   type OperationOverlay,
   operationOverlays,
   statusRules
@@ -199,10 +200,24 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
   const patches = new Map<string, ModelPatch>()
   for (const overlay of modelOverlays.filter((entry) => entry.service === service)) {
     const target = modelSchemas.get(overlay.model)
-    if (target === undefined || unwrap(target.schema).properties?.[overlay.property] === undefined) {
+    const declared = target === undefined ? undefined : unwrap(target.schema).properties?.[overlay.property]
+    if (overlay.patch.kind === "add") {
+      // A property the spec leaves out: added to the model's schema, so it renders like any other.
+      if (target === undefined || declared !== undefined || target.schema.$ref !== undefined) {
+        throw new Error(`overlay ${service} ${overlay.model}.${overlay.property}: no such model, or already declared`)
+      }
+      const properties = { ...target.schema.properties, [overlay.property]: overlay.patch.schema }
+      modelSchemas.set(overlay.model, { ...target, schema: { ...target.schema, properties } })
+    } else if (declared === undefined) {
       throw new Error(`overlay ${service} ${overlay.model}.${overlay.property}: no such model property`)
     }
     patches.set(modelOverlayKey(overlay.model, overlay.property), overlay.patch)
+    counters.applied++
+  }
+  const openModels = new Set<string>()
+  for (const entry of openModelOverlays.filter((entry) => entry.service === service)) {
+    if (!modelSchemas.has(entry.model)) throw new Error(`overlay ${service} ${entry.model}: no such model`)
+    openModels.add(entry.model)
     counters.applied++
   }
 
@@ -358,7 +373,8 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
     modelOf,
     referenceName,
     mustSuspend: (from, to) => from !== undefined && (position.get(to) ?? -1) >= (position.get(from) ?? Infinity),
-    patchOf: (model, property) => patches.get(modelOverlayKey(model, property))
+    patchOf: (model, property) => patches.get(modelOverlayKey(model, property)),
+    isOpen: (model) => openModels.has(model)
   }
 
   const taken = new Set([...units.keys(), ...moduleIdentifiers])
@@ -488,7 +504,7 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
           ? "last_id"
           : queryNames.has("last_field_name")
             ? "last_field_name"
-            : (queryNames.has("page") || queryNames.has("per_page")) && returnsObjects(components, op.success)
+            : (queryNames.has("page") || queryNames.has("per_page")) && returnsPageEnvelope(components, op.success)
               ? "page"
               : undefined
 
@@ -585,10 +601,19 @@ const resolveTop = (components: Readonly<Record<string, JsonSchema>>, schema: Js
 }
 
 /** Whether a success response is an `objects` page (directly or through a reference). */
-const returnsObjects = (components: Readonly<Record<string, JsonSchema>>, success: ReadonlyArray<DeclaredSuccess>) =>
-  success.some(
-    ({ schema }) => schema !== undefined && resolveTop(components, schema).properties?.["objects"] !== undefined
-  )
+/**
+ * Whether an answer is a page envelope the `page` family can continue from: `objects` plus `pages` or `next_url`.
+ * (The multipart part-URL lists take `page` but answer only `objects`: callers page those by part number.)
+ */
+const returnsPageEnvelope = (
+  components: Readonly<Record<string, JsonSchema>>,
+  success: ReadonlyArray<DeclaredSuccess>
+) =>
+  success.some(({ schema }) => {
+    const properties = schema === undefined ? undefined : resolveTop(components, schema).properties
+    return properties?.["objects"] !== undefined &&
+      (properties["pages"] !== undefined || properties["next_url"] !== undefined)
+  })
 
 const emitConst = (name: string, schema: Doc, type: string): string => {
   const head = `export const ${name}: Schema.Codec<${type}> = `
@@ -608,8 +633,18 @@ const emitNamedSchema = (
   const doc = tsdoc(docLines.filter((line): line is string => line !== undefined && line !== "").join("\n\n"), 0)
   const node = unwrap(schema)
   if (hasProperties(node) && node.$ref === undefined) {
-    const { members, fields } = structParts(context, node, mode, from, model)
-    const struct = call("Schema.Struct", [objectLiteral(fields)])
+    const parts = structParts(context, node, mode, from, model)
+    const { fields } = parts
+    const open = mode === "output" && model !== undefined && context.isOpen(model)
+    const struct = open
+      ? call("Schema.StructWithRest", [
+        call("Schema.Struct", [objectLiteral(fields)]),
+        arrayLiteral([call("Schema.Record", ["Schema.String", "Schema.Unknown"])])
+      ])
+      : call("Schema.Struct", [objectLiteral(fields)])
+    const members = open
+      ? [...parts.members, { key: "readonly [key: string]", value: "unknown", doc: "Any other field Iconik sends, kept." }]
+      : parts.members
     const head = `export const ${name}: Schema.Codec<${name}> = `
     return (
       doc +

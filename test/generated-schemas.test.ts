@@ -117,6 +117,23 @@ describe("generated models decode live data", () => {
   })
 })
 
+describe("search hits (overlay)", () => {
+  it("keep `_sort`, `_highlight` and every undeclared field of the index document", () => {
+    const hit = {
+      id: "h1",
+      object_type: "assets",
+      title: "Clip",
+      date_created: "2021-07-30T15:16:54.406403",
+      _sort: [1627658214406, "h1"],
+      _highlight: { title: ["<em>Clip</em>"] },
+      status: "ACTIVE",
+      files: [{ id: "f1" }]
+    }
+    const decoded = Schema.decodeUnknownSync(search.SearchDocuments)({ objects: [hit] })
+    assert.deepStrictEqual(decoded.objects?.[0], hit)
+  })
+})
+
 describe("generated request bodies", () => {
   it("encode only the fields the caller set: no defaults, no absent keys", () => {
     assert.deepStrictEqual(Schema.encodeSync(assets.AssetCreateInput)({ title: "New asset" }), { title: "New asset" })

@@ -4502,7 +4502,7 @@ export interface KeyframeCreate {
   readonly date_modified?: string | null | undefined
   readonly filename?: string | null | undefined
   readonly format?: string | null | undefined
-  readonly id?: string | null | undefined
+  readonly id: string
   readonly is_custom_keyframe?: boolean | null | undefined
   readonly is_public?: boolean | null | undefined
   readonly name?: string | null | undefined
@@ -4532,7 +4532,7 @@ export const KeyframeCreate: Schema.Codec<KeyframeCreate> = Schema.Struct({
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
   format: IconikSchema.optional(Schema.String),
-  id: IconikSchema.optional(Schema.String),
+  id: Schema.String,
   is_custom_keyframe: IconikSchema.optional(Schema.Boolean),
   is_public: IconikSchema.optional(Schema.Boolean),
   name: IconikSchema.optional(Schema.String),
@@ -5446,7 +5446,7 @@ export interface ProxyCreate {
   readonly filename?: string | null | undefined
   readonly format?: string | null | undefined
   readonly frame_rate?: string | null | undefined
-  readonly id?: string | null | undefined
+  readonly id: string
   readonly is_drop_frame?: boolean | null | undefined
   readonly is_multichannel?: boolean | null | undefined
   readonly is_public?: boolean | null | undefined
@@ -5481,7 +5481,7 @@ export const ProxyCreate: Schema.Codec<ProxyCreate> = Schema.Struct({
   filename: IconikSchema.optional(Schema.String),
   format: IconikSchema.optional(Schema.String),
   frame_rate: IconikSchema.optional(Schema.String),
-  id: IconikSchema.optional(Schema.String),
+  id: Schema.String,
   is_drop_frame: IconikSchema.optional(Schema.Boolean),
   is_multichannel: IconikSchema.optional(Schema.Boolean),
   is_public: IconikSchema.optional(Schema.Boolean),
@@ -9320,8 +9320,7 @@ export const listAssetFileMultipartUrlPart = Endpoint.make<
   success: [{ status: 200, schema: MultiPartUploadURLs }],
   errors: [400, 403, 404],
   summary: "Get presigned urls for multipart part upload (S3 & GCS).",
-  roles: ["can_write_files"],
-  paging: "page"
+  roles: ["can_write_files"]
 })
 
 /** Query parameters of {@link createAssetFileMultipartUrlS3Part}. */
@@ -10648,8 +10647,7 @@ export const listAssetProxyMultipartUrlPart = Endpoint.make<
   success: [{ status: 200, schema: MultiPartUploadURLs }],
   errors: [400, 403, 404],
   summary: "Get presigned urls for S3 multipart part upload.",
-  roles: ["can_write_proxies"],
-  paging: "page"
+  roles: ["can_write_proxies"]
 })
 
 /**

@@ -648,6 +648,8 @@ export const SavedSearchQueryParams: Schema.Codec<SavedSearchQueryParams> = Sche
 
 /** Iconik's `SearchDocumentSchema`. */
 export interface SearchDocument {
+  readonly _highlight?: { readonly [key: string]: unknown } | null | undefined
+  readonly _sort?: ReadonlyArray<unknown> | null | undefined
   readonly date_created?: string | null | undefined
   readonly date_modified?: string | null | undefined
   readonly description?: string | null | undefined
@@ -655,16 +657,23 @@ export interface SearchDocument {
   readonly metadata?: { readonly [key: string]: unknown } | null | undefined
   readonly object_type: string
   readonly title: string
+  /** Any other field Iconik sends, kept. */
+  readonly [key: string]: unknown
 }
-export const SearchDocument: Schema.Codec<SearchDocument> = Schema.Struct({
-  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
-  date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
-  description: IconikSchema.optional(Schema.String),
-  id: Schema.String,
-  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
-  object_type: Schema.String,
-  title: Schema.String
-})
+export const SearchDocument: Schema.Codec<SearchDocument> = Schema.StructWithRest(
+  Schema.Struct({
+    _highlight: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+    _sort: IconikSchema.optional(Schema.Array(Schema.Unknown)),
+    date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+    date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
+    description: IconikSchema.optional(Schema.String),
+    id: Schema.String,
+    metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+    object_type: Schema.String,
+    title: Schema.String
+  }),
+  [Schema.Record(Schema.String, Schema.Unknown)]
+)
 
 /** Iconik's `SavedSearchResultsSchema`. */
 export interface SavedSearchResults {
