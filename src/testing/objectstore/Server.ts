@@ -55,7 +55,12 @@ export const inProcessClient = (store: ObjectStoreShape): HttpClient.HttpClient 
       Effect.catchTag("StorageConnectionReset", (reset) =>
         Effect.fail(
           new HttpClientError.HttpClientError({
-            reason: new HttpClientError.TransportError({ request, cause: reset, description: "connection reset" })
+            reason: new HttpClientError.TransportError({
+              request,
+              // The code a socket client sees, so callers classify it as a reset.
+              cause: Object.assign(new Error(reset.message), { code: "ECONNRESET" }),
+              description: "connection reset"
+            })
           })
         ))
     )
