@@ -4,6 +4,7 @@
  * error. Generated operations call {@link IconikClientShape.execute} with their definition.
  */
 import { Config, Context, Duration, Effect, Layer, Random, Redacted, Schema, SchemaIssue } from "effect"
+import { constTrue } from "effect/Function"
 import { Headers, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import type { CallOptions, Definition } from "./Endpoint.ts"
@@ -325,7 +326,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
 
   const attempt = (definition: Definition, request: HttpClientRequest.HttpClientRequest, path: string, timeoutMs: Duration.Duration) =>
     client.execute(request).pipe(
+      // One span per call: the operation's own (below) carries the HTTP attributes, so the HttpClient's is not needed.
+      Effect.provideService(HttpClient.TracerDisabledWhen, constTrue),
       Effect.mapError((e) => transportError(definition.method, path, e)),
+      Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
       Effect.flatMap((response) => decodeResponse(definition, path, response)),
       Effect.timeoutOrElse({
         duration: timeoutMs,
@@ -363,7 +367,12 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
         return withRetries(definition, attempt(definition, request, path, timeoutMs))
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
-        attributes: { "iconik.operation": `${definition.method} ${definition.path}` }
+        kind: "client",
+        attributes: {
+          "http.request.method": definition.method,
+          "url.template": definition.path,
+          "server.address": baseUrl
+        }
       })
     )
 

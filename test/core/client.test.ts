@@ -195,9 +195,15 @@ describe("IconikClient over a real socket", () => {
       const logger = Logger.make((options) => {
         logs.push(JSON.stringify({ message: options.message, cause: String(options.cause) }))
       })
-      const error = yield* getItem({ item_id: "a1" }).pipe(
-        Effect.tapError((e) => Effect.logError("call failed", e)),
-        Effect.flip,
+      const error = yield* Effect.gen(function*() {
+        // A raw call through the client's HttpClient gets effect's HTTP span, which records headers here.
+        const client = yield* Iconik.IconikClient
+        yield* client.httpClient.get("/API/assets/v1/items/a1/")
+        return yield* getItem({ item_id: "a1" }).pipe(
+          Effect.tapError((e) => Effect.logError("call failed", e)),
+          Effect.flip
+        )
+      }).pipe(
         Effect.provide(clientFor(server)),
         Effect.withTracer(tracer),
         // Record every header in spans, as a user debugging might: the token must still be redacted.
@@ -208,6 +214,10 @@ describe("IconikClient over a real socket", () => {
       assert.include(error.message, "ICONIK_AUTH_TOKEN")
       const attributes = spans.flatMap((s) => [...s.attributes.entries()].map(([k, v]) => `${k}=${String(v)}`))
       assert.isTrue(attributes.some((a) => a.startsWith("http.request.header.auth-token")), "header recorded (redacted)")
+      const operationSpan = spans.find((s) => s.name === "Iconik.assets.getItem")
+      assert.isDefined(operationSpan, "one span per operation")
+      assert.strictEqual(operationSpan!.attributes.get("http.response.status_code"), 401)
+      assert.strictEqual(operationSpan!.attributes.get("url.template"), "/API/assets/v1/items/{item_id}/")
       const everything = [
         error.message,
         String(error),
