@@ -1,0 +1,385 @@
+/**
+ * The `iconik` command: workflows from the shell. Every command reads credentials from the environment (or flags),
+ * draws progress on stderr, prints its result on stdout (JSON with `--json`) and exits with a code that says what
+ * went wrong (see `Failure.ExitCode` and docs/cli.md).
+ */
+import { Console, Duration, Effect, FileSystem, Option, Stream } from "effect"
+import { Argument, CliError, Command, Flag } from "effect/cli"
+import { createRequire } from "node:module"
+import type * as jobs from "../generated/jobs.ts"
+import type { IconikClient } from "../IconikClient.ts"
+import type { IconikError } from "../IconikError.ts"
+import * as Jobs from "../Jobs.ts"
+import { IconikEmulator } from "../testing/index.ts"
+import { ingestFile } from "../../workflows/ingestFile.ts"
+import { ingestFolder } from "../../workflows/ingestFolder.ts"
+import * as LocalFile from "../../workflows/LocalFile.ts"
+import { exportMetadata, exportMetadataCsv, importMetadata } from "../../workflows/metadataCsv.ts"
+import { searchAll } from "../../workflows/searchAll.ts"
+import { uploadProxy } from "../../workflows/uploadProxy.ts"
+import * as Connection from "./Connection.ts"
+import { runDemo } from "./Demo.ts"
+import { ExitCode } from "./Failure.ts"
+import * as Output from "./Output.ts"
+import { formatBytes, withProgressBar } from "./ProgressBar.ts"
+
+const MiB = 1024 * 1024
+
+/** The package's version, from the package.json above this file (in `src/cli/` or, compiled, `dist/src/cli/`). */
+export const version: string = (() => {
+  const require = createRequire(import.meta.url)
+  for (const candidate of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = require(candidate) as { name?: string; version?: string }
+      if (pkg.name === "effect-iconik" && typeof pkg.version === "string") return pkg.version
+    } catch {
+      // not there: try the next one up
+    }
+  }
+  return "0.0.0"
+})()
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared flags
+
+const root = Command.make("iconik").pipe(
+  Command.withSharedFlags(Connection.globalFlags),
+  Command.withDescription(
+    "Iconik from the shell: upload proxies, ingest files and folders, search, move metadata through CSV, watch jobs. " +
+      "Credentials come from ICONIK_APP_ID / ICONIK_AUTH_TOKEN / ICONIK_BASE_URL."
+  )
+)
+
+const concurrency = Flag.Int("concurrency").pipe(
+  Flag.withAlias("c"),
+  Flag.withDescription("Uploads in flight (parts, files) at once"),
+  Flag.withDefault(4)
+)
+const partSize = Flag.Int("part-size").pipe(
+  Flag.withDescription("Part size in MiB for multipart uploads (S3: at least 5)"),
+  Flag.withDefault(8)
+)
+const storageId = Flag.String("storage-id").pipe(Flag.withDescription("Storage to upload to"), Flag.optional)
+const noWait = Flag.Boolean("no-wait").pipe(Flag.withDescription("Start the job, do not wait for it"), Flag.withDefault(false))
+const keepOnFailure = Flag.Boolean("keep-on-failure").pipe(
+  Flag.withDescription("On failure or Ctrl-C, keep the partial upload and its record so a rerun resumes it"),
+  Flag.withDefault(false)
+)
+
+/** Runs a command body with the Iconik and storage clients, reporting failures. */
+const withIconik = <A, E, R>(
+  body: (global: Connection.GlobalOptions) => Effect.Effect<A, E, R>
+) =>
+  Effect.flatMap(root, (global) =>
+    Output.reporting(global.json, Effect.provide(body(global), Connection.layer(global))))
+
+const progressFor = (global: Connection.GlobalOptions) => ({ enabled: !global.quiet })
+
+// ---------------------------------------------------------------------------------------------------------------
+// upload-proxy
+
+const uploadProxyCommand = Command.make(
+  "upload-proxy",
+  {
+    file: Argument.String("file").pipe(Argument.withDescription("The proxy media file")),
+    assetId: Flag.String("asset-id").pipe(Flag.withDescription("The asset the proxy belongs to")),
+    storageId,
+    concurrency,
+    partSize,
+    keyframes: Flag.Boolean("keyframes").pipe(
+      Flag.withDescription("Make keyframes and a poster from the proxy once uploaded"),
+      Flag.withDefault(false)
+    ),
+    noWait,
+    keepOnFailure
+  },
+  (args) =>
+    withIconik((global) =>
+      Effect.gen(function*() {
+        const result = yield* withProgressBar(
+          uploadProxy({
+            assetId: args.assetId,
+            file: args.file,
+            storageId: Option.getOrUndefined(args.storageId),
+            concurrency: args.concurrency,
+            partSize: args.partSize * MiB,
+            keyframes: args.keyframes,
+            wait: !args.noWait,
+            onFailure: args.keepOnFailure ? "keep" : "fail"
+          }),
+          progressFor(global)
+        )
+        yield* Output.result(global.json, result, () => [
+          `Proxy ${result.proxyId} CLOSED on asset ${result.assetId}: ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
+          (result.transfer.resumed ? ` (resumed, ${result.transfer.partsUploaded} of ${result.transfer.partsTotal} parts sent)` : ""),
+          ...(result.keyframesJobId === undefined ? [] : [`Keyframes job ${result.keyframesJobId}: ${result.keyframesJobStatus ?? "started"}`])
+        ])
+      })
+    )
+).pipe(
+  Command.withDescription("Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes"),
+  Command.withExamples([{ command: "iconik upload-proxy clip.mp4 --asset-id 7f1c… --keyframes", description: "Upload and make keyframes" }])
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// ingest
+
+const ingestCommand = Command.make(
+  "ingest",
+  {
+    path: Argument.String("path").pipe(Argument.withDescription("A file, or a folder to ingest every file of")),
+    title: Flag.String("title").pipe(Flag.withDescription("Asset title (a single file; default: its name)"), Flag.optional),
+    collectionId: Flag.String("collection-id").pipe(Flag.withDescription("Put the asset(s) in this collection"), Flag.optional),
+    storageId,
+    concurrency,
+    partSize,
+    transcode: Flag.Boolean("transcode").pipe(
+      Flag.withDescription("Start Iconik's proxy + keyframes transcode for each original"),
+      Flag.withDefault(false)
+    ),
+    noWait,
+    noSkip: Flag.Boolean("no-skip-existing").pipe(
+      Flag.withDescription("Folder: ingest files even when Iconik already holds the same content"),
+      Flag.withDefault(false)
+    ),
+    keepOnFailure
+  },
+  (args) =>
+    withIconik((global) =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const common = {
+          collectionId: Option.getOrUndefined(args.collectionId),
+          storageId: Option.getOrUndefined(args.storageId),
+          concurrency: args.concurrency,
+          partSize: args.partSize * MiB,
+          transcode: args.transcode,
+          wait: !args.noWait,
+          onFailure: args.keepOnFailure ? "keep" as const : "delete" as const
+        }
+        const info = yield* Effect.option(fs.stat(args.path))
+        if (Option.isSome(info) && info.value.type === "Directory") {
+          const report = yield* withProgressBar(
+            ingestFolder({ ...common, folder: args.path, skipExisting: !args.noSkip }),
+            progressFor(global)
+          )
+          yield* Output.result(global.json, report, () => [
+            `${report.folder}: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed (${report.files} files, ${formatBytes(report.bytes)})`,
+            ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId}${i.resumed ? " (resumed)" : ""}`),
+            ...report.skipped.map((s) => `  skipped  ${s.path}: already in Iconik${s.assetId ? ` (asset ${s.assetId})` : ""}`),
+            ...report.failed.map((f) => `  FAILED   ${f.path}: ${f.reason}: ${f.message}`)
+          ])
+          if (report.failed.length > 0) return yield* new Output.CommandFailed({ code: ExitCode.Partial })
+          return
+        }
+        const result = yield* withProgressBar(
+          ingestFile({ ...common, file: args.path, title: Option.getOrUndefined(args.title) }),
+          progressFor(global)
+        )
+        yield* Output.result(global.json, result, () => [
+          `Asset ${result.assetId}: file ${result.fileId} CLOSED, ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
+          (result.transfer.resumed ? " (resumed)" : ""),
+          ...(result.jobId === undefined ? [] : [`Transcode job ${result.jobId}: ${result.jobStatus ?? "started"}`])
+        ])
+      })
+    )
+).pipe(
+  Command.withDescription("Ingest a file or a folder: asset, ORIGINAL format, file set, file, upload, CLOSED"),
+  Command.withExamples([
+    { command: "iconik ingest ./rushes --concurrency 8", description: "Ingest a folder; reruns skip what is already in" },
+    { command: "iconik ingest interview.mov --title \"Interview 03\" --transcode", description: "One file, then proxies" }
+  ])
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// search
+
+const docTypes = Flag.String("doc-types").pipe(
+  Flag.withDescription("Comma-separated: assets, collections, segments, saved_searches"),
+  Flag.withDefault("assets")
+)
+const criteriaFrom = (query: Option.Option<string>, types: string) => ({
+  doc_types: types.split(",").map((t) => t.trim()).filter((t) => t !== ""),
+  ...(Option.isSome(query) ? { query: query.value } : {})
+})
+
+const searchCommand = Command.make(
+  "search",
+  {
+    query: Argument.String("query").pipe(Argument.withDescription("Free text (Lucene syntax works)"), Argument.optional),
+    docTypes,
+    limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many hits (default: all)"), Flag.optional),
+    perPage: Flag.Int("per-page").pipe(Flag.withDefault(100))
+  },
+  (args) =>
+    withIconik((global) => {
+      const hits = searchAll(criteriaFrom(args.query, args.docTypes), { perPage: args.perPage })
+      const limited = Option.isSome(args.limit) ? Stream.take(hits, args.limit.value) : hits
+      // One hit per line: JSON lines with --json, tab-separated otherwise; streams past 10 000 hits.
+      return Stream.runForEach(limited, (hit) =>
+        Console.log(global.json ? JSON.stringify(hit) : `${hit.id}\t${hit.object_type}\t${hit.title}`))
+    })
+).pipe(Command.withDescription("Every hit of a search, one per line (JSON lines with --json), past the 10 000-hit window"))
+
+// ---------------------------------------------------------------------------------------------------------------
+// metadata export | import
+
+const viewId = Flag.String("view-id").pipe(Flag.withDescription("The metadata view whose fields are the columns"))
+
+const metadataExport = Command.make(
+  "export",
+  {
+    viewId,
+    query: Flag.String("query").pipe(Flag.withDescription("Search text selecting the objects"), Flag.optional),
+    docTypes,
+    out: Flag.String("out").pipe(Flag.withAlias("o"), Flag.withDescription("Write the CSV here (default: stdout)"), Flag.optional)
+  },
+  (args) =>
+    withIconik((global) =>
+      Effect.gen(function*() {
+        const options = { viewId: args.viewId, criteria: criteriaFrom(args.query, args.docTypes) }
+        if (Option.isNone(args.out)) {
+          return yield* Stream.runForEach(exportMetadataCsv(options), (line) => Effect.sync(() => process.stdout.write(line)))
+        }
+        const written = yield* exportMetadata({ ...options, path: args.out.value })
+        yield* Output.result(global.json, written, () => `Wrote ${written.rows} rows to ${written.path}`)
+      })
+    )
+).pipe(Command.withDescription("Search results and their metadata view values as CSV"))
+
+const metadataImport = Command.make(
+  "import",
+  {
+    file: Argument.String("file").pipe(Argument.withDescription("A CSV as `metadata export` writes it")),
+    viewId,
+    apply: Flag.Boolean("apply").pipe(
+      Flag.withDescription("Write the changes (without it: print the diff only)"),
+      Flag.withDefault(false)
+    ),
+    clearEmpty: Flag.Boolean("clear-empty").pipe(
+      Flag.withDescription("An empty cell clears the field (default: leaves it alone)"),
+      Flag.withDefault(false)
+    ),
+    concurrency
+  },
+  (args) =>
+    withIconik((global) =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const csv = yield* fs.readFileString(args.file).pipe(
+          Effect.mapError(() => new LocalFile.LocalFileError({ path: args.file, reason: "Unreadable", detail: "" }))
+        )
+        const report = yield* withProgressBar(
+          importMetadata({
+            viewId: args.viewId,
+            csv,
+            dryRun: !args.apply,
+            emptyCells: args.clearEmpty ? "clear" : "ignore",
+            concurrency: args.concurrency
+          }),
+          progressFor(global)
+        )
+        yield* Output.result(global.json, report, () => [
+          ...report.changes.map((c) => `  ${c.objectType}/${c.objectId} ${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`),
+          report.dryRun
+            ? `Dry run: ${report.changes.length} changes to ${report.rows - report.unchanged} objects (${report.unchanged} unchanged). Run again with --apply to write them.`
+            : `Wrote ${report.written} objects (${report.changes.length} changes, ${report.unchanged} unchanged, ${report.failed.length} failed)`,
+          ...report.failed.map((f) => `  FAILED ${f.objectId}: ${f.reason}: ${f.message}`)
+        ])
+        if (report.failed.length > 0) return yield* new Output.CommandFailed({ code: ExitCode.Partial })
+      })
+    )
+).pipe(Command.withDescription("CSV back into metadata: shows the diff; --apply writes it"))
+
+const metadataCommand = Command.make("metadata").pipe(
+  Command.withDescription("Metadata to and from CSV"),
+  Command.withSubcommands([metadataExport, metadataImport])
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// jobs watch
+
+const jobsWatch = Command.make(
+  "watch",
+  {
+    jobId: Argument.String("job-id"),
+    interval: Flag.Int("interval").pipe(Flag.withDescription("Seconds between polls"), Flag.withDefault(2)),
+    timeout: Flag.Int("timeout").pipe(Flag.withDescription("Give up after this many seconds"), Flag.optional)
+  },
+  (args) =>
+    withIconik((global) => {
+      const poll: Effect.Effect<jobs.Job, Jobs.JobFailed | IconikError, IconikClient> = Effect.flatMap(
+        Jobs.get(args.jobId),
+        (job) => {
+          const percent = job.progress ?? (job.progress_total ? Math.floor(((job.progress_processed ?? 0) * 100) / job.progress_total) : undefined)
+          const line = `${job.title ?? job.id}: ${job.status}${percent === undefined || percent === null ? "" : ` ${percent}%`}`
+          const show = global.quiet ? Effect.void : Output.note(line)
+          if (Jobs.successStatuses.includes(job.status)) return Effect.as(show, job)
+          if (Jobs.failureStatuses.includes(job.status)) {
+            return Effect.andThen(show, Effect.fail(new Jobs.JobFailed({ jobId: job.id, status: job.status, errorMessage: job.error_message ?? undefined })))
+          }
+          return show.pipe(Effect.andThen(Effect.sleep(Duration.seconds(args.interval))), Effect.andThen(Effect.suspend(() => poll)))
+        }
+      )
+      const watched = Option.isSome(args.timeout)
+        ? poll.pipe(Effect.timeoutOrElse({
+          duration: Duration.seconds(args.timeout.value),
+          orElse: () => Effect.fail(new Jobs.JobWaitTimeout({ jobId: args.jobId, timeoutMillis: args.timeout.pipe(Option.getOrElse(() => 0)) * 1000 }))
+        }))
+        : poll
+      return Effect.flatMap(watched, (job) =>
+        Output.result(global.json, job, () => `Job ${job.id} ${job.status}${job.message ? `: ${job.message}` : ""}`))
+    })
+).pipe(Command.withDescription("Follow a job until it ends; exits non-zero if it FAILED or was ABORTED"))
+
+const jobsCommand = Command.make("jobs").pipe(Command.withDescription("Iconik jobs"), Command.withSubcommands([jobsWatch]))
+
+// ---------------------------------------------------------------------------------------------------------------
+// emulator, demo
+
+const emulatorCommand = Command.make(
+  "emulator",
+  {
+    port: Flag.Int("port").pipe(Flag.withDescription("Port on 127.0.0.1 (0: any free port)"), Flag.withDefault(0)),
+    host: Flag.String("host").pipe(Flag.withDefault("127.0.0.1")),
+    seed: Flag.String("seed").pipe(Flag.withDescription("Seeds ids and probabilistic faults"), Flag.withDefault("0"))
+  },
+  (args) =>
+    Effect.flatMap(root, (global) =>
+      Output.reporting(global.json, IconikEmulator.runServer({ port: args.port, host: args.host, seed: args.seed })))
+).pipe(Command.withDescription("Run the Iconik emulator (with its object store) as a server, until Ctrl-C"))
+
+const demoCommand = Command.make(
+  "demo",
+  {
+    size: Flag.Int("size").pipe(Flag.withDescription("Size of the sample original in MiB"), Flag.withDefault(12))
+  },
+  (args) =>
+    Effect.flatMap(root, (global) =>
+      Output.reporting(global.json, runDemo({ originalBytes: args.size * MiB, json: global.json, progress: !global.quiet })))
+).pipe(Command.withDescription("Ingest sample media into an in-process emulator and verify it: no credentials, no network"))
+
+export const cli = root.pipe(
+  Command.withSubcommands([
+    uploadProxyCommand,
+    ingestCommand,
+    searchCommand,
+    metadataCommand,
+    jobsCommand,
+    emulatorCommand,
+    demoCommand
+  ])
+)
+
+/** Runs the command line `argv` (without `node` and the script) and answers the exit code. */
+export const runCli = (argv: ReadonlyArray<string>) =>
+  Command.runWith(cli, { version })(argv).pipe(
+    Effect.as(ExitCode.Ok as number),
+    Effect.catch((error) => {
+      if (error._tag === "CommandFailed") return Effect.succeed(error.code)
+      // effect/cli has printed help and the parse errors already.
+      if (CliError.isCliError(error)) return Effect.succeed(error._tag === "ShowHelp" && error.errors.length === 0 ? ExitCode.Ok : ExitCode.Usage)
+      return Effect.succeed(ExitCode.Failure as number)
+    })
+  )
+

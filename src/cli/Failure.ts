@@ -1,0 +1,183 @@
+/**
+ * How the `iconik` command explains a failure: one or two lines for a human (what happened and what to do about
+ * it), a stable exit code per kind of failure, and a JSON form for `--json`. Nothing here prints credentials: the
+ * errors never carry the token, and storage URLs in errors are already stripped of their query strings.
+ */
+import { Cause, Option } from "effect"
+import type { Definition } from "../Endpoint.ts"
+import { allDefinitions } from "../generated/index.ts"
+
+/** Exit codes (documented in docs/cli.md). */
+export const ExitCode = {
+  Ok: 0,
+  /** Anything without a code of its own (5xx, transport, defects). */
+  Failure: 1,
+  /** Bad usage: missing credentials, invalid flags or input. */
+  Usage: 2,
+  Unauthorized: 3,
+  Forbidden: 4,
+  NotFound: 5,
+  RateLimited: 6,
+  Storage: 7,
+  LocalFile: 8,
+  /** A batch finished but some items failed, or a verification failed. */
+  Partial: 9,
+  /** A job ended FAILED or ABORTED. */
+  JobFailed: 10,
+  Interrupted: 130
+} as const
+
+export interface Explained {
+  readonly code: number
+  /** The error's tag, for `--json`. */
+  readonly tag: string
+  readonly message: string
+  /** What to do about it, when there is something to say. */
+  readonly hint?: string | undefined
+}
+
+type Tagged = { readonly _tag: string; readonly message?: string } & Record<string, unknown>
+
+const isTagged = (u: unknown): u is Tagged =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof (u as { _tag: unknown })._tag === "string"
+
+// Path templates → regexes, to name the operation (and its roles / objects) behind an error's method + path.
+interface Matcher {
+  readonly definition: Definition
+  readonly regex: RegExp
+}
+let matchers: ReadonlyArray<Matcher> | undefined
+const templateRegex = (template: string) =>
+  new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "([^/]+)")}$`)
+const normalize = (path: string) => {
+  const bare = path.replace(/[?#].*$/, "")
+  return bare.endsWith("/") ? bare : `${bare}/`
+}
+
+/** The generated operation an error's method and path belong to (fewest path parameters wins a tie). */
+const operationFor = (method: string, path: string): Matcher | undefined => {
+  matchers ??= allDefinitions.map((definition) => ({ definition, regex: templateRegex(definition.path) }))
+  const normalized = normalize(path)
+  let best: Matcher | undefined
+  for (const m of matchers) {
+    if (m.definition.method !== method || !m.regex.test(normalized)) continue
+    if (best === undefined || m.definition.pathParams.length < best.definition.pathParams.length) best = m
+  }
+  return best
+}
+
+/** `asset <id>` for the last id in a path, e.g. `/API/assets/v1/assets/{asset_id}/`. */
+const objectIn = (matcher: Matcher | undefined, path: string): string | undefined => {
+  if (matcher === undefined || matcher.definition.pathParams.length === 0) return undefined
+  const values = matcher.regex.exec(normalize(path))
+  if (values === null) return undefined
+  const index = matcher.definition.pathParams.length - 1
+  const name = matcher.definition.pathParams[index]!
+  return `${name.replace(/_id$/, "").replace(/_/g, " ")} ${decodeURIComponent(values[index + 1] ?? "")}`
+}
+
+const describeHttp = (error: Tagged): string => {
+  const errors = error.errors
+  if (errors === undefined) return ""
+  const list = Array.isArray(errors) ? errors.map(String) : Object.entries(errors as object).map(([k, v]) => `${k}: ${String(v)}`)
+  return list.length === 0 ? "" : ` — ${list.join("; ")}`
+}
+
+/** Explains any failure a command can end with. */
+export const explain = (error: unknown): Explained => {
+  if (!isTagged(error)) {
+    return { code: ExitCode.Failure, tag: "Error", message: error instanceof Error ? error.message : String(error) }
+  }
+  const method = String(error.method ?? "")
+  const path = String(error.path ?? "")
+  const where = method === "" ? path : `${method} ${path}`
+  switch (error._tag) {
+    case "IconikUnauthorized":
+      return {
+        code: ExitCode.Unauthorized,
+        tag: error._tag,
+        message: `Iconik refused the credentials (401) on ${where}`,
+        hint: "check ICONIK_AUTH_TOKEN (and ICONIK_APP_ID, ICONIK_BASE_URL): the token may be wrong, expired or for another region"
+      }
+    case "IconikForbidden": {
+      const roles = operationFor(method, path)?.definition.roles ?? []
+      return {
+        code: ExitCode.Forbidden,
+        tag: error._tag,
+        message: `Iconik denied ${where} (403)${describeHttp(error)}`,
+        hint: roles.length > 0
+          ? `the user behind the token needs the role${roles.length > 1 ? "s" : ""} ${roles.join(", ")} (or access to the object)`
+          : "the user behind the token lacks a role or access to the object"
+      }
+    }
+    case "IconikNotFound": {
+      const object = objectIn(operationFor(method, path), path)
+      return {
+        code: ExitCode.NotFound,
+        tag: error._tag,
+        message: object === undefined ? `Not found (404): ${where}` : `Not found (404): ${object} (${where})`,
+        hint: "check the id, and that the token's user can see it"
+      }
+    }
+    case "IconikRateLimited":
+      return {
+        code: ExitCode.RateLimited,
+        tag: error._tag,
+        message: `Rate limited by Iconik (429) on ${where}, still after retries`,
+        hint: "lower --concurrency or try again later; Iconik allows about 50 requests per second per App-ID"
+      }
+    case "IconikBadRequest":
+    case "IconikConflict":
+    case "IconikUnexpectedStatus":
+    case "IconikServerError":
+      return {
+        code: ExitCode.Failure,
+        tag: error._tag,
+        message: `Iconik answered ${String(error.status)} to ${where}${describeHttp(error)}`
+      }
+    case "IconikTransportError":
+      return {
+        code: ExitCode.Failure,
+        tag: error._tag,
+        message: `Could not reach Iconik: ${where}: ${String(error.reason)} (${String(error.detail)})`,
+        hint: "check ICONIK_BASE_URL / --base-url and the network"
+      }
+    case "IconikInvalidRequest":
+    case "IconikConfigError":
+    case "ConfigError":
+    case "MissingCredentials":
+    case "UsageError":
+      return { code: ExitCode.Usage, tag: error._tag, message: String(error.message) }
+    case "StorageError":
+      return {
+        code: ExitCode.Storage,
+        tag: error._tag,
+        message: `Storage (${String(error.provider)}) refused ${String(error.operation)}: ${String(error.status)}${
+          error.code === undefined ? "" : ` ${String(error.code)}`
+        }${error.detail === undefined ? "" : ` — ${String(error.detail)}`}`,
+        hint: "the upload was aborted and its Iconik record marked FAILED"
+      }
+    case "StorageTransportError":
+    case "StorageProtocolError":
+      return { code: ExitCode.Storage, tag: error._tag, message: String(error.message) }
+    case "LocalFileError":
+    case "StorageFileError":
+      return { code: ExitCode.LocalFile, tag: error._tag, message: String(error.message) }
+    case "JobFailed":
+      return { code: ExitCode.JobFailed, tag: error._tag, message: String(error.message) }
+    case "VerificationFailed":
+    case "BatchIncomplete":
+      return { code: ExitCode.Partial, tag: error._tag, message: String(error.message) }
+    default:
+      return { code: ExitCode.Failure, tag: error._tag, message: String(error.message ?? error._tag) }
+  }
+}
+
+/** Explains how a command's Effect ended (typed failure, interruption or defect). */
+export const explainCause = (cause: Cause.Cause<unknown>): Explained => {
+  const failure = Cause.findErrorOption(cause)
+  if (Option.isSome(failure)) return explain(failure.value)
+  if (Cause.hasInterruptsOnly(cause)) return { code: ExitCode.Interrupted, tag: "Interrupted", message: "Interrupted" }
+  const defect = Cause.squash(cause)
+  return { code: ExitCode.Failure, tag: "Defect", message: defect instanceof Error ? defect.message : String(defect) }
+}

@@ -1,0 +1,15 @@
+/**
+ * Entry point of the `iconik` command (`node src/cli/main.ts …`, or the `iconik` bin). Runs the command line with
+ * Node's services; Ctrl-C interrupts the running workflow, whose finalizers abort uploads and close jobs first.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Effect, Logger } from "effect"
+import { runCli } from "./Cli.ts"
+
+runCli(process.argv.slice(2)).pipe(
+  Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
+  Effect.provide(NodeServices.layer),
+  // stdout is for results (`--json` must stay parseable): logs go to stderr.
+  Effect.provideService(Logger.LogToStderr, true),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

@@ -1,0 +1,156 @@
+/**
+ * Resume after a crash. While a large upload runs, a checkpoint file beside the media
+ * (`<media>.<workflow>.iconik-upload`)
+ * records, one JSON line at a time: the Iconik record being filled, then the storage-side upload (S3 UploadId or GCS
+ * session), then every part S3 has stored. A rerun of the same workflow on the same, unchanged file reads it back
+ * and continues that upload instead of starting over. Lines are appended (never rewritten), so a crash mid-write
+ * loses at most the last line, which is ignored.
+ *
+ * The file is removed when the upload ends, successfully or not (a failed upload is aborted, so there is nothing to
+ * resume); only a crash, or `onFailure: "keep"`, leaves it behind. It can hold a GCS session URL, a credential for
+ * that one object: it is created readable by its owner only.
+ */
+import { Effect, FileSystem, Option, Semaphore } from "effect"
+
+export const suffix = ".iconik-upload"
+
+export const pathFor = (mediaPath: string, workflow: string): string => `${mediaPath}.${workflow}${suffix}`
+
+/** What the checkpoint is about; a rerun only resumes when all of it matches. */
+export interface CheckpointHeader {
+  readonly version: 1
+  readonly workflow: string
+  /** The Iconik base URL (a checkpoint never resumes against another Iconik). */
+  readonly iconik: string
+  readonly assetId: string
+  readonly recordKind: "proxy" | "file"
+  readonly recordId: string
+  /** The record's `storage_method` (a resumed upload does not get the record's upload fields again). */
+  readonly storageMethod: string
+  readonly formatId?: string | undefined
+  readonly fileSetId?: string | undefined
+  readonly size: number
+  readonly modifiedMillis: number
+}
+
+export interface CheckpointUpload {
+  /** `S3`, `GCS`, `B2`… (absent in checkpoints that predate it: S3). */
+  readonly provider?: string | undefined
+  readonly uploadId?: string | undefined
+  readonly sessionUrl?: string | undefined
+  readonly partSize?: number | undefined
+}
+
+export interface CheckpointPart {
+  readonly partNumber: number
+  readonly etag: string
+  readonly size?: number | undefined
+}
+
+export interface Checkpoint {
+  readonly header: CheckpointHeader
+  readonly upload?: CheckpointUpload | undefined
+  readonly parts: ReadonlyArray<CheckpointPart>
+}
+
+type Line =
+  | { readonly header: CheckpointHeader }
+  | { readonly upload: CheckpointUpload }
+  | { readonly part: CheckpointPart }
+
+const parse = (text: string): Checkpoint | undefined => {
+  let header: CheckpointHeader | undefined
+  let upload: CheckpointUpload | undefined
+  const parts = new Map<number, CheckpointPart>()
+  for (const raw of text.split("\n")) {
+    if (raw.trim() === "") continue
+    let line: Line
+    try {
+      line = JSON.parse(raw)
+    } catch {
+      continue // a line cut short by a crash
+    }
+    if ("header" in line && line.header?.version === 1) header = line.header
+    else if ("upload" in line) upload = line.upload
+    else if ("part" in line && typeof line.part?.partNumber === "number" && typeof line.part.etag === "string") {
+      parts.set(line.part.partNumber, line.part)
+    }
+  }
+  return header === undefined ? undefined : { header, upload, parts: [...parts.values()].sort((a, b) => a.partNumber - b.partNumber) }
+}
+
+/** The checkpoint `workflow` left beside `mediaPath` against this Iconik, if any. */
+export const load = (
+  mediaPath: string,
+  workflow: string,
+  iconik: string
+): Effect.Effect<Option.Option<Checkpoint>, never, FileSystem.FileSystem> =>
+  FileSystem.FileSystem.use((fs) =>
+    fs.readFileString(pathFor(mediaPath, workflow)).pipe(
+      Effect.map((text) => {
+        const checkpoint = parse(text)
+        return checkpoint !== undefined && checkpoint.header.workflow === workflow && checkpoint.header.iconik === iconik
+          ? Option.some(checkpoint)
+          : Option.none()
+      }),
+      Effect.orElseSucceed(() => Option.none())
+    )
+  )
+
+/** Whether a checkpoint was written for this very file (same size and modification time, and asset when given). */
+export const describes = (
+  checkpoint: Checkpoint,
+  file: { readonly size: number; readonly modifiedMillis: number },
+  assetId?: string | undefined
+): boolean =>
+  checkpoint.header.size === file.size && checkpoint.header.modifiedMillis === file.modifiedMillis &&
+  (assetId === undefined || checkpoint.header.assetId === assetId)
+
+/** Deletes the checkpoint file, if any. */
+export const remove = (mediaPath: string, workflow: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
+  FileSystem.FileSystem.use((fs) => Effect.ignore(fs.remove(pathFor(mediaPath, workflow))))
+
+/** Appends to a checkpoint; failures to write only cost the ability to resume, so they are logged once. */
+export interface CheckpointWriter {
+  readonly upload: (upload: CheckpointUpload) => Effect.Effect<void>
+  readonly part: (part: CheckpointPart) => Effect.Effect<void>
+  /** Deletes the checkpoint (the upload finished or was abandoned). */
+  readonly remove: Effect.Effect<void>
+}
+
+/** A writer that writes nothing (checkpoints turned off). */
+export const disabled: CheckpointWriter = { upload: () => Effect.void, part: () => Effect.void, remove: Effect.void }
+
+/**
+ * Starts (with `header`, truncating any older file) or continues (`fresh: false`) the checkpoint beside `mediaPath`.
+ */
+export const open = (
+  mediaPath: string,
+  header: CheckpointHeader,
+  options: { readonly fresh: boolean }
+): Effect.Effect<CheckpointWriter, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = pathFor(mediaPath, header.workflow)
+    const lock = yield* Semaphore.make(1)
+    let working = true
+    const write = (line: Line, flag: "a" | "w") =>
+      lock.withPermit(Effect.suspend(() =>
+        !working ? Effect.void : fs.writeFileString(path, `${JSON.stringify(line)}\n`, { flag, mode: 0o600 }).pipe(
+          Effect.catch((error) =>
+            Effect.sync(() => (working = false)).pipe(
+              Effect.andThen(Effect.logWarning(`cannot write the checkpoint ${path}; this upload will not be resumable`, error.message))
+            )
+          )
+        )
+      ))
+    if (options.fresh) yield* write({ header }, "w")
+    return {
+      upload: (upload) => write({ upload }, "a"),
+      part: (part) => write({ part }, "a"),
+      remove: lock.withPermit(Effect.suspend(() => {
+        working = false
+        return Effect.ignore(fs.remove(path))
+      }))
+    }
+  })

@@ -1,0 +1,126 @@
+/**
+ * A tiny vocabulary for declarative pipelines. A workflow is a named Effect made of named steps; each step declares
+ * its retry policy, runs in a span of its own and reports start / completion / failure / retries to
+ * {@link Progress}. Workflows stay plain Effects: compose them, provide them, interrupt them.
+ *
+ * ```ts
+ * const closeProxy = Workflow.step("close proxy", Files.patchProxy(...), { retry: { times: 3 } })
+ * ```
+ */
+import { Cause, Clock, Context, Duration, Effect, Exit, Random } from "effect"
+import * as Progress from "./Progress.ts"
+
+/** How a step retries its own failures (on top of the client's retries for 429 / 5xx). */
+export interface RetryPolicy<E> {
+  /** Retries after the first attempt. */
+  readonly times: number
+  /** First delay; doubles each retry (with jitter), up to `maxDelay`. Default 200 ms. */
+  readonly delay?: Duration.Input | undefined
+  /** Default 10 s. */
+  readonly maxDelay?: Duration.Input | undefined
+  /** Which failures are worth another attempt. Default: all. */
+  readonly while?: ((error: E) => boolean) | undefined
+}
+
+export interface StepOptions<E> {
+  readonly retry?: RetryPolicy<E> | undefined
+}
+
+/** The workflow the current fiber runs in, and the item (file, asset) it works on. */
+export interface WorkflowContext {
+  readonly workflow: string
+  readonly item?: string | undefined
+}
+
+export const CurrentWorkflow = Context.Reference<WorkflowContext>("effect-iconik/workflows/CurrentWorkflow", {
+  defaultValue: () => ({ workflow: "adhoc" })
+})
+
+/** The tag of a failure, for progress events and reports. */
+export const reasonOf = (error: unknown): string =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : error instanceof Error
+    ? error.name
+    : "Error"
+
+export const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error)
+
+/**
+ * Wraps `body` as a named workflow: a span named `workflow <name>`, and every step inside reports under that name.
+ * The result is still a function returning a plain Effect.
+ */
+export const make = <Args extends ReadonlyArray<unknown>, A, E, R>(
+  name: string,
+  body: (...args: Args) => Effect.Effect<A, E, R>
+): (...args: Args) => Effect.Effect<A, E, R> =>
+(...args) =>
+  CurrentWorkflow.use((outer) =>
+    body(...args).pipe(
+      Effect.provideService(CurrentWorkflow, { workflow: name, item: outer.item }),
+      Effect.withSpan(`workflow ${name}`, { attributes: outer.item === undefined ? {} : { "workflow.item": outer.item } })
+    )
+  )
+
+/** Runs `effect` as work on `item` (a file path, an asset id): its steps' progress events carry it. */
+export const forItem = <A, E, R>(item: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  CurrentWorkflow.use((outer) => Effect.provideService(effect, CurrentWorkflow, { ...outer, item }))
+
+const retrying = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  policy: RetryPolicy<E>,
+  onRetry: (attempt: number, delayMillis: number, error: E) => Effect.Effect<void>
+): Effect.Effect<A, E, R> => {
+  const base = Duration.toMillis(Duration.fromInputUnsafe(policy.delay ?? 200))
+  const max = Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay ?? Duration.seconds(10)))
+  const loop = (attempt: number): Effect.Effect<A, E, R> =>
+    Effect.catch(effect, (error) => {
+      if (attempt >= policy.times || (policy.while !== undefined && !policy.while(error))) return Effect.fail(error)
+      const ceiling = Math.min(max, base * 2 ** attempt)
+      return Random.nextBetween(ceiling / 2, ceiling).pipe(
+        Effect.map(Math.round),
+        Effect.tap((delay) => onRetry(attempt + 1, delay, error)),
+        Effect.flatMap((delay) => Effect.sleep(delay)),
+        Effect.andThen(loop(attempt + 1))
+      )
+    })
+  return loop(0)
+}
+
+/**
+ * One named step. Runs `effect` in a span `step <name>`, retries it as `options.retry` declares, and reports it to
+ * {@link Progress}. Interruption is reported as a failure with reason `Interrupted`.
+ */
+export const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options?: StepOptions<E>): Effect.Effect<A, E, R> =>
+  CurrentWorkflow.use(({ item, workflow }) =>
+    Effect.gen(function*() {
+      const started = yield* Clock.currentTimeMillis
+      yield* Progress.emit({ _tag: "StepStarted", workflow, step: name, item })
+      const body = options?.retry === undefined ? effect : retrying(effect, options.retry, (attempt, delayMillis, error) =>
+        Progress.emit({ _tag: "StepRetrying", workflow, step: name, item, attempt, delayMillis, reason: reasonOf(error) }))
+      return yield* body.pipe(
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit)
+            ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Progress.emit({ _tag: "StepCompleted", workflow, step: name, item, millis: now - started }))
+            : Progress.emit(failedEvent(workflow, name, item, exit.cause))
+        )
+      )
+    }).pipe(
+      Effect.withSpan(`step ${name}`, {
+        attributes: { "workflow.name": workflow, ...(item === undefined ? {} : { "workflow.item": item }) }
+      })
+    )
+  )
+
+const failedEvent = (workflow: string, step: string, item: string | undefined, cause: Cause.Cause<unknown>): Progress.StepFailed => {
+  const error = Cause.findErrorOption(cause)
+  if (error._tag === "Some") {
+    return { _tag: "StepFailed", workflow, step, item, reason: reasonOf(error.value), message: messageOf(error.value) }
+  }
+  if (Cause.hasInterruptsOnly(cause)) {
+    return { _tag: "StepFailed", workflow, step, item, reason: "Interrupted", message: "interrupted" }
+  }
+  return { _tag: "StepFailed", workflow, step, item, reason: "Defect", message: Cause.pretty(cause) }
+}

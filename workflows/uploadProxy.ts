@@ -1,0 +1,110 @@
+/**
+ * Upload a proxy for an asset, as in Iconik's proxy tutorial:
+ *
+ * 1. check the local file (a bad path fails here, before any request);
+ * 2. `POST /API/files/v1/assets/{asset_id}/proxies/` `{name, filename, size, status: "OPEN", storage_id?}` → the
+ *    record with its upload URLs (a crashed earlier run's record is reused instead, see Checkpoint);
+ * 3. upload with the engine the record's `storage_method` calls for (S3 multipart, or one PUT for small files;
+ *    GCS resumable; Azure; B2);
+ * 4. `PATCH …/proxies/{proxy_id}/` `{status: "CLOSED"}`;
+ * 5. optionally `POST …/proxies/{proxy_id}/keyframes/` → `{job_id}`, and wait for that job.
+ *
+ * If 3 or 4 fails or is interrupted, the storage upload is aborted (S3: abort URL + Iconik's multipart clean-up) and
+ * the proxy is marked FAILED (or deleted): no OPEN proxy is left behind.
+ */
+import { Effect, Option } from "effect"
+import * as Files from "../src/Files.ts"
+import type * as files from "../src/generated/files.ts"
+import type * as Jobs from "../src/Jobs.ts"
+import { fillRecord, type OnFailure, type RecordRef, runJob, takeOver } from "./fillRecord.ts"
+import * as LocalFile from "./LocalFile.ts"
+import type { TransferResult } from "./transfer.ts"
+import * as Workflow from "./Workflow.ts"
+
+export interface UploadProxyOptions {
+  readonly assetId: string
+  /** Path of the proxy media. */
+  readonly file: string
+  /** PROXIES storage to use (default: Iconik's choice). */
+  readonly storageId?: string | undefined
+  readonly versionId?: string | undefined
+  /** Describes the proxy: `format`, `codec`, `resolution`, `frame_rate`, `bit_rate`… (name/filename/size are set). */
+  readonly proxy?: Partial<files.ProxyInput> | undefined
+  /** Parts in flight. Default 4. */
+  readonly concurrency?: number | undefined
+  /** Bytes per part. Default 8 MiB. */
+  readonly partSize?: number | undefined
+  /** S3: up to this size, one PUT instead of multipart. Default 16 MiB. */
+  readonly singlePutThreshold?: number | undefined
+  readonly contentType?: string | undefined
+  /** Ask Iconik for keyframes and a poster from the proxy once it is CLOSED. */
+  readonly keyframes?: boolean | undefined
+  /** Wait for the keyframes job (default true when `keyframes`). */
+  readonly wait?: boolean | Jobs.WaitOptions | undefined
+  readonly onFailure?: OnFailure | undefined
+  /** Keep a checkpoint beside the media so a crashed run resumes (default true). */
+  readonly checkpoint?: boolean | undefined
+}
+
+export interface UploadProxyResult {
+  readonly assetId: string
+  readonly proxyId: string
+  readonly size: number
+  readonly transfer: TransferResult
+  readonly keyframesJobId?: string | undefined
+  /** The keyframes job's final status, when waited for. */
+  readonly keyframesJobStatus?: string | undefined
+}
+
+export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOptions) =>
+  Effect.gen(function*() {
+    const file = yield* Workflow.step("check file", LocalFile.inspect(options.file))
+    const { assetId } = options
+    const asRecord = (id: string): RecordRef => ({ kind: "proxy", assetId, id })
+
+    const resume = yield* takeOver({
+      workflow: "uploadProxy",
+      file,
+      assetId,
+      lookup: (header) =>
+        Effect.map(Files.getProxy(header.assetId, header.recordId), (found) => ({
+          status: found.status ?? undefined,
+          record: { kind: "proxy" as const, assetId: header.assetId, id: header.recordId }
+        }))
+    })
+
+    const proxy = Option.isSome(resume)
+      ? { id: resume.value.record.id, fields: {} } // the checkpoint knows the storage method
+      : yield* Workflow.step(
+        "create proxy",
+        Files.createProxy(assetId, {
+          name: file.name,
+          filename: file.name,
+          ...options.proxy,
+          size: file.size,
+          status: "OPEN",
+          ...(options.storageId === undefined ? {} : { storage_id: options.storageId }),
+          ...(options.versionId === undefined ? {} : { version_id: options.versionId })
+        })
+      ).pipe(Effect.map((created) => ({ id: created.id ?? "", fields: created })))
+
+    const result = yield* fillRecord(
+      asRecord(proxy.id),
+      proxy.fields,
+      file,
+      { ...options, workflow: "uploadProxy" },
+      Option.getOrUndefined(resume)
+    )
+
+    const keyframes = options.keyframes === true
+      ? yield* runJob("keyframes", Files.createProxyKeyframesJob(assetId, proxy.id), options.wait)
+      : undefined
+    return {
+      assetId,
+      proxyId: proxy.id,
+      size: file.size,
+      transfer: result,
+      keyframesJobId: keyframes?.jobId,
+      keyframesJobStatus: keyframes?.status
+    } satisfies UploadProxyResult
+  }))
