@@ -9,7 +9,8 @@ import { resultsDir, type SectionResult } from "./harness.ts"
 
 const here = import.meta.dirname
 const known = Fs.readdirSync(here)
-  .filter((f) => f.endsWith(".ts") && !["run.ts", "harness.ts"].includes(f))
+  // A section is `<name>.ts`; `run.ts`, `harness.ts` and helpers named `<section>-*.ts` are not sections.
+  .filter((f) => f.endsWith(".ts") && !["run.ts", "harness.ts"].includes(f) && !f.includes("-"))
   .map((f) => f.replace(/\.ts$/, ""))
   .sort()
 const wanted = process.argv.slice(2).filter((a) => a !== "--")

@@ -10,7 +10,7 @@
 #
 # Environment:
 #   RGW_PORT       S3 port (default 7480)
-#   MON_PORT       monitor v1 port (default 6789 + RGW_PORT - 7480, so clusters on other RGW ports do not collide);
+#   MON_PORT       monitor v1 port (default 6789 for RGW_PORT 7480, else 20000 + RGW_PORT, clear of the OSD range);
 #                  the v2 port is MON_PORT - 3489 (default 3300)
 #   RGW_STATE_DIR  state folder: config, pid files, logs, data (default ${TMPDIR:-/tmp}/effect-iconik-rgw-$RGW_PORT)
 #   RGW_STORE      memstore (default: data in RAM, fastest start) or bluestore (data on a sparse file)
@@ -18,7 +18,8 @@
 set -euo pipefail
 
 RGW_PORT=${RGW_PORT:-7480}
-MON_PORT=${MON_PORT:-$((6789 + RGW_PORT - 7480))}
+# Monitor ports stay clear of 6800-7300, where Ceph's OSDs bind: 6789 for the default cluster, else 20000 + RGW_PORT.
+if [ "$RGW_PORT" = 7480 ]; then MON_PORT=${MON_PORT:-6789}; else MON_PORT=${MON_PORT:-$((20000 + RGW_PORT))}; fi
 MON_V2_PORT=$((MON_PORT - 3489))
 STATE=${RGW_STATE_DIR:-${TMPDIR:-/tmp}/effect-iconik-rgw-$RGW_PORT}
 STORE=${RGW_STORE:-memstore}
