@@ -23,18 +23,7 @@ import {
   storeUrl,
   withFaults
 } from "./Protocol.ts"
-import {
-  canonicalQuery,
-  compactDate,
-  formatQuery,
-  hmac,
-  httpDate,
-  objectPath,
-  parseCompactDate,
-  randomId,
-  sameSignature,
-  stringToSign
-} from "./Signing.ts"
+import { checkV4, formatQuery, httpDate, objectPath, presignV4, randomId, type V4Style } from "./Signing.ts"
 import type { GcsSession, StoredObject } from "./State.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -50,30 +39,16 @@ export interface PresignGcs {
   readonly expiresInSeconds: number
 }
 
-const signatureFor = (env: Env, method: string, path: string, query: URLSearchParams): string =>
-  hmac(
-    env.key,
-    stringToSign({
-      scheme: "gcs",
-      method,
-      path,
-      query: canonicalQuery(query, (name) => name !== "X-Goog-Signature")
-    })
-  ).toString("hex")
+const style: V4Style = {
+  scheme: "gcs",
+  prefix: "X-Goog",
+  algorithm: "GOOG4-HMAC-SHA256",
+  credential: (day) => `emulator/${day}/auto/storage/goog4_request`
+}
 
 export const presign = (env: Env, options: PresignGcs): string => {
-  const date = compactDate(options.now)
-  const entries: Array<readonly [string, string]> = [
-    ...options.params,
-    ["X-Goog-Algorithm", "GOOG4-HMAC-SHA256"],
-    ["X-Goog-Credential", `emulator/${date.slice(0, 8)}/auto/storage/goog4_request`],
-    ["X-Goog-Date", date],
-    ["X-Goog-Expires", String(options.expiresInSeconds)],
-    ["X-Goog-SignedHeaders", options.signedHeaders]
-  ]
   const path = objectPath("gcs", options.bucket, options.key)
-  const signature = signatureFor(env, options.method, path, new URLSearchParams(entries.map(([k, v]) => [k, v])))
-  return storeUrl(env, path, formatQuery([...entries, ["X-Goog-Signature", signature]]))
+  return storeUrl(env, path, presignV4(env.key, style, { ...options, path }))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -116,37 +91,33 @@ const invalid = (req: StorageRequest, details: string) =>
 // Authorization (signed URLs; session URIs carry no signature)
 
 const authorize = (env: Env, req: StorageRequest): HttpServerResponse.HttpServerResponse | undefined => {
-  const signature = req.query.get("X-Goog-Signature")
-  if (signature === null) {
-    return gcsError(req, 403, "AccessDenied", "Access denied.", "Anonymous caller does not have access to this object.")
-  }
   const path = objectPath("gcs", req.bucket, req.key)
-  if (!sameSignature(signatureFor(env, req.method, path, req.query), signature)) {
-    return gcsError(
-      req,
-      403,
-      "SignatureDoesNotMatch",
-      "Access denied.",
-      "The request signature we calculated does not match the signature you provided. " +
-        "Check your Google secret key and signing method."
-    )
+  const refusal = checkV4(env.key, style, { method: req.method, path, query: req.query, now: req.now })
+  switch (refusal?._tag) {
+    case undefined:
+      return undefined
+    case "Unsigned":
+      return gcsError(req, 403, "AccessDenied", "Access denied.", "Anonymous caller does not have access to this object.")
+    case "Mismatch":
+      return gcsError(
+        req,
+        403,
+        "SignatureDoesNotMatch",
+        "Access denied.",
+        "The request signature we calculated does not match the signature you provided. " +
+          "Check your Google secret key and signing method."
+      )
+    case "Malformed":
+      return invalid(req, "X-Goog-Date and X-Goog-Expires must be given.")
+    case "Expired":
+      return gcsError(
+        req,
+        400,
+        "ExpiredToken",
+        "Invalid argument.",
+        `The provided token has expired. Request signature expired at: ${new Date(refusal.expiresAt).toISOString()}`
+      )
   }
-  const signedAt = parseCompactDate(req.query.get("X-Goog-Date") ?? "")
-  const expiresIn = Number(req.query.get("X-Goog-Expires"))
-  if (signedAt === undefined || !Number.isFinite(expiresIn)) {
-    return invalid(req, "X-Goog-Date and X-Goog-Expires must be given.")
-  }
-  const expiresAt = signedAt + expiresIn * 1000
-  if (req.now > expiresAt) {
-    return gcsError(
-      req,
-      400,
-      "ExpiredToken",
-      "Invalid argument.",
-      `The provided token has expired. Request signature expired at: ${new Date(expiresAt).toISOString()}`
-    )
-  }
-  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------------------------

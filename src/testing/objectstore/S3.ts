@@ -27,18 +27,7 @@ import {
   xmlDeclaration,
   xmlElements
 } from "./Protocol.ts"
-import {
-  canonicalQuery,
-  compactDate,
-  formatQuery,
-  hmac,
-  httpDate,
-  objectPath,
-  parseCompactDate,
-  randomId,
-  sameSignature,
-  stringToSign
-} from "./Signing.ts"
+import { checkV4, httpDate, objectPath, presignV4, randomId, type V4Style } from "./Signing.ts"
 import type { StoredObject, StoredPart } from "./State.ts"
 
 const namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -57,30 +46,16 @@ export interface PresignS3 {
   readonly expiresInSeconds: number
 }
 
-const signatureFor = (env: Env, method: string, path: string, query: URLSearchParams): string =>
-  hmac(
-    env.key,
-    stringToSign({
-      scheme: "s3",
-      method,
-      path,
-      query: canonicalQuery(query, (name) => name !== "X-Amz-Signature")
-    })
-  ).toString("hex")
+const style: V4Style = {
+  scheme: "s3",
+  prefix: "X-Amz",
+  algorithm: "AWS4-HMAC-SHA256",
+  credential: (day) => `EMULATOR/${day}/us-east-1/s3/aws4_request`
+}
 
 export const presign = (env: Env, options: PresignS3): string => {
-  const date = compactDate(options.now)
-  const entries: Array<readonly [string, string]> = [
-    ...options.params,
-    ["X-Amz-Algorithm", "AWS4-HMAC-SHA256"],
-    ["X-Amz-Credential", `EMULATOR/${date.slice(0, 8)}/us-east-1/s3/aws4_request`],
-    ["X-Amz-Date", date],
-    ["X-Amz-Expires", String(options.expiresInSeconds)],
-    ["X-Amz-SignedHeaders", "host"]
-  ]
   const path = objectPath("s3", options.bucket, options.key)
-  const signature = signatureFor(env, options.method, path, new URLSearchParams(entries.map(([k, v]) => [k, v])))
-  return storeUrl(env, path, formatQuery([...entries, ["X-Amz-Signature", signature]]))
+  return storeUrl(env, path, presignV4(env.key, style, { ...options, path, signedHeaders: "host" }))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -142,31 +117,29 @@ const rejectAfterDrain = (req: StorageRequest, response: HttpServerResponse.Http
 // Authorization
 
 const authorize = (env: Env, req: StorageRequest): HttpServerResponse.HttpServerResponse | undefined => {
-  const signature = req.query.get("X-Amz-Signature")
-  if (signature === null) return s3Error(req, 403, "AccessDenied", "Access Denied")
   const path = objectPath("s3", req.bucket, req.key)
-  if (!sameSignature(signatureFor(env, req.method, path, req.query), signature)) {
-    return s3Error(
-      req,
-      403,
-      "SignatureDoesNotMatch",
-      "The request signature we calculated does not match the signature you provided. Check your key and signing method."
-    )
+  const refusal = checkV4(env.key, style, { method: req.method, path, query: req.query, now: req.now })
+  switch (refusal?._tag) {
+    case undefined:
+      return undefined
+    case "Unsigned":
+      return s3Error(req, 403, "AccessDenied", "Access Denied")
+    case "Mismatch":
+      return s3Error(
+        req,
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+      )
+    case "Malformed":
+      return s3Error(req, 400, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires must be given.")
+    case "Expired":
+      return s3Error(req, 403, "AccessDenied", "Request has expired", [
+        ["X-Amz-Expires", refusal.expiresIn],
+        ["Expires", new Date(refusal.expiresAt).toISOString()],
+        ["ServerTime", new Date(req.now).toISOString()]
+      ])
   }
-  const signedAt = parseCompactDate(req.query.get("X-Amz-Date") ?? "")
-  const expiresIn = Number(req.query.get("X-Amz-Expires"))
-  if (signedAt === undefined || !Number.isFinite(expiresIn)) {
-    return s3Error(req, 400, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires must be given.")
-  }
-  const expiresAt = signedAt + expiresIn * 1000
-  if (req.now > expiresAt) {
-    return s3Error(req, 403, "AccessDenied", "Request has expired", [
-      ["X-Amz-Expires", expiresIn],
-      ["Expires", new Date(expiresAt).toISOString()],
-      ["ServerTime", new Date(req.now).toISOString()]
-    ])
-  }
-  return undefined
 }
 
 /** S3 wants an exact Content-Length on uploads; a chunked body is "not implemented", a missing length is 411. */
