@@ -2,7 +2,7 @@
  * Core benchmarks: `getAsset` round trip through the SDK vs raw fetch + JSON.parse against the same local server, and
  * decoding a 100-hit search page vs JSON.parse alone.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer, Schema } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"

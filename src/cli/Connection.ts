@@ -3,7 +3,7 @@
  * or the environment (`ICONIK_APP_ID`, `ICONIK_AUTH_TOKEN`, `ICONIK_BASE_URL`; a flag wins over the variable) and a
  * storage client for presigned URLs. The token stays `Redacted` from the flag or variable to the request header.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Flag } from "effect/cli"
 import * as IconikClient from "../IconikClient.ts"

@@ -4,7 +4,7 @@
  * original (S3 multipart) and uploads a proxy with progress bars, then reads the records back through the API and
  * checks them: sizes, checksum, CLOSED statuses, finished jobs, stored objects. Any failed check fails the command.
  */
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, FileSystem, Layer, Path, Schema } from "effect"
 import * as Assets from "../Assets.ts"
 import * as Files from "../Files.ts"

@@ -2,7 +2,8 @@
  * Entry point of the `iconik` command (`node src/cli/main.ts …`, or the `iconik` bin). Runs the command line with
  * Node's services; Ctrl-C interrupts the running workflow, whose finalizers abort uploads and close jobs first.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Logger } from "effect"
 import { runCli } from "./Cli.ts"
 

@@ -10,7 +10,8 @@
  * point back at the same server (in-process: at the same in-process client).
  */
 import * as Http from "node:http"
-import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Clock, Console, Context, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import {
   HttpClient,

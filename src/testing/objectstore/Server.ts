@@ -4,7 +4,7 @@
  * TransportError, which is what a socket client would report).
  */
 import * as Http from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, type Scope } from "effect"
 import {
   HttpClient,
