@@ -10,9 +10,9 @@ import { performance } from "node:perf_hooks"
 import * as assets from "../src/generated/assets.ts"
 import * as search from "../src/generated/search.ts"
 import * as Iconik from "../src/IconikClient.ts"
-import { fmt, machine, stats, writeResult } from "./harness.ts"
+import { envInt, fmt, stats, writeResult } from "./harness.ts"
 
-const CALLS = Number(process.env.BENCH_CALLS ?? 5000)
+const CALLS = envInt("BENCH_CALLS", 5000)
 const WARMUP = 500
 const BATCH = 250
 
@@ -120,8 +120,9 @@ const roundTrip = async () => {
     yield* rawBatch(WARMUP, false)
     // Interleave batches so machine noise hits both sides alike.
     for (let done = 0; done < CALLS; done += BATCH) {
-      yield* sdkBatch(BATCH, true)
-      yield* rawBatch(BATCH, true)
+      const n = Math.min(BATCH, CALLS - done)
+      yield* sdkBatch(n, true)
+      yield* rawBatch(n, true)
     }
   }).pipe(Effect.provide(layer))
   await Effect.runPromise(program)
@@ -133,16 +134,26 @@ const decodeSearch = () => {
   const decode = Schema.decodeUnknownSync(search.SearchDocuments)
   const check = decode(JSON.parse(searchPage))
   if (check.objects?.length !== 100) throw new Error("search page did not decode to 100 hits")
-  const time = (f: () => void) => {
-    for (let i = 0; i < 200; i++) f()
-    const runs = 2000
+  const parse = () => JSON.parse(searchPage)
+  const parseDecode = () => decode(JSON.parse(searchPage))
+  const timed = (f: () => void, runs: number) => {
     const t0 = performance.now()
     for (let i = 0; i < runs; i++) f()
-    return runs / ((performance.now() - t0) / 1000)
+    return performance.now() - t0
   }
-  const parseOnly = time(() => JSON.parse(searchPage))
-  const parseAndDecode = time(() => decode(JSON.parse(searchPage)))
-  return { parseOnly, parseAndDecode }
+  timed(parse, 200)
+  timed(parseDecode, 200)
+  // 2000 runs each, alternated in rounds so that JIT warm-up, GC and machine noise fall on both alike.
+  const rounds = 10
+  const runs = 200
+  let parseMillis = 0
+  let decodeMillis = 0
+  for (let round = 0; round < rounds; round++) {
+    parseMillis += timed(parse, runs)
+    decodeMillis += timed(parseDecode, runs)
+  }
+  const perSecond = (millis: number) => (rounds * runs) / (millis / 1000)
+  return { parseOnly: perSecond(parseMillis), parseAndDecode: perSecond(decodeMillis) }
 }
 
 const main = async () => {
@@ -152,9 +163,6 @@ const main = async () => {
   writeResult({
     section: "core",
     title: "Client round trip and decoding",
-    command: "npm run bench -- core",
-    date: new Date().toISOString(),
-    machine: machine(),
     rows: [
       { metric: `getAsset round trip p50 (SDK, ${rt.sdk.n} calls)`, value: `${fmt(rt.sdk.p50, 3)} ms` },
       { metric: `raw fetch + JSON.parse p50 (${rt.raw.n} calls)`, value: `${fmt(rt.raw.p50, 3)} ms` },

@@ -1,5 +1,6 @@
 /** Shared bench plumbing: timing statistics and the results file each section writes. */
 import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 
 export interface Stats {
@@ -10,12 +11,19 @@ export interface Stats {
   readonly mean: number
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 export const stats = (samples: ReadonlyArray<number>): Stats => {
   const sorted = [...samples].sort((a, b) => a - b)
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
   return {
     n: sorted.length,
-    p50: at(0.5),
+    p50: median(sorted),
     p90: at(0.9),
     p99: at(0.99),
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length
@@ -46,17 +54,33 @@ export interface SectionResult {
 export const resultsDir = Path.join(import.meta.dirname, "results")
 
 export const machine = () => {
-  const os = require_os()
-  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  const cpus = Os.cpus()
+  return `${cpus.length} cores (${cpus[0]?.model ?? "?"}), ${Math.round(Os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
 }
 
-function require_os(): typeof import("node:os") {
-  return process.getBuiltinModule("node:os")
-}
-
-export const writeResult = (result: SectionResult) => {
+/** Writes bench/results/<section>.json, adding the command that reproduces it, the date and the machine. */
+export const writeResult = (
+  result: Omit<SectionResult, "command" | "date" | "machine">,
+  started: Date = new Date()
+) => {
+  const full: SectionResult = {
+    section: result.section,
+    title: result.title,
+    command: `npm run bench -- ${result.section}`,
+    date: started.toISOString(),
+    machine: machine(),
+    rows: result.rows,
+    raw: result.raw
+  }
   Fs.mkdirSync(resultsDir, { recursive: true })
-  Fs.writeFileSync(Path.join(resultsDir, `${result.section}.json`), JSON.stringify(result, null, 2) + "\n")
+  Fs.writeFileSync(Path.join(resultsDir, `${result.section}.json`), JSON.stringify(full, null, 2) + "\n")
+}
+
+/** A positive integer from the environment, or `fallback` when unset. */
+export const envInt = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`)
+  return value
 }
 
 export const fmt = (n: number, digits = 2) => n.toFixed(digits)

@@ -35,16 +35,11 @@ import * as Assets from "../src/Assets.ts"
 import * as Files from "../src/Files.ts"
 import * as files from "../src/generated/files.ts"
 import * as IconikClient from "../src/IconikClient.ts"
+import { MiB } from "../src/storage/Parts.ts"
 import { StorageClient } from "../src/storage/StorageClient.ts"
 import { uploadProxy } from "../workflows/uploadProxy.ts"
-import { fmt, machine, type Row, writeResult } from "./harness.ts"
+import { envInt, fmt, median, type Row, writeResult } from "./harness.ts"
 
-const MiB = 1024 * 1024
-const envInt = (name: string, fallback: number) => {
-  const value = Number(process.env[name] ?? fallback)
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`)
-  return value
-}
 const LARGE_MIB = envInt("BENCH_UPLOAD_MIB", 1024)
 const SMALL_MIB = envInt("BENCH_UPLOAD_SMALL_MIB", 64)
 const REPS = envInt("BENCH_UPLOAD_REPS", 3)
@@ -390,11 +385,6 @@ const startRgw = (): Rgw | { readonly error: string } => {
 // ---------------------------------------------------------------------------------------------------------------
 // Statistics and rows
 
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 const mibPerSecond = (bytes: number, millis: number) => bytes / MiB / (millis / 1000)
 const timeRow = (metric: string, bytes: number, { millis: samples }: Samples): Row => ({
   metric: `${metric} (median of ${samples.length})`,
@@ -610,12 +600,9 @@ const main = async () => {
   writeResult({
     section: "upload",
     title: "Uploads (uploadProxy, S3 multipart)",
-    command: "npm run bench -- upload",
-    date: started.toISOString(),
-    machine: machine(),
     rows,
     raw
-  })
+  }, started)
 }
 
 const benchRadosGw = async (
@@ -626,6 +613,7 @@ const benchRadosGw = async (
 ): Promise<Array<Row>> => {
   const S3 = await import("@aws-sdk/client-s3")
   const { Upload } = await import("@aws-sdk/lib-storage")
+  const { rgwTestCredentials: { region, accessKeyId, secretAccessKey } } = await import("../src/testing/sigv4.ts")
   const emulator = await startEmulator(rgw.endpoint)
   try {
     const runtime: ClientRuntime = ManagedRuntime.make(clientLayer(emulator.info))
@@ -633,9 +621,9 @@ const benchRadosGw = async (
     runtimes.push(runtime, runtimeSmallReads)
     const s3Options = {
       endpoint: rgw.endpoint,
-      region: "us-east-1",
+      region,
       forcePathStyle: true,
-      credentials: { accessKeyId: "test", secretAccessKey: "testsecret" }
+      credentials: { accessKeyId, secretAccessKey }
     }
     // As users get it: over plain HTTP it signs each part's SHA-256 and, by default, adds a CRC32 checksum.
     const sdkDefault = new S3.S3Client(s3Options)
