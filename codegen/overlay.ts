@@ -30,8 +30,8 @@ export interface ModelOverlay {
 export type OperationPatch =
   /** Accept `status` too, with the body declared for `like`. */
   | { readonly kind: "alsoAccept"; readonly status: number; readonly like: number }
-  /** `status` answers with this body instead of the declared one. */
-  | { readonly kind: "body"; readonly status: number; readonly schema: JsonSchema }
+  /** `status` answers with this body instead of the declared one; `orEmpty`: or with none (decoded as `undefined`). */
+  | { readonly kind: "body"; readonly status: number; readonly schema: JsonSchema; readonly orEmpty?: true }
   /** `status` is a success without a body (declared if missing, any declared body dropped). */
   | { readonly kind: "noBody"; readonly status: number }
 
@@ -154,15 +154,17 @@ export const operationOverlays: ReadonlyArray<OperationOverlay> = [
     service: "files",
     method: "delete",
     path: "/v1/assets/{asset_id}/formats/{format_id}/",
-    patches: [{ kind: "noBody", status: 200 }, { kind: "noBody", status: 204 }],
-    reason: "answers 200 when the format is only marked deleted and 204 when deleted immediately"
+    patches: [{ kind: "body", status: 200, schema: { $ref: "#/components/schemas/FormatSchema" }, orEmpty: true }],
+    reason: "answers 200 with the format marked deleted (the spec gives it no schema; an empty 200 is accepted too) " +
+      "and 204 without a body when deleted immediately"
   },
   {
     service: "files",
     method: "delete",
     path: "/v1/assets/{asset_id}/file_sets/{file_set_id}/",
-    patches: [{ kind: "noBody", status: 200 }, { kind: "noBody", status: 204 }],
-    reason: "answers 200 when the file set is only marked deleted and 204 when deleted immediately"
+    patches: [{ kind: "body", status: 200, schema: { $ref: "#/components/schemas/FileSetSchema" }, orEmpty: true }],
+    reason: "answers 200 with the file set marked deleted (the spec gives it no schema; an empty 200 is accepted " +
+      "too) and 204 without a body when deleted immediately"
   },
   {
     service: "assets",
@@ -199,6 +201,8 @@ export interface DeclaredSuccess {
   readonly status: number
   readonly schema?: JsonSchema | undefined
   readonly contentType?: string | undefined
+  /** The body may also be empty. */
+  readonly optionalBody?: boolean | undefined
 }
 
 /** A correction that applies to every operation it matches; `apply` reports whether it changed anything. */

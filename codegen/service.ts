@@ -164,7 +164,7 @@ const successOf = (
         break
       }
       case "body":
-        byStatus.set(patch.status, { status: patch.status, schema: patch.schema })
+        byStatus.set(patch.status, { status: patch.status, schema: patch.schema, optionalBody: patch.orEmpty })
         break
       case "noBody":
         byStatus.set(patch.status, { status: patch.status })
@@ -484,7 +484,8 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       if (!successTypes.includes(type)) successTypes.push(type)
     }
     for (const entry of success) {
-      addSuccessType(entry.rendered === undefined ? "void" : print(entry.rendered.type, 0, 0))
+      if (entry.rendered !== undefined) addSuccessType(print(entry.rendered.type, 0, 0))
+      if (entry.rendered === undefined || entry.optionalBody === true) addSuccessType("void")
     }
     const successType: Doc = successTypes.length === 0 ? "void" : union(successTypes)
 
@@ -536,7 +537,8 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
             ...(entry.rendered === undefined ? [] : [{ key: "schema", value: entry.rendered.schema }]),
             ...(entry.contentType === undefined
               ? []
-              : [{ key: "contentType", value: JSON.stringify(entry.contentType) }])
+              : [{ key: "contentType", value: JSON.stringify(entry.contentType) }]),
+            ...(entry.optionalBody === true ? [{ key: "optionalBody", value: "true" }] : [])
           ])
         )
       )

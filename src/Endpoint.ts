@@ -23,6 +23,8 @@ export interface SuccessResponse {
   readonly schema?: Schema.Top | undefined
   /** `application/json` unless stated (e.g. `text/csv` for segment exports). */
   readonly contentType?: string | undefined
+  /** The body may also be empty: an empty answer is `undefined`, any other is decoded with `schema`. */
+  readonly optionalBody?: boolean | undefined
 }
 
 export interface Definition {

@@ -7,35 +7,11 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import * as Endpoint from "./Endpoint.ts"
-import type { CallOptions } from "./Endpoint.ts"
+import type { CallOptions, Definition } from "./Endpoint.ts"
 import * as files from "./generated/files.ts"
 import type { IconikClient } from "./IconikClient.ts"
 import { IconikInvalidRequest } from "./IconikError.ts"
 import * as Pagination from "./Pagination.ts"
-
-type ErrorStatus<O> = O extends Endpoint.Operation<any, any, infer S> ? S : never
-
-// Iconik documents the object marked deleted as these deletes' 200 answer, but the spec gives it no schema (and the
-// generator's overlay treats it as empty): read it when there is one, and accept an empty 200 too.
-const objectOrEmpty = <A>(schema: Schema.Codec<A>) =>
-  Schema.Union([Schema.Literal(""), Schema.fromJsonString(schema)]) as unknown as Schema.Codec<A | "">
-
-const deleteAnsweringObject = <O extends Endpoint.Operation<any, void, any>, A>(
-  operation: O,
-  schema: Schema.Codec<A>
-) => {
-  const answering = Endpoint.make<Endpoint.Input<O>, A | "" | undefined, ErrorStatus<O>>({
-    ...operation.definition,
-    // Not JSON-typed, so the client hands the raw text (possibly empty) to the schema.
-    success: [{ status: 200, schema: objectOrEmpty(schema), contentType: "text/plain" }, { status: 204 }]
-  })
-  return (input: Endpoint.Input<O>, options?: CallOptions) =>
-    Effect.map(answering(input, options), (answer) => (answer === "" ? undefined : answer))
-}
-
-const deleteFileSetAnsweringIt = deleteAnsweringObject(files.deleteAssetFileSet, files.FileSet)
-const deleteFormatAnsweringIt = deleteAnsweringObject(files.deleteAssetFormat, files.Format)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Formats
@@ -92,7 +68,7 @@ export interface DeleteOptions extends CallOptions {
  * `DELETE /API/files/v1/assets/{asset_id}/formats/{format_id}/` → 200 | 204
  */
 export const deleteFormat = (assetId: string, formatId: string, options?: DeleteOptions) =>
-  deleteFormatAnsweringIt(
+  files.deleteAssetFormat(
     { asset_id: assetId, format_id: formatId, query: { immediately: options?.immediately } },
     options
   )
@@ -182,7 +158,7 @@ export interface DeleteFileSetOptions extends DeleteOptions {
  * `DELETE /API/files/v1/assets/{asset_id}/file_sets/{file_set_id}/?keep_source=&immediately=` → 200 | 204
  */
 export const deleteFileSet = (assetId: string, fileSetId: string, options?: DeleteFileSetOptions) =>
-  deleteFileSetAnsweringIt(
+  files.deleteAssetFileSet(
     {
       asset_id: assetId,
       file_set_id: fileSetId,
@@ -394,10 +370,34 @@ interface PartPageQuery {
   readonly per_page: number
   readonly page: number
 }
-type PartPage<E> = (query: PartPageQuery) => Effect.Effect<files.MultiPartUploadURLs, E, IconikClient>
+/** One upload's part-URL list: its path (for errors; no query string, so no upload id) and a fetch of one page. */
+interface PartUrlList<E> {
+  readonly path: string
+  readonly fetchPage: (query: PartPageQuery) => Effect.Effect<files.MultiPartUploadURLs, E, IconikClient>
+}
 
-const fillPath = (template: string, params: Record<string, string>) =>
-  template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""))
+/** The part-URL list of the upload `uploadId` of the record `ids` (a proxy or an original file). */
+const partUrlList = <Ids extends Record<string, string>, E>(
+  operation: {
+    (
+      input: Ids & { readonly query: PartPageQuery & { readonly upload_id: string } },
+      options?: CallOptions
+    ): Effect.Effect<files.MultiPartUploadURLs, E, IconikClient>
+    readonly definition: Definition
+  },
+  ids: Ids,
+  uploadId: string,
+  options: CallOptions | undefined
+): PartUrlList<E> => ({
+  path: operation.definition.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(ids[name] ?? "")),
+  fetchPage: (query) => operation({ ...ids, query: { upload_id: uploadId, ...query } }, options)
+})
+
+const proxyPartUrls = (assetId: string, proxyId: string, uploadId: string, options?: CallOptions) =>
+  partUrlList(files.listAssetProxyMultipartUrlPart, { asset_id: assetId, proxy_id: proxyId }, uploadId, options)
+
+const filePartUrls = (assetId: string, fileId: string, uploadId: string, options?: CallOptions) =>
+  partUrlList(files.listAssetFileMultipartUrlPart, { asset_id: assetId, file_id: fileId }, uploadId, options)
 
 const checkPartCount = (path: string, name: string, value: number) =>
   Number.isInteger(value) && value >= 1 && value <= maxParts
@@ -414,7 +414,7 @@ const checkPartCount = (path: string, name: string, value: number) =>
  * Finds part `partNumber`'s URL. Part URLs come numbered 1..N in pages, so the page holding the part is asked for
  * directly; if Iconik pages smaller than asked, the observed page size re-aims the next request.
  */
-const findPartUrl = <E>(path: string, fetchPage: PartPage<E>, partNumber: number) =>
+const findPartUrl = <E>({ fetchPage, path }: PartUrlList<E>, partNumber: number) =>
   Effect.gen(function*() {
     yield* checkPartCount(path, "partNumber", partNumber)
     let page = Math.ceil(partNumber / partUrlsPerPage)
@@ -431,7 +431,7 @@ const findPartUrl = <E>(path: string, fetchPage: PartPage<E>, partNumber: number
   })
 
 /** Every part URL 1..`partsCount`, in part order, walking the pages until each number has its URL. */
-const collectPartUrls = <E>(path: string, fetchPage: PartPage<E>, partsCount: number) =>
+const collectPartUrls = <E>({ fetchPage, path }: PartUrlList<E>, partsCount: number) =>
   Effect.gen(function*() {
     yield* checkPartCount(path, "partsCount", partsCount)
     const byNumber = new Map<number, files.MultiPartUploadURL>()
@@ -452,17 +452,6 @@ const collectPartUrls = <E>(path: string, fetchPage: PartPage<E>, partsCount: nu
     return parts
   })
 
-const proxyPartPage = (assetId: string, proxyId: string, uploadId: string, options?: CallOptions) =>
-(query: PartPageQuery) =>
-  files.listAssetProxyMultipartUrlPart({
-    asset_id: assetId,
-    proxy_id: proxyId,
-    query: { upload_id: uploadId, ...query }
-  }, options)
-
-const proxyPartsPath = (assetId: string, proxyId: string) =>
-  fillPath(files.listAssetProxyMultipartUrlPart.definition.path, { asset_id: assetId, proxy_id: proxyId })
-
 /**
  * The presigned PUT URL (with `number`, `key`…) for part `partNumber` of a proxy's S3 multipart upload. Iconik's
  * `parts_num` is a part *count* and its answer is paged, so this asks for the page holding that part and picks
@@ -475,7 +464,7 @@ export const getS3PartUrl = (
   uploadId: string,
   partNumber: number,
   options?: CallOptions
-) => findPartUrl(proxyPartsPath(assetId, proxyId), proxyPartPage(assetId, proxyId, uploadId, options), partNumber)
+) => findPartUrl(proxyPartUrls(assetId, proxyId, uploadId, options), partNumber)
 
 /**
  * The presigned PUT URLs of parts 1..`partsCount` of a proxy's S3 multipart upload, in part order, over as many
@@ -487,7 +476,7 @@ export const getS3PartUrls = (
   uploadId: string,
   partsCount: number,
   options?: CallOptions
-) => collectPartUrls(proxyPartsPath(assetId, proxyId), proxyPartPage(assetId, proxyId, uploadId, options), partsCount)
+) => collectPartUrls(proxyPartUrls(assetId, proxyId, uploadId, options), partsCount)
 
 /** Options of {@link getS3CompleteUrls}. */
 export interface CompleteUrlOptions extends CallOptions {
@@ -523,17 +512,6 @@ export const cleanupMultipart = (assetId: string, proxyId: string, uploadId: str
     body: { upload_id: uploadId, abort_upload: options?.abortUpload }
   }, options)
 
-const filePartPage = (assetId: string, fileId: string, uploadId: string, options?: CallOptions) =>
-(query: PartPageQuery) =>
-  files.listAssetFileMultipartUrlPart({
-    asset_id: assetId,
-    file_id: fileId,
-    query: { upload_id: uploadId, ...query }
-  }, options)
-
-const filePartsPath = (assetId: string, fileId: string) =>
-  fillPath(files.listAssetFileMultipartUrlPart.definition.path, { asset_id: assetId, file_id: fileId })
-
 /**
  * {@link getS3PartUrl} for an original file's upload.
  * `GET /API/files/v1/assets/{asset_id}/files/{file_id}/multipart_url/part/`
@@ -544,7 +522,7 @@ export const getFileS3PartUrl = (
   uploadId: string,
   partNumber: number,
   options?: CallOptions
-) => findPartUrl(filePartsPath(assetId, fileId), filePartPage(assetId, fileId, uploadId, options), partNumber)
+) => findPartUrl(filePartUrls(assetId, fileId, uploadId, options), partNumber)
 
 /**
  * {@link getS3PartUrls} for an original file's upload.
@@ -556,7 +534,7 @@ export const getFileS3PartUrls = (
   uploadId: string,
   partsCount: number,
   options?: CallOptions
-) => collectPartUrls(filePartsPath(assetId, fileId), filePartPage(assetId, fileId, uploadId, options), partsCount)
+) => collectPartUrls(filePartUrls(assetId, fileId, uploadId, options), partsCount)
 
 /**
  * {@link getS3CompleteUrls} for an original file's upload.

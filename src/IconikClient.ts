@@ -229,6 +229,7 @@ const decodeResponse = (
     return response.text.pipe(
       Effect.mapError((e) => transportError(definition.method, path, e)),
       Effect.flatMap((text) => {
+        if (text === "" && success.optionalBody === true) return Effect.succeed(undefined)
         if (!isJson(success.contentType)) return decoderFor(schema)(text).pipe(
           Effect.mapError((e) => decodeError(issuePath(e.issue), e.message))
         )

@@ -117,6 +117,8 @@ export interface WaitOptions {
   readonly timeout?: Duration.Input | undefined
   /** Per-request timeout of each poll (the client's default otherwise). */
   readonly requestTimeout?: Duration.Input | undefined
+  /** Runs with every job polled, the last one included, before it is judged (e.g. to show progress). */
+  readonly onPoll?: ((job: jobs.Job) => Effect.Effect<void>) | undefined
 }
 
 const failureOf = (job: jobs.Job): JobFailed => {
@@ -143,9 +145,12 @@ export const waitFor = Effect.fn("Jobs.waitFor")(function*(jobId: string, option
   const poll = (): Effect.Effect<jobs.Job, JobFailed | Effect.Error<ReturnType<typeof get>>, IconikClient> =>
     Effect.flatMap(get(jobId, callOptions), (job) => {
       lastStatus = job.status
-      if (successStatuses.includes(job.status)) return Effect.succeed(job)
-      if (failureStatuses.includes(job.status)) return Effect.fail(failureOf(job))
-      return Effect.andThen(Effect.sleep(interval), Effect.suspend(poll))
+      const judged = successStatuses.includes(job.status)
+        ? Effect.succeed(job)
+        : failureStatuses.includes(job.status)
+        ? Effect.fail(failureOf(job))
+        : Effect.andThen(Effect.sleep(interval), Effect.suspend(poll))
+      return options?.onPoll === undefined ? judged : Effect.andThen(options.onPoll(job), judged)
     })
   if (options?.timeout === undefined) return yield* poll()
   const timeout = Duration.fromInputUnsafe(options.timeout)

@@ -200,7 +200,15 @@ describe("generated definitions", () => {
       definition.success.map(({ status, schema }) => [status, schema !== undefined])
     assert.deepStrictEqual(statuses(notifications.getWebhook.definition), [[200, true], [201, true]])
     assert.strictEqual(files.getAssetKeyframe.definition.success[0]?.schema, files.Keyframe)
-    assert.deepStrictEqual(statuses(files.deleteAssetFormat.definition), [[200, false], [204, false]])
+    // The marked-deleted object on 200 (which may also come empty), nothing on 204.
+    assert.deepStrictEqual(files.deleteAssetFormat.definition.success, [
+      { status: 200, schema: files.Format, optionalBody: true },
+      { status: 204 }
+    ])
+    assert.deepStrictEqual(files.deleteAssetFileSet.definition.success, [
+      { status: 200, schema: files.FileSet, optionalBody: true },
+      { status: 204 }
+    ])
     assert.deepStrictEqual(statuses(assets.addCollectionContent.definition), [[201, false]])
     assert.deepStrictEqual(statuses(jobs.updateJobsState.definition), [[201, false]])
     const fullPath = assets.getCollectionFullPath.definition.success[0]?.schema

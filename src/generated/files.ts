@@ -8588,7 +8588,7 @@ export const DeleteAssetFileSetQuery: Schema.Codec<DeleteAssetFileSetQuery> = Sc
  */
 export const deleteAssetFileSet = Endpoint.make<
   { readonly asset_id: string; readonly file_set_id: string; readonly query?: DeleteAssetFileSetQuery | undefined },
-  void,
+  FileSet | void,
   403 | 404
 >({
   service: "files",
@@ -8597,7 +8597,7 @@ export const deleteAssetFileSet = Endpoint.make<
   path: "/API/files/v1/assets/{asset_id}/file_sets/{file_set_id}/",
   pathParams: ["asset_id", "file_set_id"],
   query: DeleteAssetFileSetQuery,
-  success: [{ status: 200 }, { status: 204 }],
+  success: [{ status: 200, schema: FileSet, optionalBody: true }, { status: 204 }],
   errors: [403, 404],
   summary: "Delete asset's file set, file entries, and actual files",
   roles: ["can_delete_files"]
@@ -9592,7 +9592,7 @@ export const DeleteAssetFormatQuery: Schema.Codec<DeleteAssetFormatQuery> = Sche
  */
 export const deleteAssetFormat = Endpoint.make<
   { readonly asset_id: string; readonly format_id: string; readonly query?: DeleteAssetFormatQuery | undefined },
-  void,
+  Format | void,
   403 | 404
 >({
   service: "files",
@@ -9601,7 +9601,7 @@ export const deleteAssetFormat = Endpoint.make<
   path: "/API/files/v1/assets/{asset_id}/formats/{format_id}/",
   pathParams: ["asset_id", "format_id"],
   query: DeleteAssetFormatQuery,
-  success: [{ status: 200 }, { status: 204 }],
+  success: [{ status: 200, schema: Format, optionalBody: true }, { status: 204 }],
   errors: [403, 404],
   summary: "Delete asset's format",
   roles: ["can_delete_formats"]

@@ -50,6 +50,18 @@ describe("Jobs", () => {
         assert.ok(sent().every((s) => s.method === "GET" && s.path === "/API/jobs/v1/jobs/j1/"))
       }))
 
+    it.live("onPoll sees every job polled, the final one included, in order", () =>
+      Effect.gen(function*() {
+        const { layer } = yield* scripted(sequence([job("READY"), job("STARTED"), job("FAILED")]))
+        const seen: Array<string> = []
+        const error = yield* Jobs.waitFor("j1", {
+          interval: 5,
+          onPoll: (polled) => Effect.sync(() => seen.push(polled.status))
+        }).pipe(Effect.flip, Effect.provide(layer))
+        assert.strictEqual(error._tag, "JobFailed")
+        assert.deepStrictEqual(seen, ["READY", "STARTED", "FAILED"])
+      }))
+
     it.live("SKIPPED counts as success", () =>
       Effect.gen(function*() {
         const { layer } = yield* scripted(sequence([job("SKIPPED")]))
