@@ -3,7 +3,7 @@
  * concerns once: auth headers, base URL, JSON, timeouts, retries, rate limiting, redaction, spans, status → typed
  * error. Generated operations call {@link IconikClientShape.execute} with their definition.
  */
-import { Config, Context, Duration, Effect, Layer, Random, Redacted, Schema, SchemaIssue } from "effect"
+import { Config, Context, Duration, Effect, Layer, Predicate, Redacted, Schema, SchemaIssue } from "effect"
 import { constTrue } from "effect/Function"
 import { Headers, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
@@ -16,6 +16,7 @@ import {
   IconikInvalidRequest,
   IconikTransportError
 } from "./IconikError.ts"
+import { backoffMillis, transportCode, transportReason } from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
 
 export interface RetryPolicy {
@@ -260,16 +261,11 @@ const decodeResponse = (
 }
 
 const transportError = (method: string, path: string, error: HttpClientError.HttpClientError): IconikTransportError => {
-  const cause = (error.reason as { cause?: unknown }).cause as { code?: string; message?: string } | undefined
-  const code = cause?.code ?? (cause as any)?.cause?.code
-  const reason = code === "ECONNREFUSED"
-    ? "ConnectionRefused"
-    : code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET"
-    ? "ConnectionReset"
-    : "Other"
+  const cause = (error.reason as { cause?: unknown }).cause
   // Only the reason's tag and the low-level code/message: never headers, never the full URL.
-  const detail = [error.reason._tag, code, cause?.message].filter(Boolean).join(": ")
-  return new IconikTransportError({ method, path, reason, detail })
+  const message = Predicate.hasProperty(cause, "message") && Predicate.isString(cause.message) ? cause.message : undefined
+  const detail = [error.reason._tag, transportCode(cause), message].filter(Boolean).join(": ")
+  return new IconikTransportError({ method, path, reason: transportReason(cause), detail })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -349,13 +345,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     const loop = (n: number): Effect.Effect<unknown, IconikError> =>
       Effect.catch(run, (error) => {
         if (n >= retry.times || !isRetryable(definition.method, error)) return Effect.fail(error)
-        const backoff = Math.min(retry.maxDelay, retry.baseDelay * 2 ** n)
         const serverDelay = error._tag === "IconikRateLimited" ? error.retryAfterMillis : undefined
         if (serverDelay !== undefined && serverDelay > retry.maxDelay) return Effect.fail(error)
-        return Random.nextBetween(backoff / 2, backoff).pipe(
-          Effect.flatMap((jittered) => Effect.sleep(Math.round(serverDelay ?? jittered))),
-          Effect.andThen(loop(n + 1))
-        )
+        const delay = serverDelay === undefined ? backoffMillis(retry.baseDelay, retry.maxDelay, n) : Effect.succeed(serverDelay)
+        return delay.pipe(Effect.flatMap((millis) => Effect.sleep(millis)), Effect.andThen(loop(n + 1)))
       })
     return loop(0)
   }
