@@ -7,6 +7,7 @@ import { createHash, createHmac } from "node:crypto"
 import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
+import { compactDate, encodeRfc3986 } from "./objectstore/Signing.ts"
 
 export interface S3Endpoint {
   /** e.g. `http://127.0.0.1:7480` */
@@ -35,29 +36,22 @@ export interface PresignRequest {
   readonly now?: Date | undefined
 }
 
-/** RFC 3986 encoding as SigV4 wants it (`encodeURIComponent` leaves `!'()*` alone). */
-const uriEncode = (value: string) =>
-  encodeURIComponent(value).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
-
 const sha256Hex = (value: string) => createHash("sha256").update(value, "utf8").digest("hex")
 const hmac = (key: string | Buffer, value: string) => createHmac("sha256", key).update(value, "utf8").digest()
-
-/** `20240101T000000Z` */
-const amzDate = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "")
 
 /** Presigns a request: the URL carries `X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires`, `-SignedHeaders`, `-Signature`. */
 export const presign = (endpoint: S3Endpoint, request: PresignRequest): string => {
   const base = new URL(endpoint.endpoint)
   const now = request.now ?? new Date()
-  const timestamp = amzDate(now)
+  const timestamp = compactDate(now.getTime())
   const day = timestamp.slice(0, 8)
   const scope = `${day}/${endpoint.region}/s3/aws4_request`
   const basePath = base.pathname.replace(/\/+$/, "")
-  const keyPath = request.key === undefined ? "" : `/${request.key.split("/").map(uriEncode).join("/")}`
+  const keyPath = request.key === undefined ? "" : `/${request.key.split("/").map(encodeRfc3986).join("/")}`
   const host = endpoint.virtualHosted === true ? `${request.bucket}.${base.host}` : base.host
   const path = endpoint.virtualHosted === true
     ? `${basePath}${keyPath === "" ? "/" : keyPath}`
-    : `${basePath}/${uriEncode(request.bucket)}${keyPath}`
+    : `${basePath}/${encodeRfc3986(request.bucket)}${keyPath}`
   const params: Record<string, string> = {
     ...request.query,
     "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
@@ -67,7 +61,7 @@ export const presign = (endpoint: S3Endpoint, request: PresignRequest): string =
     "X-Amz-SignedHeaders": "host"
   }
   const canonicalQuery = Object.entries(params)
-    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
+    .map(([name, value]) => [encodeRfc3986(name), encodeRfc3986(value)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${name}=${value}`)
     .join("&")

@@ -20,7 +20,11 @@ describe("StorageClient on the in-process emulator", () => {
   it.effect("uploads a proxy with a single PUT to the emulator's presigned URL", () =>
     Effect.gen(function*() {
       const content = bytes(4096, 5)
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "emulator-")), "proxy.mp4")
+      const directory = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "emulator-"))),
+        (created) => Effect.sync(() => fs.rmSync(created, { recursive: true, force: true }))
+      )
+      const file = path.join(directory, "proxy.mp4")
       fs.writeFileSync(file, content)
       const asset = yield* assets.createAsset({ body: { title: "Via StorageClient" } })
       const proxy = yield* files.createAssetProxy({ asset_id: asset.id, body: { name: "proxy.mp4", size: content.length } })
@@ -30,6 +34,6 @@ describe("StorageClient on the in-process emulator", () => {
       const emulated = yield* IconikEmulator
       assert.deepStrictEqual(yield* emulated.verifyClosedUploads, [])
       const stored = yield* emulated.objectStore.readObject("iconik-proxies", `${asset.id}/proxies/${proxy.id}/proxy.mp4`)
-      assert.deepStrictEqual(stored._tag === "Some" ? [...stored.value.subarray(0, 8)] : [], [...content.subarray(0, 8)])
-    }).pipe(Effect.provide(Layer.provideMerge(storageClient, emulator))))
+      assert.isTrue(stored._tag === "Some" && Buffer.from(stored.value).equals(content), "stored bytes differ")
+    }).pipe(Effect.scoped, Effect.provide(Layer.provideMerge(storageClient, emulator))))
 })

@@ -63,12 +63,5 @@ export const storage = (
     return yield* readAnswer(response)
   })
 
-export const bytes = (length: number, seed = 1): Uint8Array => {
-  const out = new Uint8Array(length)
-  let x = seed
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff
-    out[i] = x & 0xff
-  }
-  return out
-}
+/** Deterministic test bytes: the object store suites' generator. */
+export { testBytes as bytes } from "../objectstore/support.ts"

@@ -5,14 +5,15 @@
  */
 import { Effect, Schema } from "effect"
 import type { Method } from "../../Endpoint.ts"
+import { IconikErrorBody } from "../../IconikError.ts"
 import type { Env } from "./Env.ts"
 import type { EmulatorState, EmulatorUser } from "./State.ts"
 
 /** An Iconik error answer. */
 export class ApiFailure extends Schema.TaggedError<ApiFailure>()("ApiFailure", {
   status: Schema.Number,
-  /** A list of messages, or a map of field → message (validation failures). */
-  errors: Schema.Union([Schema.Array(Schema.String), Schema.Record(Schema.String, Schema.String)]),
+  /** The same body shape the client decodes: messages, or field → message for validation failures. */
+  errors: IconikErrorBody,
   headers: Schema.optional(Schema.Record(Schema.String, Schema.String))
 }) {
   override get message() {

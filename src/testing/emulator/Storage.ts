@@ -6,7 +6,7 @@
  */
 import { Effect, Option } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import type { ObjectStoreShape, Provider } from "../objectstore/index.ts"
+import { type ObjectStoreShape, type Provider, providers } from "../objectstore/index.ts"
 import * as SigV4 from "../sigv4.ts"
 import { ApiFailure, badRequest, failure } from "./Route.ts"
 import type { Doc, ObjectLocation, StorageDoc, UploadKind } from "./State.ts"
@@ -33,20 +33,8 @@ export interface StorageBackend {
 }
 
 /** Iconik storage methods the embedded store speaks, and its protocol for each. */
-export const providerOf = (method: string): Provider | undefined => {
-  switch (method.toUpperCase()) {
-    case "S3":
-      return "s3"
-    case "GCS":
-      return "gcs"
-    case "AZURE":
-      return "azure"
-    case "B2":
-      return "b2"
-    default:
-      return undefined
-  }
-}
+export const providerOf = (method: string): Provider | undefined =>
+  providers.find((provider) => provider === method.toLowerCase())
 
 /** Object keys are relative, single-slashed paths. */
 export const objectKey = (...parts: ReadonlyArray<string | undefined>): string =>
@@ -140,21 +128,20 @@ export const externalS3 = (endpoint: ExternalS3Options, http: HttpClient.HttpCli
   return {
     uploadFields: (location, kind) =>
       Effect.sync(() => {
-        const ref = { bucket: location.bucket, key: location.key }
-        const fields: Doc = { upload_url: SigV4.presignPutObject(endpoint, ref), upload_method: "PUT" }
-        if (kind !== "keyframe") fields.multipart_upload_url = SigV4.presignCreateMultipartUpload(endpoint, ref)
+        const fields: Doc = { upload_url: SigV4.presignPutObject(endpoint, location), upload_method: "PUT" }
+        if (kind !== "keyframe") fields.multipart_upload_url = SigV4.presignCreateMultipartUpload(endpoint, location)
         return fields
       }),
     partUrl: (location, uploadId, partNumber) =>
-      Effect.sync(() => SigV4.presignUploadPart(endpoint, { bucket: location.bucket, key: location.key, uploadId, partNumber })),
+      Effect.sync(() => SigV4.presignUploadPart(endpoint, { ...location, uploadId, partNumber })),
     completeUrl: (location, uploadId) =>
-      Effect.sync(() => SigV4.presignCompleteMultipartUpload(endpoint, { bucket: location.bucket, key: location.key, uploadId })),
+      Effect.sync(() => SigV4.presignCompleteMultipartUpload(endpoint, { ...location, uploadId })),
     abortUrl: (location, uploadId) =>
-      Effect.sync(() => SigV4.presignAbortMultipartUpload(endpoint, { bucket: location.bucket, key: location.key, uploadId })),
+      Effect.sync(() => SigV4.presignAbortMultipartUpload(endpoint, { ...location, uploadId })),
     listPartsUrl: (location, uploadId) =>
-      Effect.sync(() => SigV4.presignListParts(endpoint, { bucket: location.bucket, key: location.key, uploadId })),
+      Effect.sync(() => SigV4.presignListParts(endpoint, { ...location, uploadId })),
     abortUpload: (location, uploadId) =>
-      Effect.asVoid(send(SigV4.presignAbortMultipartUpload(endpoint, { bucket: location.bucket, key: location.key, uploadId }), "DELETE")),
+      Effect.asVoid(send(SigV4.presignAbortMultipartUpload(endpoint, { ...location, uploadId }), "DELETE")),
     downloadUrl: (location, contentDisposition) =>
       Effect.sync(() =>
         SigV4.presign(endpoint, {
@@ -177,7 +164,7 @@ export const externalS3 = (endpoint: ExternalS3Options, http: HttpClient.HttpCli
       ),
     putObject: (location, bytes, contentType) =>
       http.execute(
-        HttpClientRequest.put(SigV4.presignPutObject(endpoint, { bucket: location.bucket, key: location.key })).pipe(
+        HttpClientRequest.put(SigV4.presignPutObject(endpoint, location)).pipe(
           HttpClientRequest.bodyUint8Array(bytes, contentType)
         )
       ).pipe(Effect.flatMap((response) => Effect.ignore(response.text)), Effect.ignore)

@@ -7,15 +7,16 @@
 import { randomBytes } from "node:crypto"
 import { Effect } from "effect"
 import { HttpServerResponse } from "effect/http"
-import type { FailFault } from "./Faults.ts"
 import { base64, joinChunks, type Operation } from "./Model.ts"
 import {
+  answerAfterDrain,
   bytesResponse,
   declaredLength,
-  drainBody,
+  type DefaultErrors,
   emptyResponse,
   type Env,
   escapeXml,
+  faultRenderer,
   parseRange,
   readBody,
   type StorageConnectionReset,
@@ -101,19 +102,20 @@ const standardHeaders = (req: StorageRequest): Record<string, string> => ({
   date: httpDate(req.now)
 })
 
-const defaultCodes: Record<number, readonly [string, string]> = {
-  400: ["InvalidInput", "One of the request inputs is not valid."],
-  403: ["AuthenticationFailed", "Server failed to authenticate the request."],
-  404: ["BlobNotFound", "The specified blob does not exist."],
-  409: ["LeaseIdMissing", "There is currently a lease on the blob and no lease ID was specified in the request."],
-  500: ["InternalError", "The server encountered an internal error. Please retry the request."],
-  503: ["ServerBusy", "The server is currently unable to receive requests. Please retry your request."]
+const defaultErrors: DefaultErrors = {
+  byStatus: {
+    400: ["InvalidInput", "One of the request inputs is not valid."],
+    403: ["AuthenticationFailed", "Server failed to authenticate the request."],
+    404: ["BlobNotFound", "The specified blob does not exist."],
+    409: ["LeaseIdMissing", "There is currently a lease on the blob and no lease ID was specified in the request."],
+    500: ["InternalError", "The server encountered an internal error. Please retry the request."],
+    503: ["ServerBusy", "The server is currently unable to receive requests. Please retry your request."]
+  },
+  otherwise: ["InternalError", "The server encountered an internal error."]
 }
 
-export const renderFault = (req: StorageRequest) => (fault: FailFault): HttpServerResponse.HttpServerResponse => {
-  const [code, message] = defaultCodes[fault.status] ?? ["InternalError", "The server encountered an internal error."]
-  return azureError(req, fault.status, fault.code ?? code, fault.message ?? message)
-}
+export const renderFault = (req: StorageRequest) =>
+  faultRenderer(defaultErrors, (status, code, message) => azureError(req, status, code, message))
 
 const authenticationFailed = (req: StorageRequest, detail: string) =>
   azureError(
@@ -203,17 +205,17 @@ export const handle = (
   Effect.suspend(() => {
     const operation = operationOf(req)
     if (operation === undefined || req.key === "") {
-      return Effect.as(
-        drainBody(req.request),
+      return answerAfterDrain(
+        req,
         azureError(req, 400, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
       )
     }
     req.notes.operation = operation
     const denied = authorize(env, req, operation)
-    if (denied !== undefined) return Effect.as(drainBody(req.request), denied)
+    if (denied !== undefined) return answerAfterDrain(req, denied)
     if (env.state.buckets.get(req.bucket) !== "azure") {
-      return Effect.as(
-        drainBody(req.request),
+      return answerAfterDrain(
+        req,
         azureError(req, 404, "ContainerNotFound", "The specified container does not exist.")
       )
     }
@@ -277,16 +279,16 @@ const newEtag = () => `"0x8D${randomBytes(7).toString("hex").toUpperCase().slice
 const putBlob = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const blobType = req.request.headers["x-ms-blob-type"]
   if (blobType === undefined) {
-    return yield* Effect.as(
-      drainBody(req.request),
+    return yield* answerAfterDrain(
+      req,
       azureError(req, 400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.", [
         ["HeaderName", "x-ms-blob-type"]
       ])
     )
   }
   if (blobType !== "BlockBlob") {
-    return yield* Effect.as(
-      drainBody(req.request),
+    return yield* answerAfterDrain(
+      req,
       azureError(req, 400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.", [
         ["HeaderName", "x-ms-blob-type"],
         ["HeaderValue", blobType]
@@ -294,7 +296,7 @@ const putBlob = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
     )
   }
   const problem = lengthProblem(req)
-  if (problem !== undefined) return yield* Effect.as(drainBody(req.request), problem)
+  if (problem !== undefined) return yield* answerAfterDrain(req, problem)
   const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const mismatch = md5Problem(req, md5)
@@ -364,7 +366,7 @@ const blockIdProblem = (env: Env, req: StorageRequest, blockId: string | null) =
 const putBlock = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const blockId = req.query.get("blockid")
   const bad = blockIdProblem(env, req, blockId) ?? lengthProblem(req)
-  if (bad !== undefined) return yield* Effect.as(drainBody(req.request), bad)
+  if (bad !== undefined) return yield* answerAfterDrain(req, bad)
   const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const mismatch = md5Problem(req, md5)
@@ -402,7 +404,7 @@ export const parseBlockList = (
 
 const putBlockList = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const problem = lengthProblem(req)
-  if (problem !== undefined) return yield* Effect.as(drainBody(req.request), problem)
+  if (problem !== undefined) return yield* answerAfterDrain(req, problem)
   const body = yield* readBody(req.request, { keep: true })
   const entries = parseBlockList(Buffer.concat(body.chunks).toString("utf8").replace(/^\uFEFF/, ""))
   if (entries === undefined) {

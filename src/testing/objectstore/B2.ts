@@ -8,13 +8,14 @@
 import { createHash } from "node:crypto"
 import { Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
-import type { FailFault } from "./Faults.ts"
 import { hex, joinChunks, type Operation } from "./Model.ts"
 import {
+  answerAfterDrain,
   bytesResponse,
   declaredLength,
-  drainBody,
+  type DefaultErrors,
   type Env,
+  faultRenderer,
   type IncompleteBody,
   parseRange,
   readBody,
@@ -115,20 +116,20 @@ export const downloadUrl = (
 export const b2Error = (status: number, code: string, message: string): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.jsonUnsafe({ status, code, message }, { status })
 
-const defaultCodes: Record<number, readonly [string, string]> = {
-  400: ["bad_request", "Bad request"],
-  401: ["bad_auth_token", "Invalid authorization token"],
-  403: ["cap_exceeded", "Cap exceeded."],
-  408: ["request_timeout", "The service timed out trying to read your request"],
-  429: ["too_many_requests", "Too many requests"],
-  500: ["internal_error", "An internal error occurred"],
-  503: ["service_unavailable", "c001_v0001000_t0000 is too busy"]
+const defaultErrors: DefaultErrors = {
+  byStatus: {
+    400: ["bad_request", "Bad request"],
+    401: ["bad_auth_token", "Invalid authorization token"],
+    403: ["cap_exceeded", "Cap exceeded."],
+    408: ["request_timeout", "The service timed out trying to read your request"],
+    429: ["too_many_requests", "Too many requests"],
+    500: ["internal_error", "An internal error occurred"],
+    503: ["service_unavailable", "c001_v0001000_t0000 is too busy"]
+  },
+  otherwise: ["internal_error", "An internal error occurred"]
 }
 
-export const renderFault = (fault: FailFault): HttpServerResponse.HttpServerResponse => {
-  const [code, message] = defaultCodes[fault.status] ?? ["internal_error", "An internal error occurred"]
-  return b2Error(fault.status, fault.code ?? code, fault.message ?? message)
-}
+export const renderFault = faultRenderer(defaultErrors, b2Error)
 
 const badRequest = (message: string) => b2Error(400, "bad_request", message)
 
@@ -175,7 +176,7 @@ export const handle = (
   Effect.suspend(() => {
     const route = routeOf(req)
     if (route === undefined) {
-      return Effect.as(drainBody(req.request), badRequest(`Unsupported request: ${req.method} ${req.key}`))
+      return answerAfterDrain(req, badRequest(`Unsupported request: ${req.method} ${req.key}`))
     }
     const operation: Operation = route.operation
     req.notes.operation = operation
@@ -185,9 +186,9 @@ export const handle = (
       route.operation === "UploadFile" ? "upload" : route.operation === "UploadPart" ? "part" : "download",
       route.operation === "UploadPart" ? route.fileId : ""
     )
-    if (denied !== undefined) return Effect.as(drainBody(req.request), denied)
+    if (denied !== undefined) return answerAfterDrain(req, denied)
     if (env.state.buckets.get(req.bucket) !== "b2") {
-      return Effect.as(drainBody(req.request), badRequest(`Bucket ${req.bucket} does not exist`))
+      return answerAfterDrain(req, badRequest(`Bucket ${req.bucket} does not exist`))
     }
     const partNumber = route.operation === "UploadPart" ? Number(req.request.headers["x-bz-part-number"]) : undefined
     const key = route.operation === "UploadFile"
@@ -240,15 +241,15 @@ const readVerified = Effect.fnUntraced(function*(
 ): Effect.fn.Return<VerifiedBody | HttpServerResponse.HttpServerResponse, IncompleteBody> {
   const declared = declaredLength(req.request)
   if (declared._tag !== "Known") {
-    return yield* Effect.as(drainBody(req.request), badRequest("Missing header: Content-Length"))
+    return yield* answerAfterDrain(req, badRequest("Missing header: Content-Length"))
   }
   const sha1Header = req.request.headers["x-bz-content-sha1"]
   if (sha1Header === undefined) {
-    return yield* Effect.as(drainBody(req.request), badRequest("Missing header: X-Bz-Content-Sha1"))
+    return yield* answerAfterDrain(req, badRequest("Missing header: X-Bz-Content-Sha1"))
   }
   if (sha1Header === "hex_digits_at_end") {
     if (declared.length < 40) {
-      return yield* Effect.as(drainBody(req.request), badRequest("Content-Length too small for hex_digits_at_end"))
+      return yield* answerAfterDrain(req, badRequest("Content-Length too small for hex_digits_at_end"))
     }
     const received = yield* readBody(req.request, { keep: true })
     const all = Buffer.concat(received.chunks)
@@ -298,10 +299,10 @@ const fileInfoJson = (object: StoredObject): B2FileInfo => ({
 const uploadFile = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const nameHeader = req.request.headers["x-bz-file-name"]
   if (nameHeader === undefined || nameHeader === "") {
-    return yield* Effect.as(drainBody(req.request), badRequest("Missing header: X-Bz-File-Name"))
+    return yield* answerAfterDrain(req, badRequest("Missing header: X-Bz-File-Name"))
   }
   const contentType = req.request.headers["content-type"]
-  if (contentType === undefined) return yield* Effect.as(drainBody(req.request), badRequest("Missing header: Content-Type"))
+  if (contentType === undefined) return yield* answerAfterDrain(req, badRequest("Missing header: Content-Type"))
   const verified = yield* readVerified(env, req)
   if (isResponse(verified)) return verified
   const fileId = newFileId(req.bucket)
@@ -326,10 +327,10 @@ const uploadFile = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
 const uploadPart = Effect.fnUntraced(function*(env: Env, req: StorageRequest, fileId: string) {
   const partNumber = Number(req.request.headers["x-bz-part-number"])
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > maxPartNumber) {
-    return yield* Effect.as(drainBody(req.request), badRequest("X-Bz-Part-Number must be between 1 and 10000"))
+    return yield* answerAfterDrain(req, badRequest("X-Bz-Part-Number must be between 1 and 10000"))
   }
   if (!env.state.b2LargeFiles.has(fileId)) {
-    return yield* Effect.as(drainBody(req.request), badRequest(`No active upload for: ${fileId}`))
+    return yield* answerAfterDrain(req, badRequest(`No active upload for: ${fileId}`))
   }
   const verified = yield* readVerified(env, req)
   if (isResponse(verified)) return verified

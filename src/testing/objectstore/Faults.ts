@@ -122,10 +122,10 @@ export class FaultPlan {
       const attempt = this.attempts.get(counterKey) ?? 0
       this.attempts.set(counterKey, attempt + 1)
       if (rule.times !== undefined && attempt >= rule.times) continue
-      const draw = rule.probability === undefined
-        ? 0
-        : unitInterval(`${this.seed}\u0000${counterKey}\u0000${attempt}`)
-      if (rule.probability !== undefined && draw >= rule.probability) continue
+      if (
+        rule.probability !== undefined &&
+        unitInterval(`${this.seed}\u0000${counterKey}\u0000${attempt}`) >= rule.probability
+      ) continue
       if (rule.fault._tag === "Delay") delayMillis += rule.fault.millis
       else failure ??= rule.fault
     }

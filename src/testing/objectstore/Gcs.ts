@@ -8,14 +8,16 @@
 import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import { HttpServerResponse } from "effect/http"
-import type { FailFault } from "./Faults.ts"
 import { base64, type Chunks, hex, type Operation, sliceChunks } from "./Model.ts"
 import {
+  answerAfterDrain,
   bytesResponse,
+  type DefaultErrors,
   drainBody,
   emptyResponse,
   type Env,
   escapeXml,
+  faultRenderer,
   parseRange,
   readBody,
   type StorageConnectionReset,
@@ -68,21 +70,22 @@ export const gcsError = (
     { status, contentType: "application/xml; charset=UTF-8", headers: { "x-guploader-uploadid": req.requestId } }
   )
 
-const defaultCodes: Record<number, readonly [string, string]> = {
-  400: ["InvalidArgument", "Invalid argument."],
-  403: ["AccessDenied", "Access denied."],
-  404: ["NoSuchKey", "The specified key does not exist."],
-  408: ["RequestTimeout", "The request timed out."],
-  429: ["SlowDown", "Please reduce your request rate."],
-  500: ["InternalError", "We encountered an internal error. Please try again."],
-  502: ["BadGateway", "Bad gateway."],
-  503: ["ServiceUnavailable", "We encountered an internal error. Please try again."]
+const defaultErrors: DefaultErrors = {
+  byStatus: {
+    400: ["InvalidArgument", "Invalid argument."],
+    403: ["AccessDenied", "Access denied."],
+    404: ["NoSuchKey", "The specified key does not exist."],
+    408: ["RequestTimeout", "The request timed out."],
+    429: ["SlowDown", "Please reduce your request rate."],
+    500: ["InternalError", "We encountered an internal error. Please try again."],
+    502: ["BadGateway", "Bad gateway."],
+    503: ["ServiceUnavailable", "We encountered an internal error. Please try again."]
+  },
+  otherwise: ["InternalError", "We encountered an internal error."]
 }
 
-export const renderFault = (req: StorageRequest) => (fault: FailFault): HttpServerResponse.HttpServerResponse => {
-  const [code, message] = defaultCodes[fault.status] ?? ["InternalError", "We encountered an internal error."]
-  return gcsError(req, fault.status, fault.code ?? code, fault.message ?? message)
-}
+export const renderFault = (req: StorageRequest) =>
+  faultRenderer(defaultErrors, (status, code, message) => gcsError(req, status, code, message))
 
 const invalid = (req: StorageRequest, details: string) =>
   gcsError(req, 400, "InvalidArgument", "Invalid argument.", details)
@@ -151,19 +154,19 @@ export const handle = (
   Effect.suspend(() => {
     const operation = operationOf(req)
     if (operation === undefined || req.key === "") {
-      return Effect.as(
-        drainBody(req.request),
+      return answerAfterDrain(
+        req,
         gcsError(req, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
       )
     }
     req.notes.operation = operation
     if (!req.query.has("upload_id")) {
       const denied = authorize(env, req)
-      if (denied !== undefined) return Effect.as(drainBody(req.request), denied)
+      if (denied !== undefined) return answerAfterDrain(req, denied)
     }
     if (env.state.buckets.get(req.bucket) !== "gcs") {
-      return Effect.as(
-        drainBody(req.request),
+      return answerAfterDrain(
+        req,
         gcsError(req, 404, "NoSuchBucket", "The specified bucket does not exist.")
       )
     }
@@ -174,7 +177,7 @@ const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect
   const effect = (() => {
     switch (operation) {
       case "ResumableStart":
-        return Effect.as(drainBody(req.request), startSession(env, req))
+        return answerAfterDrain(req, startSession(env, req))
       case "ResumableChunk":
       case "ResumableStatus":
         return putToSession(env, req)
@@ -324,14 +327,14 @@ const persist = (env: Env, session: GcsSession, body: Chunks, first: number, end
 
 const putToSession = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const session = sessionOf(env, req)
-  if (session === undefined) return yield* Effect.as(drainBody(req.request), noSuchUpload(req))
+  if (session === undefined) return yield* answerAfterDrain(req, noSuchUpload(req))
   if (session.finished !== undefined) {
-    return yield* Effect.as(drainBody(req.request), finishedResponse(session, session.finished))
+    return yield* answerAfterDrain(req, finishedResponse(session, session.finished))
   }
   const header = req.request.headers["content-range"]
   const range = header === undefined ? undefined : parseContentRange(header)
   if (header !== undefined && range === undefined) {
-    return yield* Effect.as(drainBody(req.request), invalid(req, `Malformed Content-Range header: ${header}`))
+    return yield* answerAfterDrain(req, invalid(req, `Malformed Content-Range header: ${header}`))
   }
   if (range?._tag === "Status") {
     yield* drainBody(req.request)

@@ -167,6 +167,12 @@ export const drainBody = (request: HttpServerRequest.HttpServerRequest): Effect.
     ? Effect.void
     : Stream.runDrain(request.stream).pipe(Effect.ignore)
 
+/** Answers without reading the body (an early error, or a reply that needs none), dropping the body first. */
+export const answerAfterDrain = (
+  req: StorageRequest,
+  response: HttpServerResponse.HttpServerResponse
+): Effect.Effect<HttpServerResponse.HttpServerResponse> => Effect.as(drainBody(req.request), response)
+
 /** The Node socket under a request served by NodeHttpServer, if there is one. */
 const nodeSocket = (source: object): { resetAndDestroy(): void; destroy(): void } | undefined => {
   const socket = (source as { socket?: unknown }).socket
@@ -233,6 +239,22 @@ export const withFaults = <E>(
     yield* drainBody(req.request)
     return renderFailure(failure)
   })
+
+/** A provider's usual error code and message per status, with one pair for any other status. */
+export interface DefaultErrors {
+  readonly byStatus: Readonly<Record<number, readonly [code: string, message: string]>>
+  readonly otherwise: readonly [code: string, message: string]
+}
+
+/** Renders a failure fault in a provider's format: the fault's own code and message, else the provider's usual ones. */
+export const faultRenderer = (
+  defaults: DefaultErrors,
+  render: (status: number, code: string, message: string) => HttpServerResponse.HttpServerResponse
+) =>
+(fault: FailFault): HttpServerResponse.HttpServerResponse => {
+  const [code, message] = defaults.byStatus[fault.status] ?? defaults.otherwise
+  return render(fault.status, fault.code ?? code, fault.message ?? message)
+}
 
 /** A bodiless answer with `Content-Length: 0` (Node would otherwise send an empty chunked body; 204 has none). */
 export const emptyResponse = (options: {

@@ -7,15 +7,16 @@
 import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import { HttpServerResponse } from "effect/http"
-import type { FailFault } from "./Faults.ts"
 import { hex, joinChunks, type Operation } from "./Model.ts"
 import {
+  answerAfterDrain,
   bytesResponse,
   declaredLength,
-  drainBody,
+  type DefaultErrors,
   emptyResponse,
   type Env,
   escapeXml,
+  faultRenderer,
   IncompleteBody,
   parseRange,
   readBody,
@@ -76,20 +77,21 @@ export const s3Error = (
     { status, contentType: "application/xml", headers: { "x-amz-request-id": req.requestId } }
   )
 
-const defaultCodes: Record<number, readonly [string, string]> = {
-  400: ["InvalidRequest", "Invalid Request"],
-  403: ["AccessDenied", "Access Denied"],
-  404: ["NoSuchKey", "The specified key does not exist."],
-  409: ["OperationAborted", "A conflicting conditional operation is currently in progress against this resource."],
-  500: ["InternalError", "We encountered an internal error. Please try again."],
-  501: ["NotImplemented", "A header you provided implies functionality that is not implemented"],
-  503: ["SlowDown", "Please reduce your request rate."]
+const defaultErrors: DefaultErrors = {
+  byStatus: {
+    400: ["InvalidRequest", "Invalid Request"],
+    403: ["AccessDenied", "Access Denied"],
+    404: ["NoSuchKey", "The specified key does not exist."],
+    409: ["OperationAborted", "A conflicting conditional operation is currently in progress against this resource."],
+    500: ["InternalError", "We encountered an internal error. Please try again."],
+    501: ["NotImplemented", "A header you provided implies functionality that is not implemented"],
+    503: ["SlowDown", "Please reduce your request rate."]
+  },
+  otherwise: ["InternalError", "We encountered an internal error."]
 }
 
-export const renderFault = (req: StorageRequest) => (fault: FailFault): HttpServerResponse.HttpServerResponse => {
-  const [code, message] = defaultCodes[fault.status] ?? ["InternalError", "We encountered an internal error."]
-  return s3Error(req, fault.status, fault.code ?? code, fault.message ?? message)
-}
+export const renderFault = (req: StorageRequest) =>
+  faultRenderer(defaultErrors, (status, code, message) => s3Error(req, status, code, message))
 
 const noSuchUpload = (req: StorageRequest, uploadId: string) =>
   s3Error(
@@ -108,10 +110,6 @@ const incompleteBody = (req: StorageRequest, error: IncompleteBody) =>
     "You did not provide the number of bytes specified by the Content-Length HTTP header",
     [["NumberBytesExpected", error.declared], ["NumberBytesProvided", error.received]]
   )
-
-/** Answers an error before reading the body, reading (and dropping) the body first. */
-const rejectAfterDrain = (req: StorageRequest, response: HttpServerResponse.HttpServerResponse) =>
-  Effect.as(drainBody(req.request), response)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Authorization
@@ -195,7 +193,7 @@ export const handle = (
   Effect.suspend(() => {
     const operation = operationOf(req)
     if (operation === undefined || req.key === "") {
-      return rejectAfterDrain(
+      return answerAfterDrain(
         req,
         s3Error(req, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.", [
           ["Method", req.method],
@@ -205,9 +203,9 @@ export const handle = (
     }
     req.notes.operation = operation
     const denied = authorize(env, req)
-    if (denied !== undefined) return rejectAfterDrain(req, denied)
+    if (denied !== undefined) return answerAfterDrain(req, denied)
     if (env.state.buckets.get(req.bucket) !== "s3") {
-      return rejectAfterDrain(
+      return answerAfterDrain(
         req,
         s3Error(req, 404, "NoSuchBucket", "The specified bucket does not exist", [["BucketName", req.bucket]])
       )
@@ -252,7 +250,7 @@ const run = (
 
 const putObject = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const problem = lengthProblem(req)
-  if (problem !== undefined) return yield* rejectAfterDrain(req, problem)
+  if (problem !== undefined) return yield* answerAfterDrain(req, problem)
   const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const badDigest = digestProblem(req, md5)
@@ -310,7 +308,7 @@ const uploadPart = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const uploadId = req.query.get("uploadId") ?? ""
   const partNumber = Number(req.query.get("partNumber"))
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > maxPartNumber) {
-    return yield* rejectAfterDrain(
+    return yield* answerAfterDrain(
       req,
       s3Error(req, 400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", [
         ["ArgumentName", "partNumber"],
@@ -318,9 +316,9 @@ const uploadPart = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
       ])
     )
   }
-  if (openUpload(env, req) === undefined) return yield* rejectAfterDrain(req, noSuchUpload(req, uploadId))
+  if (openUpload(env, req) === undefined) return yield* answerAfterDrain(req, noSuchUpload(req, uploadId))
   const problem = lengthProblem(req)
-  if (problem !== undefined) return yield* rejectAfterDrain(req, problem)
+  if (problem !== undefined) return yield* answerAfterDrain(req, problem)
   const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const badDigest = digestProblem(req, md5)
@@ -360,9 +358,9 @@ export const parseCompleteDocument = (
 
 const completeMultipartUpload = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const uploadId = req.query.get("uploadId") ?? ""
-  if (openUpload(env, req) === undefined) return yield* rejectAfterDrain(req, noSuchUpload(req, uploadId))
+  if (openUpload(env, req) === undefined) return yield* answerAfterDrain(req, noSuchUpload(req, uploadId))
   const problem = lengthProblem(req)
-  if (problem !== undefined) return yield* rejectAfterDrain(req, problem)
+  if (problem !== undefined) return yield* answerAfterDrain(req, problem)
   const body = yield* readBody(req.request, { keep: true })
   const upload = openUpload(env, req)
   if (upload === undefined) return noSuchUpload(req, uploadId)

@@ -20,7 +20,7 @@ import {
   status
 } from "../Route.ts"
 import type { AssetDoc, CollectionDoc, Doc, EmulatorState, HistoryDoc, SegmentDoc, VersionDoc } from "../State.ts"
-import { addToCollection, purgeCollection, softDeleteCollection } from "./Collections.ts"
+import { addToCollection, purgeCollection } from "./Collections.ts"
 import {
   currentVersionId,
   isVisible,
@@ -29,6 +29,8 @@ import {
   presentAsset,
   presentAssetElastic,
   requireAsset,
+  requireRecord,
+  softDelete,
   stamp
 } from "./Common.ts"
 
@@ -51,13 +53,6 @@ const newVersion = (context: RouteContext, versionNumber: number): VersionDoc =>
   person_ids: [],
   transcribed_languages: []
 })
-
-/** Deletes an asset softly: it moves to the delete queue, hidden from lists and search. */
-const softDeleteAsset = (context: RouteContext, asset: AssetDoc) => {
-  asset.status = "DELETED"
-  asset.date_deleted = stamp(context)
-  asset.deleted_by_user = context.user.id
-}
 
 /** Removes an asset and everything hanging off it. */
 export const purgeAsset = (state: EmulatorState, assetId: string): void => {
@@ -135,7 +130,7 @@ const updateAsset = Effect.fnUntraced(function*(context: RouteContext) {
 })
 
 const deleteAsset = Effect.fnUntraced(function*(context: RouteContext) {
-  softDeleteAsset(context, yield* requireAsset(context))
+  softDelete(context, yield* requireAsset(context))
   return noContent
 })
 
@@ -232,12 +227,7 @@ const deleteOldVersions = Effect.fnUntraced(function*(context: RouteContext) {
 const segmentReadOnly = ["id", "asset_id", "date_created", "date_modified", "user_id", "subclip_id", "has_drawing"]
 
 export const requireSegment = (context: RouteContext, asset: AssetDoc) =>
-  Effect.suspend(() => {
-    const segment = context.state.segments.get(param(context, "segment_id"))
-    return segment === undefined || segment.asset_id !== asset.id
-      ? Effect.fail(notFound("Segment"))
-      : Effect.succeed(segment)
-  })
+  requireRecord(context.state.segments, param(context, "segment_id"), "Segment", asset.id)
 
 const makeSegment = (context: RouteContext, asset: AssetDoc, body: Doc): SegmentDoc => {
   const now = stamp(context)
@@ -370,12 +360,7 @@ const deleteSegmentsBulk = Effect.fnUntraced(function*(context: RouteContext) {
 const historyReadOnly = ["id", "asset_id", "date_created", "date_modified", "user_id", "system_domain_id", "version_id"]
 
 const requireHistory = (context: RouteContext, asset: AssetDoc) =>
-  Effect.suspend(() => {
-    const entry = context.state.history.get(param(context, "history_entity_id"))
-    return entry === undefined || entry.asset_id !== asset.id
-      ? Effect.fail(notFound("Asset history entity"))
-      : Effect.succeed(entry)
-  })
+  requireRecord(context.state.history, param(context, "history_entity_id"), "Asset history entity", asset.id)
 
 const listHistory = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
@@ -473,7 +458,7 @@ const bulkDelete = Effect.fnUntraced(function*(context: RouteContext) {
     case "assets":
       for (const id of ids) {
         const asset = context.state.assets.get(id)
-        if (asset !== undefined) softDeleteAsset(context, asset)
+        if (asset !== undefined) softDelete(context, asset)
       }
       break
     case "collections":
@@ -483,9 +468,9 @@ const bulkDelete = Effect.fnUntraced(function*(context: RouteContext) {
         for (const entry of context.state.contents.get(id) ?? []) {
           if (entry.object_type !== "assets") continue
           const asset = context.state.assets.get(entry.object_id)
-          if (asset !== undefined) softDeleteAsset(context, asset)
+          if (asset !== undefined) softDelete(context, asset)
         }
-        if (!contentOnly) softDeleteCollection(context, collection)
+        if (!contentOnly) softDelete(context, collection)
       }
       break
     default:
@@ -550,7 +535,7 @@ export const assetRoutes: ReadonlyArray<Route> = [
   route("DELETE", `${base}/assets/{asset_id}/history/{history_entity_id}/`, deleteHistory),
 
   route("GET", `${base}/delete_queue/assets/`, listDeletedAssets),
-  route("POST", `${base}/delete_queue/assets/`, (c) => queueAssets(c, (a) => softDeleteAsset(c, a))),
+  route("POST", `${base}/delete_queue/assets/`, (c) => queueAssets(c, (a) => softDelete(c, a))),
   route("DELETE", `${base}/delete_queue/assets/`, (c) => queueAssets(c, restore)),
   route("POST", `${base}/delete_queue/assets/purge/`, (c) =>
     queueAssets(c, (a) => {
@@ -564,7 +549,7 @@ export const assetRoutes: ReadonlyArray<Route> = [
     })),
   route("POST", `${base}/delete_queue/bulk/`, bulkDelete),
   route("GET", `${base}/delete_queue/collections/`, listDeletedCollections),
-  route("POST", `${base}/delete_queue/collections/`, (c) => queueCollections(c, (x) => softDeleteCollection(c, x), 201)),
+  route("POST", `${base}/delete_queue/collections/`, (c) => queueCollections(c, (x) => softDelete(c, x), 201)),
   route("DELETE", `${base}/delete_queue/collections/`, (c) => queueCollections(c, restore, 201)),
   route("POST", `${base}/delete_queue/collections/purge/`, (c) =>
     queueCollections(c, (x) => {

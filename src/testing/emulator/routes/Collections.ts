@@ -19,7 +19,7 @@ import {
   type RouteContext
 } from "../Route.ts"
 import type { CollectionDoc, ContentEntry, Doc, EmulatorState } from "../State.ts"
-import { isVisible, markIndexed, newId, presentAssetElastic, stamp } from "./Common.ts"
+import { isVisible, markIndexed, newId, presentAssetElastic, requireRecord, softDelete, stamp } from "./Common.ts"
 
 const base = "/API/assets/v1"
 
@@ -38,10 +38,7 @@ const collectionReadOnly = [
 ]
 
 export const requireCollection = (context: RouteContext, id: string = param(context, "collection_id")) =>
-  Effect.suspend(() => {
-    const collection = context.state.collections.get(id)
-    return collection === undefined ? Effect.fail(notFound("Collection")) : Effect.succeed(collection)
-  })
+  requireRecord(context.state.collections, id, "Collection")
 
 /** Parents from the nearest up to the root, following `parent_id`. */
 const parentChain = (state: EmulatorState, collection: CollectionDoc): Array<CollectionDoc> => {
@@ -70,12 +67,6 @@ export const presentCollectionElastic = (state: EmulatorState, collection: Colle
   object_type: "collections",
   ancestor_collections: state.ancestorsOf(collection.id)
 })
-
-export const softDeleteCollection = (context: RouteContext, collection: CollectionDoc) => {
-  collection.status = "DELETED"
-  collection.date_deleted = stamp(context)
-  collection.deleted_by_user = context.user.id
-}
 
 /** Adds an object to a collection's contents (idempotent). */
 export const addToCollection = (
@@ -167,7 +158,7 @@ const updateCollection = Effect.fnUntraced(function*(context: RouteContext) {
 })
 
 const deleteCollection = Effect.fnUntraced(function*(context: RouteContext) {
-  softDeleteCollection(context, yield* requireCollection(context))
+  softDelete(context, yield* requireCollection(context))
   return accepted()
 })
 

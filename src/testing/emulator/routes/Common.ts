@@ -1,6 +1,6 @@
 /** Helpers every route module shares: ids and dates, the index delay, and the asset shapes other services embed. */
 import { Effect } from "effect"
-import { notFound, param, type RouteContext } from "../Route.ts"
+import { type ApiFailure, notFound, param, type RouteContext } from "../Route.ts"
 import type { AssetDoc, Doc, EmulatorState } from "../State.ts"
 
 export const newId = (context: RouteContext): string => context.state.ids.uuid(context.now)
@@ -16,11 +16,29 @@ export const markIndexed = (context: RouteContext, id: string): void => {
 export const isVisible = (context: RouteContext, id: string): boolean =>
   context.query.flag("index_immediately") || context.state.isIndexed(id, context.now)
 
-export const requireAsset = (context: RouteContext, id: string = param(context, "asset_id")) =>
+/** Marks a record deleted by the caller, as Iconik's soft deletes do (the record stays, with `status: DELETED`). */
+export const softDelete = (context: RouteContext, doc: Doc & { status: string }): void => {
+  doc.status = "DELETED"
+  doc.date_deleted = stamp(context)
+  doc.deleted_by_user = context.user.id
+}
+
+/** The record stored under `id`, or Iconik's 404 naming `what`; with `assetId`, only that asset's records count. */
+export const requireRecord = <A extends Doc>(
+  records: ReadonlyMap<string, A>,
+  id: string,
+  what: string,
+  assetId?: string
+): Effect.Effect<A, ApiFailure> =>
   Effect.suspend(() => {
-    const asset = context.state.assets.get(id)
-    return asset === undefined ? Effect.fail(notFound("Asset")) : Effect.succeed(asset)
+    const record = records.get(id)
+    return record === undefined || (assetId !== undefined && record.asset_id !== assetId)
+      ? Effect.fail(notFound(what))
+      : Effect.succeed(record)
   })
+
+export const requireAsset = (context: RouteContext, id: string = param(context, "asset_id")) =>
+  requireRecord(context.state.assets, id, "Asset")
 
 /** The version new records belong to when the caller names none: the asset's current (first) version. */
 export const currentVersionId = (asset: AssetDoc): string | undefined => asset.versions[0]?.id

@@ -36,7 +36,7 @@ import type {
   UploadDoc,
   UploadKind
 } from "../State.ts"
-import { currentVersionId, newId, requireAsset, stamp } from "./Common.ts"
+import { currentVersionId, newId, requireAsset, requireRecord, softDelete, stamp } from "./Common.ts"
 import { startJob } from "./Jobs.ts"
 
 const base = "/API/files/v1"
@@ -88,10 +88,7 @@ export const addStorage = (state: EmulatorState, now: number, seed: SeedStorage)
 }
 
 const requireStorage = (context: RouteContext, id: string = param(context, "storage_id")) =>
-  Effect.suspend(() => {
-    const storage = context.state.storages.get(id)
-    return storage === undefined ? Effect.fail(notFound("Storage")) : Effect.succeed(storage)
-  })
+  requireRecord(context.state.storages, id, "Storage")
 
 const storagesFor = (state: EmulatorState, purpose: string, method?: string) =>
   [...state.storages.values()].filter((storage) =>
@@ -185,10 +182,7 @@ const requireVersion = (context: RouteContext, asset: AssetDoc) =>
 // Formats
 
 const requireFormat = (context: RouteContext, asset: AssetDoc, id: string = param(context, "format_id")) =>
-  Effect.suspend(() => {
-    const format = context.state.formats.get(id)
-    return format === undefined || format.asset_id !== asset.id ? Effect.fail(notFound("Format")) : Effect.succeed(format)
-  })
+  requireRecord(context.state.formats, id, "Format", asset.id)
 
 const makeComponent = (context: RouteContext, input: Doc): Doc => compact({ ...inputFields(input, ["id"]), id: newId(context) })
 
@@ -262,9 +256,7 @@ const deleteFormat = Effect.fnUntraced(function*(context: RouteContext) {
     context.state.formats.delete(format.id)
     return noContent
   }
-  format.status = "DELETED"
-  format.date_deleted = stamp(context)
-  format.deleted_by_user = context.user.id
+  softDelete(context, format)
   return status(200)
 })
 
@@ -287,12 +279,7 @@ const createComponent = Effect.fnUntraced(function*(context: RouteContext) {
 // File sets
 
 const requireFileSet = (context: RouteContext, asset: AssetDoc | undefined, id: string = param(context, "file_set_id")) =>
-  Effect.suspend(() => {
-    const fileSet = context.state.fileSets.get(id)
-    return fileSet === undefined || (asset !== undefined && fileSet.asset_id !== asset.id)
-      ? Effect.fail(notFound("File set"))
-      : Effect.succeed(fileSet)
-  })
+  requireRecord(context.state.fileSets, id, "File set", asset?.id)
 
 const presentFileSet = (state: EmulatorState, fileSet: FileSetDoc): FileSetDoc => ({
   ...fileSet,
@@ -364,9 +351,7 @@ const deleteFileSet = Effect.fnUntraced(function*(context: RouteContext) {
     context.state.fileSets.delete(fileSet.id)
     return noContent
   }
-  fileSet.status = "DELETED"
-  fileSet.date_deleted = stamp(context)
-  fileSet.deleted_by_user = context.user.id
+  softDelete(context, fileSet)
   return ok(presentFileSet(context.state, fileSet))
 })
 
@@ -377,12 +362,7 @@ const labels: Record<UploadKind, string> = { file: "File", proxy: "Proxy", keyfr
 const idParams: Record<UploadKind, string> = { file: "file_id", proxy: "proxy_id", keyframe: "keyframe_id" }
 
 const requireUpload = (context: RouteContext, kind: UploadKind, asset: AssetDoc, id = param(context, idParams[kind])) =>
-  Effect.suspend(() => {
-    const record = context.state.uploads(kind).get(id)
-    return record === undefined || record.asset_id !== asset.id
-      ? Effect.fail(notFound(labels[kind]))
-      : Effect.succeed(record)
-  })
+  requireRecord(context.state.uploads(kind), id, labels[kind], asset.id)
 
 const locationOf = (context: RouteContext, record: UploadDoc) =>
   Effect.suspend(() => {

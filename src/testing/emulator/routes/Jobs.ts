@@ -21,7 +21,7 @@ import {
   type RouteContext
 } from "../Route.ts"
 import type { Doc, EmulatorUser, JobDoc, JobRuntime } from "../State.ts"
-import { isVisible, markIndexed, newId, stamp } from "./Common.ts"
+import { isVisible, markIndexed, newId, requireRecord, stamp } from "./Common.ts"
 
 const base = "/API/jobs/v1"
 
@@ -213,11 +213,7 @@ const applyAction = (env: Env, job: JobDoc, action: string, now: number): void =
   job.date_modified = env.state.ids.now(now)
 }
 
-const requireJob = (context: RouteContext) =>
-  Effect.suspend(() => {
-    const job = context.state.jobs.get(param(context, "job_id"))
-    return job === undefined ? Effect.fail(notFound("Job")) : Effect.succeed(job)
-  })
+const requireJob = (context: RouteContext) => requireRecord(context.state.jobs, param(context, "job_id"), "Job")
 
 const present = (job: JobDoc): Doc => ({ ...job, steps: job.steps.map((step) => ({ ...step })) })
 

@@ -22,7 +22,7 @@ import {
   type RouteContext
 } from "../Route.ts"
 import { type Doc, type EmulatorState, type FieldDoc, metadataKey, type ObjectValues, type ViewDoc } from "../State.ts"
-import { newId, stamp } from "./Common.ts"
+import { newId, requireRecord, stamp } from "./Common.ts"
 
 const base = "/API/metadata/v1"
 
@@ -31,16 +31,10 @@ const fieldReadOnly = ["mapped_field_name", "date_created", "date_modified"]
 const isPseudoField = (name: string) => name.startsWith("__")
 
 const requireField = (context: RouteContext) =>
-  Effect.suspend(() => {
-    const field = context.state.fields.get(param(context, "field_name"))
-    return field === undefined ? Effect.fail(notFound("Metadata field")) : Effect.succeed(field)
-  })
+  requireRecord(context.state.fields, param(context, "field_name"), "Metadata field")
 
 const requireView = (context: RouteContext, id: string = param(context, "view_id")) =>
-  Effect.suspend(() => {
-    const view = context.state.views.get(id)
-    return view === undefined ? Effect.fail(notFound("Metadata view")) : Effect.succeed(view)
-  })
+  requireRecord(context.state.views, id, "Metadata view")
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fields
