@@ -257,7 +257,8 @@ const deleteFormat = Effect.fnUntraced(function*(context: RouteContext) {
     return noContent
   }
   softDelete(context, format)
-  return status(200)
+  // Like the file-set delete: the 200 carries the object as now marked (the overlay also accepts an empty 200).
+  return ok({ ...format })
 })
 
 const listComponents = Effect.fnUntraced(function*(context: RouteContext) {
