@@ -5,6 +5,7 @@
  * them as a Stream with {@link events}.
  */
 import { Context, Effect, Queue, Stream } from "effect"
+import { dual } from "effect/Function"
 
 /** A step of a workflow began (`item` is the file or object it works on, when there is one). */
 export interface StepStarted {
@@ -95,16 +96,11 @@ export const emit = (event: ProgressEvent): Effect.Effect<void> => Progress.use(
 export const tap: {
   (onEvent: (event: ProgressEvent) => void): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(effect: Effect.Effect<A, E, R>, onEvent: (event: ProgressEvent) => void): Effect.Effect<A, E, R>
-} = ((...args: Array<any>) => {
-  if (typeof args[0] === "function") return (effect: Effect.Effect<any, any, any>) => tapImpl(effect, args[0])
-  return tapImpl(args[0], args[1])
-}) as any
-
-const tapImpl = <A, E, R>(effect: Effect.Effect<A, E, R>, onEvent: (event: ProgressEvent) => void) =>
+} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, onEvent: (event: ProgressEvent) => void) =>
   Progress.use((outer) =>
     Effect.provideService(effect, Progress, {
       emit: (event) => Effect.andThen(Effect.sync(() => onEvent(event)), outer.emit(event))
-    }))
+    })))
 
 /**
  * The events of `effect` as a Stream that ends when the effect succeeds and fails with its error. For front ends

@@ -99,15 +99,7 @@ export const mediaTypeOf = (name: string): string =>
   mimeTypes[name.slice(name.lastIndexOf(".") + 1).toLowerCase()] ?? "application/octet-stream"
 
 /** The records an ingest fills: made by this run, or found through a crashed run's checkpoint. */
-interface Ingested {
-  readonly assetId: string
-  readonly versionId?: string | undefined
-  readonly formatId: string
-  readonly fileSetId: string
-  readonly fileId: string
-  readonly storageId: string
-  readonly transfer: TransferResult
-}
+type Ingested = Omit<IngestFileResult, "size" | "checksum" | "jobId" | "jobStatus">
 
 export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOptions) =>
   Effect.gen(function*() {

@@ -252,26 +252,24 @@ const planObjects = (options: ImportMetadataOptions) =>
     return { rows: rows.length, planned }
   })
 
+/** The diff of planned objects, as an import reports it. */
+const summarize = (viewId: string, rows: number, planned: ReadonlyArray<PlannedObject>): MetadataImportPlan => ({
+  viewId,
+  rows,
+  changes: planned.flatMap((object) => object.changes),
+  unchanged: planned.filter((object) => object.changes.length === 0).length
+})
+
 /** Validates the CSV and compares it with Iconik: the diff an import would apply. Writes nothing. */
 export const planMetadataImport = Workflow.make("planMetadataImport", (options: ImportMetadataOptions) =>
-  Effect.map(Workflow.step("plan", planObjects(options)), ({ planned, rows }): MetadataImportPlan => ({
-    viewId: options.viewId,
-    rows,
-    changes: planned.flatMap((object) => object.changes),
-    unchanged: planned.filter((object) => object.changes.length === 0).length
-  })))
+  Effect.map(Workflow.step("plan", planObjects(options)), ({ planned, rows }) => summarize(options.viewId, rows, planned)))
 
 /** Plans (see {@link planMetadataImport}), then writes each changed object unless `dryRun`. */
 export const importMetadata = Workflow.make("importMetadata", (options: ImportMetadataOptions) =>
   Effect.gen(function*() {
     const { planned, rows } = yield* Workflow.step("plan", planObjects(options))
+    const plan = summarize(options.viewId, rows, planned)
     const toWrite = planned.filter((object) => object.changes.length > 0)
-    const plan: MetadataImportPlan = {
-      viewId: options.viewId,
-      rows,
-      changes: planned.flatMap((object) => object.changes),
-      unchanged: planned.length - toWrite.length
-    }
     if (options.dryRun === true) return { ...plan, dryRun: true, written: 0, failed: [] } satisfies MetadataImportReport
     yield* Progress.emit({ _tag: "ItemsPlanned", items: toWrite.length, bytes: 0 })
     const outcomes = yield* Effect.forEach(toWrite, (object) =>

@@ -13,7 +13,7 @@ import { uploadAzureBlockBlob } from "../src/storage/AzureBlockBlob.ts"
 import { chooseB2Strategy, uploadB2Large, uploadB2Single } from "../src/storage/B2.ts"
 import { uploadGcsResumable } from "../src/storage/GcsResumable.ts"
 import type { TransferEvent } from "../src/storage/Progress.ts"
-import { StorageClient, type StorageClientShape } from "../src/storage/StorageClient.ts"
+import type { StorageClient, StorageClientShape } from "../src/storage/StorageClient.ts"
 import { type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
 import {
   type S3CompletionUrls,
@@ -350,5 +350,3 @@ export const limitTransfers = (client: StorageClientShape, permits: number): Eff
         request.body === undefined || request.body._tag === "Empty" ? client.send(request) : semaphore.withPermit(client.send(request))
     })
   )
-
-export { StorageClient }

@@ -50,6 +50,10 @@ const root = Command.make("iconik").pipe(
   )
 )
 
+/** An off-by-default switch: `--name` turns it on. */
+const switchFlag = (name: string, description: string) =>
+  Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
+
 const concurrency = Flag.Int("concurrency").pipe(
   Flag.withAlias("c"),
   Flag.withDescription("Uploads in flight (parts, files) at once"),
@@ -60,10 +64,10 @@ const partSize = Flag.Int("part-size").pipe(
   Flag.withDefault(8)
 )
 const storageId = Flag.String("storage-id").pipe(Flag.withDescription("Storage to upload to"), Flag.optional)
-const noWait = Flag.Boolean("no-wait").pipe(Flag.withDescription("Start the job, do not wait for it"), Flag.withDefault(false))
-const keepOnFailure = Flag.Boolean("keep-on-failure").pipe(
-  Flag.withDescription("On failure or Ctrl-C, keep the partial upload and its record so a rerun resumes it"),
-  Flag.withDefault(false)
+const noWait = switchFlag("no-wait", "Start the job, do not wait for it")
+const keepOnFailure = switchFlag(
+  "keep-on-failure",
+  "On failure or Ctrl-C, keep the partial upload and its record so a rerun resumes it"
 )
 
 /** Runs a command body with the Iconik and storage clients, reporting failures. */
@@ -86,10 +90,7 @@ const uploadProxyCommand = Command.make(
     storageId,
     concurrency,
     partSize,
-    keyframes: Flag.Boolean("keyframes").pipe(
-      Flag.withDescription("Make keyframes and a poster from the proxy once uploaded"),
-      Flag.withDefault(false)
-    ),
+    keyframes: switchFlag("keyframes", "Make keyframes and a poster from the proxy once uploaded"),
     noWait,
     keepOnFailure
   },
@@ -133,15 +134,9 @@ const ingestCommand = Command.make(
     storageId,
     concurrency,
     partSize,
-    transcode: Flag.Boolean("transcode").pipe(
-      Flag.withDescription("Start Iconik's proxy + keyframes transcode for each original"),
-      Flag.withDefault(false)
-    ),
+    transcode: switchFlag("transcode", "Start Iconik's proxy + keyframes transcode for each original"),
     noWait,
-    noSkip: Flag.Boolean("no-skip-existing").pipe(
-      Flag.withDescription("Folder: ingest files even when Iconik already holds the same content"),
-      Flag.withDefault(false)
-    ),
+    noSkip: switchFlag("no-skip-existing", "Folder: ingest files even when Iconik already holds the same content"),
     keepOnFailure
   },
   (args) =>
@@ -252,14 +247,8 @@ const metadataImport = Command.make(
   {
     file: Argument.String("file").pipe(Argument.withDescription("A CSV as `metadata export` writes it")),
     viewId,
-    apply: Flag.Boolean("apply").pipe(
-      Flag.withDescription("Write the changes (without it: print the diff only)"),
-      Flag.withDefault(false)
-    ),
-    clearEmpty: Flag.Boolean("clear-empty").pipe(
-      Flag.withDescription("An empty cell clears the field (default: leaves it alone)"),
-      Flag.withDefault(false)
-    ),
+    apply: switchFlag("apply", "Write the changes (without it: print the diff only)"),
+    clearEmpty: switchFlag("clear-empty", "An empty cell clears the field (default: leaves it alone)"),
     concurrency
   },
   (args) =>

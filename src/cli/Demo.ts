@@ -57,9 +57,8 @@ const sampleBytes = (size: number, seed: number) => {
 }
 
 /** The in-process emulator, its admin's client, and a storage client that reaches its object store. */
-export const demoLayer = Layer.mergeAll(
-  Layer.effect(StorageClient, StorageClient.make()).pipe(Layer.provide(NodeFileSystem.layer))
-).pipe(
+export const demoLayer = Layer.effect(StorageClient, StorageClient.make()).pipe(
+  Layer.provide(NodeFileSystem.layer),
   Layer.provideMerge(
     IconikEmulator.layerClient({ seed: "demo", jobs: { startAfter: 100, duration: 300, abortAfter: 100 } })
   )

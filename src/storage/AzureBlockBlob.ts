@@ -8,7 +8,7 @@
  * Uncommitted blocks need no abort: Azure discards them after a week, or when another list is committed.
  */
 import { Effect } from "effect"
-import { concurrencyOf, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
+import { concurrencyOf, MiB, type Part, type PartRules, planParts, sendWholeFile } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, StorageClient } from "./StorageClient.ts"
 import type { StorageFailure } from "./StorageError.ts"
@@ -83,26 +83,15 @@ export const uploadAzureBlockBlob = (
       tracker.emit({ _tag: "PartRetrying", partNumber, attempt, reason: error.message })
 
     if (file.size <= threshold) {
-      yield* tracker.emit({
-        _tag: "UploadStarted",
-        provider: "Azure",
-        totalBytes: file.size,
-        partCount: 1,
-        partSize: file.size,
-        resumedParts: 0
-      })
-      const response = yield* client.send({
+      const response = yield* sendWholeFile(file, tracker, {
         provider: "Azure",
         operation: "PutBlob",
         method: "PUT",
         url: options.uploadUrl,
         headers: { ...version, "x-ms-blob-type": "BlockBlob" },
-        body: { _tag: "FileRange", path: options.path, offset: 0, length: file.size, contentType },
-        retry: options.retry,
-        onBodyProgress: tracker.bytes,
-        onRetry: onRetry(1)
+        contentType,
+        retry: options.retry
       })
-      yield* client.ensureUnchanged(file)
       yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
       return { size: file.size, strategy: "single", blockIds: [], etag: response.headers["etag"] } as const
     }

@@ -13,12 +13,24 @@
  */
 import { createHash } from "node:crypto"
 import { Effect, Option, Redacted, Schema, Stream } from "effect"
-import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
+import {
+  cleanupOnFailure,
+  concurrencyOf,
+  logFailure,
+  MiB,
+  type Part,
+  type PartRules,
+  planParts,
+  sendWholeFile
+} from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { StorageClient } from "./StorageClient.ts"
 import { type StorageFailure, type StorageFileError, StorageProtocolError } from "./StorageError.ts"
 
-/** Files up to this size go in one upload by default (B2's single-upload limit is 5 GB). */
+/** B2's limit for a single upload (5 GB). */
+export const b2MaxSingleUploadSize = 5_000_000_000
+
+/** Files up to this size go in one upload by default. */
 export const defaultB2SingleThreshold = 100 * MiB
 
 /** B2's large-file part rules. */
@@ -31,7 +43,7 @@ export const b2PartRules: PartRules = {
 
 /** `"single"` up to `threshold` bytes (never above B2's 5 GB single-upload limit), else `"large"`. */
 export const chooseB2Strategy = (size: number, threshold: number = defaultB2SingleThreshold): "single" | "large" =>
-  size <= Math.min(threshold, 5_000_000_000) ? "single" : "large"
+  size <= Math.min(threshold, b2MaxSingleUploadSize) ? "single" : "large"
 
 type Token = string | Redacted.Redacted<string>
 const tokenValue = (token: Token) => (Redacted.isRedacted(token) ? Redacted.value(token) : token)
@@ -89,20 +101,12 @@ export const uploadB2Single = (options: B2SingleOptions): Effect.Effect<B2Single
   Effect.gen(function*() {
     const client = yield* StorageClient
     const file = yield* client.fileInfo(options.path)
-    if (file.size > 5_000_000_000) {
+    if (file.size > b2MaxSingleUploadSize) {
       return yield* protocolError("UploadFile", `${file.size} bytes is above B2's single-upload limit: use a large file`)
     }
     const sha1 = options.sha1 ?? (yield* sha1OfRange(options.path, 0, file.size))
     const tracker = makeProgressTracker(file.size, options.onProgress)
-    yield* tracker.emit({
-      _tag: "UploadStarted",
-      provider: "B2",
-      totalBytes: file.size,
-      partCount: 1,
-      partSize: file.size,
-      resumedParts: 0
-    })
-    const response = yield* client.send({
+    const response = yield* sendWholeFile(file, tracker, {
       provider: "B2",
       operation: "UploadFile",
       method: "POST",
@@ -112,16 +116,8 @@ export const uploadB2Single = (options: B2SingleOptions): Effect.Effect<B2Single
         "x-bz-file-name": encodeB2FileName(options.fileName),
         "x-bz-content-sha1": sha1
       },
-      body: {
-        _tag: "FileRange",
-        path: options.path,
-        offset: 0,
-        length: file.size,
-        contentType: options.contentType ?? "b2/x-auto"
-      },
-      onBodyProgress: tracker.bytes
+      contentType: options.contentType ?? "b2/x-auto"
     })
-    yield* client.ensureUnchanged(file)
     const info = decodeFileInfo(response.body)
     if (Option.isSome(info)) {
       const { contentLength, contentSha1 } = info.value

@@ -1,9 +1,11 @@
 /**
- * Splitting a file into parts (S3 multipart, Azure blocks, B2 large files, GCS chunks) and the clean-up that runs
- * when a multi-request transfer fails or is interrupted.
+ * Splitting a file into parts (S3 multipart, Azure blocks, B2 large files, GCS chunks), the one-part case (the whole
+ * file in one request), and the clean-up that runs when a multi-request transfer fails or is interrupted.
  */
 import { Cause, Duration, Effect, Result } from "effect"
-import { scrubSecrets, StorageProtocolError, type StorageProvider } from "./StorageError.ts"
+import type { ProgressTracker } from "./Progress.ts"
+import { type FileInfo, StorageClient, type StorageRequest, type StorageResponse } from "./StorageClient.ts"
+import { type StorageFailure, scrubSecrets, StorageProtocolError, type StorageProvider } from "./StorageError.ts"
 
 export const MiB = 1024 * 1024
 
@@ -67,6 +69,40 @@ export const planParts = (
       parts.push({ partNumber: index + 1, offset, size: Math.min(partSize, totalBytes - offset) })
     }
     return Effect.succeed({ partSize, parts })
+  })
+
+/**
+ * Sends the whole file in one request (S3 PutObject, Azure Put Blob, B2 upload_file) as a one-part transfer:
+ * `UploadStarted`, the body streamed from disk with byte progress (and `PartRetrying` for part 1), then a check that
+ * the file did not change meanwhile. The caller checks the answer and emits `UploadCompleted`.
+ */
+export const sendWholeFile = (
+  file: FileInfo,
+  tracker: ProgressTracker,
+  request: Omit<StorageRequest, "method" | "body" | "onBodyProgress" | "onRetry"> & {
+    readonly method: "PUT" | "POST"
+    readonly contentType: string
+  }
+): Effect.Effect<StorageResponse, StorageFailure, StorageClient> =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const { contentType, ...rest } = request
+    yield* tracker.emit({
+      _tag: "UploadStarted",
+      provider: request.provider,
+      totalBytes: file.size,
+      partCount: 1,
+      partSize: file.size,
+      resumedParts: 0
+    })
+    const response = yield* client.send({
+      ...rest,
+      body: { _tag: "FileRange", path: file.path, offset: 0, length: file.size, contentType },
+      onBodyProgress: tracker.bytes,
+      onRetry: (attempt, error) => tracker.emit({ _tag: "PartRetrying", partNumber: 1, attempt, reason: error.message })
+    })
+    yield* client.ensureUnchanged(file)
+    return response
   })
 
 /** A usable concurrency: the option, or the default, at least 1. */

@@ -3,7 +3,7 @@
  * Content-Length, retried on transient failures (a PUT of the same bytes is idempotent).
  */
 import { Effect } from "effect"
-import { MiB } from "./Parts.ts"
+import { MiB, sendWholeFile } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, StorageClient } from "./StorageClient.ts"
 import { type StorageFailure, StorageProtocolError } from "./StorageError.ts"
@@ -50,31 +50,14 @@ export const uploadS3Single = (options: S3SingleOptions): Effect.Effect<S3Single
       })
     }
     const tracker = makeProgressTracker(file.size, options.onProgress)
-    yield* tracker.emit({
-      _tag: "UploadStarted",
-      provider: "S3",
-      totalBytes: file.size,
-      partCount: 1,
-      partSize: file.size,
-      resumedParts: 0
-    })
-    const response = yield* client.send({
+    const response = yield* sendWholeFile(file, tracker, {
       provider: "S3",
       operation: "PutObject",
       method: "PUT",
       url: options.uploadUrl,
-      body: {
-        _tag: "FileRange",
-        path: options.path,
-        offset: 0,
-        length: file.size,
-        contentType: options.contentType ?? "application/octet-stream"
-      },
-      retry: options.retry,
-      onBodyProgress: tracker.bytes,
-      onRetry: (attempt, error) => tracker.emit({ _tag: "PartRetrying", partNumber: 1, attempt, reason: error.message })
+      contentType: options.contentType ?? "application/octet-stream",
+      retry: options.retry
     })
-    yield* client.ensureUnchanged(file)
     yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
     const etag = response.headers["etag"]
     return { size: file.size, etag: etag === "" ? undefined : etag }

@@ -462,8 +462,24 @@ describe("S3 single PUT", () => {
       const file = writeRandomFile(dir, "poster.jpg", 300_000)
       const s3 = makeFakeS3()
       const server = yield* startServer(s3.handler)
-      const result = yield* uploadS3Single({ path: file.path, uploadUrl: signed(`${server.url}${KEY}`), contentType: "image/jpeg" })
+      const { events, onProgress } = collectEvents()
+      const result = yield* uploadS3Single({
+        path: file.path,
+        uploadUrl: signed(`${server.url}${KEY}`),
+        contentType: "image/jpeg",
+        onProgress
+      })
       assert.strictEqual(result.size, 300_000)
+      // A one-part transfer: started with one part of the whole size, bytes up to the size, then completed.
+      const started = events[0]
+      assert.deepStrictEqual(
+        started?._tag === "UploadStarted" ? [started.provider, started.partCount, started.partSize] : [],
+        ["S3", 1, 300_000]
+      )
+      const bytes = events.filter((event) => event._tag === "BytesTransferred")
+      const lastBytes = bytes.at(-1)
+      assert.strictEqual(lastBytes?._tag === "BytesTransferred" ? lastBytes.transferredBytes : -1, 300_000)
+      assert.deepStrictEqual(events.at(-1), { _tag: "UploadCompleted", totalBytes: 300_000 })
       assert.strictEqual(sha256(s3.objects.get(KEY)!), file.sha256)
       const put = server.requests[0]!
       assert.strictEqual(put.headers["content-length"], "300000")
