@@ -7,7 +7,8 @@
  * const closeProxy = Workflow.step("close proxy", Files.patchProxy(...), { retry: { times: 3 } })
  * ```
  */
-import { Cause, Clock, Context, Duration, Effect, Exit, Random } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit } from "effect"
+import { backoffMillis } from "../src/Retry.ts"
 import * as Progress from "./Progress.ts"
 
 /** How a step retries its own failures (on top of the client's retries for 429 / 5xx). */
@@ -77,9 +78,7 @@ const retrying = <A, E, R>(
   const loop = (attempt: number): Effect.Effect<A, E, R> =>
     Effect.catch(effect, (error) => {
       if (attempt >= policy.times || (policy.while !== undefined && !policy.while(error))) return Effect.fail(error)
-      const ceiling = Math.min(max, base * 2 ** attempt)
-      return Random.nextBetween(ceiling / 2, ceiling).pipe(
-        Effect.map(Math.round),
+      return backoffMillis(base, max, attempt).pipe(
         Effect.tap((delay) => onRetry(attempt + 1, delay, error)),
         Effect.flatMap((delay) => Effect.sleep(delay)),
         Effect.andThen(loop(attempt + 1))

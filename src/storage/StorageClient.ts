@@ -13,8 +13,9 @@
 // Submodules, not the package index: the index loads every Node service (measured: ~20 MiB more resident).
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Clock, Context, Duration, Effect, FileSystem, Layer, Random, Stream } from "effect"
+import { Clock, Context, Duration, Effect, FileSystem, Layer, Stream } from "effect"
 import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
+import { backoffMillis, transportReason } from "../Retry.ts"
 import type { HttpClientError } from "effect/http"
 import {
   isTransient,
@@ -25,8 +26,7 @@ import {
   type StorageFailure,
   StorageFileError,
   type StorageProvider,
-  StorageTransportError,
-  transportReason
+  StorageTransportError
 } from "./StorageError.ts"
 
 /** How failed idempotent requests are retried: up to `times` retries, delays growing ×2 from `baseDelay` to `maxDelay`. */
@@ -324,13 +324,14 @@ export const retryPolicy = (policy: Partial<RetryPolicy> | undefined): RetryPoli
  * fixed, half random) so parallel parts do not retry in lockstep. Engines that retry by hand (GCS) use it too.
  */
 export const sleepBeforeRetry = (policy: RetryPolicy, retries: number): Effect.Effect<void> =>
-  Effect.flatMap(Random.next, (random) => {
-    const base = Duration.toMillis(Duration.fromInputUnsafe(policy.baseDelay))
-    const max = Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay))
-    const ceiling = Math.min(max, base * 2 ** retries)
-    return Effect.sleep(Duration.millis(ceiling / 2 + (ceiling / 2) * random))
-  })
-
+  Effect.flatMap(
+    backoffMillis(
+      Duration.toMillis(Duration.fromInputUnsafe(policy.baseDelay)),
+      Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay)),
+      retries
+    ),
+    (millis) => Effect.sleep(millis)
+  )
 const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
   location: { provider: StorageProvider; operation: string; method: string; url: string }

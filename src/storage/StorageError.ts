@@ -3,7 +3,7 @@
  * credentials, so errors only ever carry `scheme://host/path` ({@link redactUrl}) and free text from providers or
  * sockets goes through {@link scrubSecrets} first.
  */
-import { Option, Predicate, Schema } from "effect"
+import { Option, Schema } from "effect"
 import { xmlInner, xmlText } from "./Xml.ts"
 
 /** The storage providers Iconik hands out upload URLs for. */
@@ -200,20 +200,3 @@ export const parseErrorBody = (
   })
 }
 
-/** Maps a Node / undici socket error to a transport-error reason. */
-export const transportReason = (cause: unknown): StorageTransportError["reason"] => {
-  const code = Predicate.hasProperty(cause, "code") && Predicate.isString(cause.code) ? cause.code : undefined
-  switch (code) {
-    case "ECONNREFUSED":
-      return "ConnectionRefused"
-    case "ECONNRESET":
-    case "EPIPE":
-    case "UND_ERR_SOCKET":
-      return "ConnectionReset"
-    case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return "Timeout"
-    default:
-      return "Other"
-  }
-}
