@@ -7,8 +7,6 @@ import { Console, Duration, Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import { createRequire } from "node:module"
 import type * as jobs from "../generated/jobs.ts"
-import type { IconikClient } from "../IconikClient.ts"
-import type { IconikError } from "../IconikError.ts"
 import * as Jobs from "../Jobs.ts"
 import { IconikEmulator } from "../testing/index.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
@@ -297,27 +295,19 @@ const jobsWatch = Command.make(
   },
   (args) =>
     withIconik((global) => {
-      const poll: Effect.Effect<jobs.Job, Jobs.JobFailed | IconikError, IconikClient> = Effect.flatMap(
-        Jobs.get(args.jobId),
-        (job) => {
-          const percent = job.progress ?? (job.progress_total ? Math.floor(((job.progress_processed ?? 0) * 100) / job.progress_total) : undefined)
-          const line = `${job.title ?? job.id}: ${job.status}${percent === undefined || percent === null ? "" : ` ${percent}%`}`
-          const show = global.quiet ? Effect.void : Output.note(line)
-          if (Jobs.successStatuses.includes(job.status)) return Effect.as(show, job)
-          if (Jobs.failureStatuses.includes(job.status)) {
-            return Effect.andThen(show, Effect.fail(new Jobs.JobFailed({ jobId: job.id, status: job.status, errorMessage: job.error_message ?? undefined })))
-          }
-          return show.pipe(Effect.andThen(Effect.sleep(Duration.seconds(args.interval))), Effect.andThen(Effect.suspend(() => poll)))
-        }
-      )
-      const watched = Option.isSome(args.timeout)
-        ? poll.pipe(Effect.timeoutOrElse({
-          duration: Duration.seconds(args.timeout.value),
-          orElse: () => Effect.fail(new Jobs.JobWaitTimeout({ jobId: args.jobId, timeoutMillis: args.timeout.pipe(Option.getOrElse(() => 0)) * 1000 }))
-        }))
-        : poll
-      return Effect.flatMap(watched, (job) =>
-        Output.result(global.json, job, () => `Job ${job.id} ${job.status}${job.message ? `: ${job.message}` : ""}`))
+      const show = (job: jobs.Job) => {
+        if (global.quiet) return Effect.void
+        const percent = job.progress ??
+          (job.progress_total ? Math.floor(((job.progress_processed ?? 0) * 100) / job.progress_total) : undefined)
+        return Output.note(`${job.title ?? job.id}: ${job.status}${percent === undefined || percent === null ? "" : ` ${percent}%`}`)
+      }
+      return Jobs.waitFor(args.jobId, {
+        interval: Duration.seconds(args.interval),
+        timeout: Option.getOrUndefined(Option.map(args.timeout, Duration.seconds)),
+        onPoll: show
+      }).pipe(Effect.flatMap((job) =>
+        Output.result(global.json, job, () => `Job ${job.id} ${job.status}${job.message ? `: ${job.message}` : ""}`)
+      ))
     })
 ).pipe(Command.withDescription("Follow a job until it ends; exits non-zero if it FAILED or was ABORTED"))
 
