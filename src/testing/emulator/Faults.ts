@@ -96,8 +96,8 @@ const matchesRule = (rule: FaultRule, target: FaultTarget): boolean => {
   if (rule.method !== undefined && rule.method !== target.method) return false
   if (rule.route === undefined) return true
   if (typeof rule.route === "string") return rule.route === target.template || rule.route === target.path
-  rule.route.lastIndex = 0
-  return rule.route.test(`${target.method} ${target.path}`)
+  // `search` ignores a /g pattern's lastIndex, so a reused rule matches every time.
+  return `${target.method} ${target.path}`.search(rule.route) !== -1
 }
 
 /** The mutable set of rules of one emulator. */

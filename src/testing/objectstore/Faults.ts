@@ -84,7 +84,8 @@ const matchesRule = (rule: FaultRule, target: FaultTarget): boolean =>
   matches(rule.operation, target.operation) &&
   (rule.bucket === undefined || rule.bucket === target.bucket) &&
   (rule.key === undefined ||
-    (typeof rule.key === "string" ? rule.key === target.key : rule.key.test(target.key))) &&
+    // `search` ignores a /g pattern's lastIndex, so a reused rule matches every time.
+    (typeof rule.key === "string" ? rule.key === target.key : target.key.search(rule.key) !== -1)) &&
   matches(rule.partNumber, target.partNumber)
 
 /** A uniform number in [0, 1) from a string, stable across runs and platforms. */
