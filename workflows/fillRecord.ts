@@ -149,7 +149,7 @@ export const fillRecord = (
 
 /**
  * Starts a job Iconik runs on a CLOSED record (keyframes, transcode) and, unless `wait` is false, waits for its end
- * (`Jobs.waitFor`: `JobFailed` when it ends FAILED or ABORTED).
+ * (`Jobs.waitFor`: `JobFailed` when it ends FAILED, ABORTED or DISCARDED).
  */
 export const runJob = <E>(
   what: string,

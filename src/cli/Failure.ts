@@ -155,7 +155,7 @@ export const explain = (error: unknown): Explained => {
         message: `Storage (${String(error.provider)}) refused ${String(error.operation)}: ${String(error.status)}${
           error.code === undefined ? "" : ` ${String(error.code)}`
         }${error.detail === undefined ? "" : ` — ${String(error.detail)}`}`,
-        hint: "the upload was aborted and its Iconik record marked FAILED"
+        hint: "the upload was aborted and its Iconik record marked FAILED or deleted (with --keep-on-failure: kept, so a rerun resumes)"
       }
     case "StorageTransportError":
     case "StorageProtocolError":
