@@ -36,6 +36,9 @@ export interface StorageBackend {
 export const providerOf = (method: string): Provider | undefined =>
   providers.find((provider) => provider === method.toLowerCase())
 
+/** Bucket and key only: a location also carries fields the presigner would read as request options. */
+const objectRef = (location: ObjectLocation) => ({ bucket: location.bucket, key: location.key })
+
 /** Object keys are relative, single-slashed paths. */
 export const objectKey = (...parts: ReadonlyArray<string | undefined>): string =>
   parts.filter((part): part is string => part !== undefined && part !== "")
@@ -128,20 +131,20 @@ export const externalS3 = (endpoint: ExternalS3Options, http: HttpClient.HttpCli
   return {
     uploadFields: (location, kind) =>
       Effect.sync(() => {
-        const fields: Doc = { upload_url: SigV4.presignPutObject(endpoint, location), upload_method: "PUT" }
-        if (kind !== "keyframe") fields.multipart_upload_url = SigV4.presignCreateMultipartUpload(endpoint, location)
+        const fields: Doc = { upload_url: SigV4.presignPutObject(endpoint, objectRef(location)), upload_method: "PUT" }
+        if (kind !== "keyframe") fields.multipart_upload_url = SigV4.presignCreateMultipartUpload(endpoint, objectRef(location))
         return fields
       }),
     partUrl: (location, uploadId, partNumber) =>
-      Effect.sync(() => SigV4.presignUploadPart(endpoint, { ...location, uploadId, partNumber })),
+      Effect.sync(() => SigV4.presignUploadPart(endpoint, { ...objectRef(location), uploadId, partNumber })),
     completeUrl: (location, uploadId) =>
-      Effect.sync(() => SigV4.presignCompleteMultipartUpload(endpoint, { ...location, uploadId })),
+      Effect.sync(() => SigV4.presignCompleteMultipartUpload(endpoint, { ...objectRef(location), uploadId })),
     abortUrl: (location, uploadId) =>
-      Effect.sync(() => SigV4.presignAbortMultipartUpload(endpoint, { ...location, uploadId })),
+      Effect.sync(() => SigV4.presignAbortMultipartUpload(endpoint, { ...objectRef(location), uploadId })),
     listPartsUrl: (location, uploadId) =>
-      Effect.sync(() => SigV4.presignListParts(endpoint, { ...location, uploadId })),
+      Effect.sync(() => SigV4.presignListParts(endpoint, { ...objectRef(location), uploadId })),
     abortUpload: (location, uploadId) =>
-      Effect.asVoid(send(SigV4.presignAbortMultipartUpload(endpoint, { ...location, uploadId }), "DELETE")),
+      Effect.asVoid(send(SigV4.presignAbortMultipartUpload(endpoint, { ...objectRef(location), uploadId }), "DELETE")),
     downloadUrl: (location, contentDisposition) =>
       Effect.sync(() =>
         SigV4.presign(endpoint, {
@@ -164,7 +167,7 @@ export const externalS3 = (endpoint: ExternalS3Options, http: HttpClient.HttpCli
       ),
     putObject: (location, bytes, contentType) =>
       http.execute(
-        HttpClientRequest.put(SigV4.presignPutObject(endpoint, location)).pipe(
+        HttpClientRequest.put(SigV4.presignPutObject(endpoint, objectRef(location))).pipe(
           HttpClientRequest.bodyUint8Array(bytes, contentType)
         )
       ).pipe(Effect.flatMap((response) => Effect.ignore(response.text)), Effect.ignore)
