@@ -6,7 +6,8 @@
  *    `@aws-sdk/lib-storage` `Upload` of the same file to the same RadosGW (same part size, queueSize 4);
  * 2. the same upload to a null S3 sink (the emulator's object store with `discardBodies`, in a process of its own,
  *    over a socket) vs raw `node:http` PUTs of the same bytes to the same sink;
- * 3. peak RSS of the workflow uploading a small and a large file, each in a fresh process.
+ * 3. peak RSS of the workflow uploading a small and a large file, each in a fresh process running this file compiled
+ *    to JavaScript (as the package is installed from npm; Node's type stripping alone adds about 50 MiB).
  *
  * Contenders alternate within every repetition, and the order rotates from one repetition to the next, so machine
  * noise hits them alike. The emulator runs in a child process so that its work is not charged to the uploader.
@@ -18,11 +19,13 @@
  * <file>` runs one upload against `BENCH_UPLOAD_EMULATOR` and prints its peak RSS (helpers live here because every
  * other script in this folder is a section of its own).
  */
-// Subpath imports: the package's index loads every platform module, which would inflate the RSS measured here.
+// Subpath imports, as in the library: an index module loads every module of its package and inflates the RSS measured.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as ChildProcess from "node:child_process"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
@@ -66,7 +69,8 @@ interface EmulatorInfo {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The uploader: the workflow on the production storage client (its own keep-alive node:http transport)
+// The uploader: the workflow on the production storage client (its own keep-alive node:http transport); Iconik calls
+// on a keep-alive node:http transport too, as the `iconik` command does
 
 const clientLayer = (emulator: EmulatorInfo, readChunkSize?: number) =>
   Layer.mergeAll(
@@ -74,7 +78,9 @@ const clientLayer = (emulator: EmulatorInfo, readChunkSize?: number) =>
     NodeFileSystem.layer,
     NodePath.layer,
     // A handful of Iconik calls per upload: the limiter is not what is measured.
-    IconikClient.layer({ ...emulator, rateLimit: false }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    IconikClient.layer({ ...emulator, rateLimit: false }).pipe(
+      Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true }))
+    )
   )
 
 type ClientRuntime = ManagedRuntime.ManagedRuntime<Layer.Success<ReturnType<typeof clientLayer>>, unknown>
@@ -184,16 +190,32 @@ const request = Http.request(url, { method: "PUT", headers: { "content-length": 
 Fs.createReadStream(file, { highWaterMark: ${RAW_READ_SIZE} }).pipe(request)
 `
 
+/** Where `compileSelf` writes this file and the SDK modules it imports, as JavaScript. */
+const compiledDir = Path.join(here, "..", "node_modules", ".cache", "effect-iconik-bench")
+
+/** Compiles this file (and what it imports) to JavaScript, so that RSS is measured without Node's type stripping. */
+const compileSelf = () =>
+  ChildProcess.execFileSync(process.execPath, [
+    Path.join(here, "..", "node_modules", "typescript", "bin", "tsc"),
+    "-p",
+    Path.join(here, "tsconfig.compiled.json"),
+    "--outDir",
+    compiledDir
+  ], { stdio: "inherit" })
+
 const measureRss = (
   emulator: EmulatorInfo,
   file: string,
-  options: { readonly rawPutUrl?: string; readonly readChunkSize?: number } = {}
+  options: { readonly rawPutUrl?: string; readonly readChunkSize?: number; readonly fromSources?: boolean } = {}
 ) =>
   new Promise<{ maxRssMiB: number; beforeUploadMiB: number; millis: number }>((resolve, reject) => {
+    const script = options.fromSources === true
+      ? Path.join(here, "upload.ts")
+      : Path.join(compiledDir, "bench", "upload.js")
     const child = ChildProcess.execFile(
       process.execPath,
       options.rawPutUrl === undefined
-        ? [Path.join(here, "upload.ts"), "--rss", file]
+        ? [script, "--rss", file]
         : ["-e", rawPutScript, file, options.rawPutUrl],
       {
         env: {
@@ -528,13 +550,15 @@ const main = async () => {
     )
 
     // 3. Peak RSS, each size in a fresh process (against the null sink) ---------------------------------------------
-    console.error("upload: peak RSS")
+    console.error("upload: peak RSS (compiling the uploader to JavaScript first)")
+    compileSelf()
     const rssSmall = await measureRss(sink.info, small)
     const rssLarge = await measureRss(sink.info, large)
     const rssSmallReads = await measureRss(sink.info, large, { readChunkSize: OLD_READ_SIZE })
+    const rssSources = await measureRss(sink.info, large, { fromSources: true })
     const rawPutUrl = (await openProxy(sinkRuntime, largeSize)).uploadUrl
     const rssRaw = await measureRss(sink.info, large, { rawPutUrl })
-    raw.rss = { small: rssSmall, large: rssLarge, largeReads64KiB: rssSmallReads, rawPut: rssRaw }
+    raw.rss = { small: rssSmall, large: rssLarge, largeReads64KiB: rssSmallReads, fromSources: rssSources, rawPut: rssRaw }
     const rssRatio = rssLarge.maxRssMiB / rssSmall.maxRssMiB
     rows.push(
       {
@@ -544,11 +568,11 @@ const main = async () => {
         value: `${fmt(rssSmall.beforeUploadMiB, 1)} MiB / ${fmt(rssLarge.beforeUploadMiB, 1)} MiB`
       },
       {
-        metric: `peak RSS, uploadProxy of ${SMALL_MIB} MiB (fresh process)`,
+        metric: `peak RSS, uploadProxy of ${SMALL_MIB} MiB (fresh process, compiled JavaScript)`,
         value: `${fmt(rssSmall.maxRssMiB, 1)} MiB`
       },
       {
-        metric: `peak RSS, uploadProxy of ${LARGE_MIB} MiB (fresh process)`,
+        metric: `peak RSS, uploadProxy of ${LARGE_MIB} MiB (fresh process, compiled JavaScript)`,
         value: `${fmt(rssLarge.maxRssMiB, 1)} MiB${
           rssLarge.maxRssMiB > 150 ? ` (over by ${fmt(rssLarge.maxRssMiB - 150, 1)} MiB)` : ""
         }`,
@@ -562,6 +586,10 @@ const main = async () => {
       {
         metric: `peak RSS, uploadProxy of ${LARGE_MIB} MiB with readChunkSize 64 KiB (fresh process)`,
         value: `${fmt(rssSmallReads.maxRssMiB, 1)} MiB`
+      },
+      {
+        metric: `for reference: peak RSS, uploadProxy of ${LARGE_MIB} MiB run from the TypeScript sources (type stripping)`,
+        value: `${fmt(rssSources.maxRssMiB, 1)} MiB`
       },
       {
         metric: `for reference: peak RSS of one raw node:http PUT of ${LARGE_MIB} MiB (1 MiB reads, fresh process)`,

@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { CallOptions } from "./Endpoint.ts"
 import * as assets from "./generated/assets.ts"
 import { IconikInvalidRequest } from "./IconikError.ts"

@@ -3,10 +3,11 @@
  * body, success and error statuses, summary, roles, paging family); the client executes it and the emulator serves
  * it. {@link make} turns a definition into the typed function users call.
  */
-import type { Duration, Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import { IconikClient } from "./IconikClient.ts"
 import type { DeclarableStatus, IconikErrorFor } from "./IconikError.ts"
-import type { Schema } from "effect"
+import type * as Schema from "effect/Schema"
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 

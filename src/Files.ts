@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { CallOptions, Definition } from "./Endpoint.ts"
 import * as files from "./generated/files.ts"
 import type { IconikClient } from "./IconikClient.ts"

@@ -3,10 +3,21 @@
  * concerns once: auth headers, base URL, JSON, timeouts, retries, rate limiting, redaction, spans, status → typed
  * error. Generated operations call {@link IconikClientShape.execute} with their definition.
  */
-import { Config, Context, Duration, Effect, Layer, Predicate, Redacted, Schema, SchemaIssue } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { constTrue } from "effect/Function"
-import { Headers, HttpClient, HttpClientRequest } from "effect/http"
-import type { HttpClientError, HttpClientResponse } from "effect/http"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type { CallOptions, Definition } from "./Endpoint.ts"
 import {
   fromStatus,

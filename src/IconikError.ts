@@ -2,7 +2,7 @@
  * Typed failures of Iconik calls. Every error names the method and the request path (never the token, never a query
  * string) and, for HTTP statuses, carries Iconik's error body: `{"errors": [...]}` or `{"errors": {field: msg}}`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** Iconik's error body: a list of messages, or a map of field → message for validation failures. */
 export const IconikErrorBody = Schema.Union([

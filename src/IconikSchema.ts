@@ -2,7 +2,9 @@
  * Building blocks for schemas that survive Iconik's live data: open enums, nullable optionals and both date layouts.
  * The generator emits every model in terms of these, so tolerance is decided here once.
  */
-import { DateTime, Option, Schema } from "effect"
+import * as DateTime from "effect/DateTime"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 /**
  * A string enum Iconik may extend over time. The known literals stay in the type (for completion and narrowing),

@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { CallOptions } from "./Endpoint.ts"
 import * as jobs from "./generated/jobs.ts"
 import type { IconikClient } from "./IconikClient.ts"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { CallOptions } from "./Endpoint.ts"
 import * as metadata from "./generated/metadata.ts"
 import type { IconikError } from "./IconikError.ts"

@@ -6,7 +6,9 @@
  * - `last_field_name`: cursor of the last field name (metadata fields);
  * - `scroll` (opt-in where the operation accepts it): `scroll=true` + `scroll_id`, until a page comes back empty.
  */
-import { Effect, Option, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { Operation } from "./Endpoint.ts"
 import type { DeclarableStatus, IconikErrorFor } from "./IconikError.ts"
 import type { IconikClient } from "./IconikClient.ts"

@@ -2,7 +2,9 @@
  * The retry arithmetic shared by the Iconik client, the storage client and workflow steps, so the three back off
  * alike: exponential delays with "equal jitter", and one reading of low-level socket errors.
  */
-import { Effect, Predicate, Random } from "effect"
+import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
+import * as Random from "effect/Random"
 
 /**
  * The delay before retry number `retries + 1`, in milliseconds: `baseMillis × 2^retries`, at most `maxMillis`, half of

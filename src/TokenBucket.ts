@@ -3,7 +3,8 @@
  * the bucket empty reserves the next slot and sleeps until it, so waiting callers are served in arrival order.
  * Time comes from effect's Clock, so TestClock drives it in tests. Shared by the client and the emulator.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 
 export interface TokenBucketOptions {
   readonly requestsPerSecond: number

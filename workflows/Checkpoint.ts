@@ -10,7 +10,10 @@
  * resume); only a crash, or `onFailure: "keep"`, leaves it behind. It can hold a GCS session URL, a credential for
  * that one object: it is created readable by its owner only.
  */
-import { Effect, FileSystem, Option, Semaphore } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import * as Semaphore from "effect/Semaphore"
 
 export const suffix = ".iconik-upload"
 

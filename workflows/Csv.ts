@@ -2,7 +2,7 @@
  * RFC 4180 CSV, as spreadsheets write it: comma separated, fields quoted when they hold a comma, quote, CR or LF,
  * quotes doubled inside quotes, CRLF line ends (LF accepted on reading), an optional UTF-8 BOM.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 export class CsvParseError extends Schema.TaggedError<CsvParseError>()("CsvParseError", {
   line: Schema.Number,

@@ -2,7 +2,12 @@
  * Local media files as workflows see them: checked before any request goes out (a bad path fails fast with a typed
  * error, never after an asset was created), with their size, modification time and content checksum.
  */
-import { Effect, FileSystem, Option, Path, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import * as Path from "effect/Path"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 
 /** The file cannot be used: missing, not a regular file, or unreadable. Raised before any Iconik request. */

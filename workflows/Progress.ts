@@ -4,7 +4,10 @@
  * provides one); a front end renders them, e.g. by folding them into a {@link Snapshot} with {@link reduce}, or takes
  * them as a Stream with {@link events}.
  */
-import { Context, Effect, Queue, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import { dual } from "effect/Function"
 
 /** A step of a workflow began (`item` is the file or object it works on, when there is one). */

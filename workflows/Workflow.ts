@@ -7,7 +7,12 @@
  * const closeProxy = Workflow.step("close proxy", Files.patchProxy(...), { retry: { times: 3 } })
  * ```
  */
-import { Cause, Clock, Context, Duration, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { backoffMillis } from "../src/Retry.ts"
 import * as Progress from "./Progress.ts"
 

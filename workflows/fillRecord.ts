@@ -8,7 +8,11 @@
  * - {@link takeOver}: find what a crashed run left (resume it, or clean it up when it is stale);
  * - {@link runJob}: start Iconik's job on the CLOSED record and wait for it.
  */
-import { Cause, Effect, Exit, Option, type FileSystem } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as FileSystem from "effect/FileSystem"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import { IconikClient } from "../src/IconikClient.ts"

@@ -16,7 +16,10 @@
  * If anything after 2 fails or is interrupted: the storage upload is aborted, the file record marked FAILED and (by
  * default) the new asset deleted, so a failed ingest leaves neither an OPEN record nor a half-made asset.
  */
-import { Cause, Effect, Exit, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as Assets from "../src/Assets.ts"
 import * as Collections from "../src/Collections.ts"
 import * as Files from "../src/Files.ts"

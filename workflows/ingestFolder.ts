@@ -9,7 +9,9 @@
  * - a report: ingested / skipped / failed, each failure with its typed reason. One file failing does not stop the
  *   others; only a refused token (401) stops the batch, since every file would fail the same way.
  */
-import { Effect, Option, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as files from "../src/generated/files.ts"
 import * as Pagination from "../src/Pagination.ts"
 import { StorageClient } from "../src/storage/StorageClient.ts"

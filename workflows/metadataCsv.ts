@@ -11,7 +11,11 @@
  *
  * Multiple values share a cell, separated by `|` (configurable). Read-only fields are exported, never imported.
  */
-import { Effect, FileSystem, Option, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type * as metadata from "../src/generated/metadata.ts"
 import type * as search from "../src/generated/search.ts"
 import type { IconikClient } from "../src/IconikClient.ts"

@@ -2,7 +2,7 @@
  * Every hit of a search, as a Stream, past Elasticsearch's 10 000-hit window: `POST /API/search/v1/search/` with a
  * stable sort, then `search_after` = the last hit's `_sort` until a page comes back short.
  */
-import type { Stream } from "effect"
+import type * as Stream from "effect/Stream"
 import type * as search from "../src/generated/search.ts"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"

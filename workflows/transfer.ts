@@ -4,7 +4,10 @@
  * Azure block blob, B2. Iconik's part-URL, completion and clean-up endpoints are handed to the engines; their
  * transfer events become {@link Progress} events and checkpoint lines.
  */
-import { Effect, Redacted, Schema, Semaphore } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
 import * as Files from "../src/Files.ts"
 import * as files from "../src/generated/files.ts"
 import type { IconikClient } from "../src/IconikClient.ts"

@@ -12,7 +12,8 @@
  * If 3 or 4 fails or is interrupted, the storage upload is aborted (S3: abort URL + Iconik's multipart clean-up) and
  * the proxy is marked FAILED (or deleted): no OPEN proxy is left behind.
  */
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import type * as Jobs from "../src/Jobs.ts"

@@ -7,7 +7,10 @@
  *
  * The job is closed even when the Effect is interrupted: the last PATCH runs uninterruptibly.
  */
-import { Cause, DateTime, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"
 import * as Jobs from "../src/Jobs.ts"

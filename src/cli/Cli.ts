@@ -3,8 +3,16 @@
  * draws progress on stderr, prints its result on stdout (JSON with `--json`) and exits with a code that says what
  * went wrong (see `Failure.ExitCode` and docs/cli.md).
  */
-import { Console, Duration, Effect, FileSystem, Option, Stream } from "effect"
-import { Argument, CliError, Command, Flag } from "effect/cli"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as Argument from "effect/cli/Argument"
+import * as CliError from "effect/cli/CliError"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { createRequire } from "node:module"
 import type * as jobs from "../generated/jobs.ts"
 import * as Jobs from "../Jobs.ts"

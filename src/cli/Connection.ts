@@ -4,8 +4,13 @@
  * storage client for presigned URLs. The token stays `Redacted` from the flag or variable to the request header.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { Flag } from "effect/cli"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Flag from "effect/cli/Flag"
 import * as IconikClient from "../IconikClient.ts"
 import { StorageClient } from "../storage/StorageClient.ts"
 
@@ -76,12 +81,17 @@ export const resolveCredentials = Effect.fnUntraced(function*(options: GlobalOpt
   }
 })
 
-/** The Iconik client (Node's undici transport) and the storage client (its own node:http transport). */
+/**
+ * The Iconik client and the storage client, both on node:http keep-alive agents: one transport in the process keeps
+ * the command's resident memory down (undici's dispatcher alone adds about 20 MiB).
+ */
 export const layer = (options: GlobalOptions) =>
   Layer.merge(
     Layer.unwrap(
       Effect.map(resolveCredentials(options), (credentials) =>
-        IconikClient.layer(credentials).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+        IconikClient.layer(credentials).pipe(
+          Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true }))
+        ))
     ),
     StorageClient.layer
   )

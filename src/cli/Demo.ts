@@ -5,7 +5,11 @@
  * checks them: sizes, checksum, CLOSED statuses, finished jobs, stored objects. Any failed check fails the command.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect, FileSystem, Layer, Path, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Path from "effect/Path"
+import * as Schema from "effect/Schema"
 import * as Assets from "../Assets.ts"
 import * as Files from "../Files.ts"
 import * as Jobs from "../Jobs.ts"

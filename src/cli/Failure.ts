@@ -3,7 +3,8 @@
  * it), a stable exit code per kind of failure, and a JSON form for `--json`. Nothing here prints credentials: the
  * errors never carry the token, and storage URLs in errors are already stripped of their query strings.
  */
-import { Cause, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
 import type { Definition } from "../Endpoint.ts"
 import { allDefinitions } from "../generated/index.ts"
 

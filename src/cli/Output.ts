@@ -2,7 +2,10 @@
  * Where the `iconik` command writes: results on stdout (human text, or JSON with `--json`), everything else —
  * progress, notes, errors in words — on stderr, so `iconik … --json | jq` always gets a clean document.
  */
-import { Cause, Console, Effect, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { type Explained, explainCause } from "./Failure.ts"
 
 /** A command failed and has already said so; carries the exit code. */

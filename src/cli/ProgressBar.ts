@@ -3,7 +3,8 @@
  * {@link Progress.Snapshot} and redrawn ten times a second on a terminal; on a pipe or file, one line per settled
  * file and per quarter of the bytes, so logs stay readable. stdout is left to results (`--json`).
  */
-import { Effect, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Progress from "../../workflows/Progress.ts"
 
 const units = ["B", "KiB", "MiB", "GiB", "TiB"]

@@ -7,7 +7,7 @@
  *
  * Uncommitted blocks need no abort: Azure discards them after a week, or when another list is committed.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { concurrencyOf, MiB, type Part, type PartRules, planParts, sendWholeFile } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, StorageClient } from "./StorageClient.ts"

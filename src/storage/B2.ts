@@ -12,7 +12,11 @@
  * Iconik call can give. One upload URL takes one upload at a time, so parts go one by one by default.
  */
 import { createHash } from "node:crypto"
-import { Effect, Option, Redacted, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import {
   cleanupOnFailure,
   concurrencyOf,

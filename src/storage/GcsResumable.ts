@@ -10,7 +10,10 @@
  * GCS keeps the session for a week, so `resume: { sessionUrl }` continues an upload after a crash. The session URL
  * is a credential (its `upload_id` authorises writes): it is handed out as `Redacted`.
  */
-import { Effect, Option, Redacted, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { MiB, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, retryPolicy, sleepBeforeRetry, StorageClient, type StorageResponse } from "./StorageClient.ts"

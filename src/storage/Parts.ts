@@ -2,7 +2,10 @@
  * Splitting a file into parts (S3 multipart, Azure blocks, B2 large files, GCS chunks), the one-part case (the whole
  * file in one request), and the clean-up that runs when a multi-request transfer fails or is interrupted.
  */
-import { Cause, Duration, Effect, Result } from "effect"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type { ProgressTracker } from "./Progress.ts"
 import { type FileInfo, StorageClient, type StorageRequest, type StorageResponse } from "./StorageClient.ts"
 import { type StorageFailure, scrubSecrets, StorageProtocolError, type StorageProvider } from "./StorageError.ts"

@@ -3,8 +3,8 @@
  * (`UploadStarted` carries the upload id, `PartCompleted` each stored part). Engines take an `onProgress` callback;
  * feed it to a `Queue` or `PubSub` to get a stream.
  */
-import { Effect } from "effect"
-import type { Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import type { StorageProvider } from "./StorageError.ts"
 
 export type TransferEvent =

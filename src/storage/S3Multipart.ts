@@ -12,7 +12,8 @@
  * clean-up (Iconik's `multipart/cleanup/`) runs, so no parts are left behind — unless `onFailure: "keep"` asks to keep
  * them for a later resume.
  */
-import { Effect, Semaphore } from "effect"
+import * as Effect from "effect/Effect"
+import * as Semaphore from "effect/Semaphore"
 import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, StorageClient } from "./StorageClient.ts"

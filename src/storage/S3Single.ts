@@ -2,7 +2,7 @@
  * S3 single PUT through a presigned `upload_url`: the whole file in one request, streamed from disk with an exact
  * Content-Length, retried on transient failures (a PUT of the same bytes is idempotent).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { MiB, sendWholeFile } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, StorageClient } from "./StorageClient.ts"

@@ -3,7 +3,8 @@
  * credentials, so errors only ever carry `scheme://host/path` ({@link redactUrl}) and free text from providers or
  * sockets goes through {@link scrubSecrets} first.
  */
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { xmlInner, xmlText } from "./Xml.ts"
 
 /** The storage providers Iconik hands out upload URLs for. */

@@ -4,9 +4,11 @@
  * real S3 URLs and by tests to drive S3 directly. node:crypto only.
  */
 import { createHash, createHmac } from "node:crypto"
-import { Effect, Schema } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
-import type { HttpClientError } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientError from "effect/http/HttpClientError"
 import { compactDate, encodeRfc3986 } from "./objectstore/Signing.ts"
 
 export interface S3Endpoint {

@@ -6,8 +6,13 @@
  * definition's schema (400 with Iconik's field map), the route's handler, and a check of the answer against the
  * definition's response schema.
  */
-import { Clock, Effect, Exit, Schema, SchemaIssue } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { Definition, Method } from "../../Endpoint.ts"
 import { issuePath } from "../../IconikClient.ts"
 import * as TokenBucket from "../../TokenBucket.ts"

@@ -1,5 +1,5 @@
 /** What route handlers share besides the request: the state, the settled options, and the storages' byte stores. */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { StorageBackend } from "./Storage.ts"
 import type { EmulatorState, StorageDoc } from "./State.ts"
 

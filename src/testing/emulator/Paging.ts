@@ -2,7 +2,7 @@
  * Iconik's list envelopes: the `page` family (page/per_page, host-relative `*_url`s, 404 past the last page, legacy
  * scroll), the `last_id` cursor of the files service and the `last_field_name` cursor of metadata fields.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ApiFailure, failure, type Query, type RouteContext } from "./Route.ts"
 
 export interface PageRequest {

@@ -3,7 +3,8 @@
  * generated definitions carry, so one definition of an endpoint serves the client and the emulator. A handler fails
  * with {@link ApiFailure}, which becomes Iconik's error body: `{"errors": [...]}` or `{"errors": {field: msg}}`.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { Method } from "../../Endpoint.ts"
 import { IconikErrorBody } from "../../IconikError.ts"
 import type { Env } from "./Env.ts"

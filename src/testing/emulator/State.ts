@@ -3,7 +3,7 @@
  * can read them directly (`emulator.state.assets.get(id)?.title`). Plain mutable maps: every change happens inside
  * one synchronous step of a request's fiber, so concurrent requests never see half an update.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import { IdSource } from "./Ids.ts"
 import type { ScrollSnapshot } from "./Paging.ts"
 

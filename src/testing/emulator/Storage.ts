@@ -4,8 +4,10 @@
  * method S3, GCS, AZURE and B2 map onto the embedded object store's buckets; an S3 storage may instead point at an
  * external S3 (e.g. RadosGW), for which real SigV4 URLs are minted.
  */
-import { Effect, Option } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { type ObjectStoreShape, type Provider, providers } from "../objectstore/index.ts"
 import * as SigV4 from "../sigv4.ts"
 import { ApiFailure, badRequest, failure } from "./Route.ts"

@@ -5,8 +5,8 @@
  * (ranged), Delete Blob. Errors are Azure's XML with `x-ms-error-code`.
  */
 import { randomBytes } from "node:crypto"
-import { Effect } from "effect"
-import { HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { base64, joinChunks, type Operation } from "./Model.ts"
 import {
   answerAfterDrain,

@@ -6,8 +6,9 @@
  * Errors are B2's JSON `{status, code, message}`.
  */
 import { createHash } from "node:crypto"
-import { Effect, Schema } from "effect"
-import { HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { hex, joinChunks, type Operation } from "./Model.ts"
 import {
   answerAfterDrain,

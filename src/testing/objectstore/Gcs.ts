@@ -6,8 +6,8 @@
  * is its own credential, as on GCS, so `upload_url + "&upload_id=…"` works as well as `Location`.
  */
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
-import { HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { base64, type Chunks, hex, type Operation, sliceChunks } from "./Model.ts"
 import {
   answerAfterDrain,

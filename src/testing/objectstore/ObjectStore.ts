@@ -10,8 +10,14 @@
  * The handler strips the base path when the mount left it on the URL and works as well when a router already
  * removed it. Time (URL expiry, timestamps, fault delays) comes from effect's Clock, so TestClock drives it.
  */
-import { Clock, Context, Effect, Exit, Layer, Option } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Azure from "./Azure.ts"
 import * as B2 from "./B2.ts"
 import { type FaultConfig, FaultPlan, type FaultRule } from "./Faults.ts"

@@ -4,8 +4,12 @@
  * byte ranges, and applying faults.
  */
 import { createHash } from "node:crypto"
-import { Effect, Schema, Stream } from "effect"
-import { HttpClientRequest, type HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { type FailFault, type FaultPlan, type FaultTarget } from "./Faults.ts"
 import { type Chunks, type Operation, type Provider, sliceChunks } from "./Model.ts"
 import type { SigningKey } from "./Signing.ts"

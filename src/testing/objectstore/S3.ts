@@ -5,8 +5,8 @@
  * and Delete. Errors are S3's XML `<Error>` documents with S3's codes and statuses.
  */
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
-import { HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { hex, joinChunks, type Operation } from "./Model.ts"
 import {
   answerAfterDrain,

@@ -5,15 +5,15 @@
  */
 import * as Http from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Effect, Layer, type Scope } from "effect"
-import {
-  HttpClient,
-  HttpClientError,
-  type HttpServerError,
-  HttpServer,
-  HttpServerRequest,
-  HttpServerResponse
-} from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpServerError from "effect/http/HttpServerError"
+import * as HttpServer from "effect/http/HttpServer"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { make, ObjectStore, type ObjectStoreOptions, type ObjectStoreShape } from "./ObjectStore.ts"
 
 export interface ServerOptions extends ObjectStoreOptions {

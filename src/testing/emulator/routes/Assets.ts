@@ -2,7 +2,7 @@
  * The assets service's assets: CRUD (create answers with `versions[0]`), versions (create 200 with all versions,
  * promote 204, delete, delete old), segments (CRUD, bulk, filtered lists), history, and the delete queue.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { applyInput, compact, inputFields, parseSort, sortDocs } from "../Docs.ts"
 import { isUuid } from "../Ids.ts"
 import { listPage } from "../Paging.ts"

@@ -3,7 +3,7 @@
  * in the page family), full path (a JSON string), content info and ancestors. Assets' `in_collections` and search
  * documents' `ancestor_collections` follow the contents.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { applyInput, compact, inputFields, matchesFilterParam, parseSort, sortDocs } from "../Docs.ts"
 import { listPage, pageOf, readPage } from "../Paging.ts"
 import {

@@ -1,5 +1,5 @@
 /** Helpers every route module shares: ids and dates, the index delay, and the asset shapes other services embed. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type ApiFailure, notFound, param, type RouteContext } from "../Route.ts"
 import type { AssetDoc, Doc, EmulatorState } from "../State.ts"
 

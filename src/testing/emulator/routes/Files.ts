@@ -5,7 +5,7 @@
  * multipart helpers (part URLs, complete / abort URLs, cleanup), B2 large files, download URLs and the
  * keyframes / mediainfo / capture / transcode triggers (200 `{job_id}`, a job that runs on effect's Clock) complete it.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { applyInput, compact, inputFields, matchesText, parseSort, sortDocs } from "../Docs.ts"
 import type { Env } from "../Env.ts"
 import { isUuid } from "../Ids.ts"

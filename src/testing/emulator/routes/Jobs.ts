@@ -5,7 +5,7 @@
  * PAUSE / RESUME / ABORT (ABORT_PENDING, then ABORTED) / RESTART. Jobs created through the API change only when
  * PATCHed: an aborted one stays ABORT_PENDING until its owner marks it ABORTED, as an integration would.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Env } from "../Env.ts"
 import { applyInput, compact, inputFields, parseSort, sortDocs } from "../Docs.ts"
 import { listPage } from "../Paging.ts"

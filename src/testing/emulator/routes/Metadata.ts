@@ -3,7 +3,7 @@
  * written through a view, or directly (admins only, otherwise 403). Reproduces Iconik's quirk: reading an object's
  * values through a view answers 404 "doesn't exist" when the object has no values in that view.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { applyInput, compact, inputFields } from "../Docs.ts"
 import { parseDate } from "../Ids.ts"
 import { fieldNamePage } from "../Paging.ts"

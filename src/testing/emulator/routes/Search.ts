@@ -5,7 +5,7 @@
  * `include_fields` / `exclude_fields`, `metadata_view_id`, paging with a 10 000-hit window and `search_after` (every hit
  * carries `_sort`, which ends with the id as a tie-breaker). Dates in hits are naive, as Iconik sends them.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { compareKeys, type SortTerm, sortKey, valuesAt } from "../Docs.ts"
 import { parseDate, toNaive } from "../Ids.ts"
 import { pageOf, readPage, scrollOf } from "../Paging.ts"

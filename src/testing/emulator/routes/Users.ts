@@ -1,5 +1,5 @@
 /** Who is calling: the current user and its roles (what integrations call to check a token), and token validation. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ok, type Route, route, type RouteContext, status } from "../Route.ts"
 
 const currentUser = (context: RouteContext) =>
