@@ -27,6 +27,7 @@ import {
   IconikInvalidRequest,
   IconikTransportError
 } from "./IconikError.ts"
+import { scrubSecrets } from "./Redaction.ts"
 import { backoffMillis, transportCode, transportReason } from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
 
@@ -236,8 +237,9 @@ const decodeResponse = (
       definition.success.find((s) => s.schema !== undefined)
     if (success?.schema === undefined || status === 204) return Effect.as(Effect.ignore(response.text), undefined)
     const schema = success.schema
+    // Answers hand out presigned URLs: a body excerpt or a schema message quoting one must not carry its signature.
     const decodeError = (schemaPath: string, detail: string) =>
-      new IconikDecodeError({ method: definition.method, path, status, schemaPath, detail })
+      new IconikDecodeError({ method: definition.method, path, status, schemaPath, detail: scrubSecrets(detail) })
     return response.text.pipe(
       Effect.mapError((e) => transportError(definition.method, path, e)),
       Effect.flatMap((text) => {
@@ -264,7 +266,9 @@ const decodeResponse = (
         method: definition.method,
         path,
         errors: readErrors(text),
-        retryAfterMillis: status === 429 ? parseRetryAfter(response.headers["retry-after"], Date.now()) : undefined
+        retryAfterMillis: status === 429 || status >= 500
+          ? parseRetryAfter(response.headers["retry-after"], Date.now())
+          : undefined
       }, definition.errors)
     ),
     Effect.flatMap(Effect.fail)
@@ -356,7 +360,9 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     const loop = (n: number): Effect.Effect<unknown, IconikError> =>
       Effect.catch(run, (error) => {
         if (n >= retry.times || !isRetryable(definition.method, error)) return Effect.fail(error)
-        const serverDelay = error._tag === "IconikRateLimited" ? error.retryAfterMillis : undefined
+        const serverDelay = error._tag === "IconikRateLimited" || error._tag === "IconikServerError"
+          ? error.retryAfterMillis
+          : undefined
         if (serverDelay !== undefined && serverDelay > retry.maxDelay) return Effect.fail(error)
         const delay = serverDelay === undefined ? backoffMillis(retry.baseDelay, retry.maxDelay, n) : Effect.succeed(serverDelay)
         return delay.pipe(Effect.flatMap((millis) => Effect.sleep(millis)), Effect.andThen(loop(n + 1)))

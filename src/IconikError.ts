@@ -76,8 +76,11 @@ export class IconikRateLimited extends Schema.TaggedError<IconikRateLimited>()("
   }
 }
 
-/** 5xx: Iconik failed (or a proxy in front of it did). */
-export class IconikServerError extends Schema.TaggedError<IconikServerError>()("IconikServerError", httpFields) {
+/** 5xx: Iconik failed (or a proxy in front of it did). `retryAfterMillis`: a 503's Retry-After, when it sent one. */
+export class IconikServerError extends Schema.TaggedError<IconikServerError>()("IconikServerError", {
+  ...httpFields,
+  retryAfterMillis: Schema.optional(Schema.Number)
+}) {
   override get message() {
     return httpMessage(this)
   }
@@ -176,8 +179,9 @@ export const fromStatus = (
   declared: ReadonlyArray<number>
 ): IconikError => {
   const { retryAfterMillis, ...fields } = props
-  if (props.status === 429) return new IconikRateLimited(retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis })
-  if (props.status >= 500) return new IconikServerError(fields)
+  const withDelay = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
+  if (props.status === 429) return new IconikRateLimited(withDelay)
+  if (props.status >= 500) return new IconikServerError(withDelay)
   if (props.status === 401) return new IconikUnauthorized(fields)
   const cls = statusClasses[props.status as keyof typeof statusClasses]
   if (cls !== undefined && declared.includes(props.status)) return new cls(fields)

@@ -70,6 +70,43 @@ describe("IconikClient over a real socket", () => {
       }
     }))
 
+  it.live("declared 403 and 409 get their own classes, with Iconik's body", () =>
+    Effect.gen(function*() {
+      let status = 403
+      const server = yield* startServer((_, res) => json(res, status, { errors: [`status ${status}`] }))
+      const run = createItem({ body: { title: "t" } }).pipe(Effect.flip, Effect.provide(clientFor(server, { retry: false })))
+      const forbidden = yield* run
+      assert.strictEqual(forbidden._tag, "IconikForbidden")
+      assert.deepStrictEqual((forbidden as { errors?: unknown }).errors, ["status 403"])
+      status = 409
+      const conflict = yield* run
+      assert.strictEqual(conflict._tag, "IconikConflict")
+      assert.deepStrictEqual((conflict as { errors?: unknown }).errors, ["status 409"])
+      assert.strictEqual((conflict as { method: string }).method, "POST")
+    }))
+
+  it.live("a decode failure never quotes a presigned URL's signature", () =>
+    Effect.gen(function*() {
+      const signed = "https://bucket.s3.amazonaws.com/k?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=SECRETSIG"
+      let body = `{"id": "a1", "upload_url": "${signed}"` // truncated: not JSON
+      const server = yield* startServer((_, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(body)
+      })
+      const run = getItem({ item_id: "a1" }).pipe(Effect.flip, Effect.provide(clientFor(server)))
+      const truncated = yield* run
+      assert.strictEqual(truncated._tag, "IconikDecodeError")
+      body = JSON.stringify({ id: ["not", "a string", signed] })
+      const wrongType = yield* run
+      assert.strictEqual(wrongType._tag, "IconikDecodeError")
+      for (const error of [truncated, wrongType]) {
+        const text = `${error.message} ${JSON.stringify(error)}`
+        assert.notInclude(text, "SECRETSIG")
+        assert.notInclude(text, "AKIAEXAMPLE")
+      }
+      assert.include(truncated.message, "https://bucket.s3.amazonaws.com/k?<redacted>")
+    }))
+
   it.live("decode failures name the schema path", () =>
     Effect.gen(function*() {
       const server = yield* startServer((_, res) => json(res, 200, { id: 42 }))
@@ -278,6 +315,21 @@ describe("retry timing and rate limiting (TestClock)", () => {
       assert.isTrue(Exit.isSuccess(result))
       const times = yield* Ref.get(seen)
       assert.deepStrictEqual(times.map((t) => t - times[0]!), [0, 7000])
+    }))
+
+  it.effect("honours Retry-After on 503", () =>
+    Effect.gen(function*() {
+      const seen = yield* Ref.make<Array<number>>([])
+      const layer = Iconik.layer({ appId: "a", authToken: "t", baseUrl: "http://iconik.test", rateLimit: false }).pipe(
+        Layer.provide(scripted([{ status: 503, headers: { "retry-after": "5" }, body: { errors: ["maintenance"] } }], seen))
+      )
+      const fiber = yield* getItem({ item_id: "a1" }).pipe(Effect.provide(layer), Effect.forkChild)
+      yield* TestClock.adjust(4_999)
+      assert.strictEqual((yield* Ref.get(seen)).length, 1)
+      yield* TestClock.adjust(1)
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(Fiber.join(fiber))))
+      const times = yield* Ref.get(seen)
+      assert.deepStrictEqual(times.map((t) => t - times[0]!), [0, 5000])
     }))
 
   it.effect("backs off exponentially with jitter when no Retry-After is sent", () =>
