@@ -602,10 +602,9 @@ const resolveTop = (components: Readonly<Record<string, JsonSchema>>, schema: Js
   return node.$ref === undefined ? node : unwrap(components[refName(node.$ref)] ?? {})
 }
 
-/** Whether a success response is an `objects` page (directly or through a reference). */
 /**
- * Whether an answer is a page envelope the `page` family can continue from: `objects` plus `pages` or `next_url`.
- * (The multipart part-URL lists take `page` but answer only `objects`: callers page those by part number.)
+ * Whether an answer is a list the `page` family can walk: an `objects` array, with `pages`/`next_url` or without
+ * (playlist and sequence items, the multipart part-URL lists answer `{objects}` alone: walked while pages are full).
  */
 const returnsPageEnvelope = (
   components: Readonly<Record<string, JsonSchema>>,
@@ -613,8 +612,7 @@ const returnsPageEnvelope = (
 ) =>
   success.some(({ schema }) => {
     const properties = schema === undefined ? undefined : resolveTop(components, schema).properties
-    return properties?.["objects"] !== undefined &&
-      (properties["pages"] !== undefined || properties["next_url"] !== undefined)
+    return properties?.["objects"] !== undefined
   })
 
 const emitConst = (name: string, schema: Doc, type: string): string => {

@@ -1,8 +1,10 @@
 /**
  * Iconik's list operations as Streams, one strategy per paging family (see the operation's `definition.paging`):
- * - `page`: page/per_page; once page 1 tells `pages`, the rest are fetched concurrently (bounded), in order;
+ * - `page`: page/per_page; once page 1 tells `pages`, the rest are fetched concurrently (bounded), in order; else
+ *   `next_url` is followed, and lists whose answers carry neither (`{objects}` alone) go on while pages come back full;
  * - `search`: `search_after` with the last hit's `_sort`, the only way past Elasticsearch's 10 000-hit window;
- * - `last_id`: cursor of the last item's id (files-service lists);
+ * - `last_id`: cursor of the last item's id (files-service lists), while `next_url` is set (or, where the answer has
+ *   no `next_url` at all, while pages come back full);
  * - `last_field_name`: cursor of the last field name (metadata fields);
  * - `scroll` (opt-in where the operation accepts it): `scroll=true` + `scroll_id`, until a page comes back empty.
  */
@@ -43,6 +45,12 @@ const withQuery = <I>(input: I, query: Record<string, unknown>): I => {
 
 const objectsOf = <T>(page: PageEnvelope<T>): ReadonlyArray<T> => page.objects ?? []
 const hasNext = (page: PageEnvelope<unknown>) => typeof page.next_url === "string" && page.next_url !== ""
+/** A page says whether more follow through `next_url`; an answer without that field, by being full. */
+const hasMore = (page: PageEnvelope<unknown>, perPage: number) =>
+  page.next_url === undefined ? objectsOf(page).length >= perPage : hasNext(page)
+/** Past the last page Iconik answers 404 ("Requested page does not exist"): a page-by-page walk ends there. */
+const isPastTheEnd = (error: unknown) =>
+  typeof error === "object" && error !== null && "status" in error && error.status === 404
 
 /** The default sort added to a search that has none, so `search_after` has a stable, unique order. */
 export const defaultSearchSort = [{ name: "date_created", order: "desc" }, { name: "id", order: "asc" }] as const
@@ -92,7 +100,7 @@ export const pages = <I, A extends PageEnvelope<unknown>, S extends DeclarableSt
           Effect.map((page) => {
             const items = objectsOf(page) as ReadonlyArray<{ readonly id?: string | null }>
             const last = items[items.length - 1]?.id
-            return items.length === 0 || !last || !hasNext(page) ? one(page) : next(page, last)
+            return items.length === 0 || !last || !hasMore(page, perPage) ? one(page) : next(page, last)
           })
         ))
     case "last_field_name":
@@ -118,14 +126,14 @@ export const pages = <I, A extends PageEnvelope<unknown>, S extends DeclarableSt
             return Stream.concat(Stream.succeed(first), rest)
           }
           if (typeof known === "number" || objectsOf(first).length === 0) return Stream.succeed(first)
-          // Page count unknown: follow next_url until it stops.
+          // Page count unknown: go on while next_url is set (or, without one, while pages are full).
           return Stream.concat(
             Stream.succeed(first),
-            hasNext(first)
+            hasMore(first, perPage)
               ? Stream.paginate(2, (page) =>
                 call(withQuery(input, { per_page: perPage, page })).pipe(
-                  Effect.map((a) => objectsOf(a).length === 0 || !hasNext(a) ? one(a) : next(a, page + 1))
-                ))
+                  Effect.map((a) => objectsOf(a).length === 0 || !hasMore(a, perPage) ? one<number>(a) : next(a, page + 1))
+                )).pipe(Stream.catchIf(isPastTheEnd, () => Stream.empty))
               : Stream.empty
           )
         }))

@@ -192,6 +192,7 @@ describe("generated definitions", () => {
     assert.strictEqual(search.search.definition.paging, "search")
     assert.strictEqual(metadata.listFields.definition.paging, "last_field_name")
     assert.strictEqual(files.listAssetFiles.definition.paging, "last_id")
+    assert.strictEqual(assets.listPlaylistItems.definition.paging, "page") // `{objects}` alone: walked while full
     assert.strictEqual(assets.getAsset.definition.paging, undefined)
   })
 

@@ -10507,7 +10507,8 @@ export const listPlaylistItems = Endpoint.make<
   success: [{ status: 200, schema: PlaylistItems }],
   errors: [400, 403, 404],
   summary: "Get list of playlist's items",
-  roles: ["can_read_playlists"]
+  roles: ["can_read_playlists"],
+  paging: "page"
 })
 
 /**
@@ -11189,7 +11190,8 @@ export const listSequenceItems = Endpoint.make<
   success: [{ status: 200, schema: SequenceItems }],
   errors: [400, 403, 404],
   summary: "Get list of sequence's items",
-  roles: ["can_read_sequences"]
+  roles: ["can_read_sequences"],
+  paging: "page"
 })
 
 /**

@@ -9320,7 +9320,8 @@ export const listAssetFileMultipartUrlPart = Endpoint.make<
   success: [{ status: 200, schema: MultiPartUploadURLs }],
   errors: [400, 403, 404],
   summary: "Get presigned urls for multipart part upload (S3 & GCS).",
-  roles: ["can_write_files"]
+  roles: ["can_write_files"],
+  paging: "page"
 })
 
 /** Query parameters of {@link createAssetFileMultipartUrlS3Part}. */
@@ -10647,7 +10648,8 @@ export const listAssetProxyMultipartUrlPart = Endpoint.make<
   success: [{ status: 200, schema: MultiPartUploadURLs }],
   errors: [400, 403, 404],
   summary: "Get presigned urls for S3 multipart part upload.",
-  roles: ["can_write_proxies"]
+  roles: ["can_write_proxies"],
+  paging: "page"
 })
 
 /**

@@ -100,6 +100,44 @@ describe("Pagination over a real socket", () => {
       assert.strictEqual(query(server.requests[1]!.url).get("last_id"), "id-00049")
     }))
 
+  it.live("last_id family, answers without next_url: continue while pages are full", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer((req, res) => {
+        const q = query(req.url)
+        const start = q.has("last_id") ? all.findIndex((i) => i.id === q.get("last_id")) + 1 : 0
+        json(res, 200, { objects: all.slice(start, start + Number(q.get("per_page"))) })
+      })
+      const items = yield* Pagination.items(listFiles, undefined, { perPage: 50 }).pipe(
+        Stream.runCollect,
+        Effect.provide(clientFor(server))
+      )
+      assert.deepStrictEqual(items.map((i) => i.id), all.map((i) => i.id))
+      assert.strictEqual(server.requests.length, 5) // 4 full pages, then 37 items
+    }))
+
+  it.live("page family, answers with objects alone: continue while full, a 404 past the end ends the walk", () =>
+    Effect.gen(function*() {
+      let items: ReadonlyArray<{ readonly id: string }> = all
+      const server = yield* startServer((req, res) => {
+        const q = query(req.url)
+        const page = Number(q.get("page"))
+        const perPage = Number(q.get("per_page"))
+        if ((page - 1) * perPage >= items.length && page > 1) {
+          return json(res, 404, { errors: ["Requested page does not exist"] })
+        }
+        json(res, 200, { objects: items.slice((page - 1) * perPage, page * perPage) })
+      })
+      const walk = Pagination.items(listItems, undefined, { perPage: 50 }).pipe(
+        Stream.runCollect,
+        Effect.provide(clientFor(server))
+      )
+      assert.deepStrictEqual((yield* walk).map((i) => i.id), all.map((i) => i.id))
+      assert.strictEqual(server.requests.length, 5)
+      items = all.slice(0, 200) // exactly 4 full pages: page 5 answers 404
+      assert.deepStrictEqual((yield* walk).map((i) => i.id), items.map((i) => i.id))
+      assert.strictEqual(server.requests.length, 10)
+    }))
+
   it.live("last_field_name family: continue while pages are full", () =>
     Effect.gen(function*() {
       const server = yield* startServer((req, res) => {
