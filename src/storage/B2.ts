@@ -199,6 +199,8 @@ export const uploadB2Large = <E, R>(
             provider: "B2",
             operation: "UploadPart",
             method: "POST",
+            // A part uploaded again under its number replaces the first: safe to retry (B2 asks clients to).
+            idempotent: true,
             url: started.uploadUrl,
             headers: {
               authorization: tokenValue(started.authorizationToken),

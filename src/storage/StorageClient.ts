@@ -85,10 +85,12 @@ export interface StorageRequest {
   /** Which statuses count as success (default: 2xx). */
   readonly accept?: ((status: number) => boolean) | undefined
   /**
-   * Retry policy for this request, or `false` for none. Ignored for POST, which is never retried. Defaults to the
-   * client's policy for every other method.
+   * Retry policy for this request, or `false` for none. Ignored for POST, which is never retried unless marked
+   * {@link idempotent}. Defaults to the client's policy for every other method.
    */
   readonly retry?: Partial<RetryPolicy> | false | undefined
+  /** A POST that the provider treats as a replace, so repeating it is safe (B2 `b2_upload_part` by part number). */
+  readonly idempotent?: boolean | undefined
   /** Called with the size of each body chunk as it is sent, and with minus the attempt's total when it fails. */
   readonly onBodyProgress?: ((bytes: number) => Effect.Effect<void>) | undefined
   /** Called before each retry, with the attempt number that follows (2, 3, ...) and the failure. */
@@ -293,7 +295,7 @@ const make = (
 
     const send = (request: StorageRequest): Effect.Effect<StorageResponse, StorageFailure> => {
       const url = redactUrl(request.url)
-      const policy = request.retry === false || request.method === "POST"
+      const policy = request.retry === false || (request.method === "POST" && request.idempotent !== true)
         ? undefined
         : { ...clientRetry, ...request.retry }
       const loop = (retries: number): Effect.Effect<StorageResponse, StorageFailure> =>

@@ -219,7 +219,38 @@ describe("B2", () => {
       assert.deepStrictEqual(result.sha1List, finished[0])
     }).pipe(Effect.provide(testStorageClient())))
 
-  it.live("large file: a failing part cancels the large file, with B2's error code", () =>
+  it.live("large file: a part that fails once is sent again (parts replace by number)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeRandomFile(dir, "clip.mp4", 3 * MiB)
+      let failures = 0
+      const b2 = makeFakeB2({
+        fault: (request) =>
+          request.headers["x-bz-part-number"] === "2" && failures++ === 0
+            ? b2Error(503, "service_unavailable", "no tomes available")
+            : undefined
+      })
+      const server = yield* startServer(b2.handler)
+      b2.largeFiles.set("large-3", { parts: new Map(), state: "started" })
+      yield* uploadB2Large({
+        path: file.path,
+        start: Effect.succeed({
+          uploadFileId: "large-3",
+          uploadUrl: `${server.url}/b2api/v2/b2_upload_part/large-3`,
+          authorizationToken: B2_TOKEN
+        }),
+        finish: (id) => Effect.sync(() => void (b2.largeFiles.get(id)!.state = "finished")),
+        cancel: () => Effect.die("cancel must not be called"),
+        partSize: MiB,
+        minPartSize: MiB
+      })
+      const large = b2.largeFiles.get("large-3")!
+      assert.strictEqual(large.state, "finished")
+      assert.strictEqual(sha256(Buffer.concat([1, 2, 3].map((n) => large.parts.get(n)!))), file.sha256)
+      assert.strictEqual(server.requests.filter((request) => request.headers["x-bz-part-number"] === "2").length, 2)
+    }).pipe(Effect.provide(testStorageClient())))
+
+  it.live("large file: a part that keeps failing cancels the large file, with B2's error code", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const file = writeRandomFile(dir, "clip.mp4", 3 * MiB)
@@ -247,8 +278,8 @@ describe("B2", () => {
         assert.strictEqual(error.detail, "no tomes available")
       }
       assert.deepStrictEqual(cancelled, ["large-2"])
-      // POSTs are not retried.
-      assert.strictEqual(server.requests.filter((request) => request.headers["x-bz-part-number"] === "2").length, 1)
+      // 1 attempt + 3 retries of the test client's policy.
+      assert.strictEqual(server.requests.filter((request) => request.headers["x-bz-part-number"] === "2").length, 4)
     }).pipe(Effect.provide(testStorageClient())))
 
   it("helpers", () => {
