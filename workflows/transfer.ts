@@ -100,7 +100,8 @@ const partsPage = (answer: files.MultiPartUploadURLs): S3PartUrlsPage => ({
 
 const completion = (answer: files.MultiPartURLs): S3CompletionUrls => ({
   completeUrl: answer.complete_url ?? "",
-  abortUrl: answer.abort_url ?? undefined
+  abortUrl: answer.abort_url ?? undefined,
+  listPartsUrls: (answer.list_parts_url ?? []).filter((url): url is string => typeof url === "string" && url !== "")
 })
 
 const s3Endpoints = (target: TransferTarget): S3Endpoints => {
@@ -147,12 +148,7 @@ export const discardUpload = (target: Pick<TransferTarget, "kind" | "assetId" | 
 
 /** ListParts URLs for an upload, to learn which parts S3 already holds (Iconik lists them with the completion URLs). */
 const listPartsUrls = (target: TransferTarget, uploadId: string) =>
-  Effect.map(
-    target.kind === "proxy"
-      ? Files.getS3CompleteUrls(target.assetId, target.recordId, uploadId)
-      : Files.getFileS3CompleteUrls(target.assetId, target.recordId, uploadId),
-    (answer) => (answer.list_parts_url ?? []).filter((url): url is string => typeof url === "string" && url !== "")
-  )
+  Effect.map(s3Endpoints(target).completionUrls(uploadId), (urls) => urls.listPartsUrls ?? [])
 
 // ---------------------------------------------------------------------------------------------------------------
 

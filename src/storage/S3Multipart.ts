@@ -5,8 +5,9 @@
  * 2. part URLs from Iconik (injected call, paginated, picked by `number`, fetched lazily page by page);
  * 3. part `PUT`s, bounded concurrency, each streamed from disk with an exact Content-Length, retried on transient
  *    failures; the ETags are kept;
- * 4. complete/abort URLs from Iconik (injected), `POST complete_url` with the part list; a 200 carrying `<Error>` is
- *    a failure, an empty `<ETag>` in the answer is fine (RadosGW sends one).
+ * 4. complete/abort URLs from Iconik (injected); where Iconik also gives ListParts URLs, the sizes S3 holds are
+ *    checked against the file first; then `POST complete_url` with the part list; a 200 carrying `<Error>` is a
+ *    failure, an empty `<ETag>` in the answer is fine (RadosGW sends one).
  *
  * On failure or interruption after the upload id exists, the upload is aborted (`abort_url`) and the injected
  * clean-up (Iconik's `multipart/cleanup/`) runs, so no parts are left behind — unless `onFailure: "keep"` asks to keep
@@ -35,10 +36,12 @@ export interface S3PartUrlsPage {
   readonly objects: ReadonlyArray<{ readonly number: number; readonly url: string }>
 }
 
-/** Iconik's `GET …/multipart_url/?upload_id&type=complete_url` answer (`complete_url`, `abort_url`). */
+/** Iconik's `GET …/multipart_url/?upload_id&type=complete_url` answer (`complete_url`, `abort_url`, `list_parts_url`). */
 export interface S3CompletionUrls {
   readonly completeUrl: string
   readonly abortUrl?: string | undefined
+  /** Presigned ListParts URLs: used to check what S3 holds before completing, and to resume. */
+  readonly listPartsUrls?: ReadonlyArray<string> | undefined
 }
 
 /** A part S3 has stored. */
@@ -150,6 +153,26 @@ export const createMultipartUpload = (
     return uploadId
   })
 
+/** Every part a ListParts listing names (ETag possibly empty), and whether S3 cut the listing short. */
+const listParts = (listPartsUrls: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const parts = new Map<number, { readonly partNumber: number; readonly etag: string; readonly size?: number }>()
+    let truncated = false
+    for (const url of listPartsUrls) {
+      const response = yield* client.send({ provider: "S3", operation: "ListParts", method: "GET", url })
+      for (const xml of xmlElements(response.body, "Part")) {
+        const partNumber = Number(xmlText(xml, "PartNumber"))
+        const size = Number(xmlText(xml, "Size"))
+        if (Number.isSafeInteger(partNumber)) {
+          parts.set(partNumber, { partNumber, etag: xmlText(xml, "ETag") ?? "", ...(Number.isSafeInteger(size) ? { size } : {}) })
+        }
+      }
+      if (xmlText(response.body, "IsTruncated") === "true") truncated = true
+    }
+    return { parts, truncated }
+  })
+
 /**
  * The parts S3 holds for an upload, from presigned ListParts URLs (Iconik's `list_parts_url`). A presigned URL
  * cannot be re-signed with a continuation marker, so a truncated listing only yields its first page (the remaining
@@ -159,23 +182,29 @@ export const listUploadedParts = (
   listPartsUrls: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyArray<S3UploadedPart>, StorageFailure, StorageClient> =>
   Effect.gen(function*() {
-    const client = yield* StorageClient
-    const parts = new Map<number, S3UploadedPart>()
-    for (const url of listPartsUrls) {
-      const response = yield* client.send({ provider: "S3", operation: "ListParts", method: "GET", url })
-      for (const xml of xmlElements(response.body, "Part")) {
-        const partNumber = Number(xmlText(xml, "PartNumber"))
-        const etag = xmlText(xml, "ETag")
-        const size = Number(xmlText(xml, "Size"))
-        if (Number.isSafeInteger(partNumber) && etag !== undefined && etag !== "") {
-          parts.set(partNumber, { partNumber, etag, size: Number.isSafeInteger(size) ? size : undefined })
-        }
-      }
-      if (xmlText(response.body, "IsTruncated") === "true") {
-        yield* Effect.logDebug("S3 ListParts answer is truncated; the parts after it will be uploaded again")
+    const { parts, truncated } = yield* listParts(listPartsUrls)
+    if (truncated) yield* Effect.logDebug("S3 ListParts answer is truncated; the parts after it will be uploaded again")
+    return [...parts.values()]
+      .filter((part) => part.etag !== "")
+      .map((part) => ({ partNumber: part.partNumber, etag: part.etag, size: part.size }))
+      .sort((a, b) => a.partNumber - b.partNumber)
+  })
+
+/**
+ * Checks, before completing, that S3 holds every planned part at its planned size (what a short or lost part body
+ * would break). Parts past a truncated listing cannot be seen and are taken on trust.
+ */
+const verifyStoredParts = (listPartsUrls: ReadonlyArray<string>, planned: ReadonlyArray<Part>) =>
+  Effect.gen(function*() {
+    const { parts, truncated } = yield* listParts(listPartsUrls)
+    for (const part of planned) {
+      const stored = parts.get(part.partNumber)
+      if (stored === undefined && truncated) continue
+      if (stored === undefined || (stored.size !== undefined && stored.size !== part.size)) {
+        const held = stored === undefined ? "nothing" : `${stored.size} bytes`
+        return yield* protocolError("ListParts", `S3 holds ${held} for part ${part.partNumber}, which has ${part.size}`)
       }
     }
-    return [...parts.values()].sort((a, b) => a.partNumber - b.partNumber)
   })
 
 /**
@@ -319,6 +348,9 @@ export const uploadS3Multipart = <E, R>(
       const parts = plan.parts.map((part) => stored.get(part.partNumber)!)
       const urls = yield* getCompletionUrls
       if (urls.completeUrl === "") return yield* protocolError("CompleteMultipartUpload", "Iconik gave no complete URL")
+      if (urls.listPartsUrls !== undefined && urls.listPartsUrls.length > 0) {
+        yield* verifyStoredParts(urls.listPartsUrls, plan.parts)
+      }
       const response = yield* client.send({
         provider: "S3",
         operation: "CompleteMultipartUpload",

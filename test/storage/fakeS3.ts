@@ -1,6 +1,6 @@
 /**
- * A minimal S3 for wire-level tests: CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload
- * and PutObject, with a hook to inject faults, plus the Iconik side of the flow (paginated part URLs, complete/abort
+ * A minimal S3 for wire-level tests: CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload,
+ * AbortMultipartUpload and PutObject, with a hook to inject faults, plus the Iconik side of the flow (paginated part URLs, complete/abort
  * URLs, clean-up) as the engine's injected calls. URLs carry a fake `X-Amz-Signature` so tests can look for leaks.
  */
 import { Effect } from "effect"
@@ -19,6 +19,8 @@ export interface FakeS3Options {
   readonly fault?: (request: Recorded) => Reply | undefined
   /** The body of the CompleteMultipartUpload answer. */
   readonly completeAnswer?: (key: string) => string
+  /** How many bytes of an uploaded part are kept (default all): a store that loses bytes yet answers 200. */
+  readonly keepBytes?: (partNumber: number, size: number) => number
 }
 
 export interface FakeS3 {
@@ -57,8 +59,9 @@ export const makeFakeS3 = (options: FakeS3Options = {}): FakeS3 => {
       if (parts === undefined) return s3Error(404, "NoSuchUpload", "no such upload")
       const partNumber = Number(request.query.get("partNumber"))
       const etag = `"${md5(request.body)}"`
-      const body = options.keepBodies === false ? Buffer.alloc(0) : request.body
-      parts.set(partNumber, { etag, body, size: request.body.length })
+      const kept = request.body.subarray(0, options.keepBytes?.(partNumber, request.body.length))
+      const body = options.keepBodies === false ? Buffer.alloc(0) : kept
+      parts.set(partNumber, { etag, body, size: kept.length })
       partPuts.push({ uploadId, partNumber, body })
       return { status: 200, headers: { etag } }
     }
@@ -82,6 +85,14 @@ export const makeFakeS3 = (options: FakeS3Options = {}): FakeS3 => {
           `<CompleteMultipartUploadResult><Location>http://x${key}</Location><Key>${key}</Key><ETag>&quot;abc-${listed.length}&quot;</ETag></CompleteMultipartUploadResult>`
       )
     }
+    if (request.method === "GET" && uploadId !== null) {
+      const parts = uploads.get(uploadId)
+      if (parts === undefined) return s3Error(404, "NoSuchUpload", "no such upload")
+      const listed = [...parts.entries()].sort(([a], [b]) => a - b).map(([partNumber, part]) =>
+        `<Part><PartNumber>${partNumber}</PartNumber><ETag>${part.etag}</ETag><Size>${part.size}</Size></Part>`
+      )
+      return xml(`<ListPartsResult><UploadId>${uploadId}</UploadId><IsTruncated>false</IsTruncated>${listed.join("")}</ListPartsResult>`)
+    }
     if (request.method === "DELETE" && uploadId !== null) {
       if (!uploads.delete(uploadId)) return s3Error(404, "NoSuchUpload", "no such upload")
       aborted.push(uploadId)
@@ -97,7 +108,11 @@ export const makeFakeS3 = (options: FakeS3Options = {}): FakeS3 => {
 }
 
 /** The Iconik half of the flow, against the fake S3 at `baseUrl`, counting what the engine asked for. */
-export const fakeIconik = (baseUrl: string, key: string, options: { readonly shuffle?: boolean } = {}) => {
+export const fakeIconik = (
+  baseUrl: string,
+  key: string,
+  options: { readonly shuffle?: boolean; readonly listParts?: boolean } = {}
+) => {
   const calls = { partUrlPages: [] as Array<S3PartUrlsQuery>, completionUrls: 0, cleanup: [] as Array<string> }
   return {
     calls,
@@ -120,7 +135,8 @@ export const fakeIconik = (baseUrl: string, key: string, options: { readonly shu
         calls.completionUrls++
         return {
           completeUrl: signed(`${baseUrl}${key}?uploadId=${uploadId}`),
-          abortUrl: signed(`${baseUrl}${key}?uploadId=${uploadId}`)
+          abortUrl: signed(`${baseUrl}${key}?uploadId=${uploadId}`),
+          ...(options.listParts === true ? { listPartsUrls: [signed(`${baseUrl}${key}?uploadId=${uploadId}`)] } : {})
         }
       }),
     cleanup: (uploadId: string) => Effect.sync(() => void calls.cleanup.push(uploadId))

@@ -300,6 +300,36 @@ describe("S3 multipart (local S3)", () => {
       assert.isFalse(s3.objects.has(KEY))
     }).pipe(Effect.provide(testStorageClient())))
 
+  it.live("checks the part sizes S3 holds before completing: a part stored short aborts instead", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeRandomFile(dir, "clip.mp4", 3 * MiB + 100)
+      const upload = (s3: ReturnType<typeof makeFakeS3>) =>
+        Effect.gen(function*() {
+          const server = yield* startServer(s3.handler)
+          const iconik = fakeIconik(server.url, KEY, { listParts: true })
+          const exit = yield* Effect.exit(uploadS3Multipart({ path: file.path, ...iconik, partSize: MiB, minPartSize: MiB }))
+          return { exit, server, iconik }
+        })
+
+      const intact = makeFakeS3()
+      const good = yield* upload(intact)
+      assert.isTrue(Exit.isSuccess(good.exit))
+      assert.strictEqual(good.server.requests.filter((request) => request.method === "GET").length, 1)
+      assert.strictEqual(sha256(intact.objects.get(KEY)!), file.sha256)
+
+      const lossy = makeFakeS3({ keepBytes: (partNumber, size) => (partNumber === 2 ? size - 1 : size) })
+      const bad = yield* upload(lossy)
+      assert.isTrue(Exit.isFailure(bad.exit))
+      const error = Exit.isFailure(bad.exit) ? Cause.squash(bad.exit.cause) : undefined
+      assert.strictEqual((error as { _tag?: string })._tag, "StorageProtocolError")
+      assert.include(String((error as Error).message), "part 2")
+      // Never completed: aborted at S3, cleaned up at Iconik, no object.
+      assert.isFalse(lossy.objects.has(KEY))
+      assert.deepStrictEqual(lossy.aborted, ["upload-1"])
+      assert.deepStrictEqual(bad.iconik.calls.cleanup, ["upload-1"])
+    }).pipe(Effect.provide(testStorageClient())))
+
   it.live("aborts and cleans up when interrupted", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
