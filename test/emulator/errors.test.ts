@@ -84,6 +84,22 @@ describe("status mapping", () => {
       assert.strictEqual(notJson.status, 400)
     }).pipe(Effect.provide(IconikEmulator.layer())))
 
+  it.effect("a required body may be left out where its fields are all optional (the triggers), not elsewhere", () =>
+    Effect.gen(function*() {
+      const asset = yield* raw("POST", "/API/assets/v1/assets/", { body: { title: "t" } })
+      const assetId = (asset.json as { id: string }).id
+      const proxy = yield* raw("POST", `/API/files/v1/assets/${assetId}/proxies/`, {
+        body: { name: "p.mp4", filename: "p.mp4", status: "OPEN" }
+      })
+      assert.strictEqual(proxy.status, 201)
+      const proxyId = (proxy.json as { id: string }).id
+      const trigger = yield* raw("POST", `/API/files/v1/assets/${assetId}/proxies/${proxyId}/keyframes/`)
+      assert.strictEqual(trigger.status, 200)
+      assert.isString((trigger.json as { job_id?: unknown }).job_id)
+      const noTitle = yield* raw("POST", "/API/assets/v1/assets/")
+      assert.strictEqual(noTitle.status, 400)
+    }).pipe(Effect.provide(IconikEmulator.layer())))
+
   it.effect("an operation the emulator does not implement says so (501)", () =>
     Effect.gen(function*() {
       const error = yield* assets.listAssetsRelationTypes().pipe(Effect.flip)

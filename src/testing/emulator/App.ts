@@ -184,8 +184,11 @@ export const makeApp = (config: AppConfig) => {
       }
       if (bodySpec === undefined) return json
       if (json === undefined) {
-        if (bodySpec.required) return yield* invalidFields({ _schema: "Missing data for required field." })
-        return undefined
+        if (!bodySpec.required) return undefined
+        // A required body whose fields are all optional may be left out: Iconik takes it as `{}` (e.g. the triggers).
+        const empty = Schema.decodeUnknownExit(bodySpec.schema as Schema.Codec<unknown, unknown>)({})
+        if (Exit.isSuccess(empty)) return empty.value
+        return yield* invalidFields({ _schema: "Missing data for required field." })
       }
       const decoded = Schema.decodeUnknownExit(bodySpec.schema as Schema.Codec<unknown, unknown>)(json, { errors: "all" })
       if (Exit.isSuccess(decoded)) return decoded.value
