@@ -553,7 +553,9 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
     const doc: Array<string> = [summary === "" ? op.name : summary, "", `\`${op.method.toUpperCase()} ${op.fullPath}\``]
     const text = descriptionText(op.operation.description)
     if (text !== undefined && text !== summary) doc.push("", text)
-    if (op.roles.length > 0) doc.push("", `Required roles: ${op.roles.map((role) => `\`${role}\``).join(", ")}.`)
+    doc.push("", op.roles.length > 0
+      ? `Required roles: ${op.roles.map((role) => `\`${role}\``).join(", ")}.`
+      : "Required roles: none listed in the spec.")
     if (op.operation.deprecated === true) doc.push("", "@deprecated Iconik marks this operation as deprecated.")
 
     const head = `export const ${claim(op.name)} = `

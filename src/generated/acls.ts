@@ -752,6 +752,8 @@ export const CreateAclTemplateObjectQuery: Schema.Codec<CreateAclTemplateObjectQ
  * Apply template permissions to an object
  *
  * `POST /API/acls/v1/acl/templates/{template_id}/{object_type}/{object_key}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAclTemplateObject = Endpoint.make<
   {
@@ -932,6 +934,8 @@ export const getAclObject = Endpoint.make<
  * List of permissions for the user
  *
  * `GET /API/acls/v1/acl/{object_type}/{object_key}/permissions/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAclObjectPermissions = Endpoint.make<
   { readonly object_type: string; readonly object_key: string },

@@ -9700,6 +9700,8 @@ export const listCustomActionsByContext = Endpoint.make<{ readonly context: stri
  * Create an custom action
  *
  * `POST /API/assets/v1/custom_actions/{context}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createCustomAction = Endpoint.make<
   { readonly context: string; readonly body: CustomActionCreateInput },
@@ -9745,6 +9747,8 @@ export const getCustomAction = Endpoint.make<
  * Update an custom action
  *
  * `PUT /API/assets/v1/custom_actions/{context}/{action_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateCustomAction = Endpoint.make<
   { readonly context: string; readonly action_id: string; readonly body: CustomActionInput },
@@ -9767,6 +9771,8 @@ export const updateCustomAction = Endpoint.make<
  * Update an custom action
  *
  * `PATCH /API/assets/v1/custom_actions/{context}/{action_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchCustomAction = Endpoint.make<
   { readonly context: string; readonly action_id: string; readonly body: CustomActionPatch },
@@ -9789,6 +9795,8 @@ export const patchCustomAction = Endpoint.make<
  * Deletes an custom action
  *
  * `DELETE /API/assets/v1/custom_actions/{context}/{action_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteCustomAction = Endpoint.make<
   { readonly context: string; readonly action_id: string },
@@ -10296,6 +10304,8 @@ export const GetPersonQuery: Schema.Codec<GetPersonQuery> = Schema.Struct({
  * Get all assets containing a person_id or specific versions of an asset containing a person_id
  *
  * `GET /API/assets/v1/persons/{person_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getPerson = Endpoint.make<
   { readonly person_id: string; readonly query?: GetPersonQuery | undefined },
@@ -11507,6 +11517,8 @@ export const listSharesAll = Endpoint.make<
  * Login for share
  *
  * `POST /API/assets/v1/shares/auth/login/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const loginSharesAuth = Endpoint.make<{ readonly body: ShareLogin }, ShareToken, 400 | 404>({
   service: "assets",
@@ -11525,6 +11537,8 @@ export const loginSharesAuth = Endpoint.make<{ readonly body: ShareLogin }, Shar
  * Check if a token is valid
  *
  * `GET /API/assets/v1/shares/auth/token/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getSharesAuthToken = Endpoint.make<void, ShareToken, 400 | 404>({
   service: "assets",
@@ -11542,6 +11556,8 @@ export const getSharesAuthToken = Endpoint.make<void, ShareToken, 400 | 404>({
  * Refreshes a token for share
  *
  * `PUT /API/assets/v1/shares/auth/token/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateSharesAuthToken = Endpoint.make<void, ShareToken, 400 | 404>({
   service: "assets",
@@ -11607,6 +11623,8 @@ export const CreateSharesMagicLinkEnabledResponse: Schema.Codec<CreateSharesMagi
  * Check if magic link authentication is enabled for the share's system domain.
  *
  * `POST /API/assets/v1/shares/magic_link/enabled/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createSharesMagicLinkEnabled = Endpoint.make<
   { readonly body: MagicLinkCheckSetting },
@@ -11641,6 +11659,8 @@ export const CreateShareMagicLinkRequestResponse: Schema.Codec<CreateShareMagicL
  * `POST /API/assets/v1/shares/{share_id}/magic_link/request/`
  *
  * Creates a ShareUser and generates a magic link token for the recipient.
+ *
+ * Required roles: none listed in the spec.
  */
 export const createShareMagicLinkRequest = Endpoint.make<
   { readonly share_id: string; readonly body: MagicLinkRequest },
@@ -11665,6 +11685,8 @@ export const createShareMagicLinkRequest = Endpoint.make<
  * `POST /API/assets/v1/shares/{share_id}/magic_link/validate/`
  *
  * The hash is consumed upon first use and cannot be reused.
+ *
+ * Required roles: none listed in the spec.
  */
 export const validateShareMagicLink = Endpoint.make<
   { readonly share_id: string; readonly body: MagicLinkValidate },
@@ -11687,6 +11709,8 @@ export const validateShareMagicLink = Endpoint.make<
  * Create a new sync session
  *
  * `POST /API/assets/v1/sync/sessions/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createSyncSession = Endpoint.make<{ readonly body: SyncSessionCreateInput }, SyncSession, 400>({
   service: "assets",
@@ -11707,6 +11731,8 @@ export const createSyncSession = Endpoint.make<{ readonly body: SyncSessionCreat
  * `GET /API/assets/v1/sync/sessions/{sync_session_id}/`
  *
  * a new one is created
+ *
+ * Required roles: none listed in the spec.
  */
 export const getSyncSession = Endpoint.make<{ readonly sync_session_id: string }, SyncSession, 400 | 404>({
   service: "assets",
@@ -11733,6 +11759,8 @@ export const UpdateSyncSessionQuery: Schema.Codec<UpdateSyncSessionQuery> = Sche
  * Edit a sync session. If the session doesn't exist, a new one is created
  *
  * `PUT /API/assets/v1/sync/sessions/{sync_session_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateSyncSession = Endpoint.make<
   {
@@ -11769,6 +11797,8 @@ export const PatchSyncSessionQuery: Schema.Codec<PatchSyncSessionQuery> = Schema
  * Edit a sync session. If the session doesn't exist, a new one is created
  *
  * `PATCH /API/assets/v1/sync/sessions/{sync_session_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchSyncSession = Endpoint.make<
   {
@@ -11796,6 +11826,8 @@ export const patchSyncSession = Endpoint.make<
  * Delete a particular sync session by id
  *
  * `DELETE /API/assets/v1/sync/sessions/{sync_session_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteSyncSession = Endpoint.make<{ readonly sync_session_id: string }, void, 400 | 404>({
   service: "assets",
@@ -11860,6 +11892,8 @@ export const updateObjectApprovals = Endpoint.make<
  * Deletes an objects approval status
  *
  * `DELETE /API/assets/v1/{object_type}/{object_id}/approvals/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteObjectApprovals = Endpoint.make<
   { readonly object_type: string; readonly object_id: string },
@@ -12129,6 +12163,8 @@ export const createObjectSharesUrl = Endpoint.make<
  * Returns a particular share by id
  *
  * `GET /API/assets/v1/{object_type}/{object_id}/shares/{share_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getObjectShare = Endpoint.make<
   { readonly object_type: string; readonly object_id: string; readonly share_id: string },

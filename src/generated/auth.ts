@@ -2190,6 +2190,8 @@ export const createApp = Endpoint.make<{ readonly body: AppInput }, App, 400 | 4
  * Create a new token for the logged in user and store it for an external app
  *
  * `POST /API/auth/v1/apps/external/auth/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAppsExternalAuth = Endpoint.make<
   { readonly body: ExternalAuthRequest },
@@ -2212,6 +2214,8 @@ export const createAppsExternalAuth = Endpoint.make<
  * Gets a token requested by an external app
  *
  * `GET /API/auth/v1/apps/external/auth/{secret}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAppsExternalAuthBySecret = Endpoint.make<{ readonly secret: string }, ExternalAuth, 400 | 404>({
   service: "auth",
@@ -2229,6 +2233,8 @@ export const getAppsExternalAuthBySecret = Endpoint.make<{ readonly secret: stri
  * Create a new app instance
  *
  * `POST /API/auth/v1/apps/instance/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAppsInstance = Endpoint.make<{ readonly body: ApprovedAppInstanceInput }, ApprovedAppInstance, 400>({
   service: "auth",
@@ -2247,6 +2253,8 @@ export const createAppsInstance = Endpoint.make<{ readonly body: ApprovedAppInst
  * Gets an approved instance of an app
  *
  * `GET /API/auth/v1/apps/instance/{approved_instance_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAppsInstance = Endpoint.make<{ readonly approved_instance_id: string }, ExternalAuth, 400 | 404>({
   service: "auth",
@@ -2264,6 +2272,8 @@ export const getAppsInstance = Endpoint.make<{ readonly approved_instance_id: st
  * Delete an approved instance of an app
  *
  * `DELETE /API/auth/v1/apps/instance/{approved_instance_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteAppsInstance = Endpoint.make<{ readonly approved_instance_id: string }, void, 400 | 404>({
   service: "auth",
@@ -2394,6 +2404,8 @@ export const createAppToken = Endpoint.make<
  * `POST /API/auth/v1/auth/ad/login/`
  *
  * This function is not yet implemented.
+ *
+ * Required roles: none listed in the spec.
  */
 export const loginAuthAd = Endpoint.make<{ readonly body: { readonly [key: string]: unknown } }, Token, 400>({
   service: "auth",
@@ -2412,6 +2424,8 @@ export const loginAuthAd = Endpoint.make<{ readonly body: { readonly [key: strin
  * Request OTP code as an authenticated user
  *
  * `POST /API/auth/v1/auth/current/otp/generate/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthCurrentOtpGenerate = Endpoint.make<void, void, 400>({
   service: "auth",
@@ -2429,6 +2443,8 @@ export const createAuthCurrentOtpGenerate = Endpoint.make<void, void, 400>({
  * Login by using temp token
  *
  * `POST /API/auth/v1/auth/multidomain/login/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const loginAuthMultidomain = Endpoint.make<{ readonly body: MultiDomainLogin }, Token, 400>({
   service: "auth",
@@ -2449,6 +2465,8 @@ export const loginAuthMultidomain = Endpoint.make<{ readonly body: MultiDomainLo
  * `POST /API/auth/v1/auth/oauth/login/`
  *
  * This function is not yet implemented.
+ *
+ * Required roles: none listed in the spec.
  */
 export const loginAuthOauth = Endpoint.make<{ readonly body: { readonly [key: string]: unknown } }, Token, 400>({
   service: "auth",
@@ -2467,6 +2485,8 @@ export const loginAuthOauth = Endpoint.make<{ readonly body: { readonly [key: st
  * Request OTP code
  *
  * `POST /API/auth/v1/auth/otp/generate/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthOtpGenerate = Endpoint.make<{ readonly body: MultiDomainLogin }, void, 400>({
   service: "auth",
@@ -2485,6 +2505,8 @@ export const createAuthOtpGenerate = Endpoint.make<{ readonly body: MultiDomainL
  * SAML Assertion Consumer Service
  *
  * `POST /API/auth/v1/auth/saml/acs/{public_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthSamlAcsByPublic = Endpoint.make<{ readonly public_id: string }, void, 400 | 404>({
   service: "auth",
@@ -2502,6 +2524,8 @@ export const createAuthSamlAcsByPublic = Endpoint.make<{ readonly public_id: str
  * SAML Assertion Consumer Service
  *
  * `POST /API/auth/v1/auth/saml/acs/{system_domain_id}/{identity_provider_id}/`
+ *
+ * Required roles: none listed in the spec.
  *
  * @deprecated Iconik marks this operation as deprecated.
  */
@@ -2526,6 +2550,8 @@ export const createAuthSamlAcsBySystemDomainIdentityProvider = Endpoint.make<
  * Bind domain to identity provider
  *
  * `POST /API/auth/v1/auth/saml/domains/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthSamlDomain = Endpoint.make<
   { readonly body: DomainIdentityProviderMap },
@@ -2548,6 +2574,8 @@ export const createAuthSamlDomain = Endpoint.make<
  * Unbind domain from identity provider
  *
  * `DELETE /API/auth/v1/auth/saml/domains/{domain}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteAuthSamlDomain = Endpoint.make<{ readonly domain: string }, void, 400 | 404>({
   service: "auth",
@@ -2628,6 +2656,8 @@ export const createAuthSamlIdp = Endpoint.make<{ readonly body: IdentityProvider
  * `POST /API/auth/v1/auth/saml/idp/convert/`
  *
  * Input should be a SAML EntityDescriptor XML.
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthSamlIdpConvert = Endpoint.make<{ readonly body: string }, IdentityProvider, 400>({
   service: "auth",
@@ -2750,6 +2780,8 @@ export const LoginAuthSamlResponse: Schema.Codec<LoginAuthSamlResponse> = Schema
  *
  * `POST /API/auth/v1/auth/saml/login/`
  *
+ * Required roles: none listed in the spec.
+ *
  * @deprecated Iconik marks this operation as deprecated.
  */
 export const loginAuthSaml = Endpoint.make<{ readonly body: SAMLLogin }, LoginAuthSamlResponse, 404>({
@@ -2779,6 +2811,8 @@ export const CreateAuthSamlLogoutByPublicResponse: Schema.Codec<CreateAuthSamlLo
  * Initiate SAML Single logout
  *
  * `POST /API/auth/v1/auth/saml/logout/{public_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthSamlLogoutByPublic = Endpoint.make<
   { readonly public_id: string },
@@ -2800,6 +2834,8 @@ export const createAuthSamlLogoutByPublic = Endpoint.make<
  * SAML Single Logout Service
  *
  * `GET /API/auth/v1/auth/saml/metadata/{public_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAuthSamlMetadataByPublic = Endpoint.make<{ readonly public_id: string }, void, 400 | 404>({
   service: "auth",
@@ -2817,6 +2853,8 @@ export const getAuthSamlMetadataByPublic = Endpoint.make<{ readonly public_id: s
  * SAML Single Logout Service
  *
  * `GET /API/auth/v1/auth/saml/metadata/{system_domain_id}/{identity_provider_id}/`
+ *
+ * Required roles: none listed in the spec.
  *
  * @deprecated Iconik marks this operation as deprecated.
  */
@@ -2841,6 +2879,8 @@ export const getAuthSamlMetadataBySystemDomainIdentityProvider = Endpoint.make<
  * SAML Single sign-on url by domain
  *
  * `POST /API/auth/v1/auth/saml/multidomain/login/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const loginAuthSamlMultidomain = Endpoint.make<{ readonly body: SAMLLogin }, MultiDomainUserSystems, 404>({
   service: "auth",
@@ -2859,6 +2899,8 @@ export const loginAuthSamlMultidomain = Endpoint.make<{ readonly body: SAMLLogin
  * SAML Single Logout Service
  *
  * `GET /API/auth/v1/auth/saml/slo/{public_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAuthSamlSloByPublic = Endpoint.make<{ readonly public_id: string }, void, 400 | 404>({
   service: "auth",
@@ -2876,6 +2918,8 @@ export const getAuthSamlSloByPublic = Endpoint.make<{ readonly public_id: string
  * SAML Single Logout Service
  *
  * `GET /API/auth/v1/auth/saml/slo/{system_domain_id}/{identity_provider_id}/`
+ *
+ * Required roles: none listed in the spec.
  *
  * @deprecated Iconik marks this operation as deprecated.
  */
@@ -2900,6 +2944,8 @@ export const getAuthSamlSloBySystemDomainIdentityProvider = Endpoint.make<
  * SAML Single sign-on Service
  *
  * `GET /API/auth/v1/auth/saml/sso/{public_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAuthSamlSsoByPublic = Endpoint.make<{ readonly public_id: string }, void, 404>({
   service: "auth",
@@ -2917,6 +2963,8 @@ export const getAuthSamlSsoByPublic = Endpoint.make<{ readonly public_id: string
  * SAML Single sign-on Service
  *
  * `GET /API/auth/v1/auth/saml/sso/{system_domain_id}/{identity_provider_id}/`
+ *
+ * Required roles: none listed in the spec.
  *
  * @deprecated Iconik marks this operation as deprecated.
  */
@@ -2941,6 +2989,8 @@ export const getAuthSamlSsoBySystemDomainIdentityProvider = Endpoint.make<
  * Login by using email and password
  *
  * `POST /API/auth/v1/auth/simple/login/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const loginAuthSimple = Endpoint.make<{ readonly body: SimpleLoginInput }, TokenMultiplatformLogin, 400>({
   service: "auth",
@@ -2959,6 +3009,8 @@ export const loginAuthSimple = Endpoint.make<{ readonly body: SimpleLoginInput }
  * Check if auth token valid
  *
  * `GET /API/auth/v1/auth/token/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const validateAuthToken = Endpoint.make<void, void, 400>({
   service: "auth",
@@ -2985,6 +3037,8 @@ export const CreateAuthTokenQuery: Schema.Codec<CreateAuthTokenQuery> = Schema.S
  * Create new token without invalidating the old one
  *
  * `POST /API/auth/v1/auth/token/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAuthToken = Endpoint.make<{ readonly query?: CreateAuthTokenQuery | undefined } | void, Token, 400>({
   service: "auth",
@@ -3003,6 +3057,8 @@ export const createAuthToken = Endpoint.make<{ readonly query?: CreateAuthTokenQ
  * Refresh token
  *
  * `PUT /API/auth/v1/auth/token/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const refreshAuthToken = Endpoint.make<void, Token, 400>({
   service: "auth",
@@ -3020,6 +3076,8 @@ export const refreshAuthToken = Endpoint.make<void, Token, 400>({
  * Revoke token
  *
  * `DELETE /API/auth/v1/auth/token/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const revokeAuthToken = Endpoint.make<void, void, 400>({
   service: "auth",
@@ -3037,6 +3095,8 @@ export const revokeAuthToken = Endpoint.make<void, void, 400>({
  * Get token by ID
  *
  * `GET /API/auth/v1/auth/token/{token_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAuthToken = Endpoint.make<{ readonly token_id: string }, void, 400 | 404>({
   service: "auth",
@@ -3054,6 +3114,8 @@ export const getAuthToken = Endpoint.make<{ readonly token_id: string }, void, 4
  * Revoke token by ID
  *
  * `DELETE /API/auth/v1/auth/token/{token_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteAuthToken = Endpoint.make<{ readonly token_id: string }, void, 400 | 404>({
   service: "auth",
@@ -3083,6 +3145,8 @@ export const ListAuthTokensQuery: Schema.Codec<ListAuthTokensQuery> = Schema.Str
  * List of tokens
  *
  * `GET /API/auth/v1/auth/tokens/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listAuthTokens = Endpoint.make<
   { readonly query?: ListAuthTokensQuery | undefined } | void,
@@ -3118,6 +3182,8 @@ export const ListAuthByAppTokensQuery: Schema.Codec<ListAuthByAppTokensQuery> = 
  * List application tokens
  *
  * `GET /API/auth/v1/auth/{app_id}/tokens/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listAuthByAppTokens = Endpoint.make<
   { readonly app_id: string; readonly query?: ListAuthByAppTokensQuery | undefined },
@@ -3141,6 +3207,8 @@ export const listAuthByAppTokens = Endpoint.make<
  * Completes invitation by setting password and other user details
  *
  * `PUT /API/auth/v1/invitation/complete/{reset_hash}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateInvitationCompleteByResetHash = Endpoint.make<
   { readonly reset_hash: string; readonly body: CompleteInvitationInput },
@@ -3163,6 +3231,8 @@ export const updateInvitationCompleteByResetHash = Endpoint.make<
  * Google cloud marketplace link to existing system domain
  *
  * `POST /API/auth/v1/marketplace/google/link/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createMarketplaceGoogleLink = Endpoint.make<{ readonly body: MarketplaceGoogleLink }, void, 400>({
   service: "auth",
@@ -3181,6 +3251,8 @@ export const createMarketplaceGoogleLink = Endpoint.make<{ readonly body: Market
  * Google cloud marketplace signup
  *
  * `POST /API/auth/v1/marketplace/google/signup/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createMarketplaceGoogleSignup = Endpoint.make<
   { readonly body?: MarketplaceGoogleSignup | undefined } | void,
@@ -3203,6 +3275,8 @@ export const createMarketplaceGoogleSignup = Endpoint.make<
  * Returns a list of password checks required for the password to be safe
  *
  * `GET /API/auth/v1/password/checks/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getPasswordChecks = Endpoint.make<void, PasswordChecks, 400>({
   service: "auth",
@@ -3220,6 +3294,8 @@ export const getPasswordChecks = Endpoint.make<void, PasswordChecks, 400>({
  * Receives email address and sends email to this address with a link for resetting password.
  *
  * `POST /API/auth/v1/password/forgot/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createPasswordForgot = Endpoint.make<{ readonly body: ForgotPassword }, void, 400>({
   service: "auth",
@@ -3238,6 +3314,8 @@ export const createPasswordForgot = Endpoint.make<{ readonly body: ForgotPasswor
  * Changes password to a new one
  *
  * `PUT /API/auth/v1/password/reset/{reset_hash}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updatePasswordResetByHash = Endpoint.make<
   { readonly reset_hash: string; readonly body: ResetPasswordInput },
@@ -3260,6 +3338,8 @@ export const updatePasswordResetByHash = Endpoint.make<
  * Returns a list of password checks required for the password to be safe
  *
  * `GET /API/auth/v1/password/{reset_hash}/checks/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getPasswordByResetHashChecks = Endpoint.make<{ readonly reset_hash: string }, PasswordChecks, 400 | 404>({
   service: "auth",
@@ -3277,6 +3357,8 @@ export const getPasswordByResetHashChecks = Endpoint.make<{ readonly reset_hash:
  * Get all referral_codes
  *
  * `GET /API/auth/v1/referral_codes/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listReferralCodes = Endpoint.make<void, ReferralCodes, 400>({
   service: "auth",
@@ -3294,6 +3376,8 @@ export const listReferralCodes = Endpoint.make<void, ReferralCodes, 400>({
  * Create a new referral_code
  *
  * `POST /API/auth/v1/referral_codes/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createReferralCode = Endpoint.make<{ readonly body: ReferralCode }, ReferralCode, 400 | 409>({
   service: "auth",
@@ -3312,6 +3396,8 @@ export const createReferralCode = Endpoint.make<{ readonly body: ReferralCode },
  * Get a referral_code
  *
  * `GET /API/auth/v1/referral_codes/{code}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getReferralCodeByCode = Endpoint.make<{ readonly code: string }, ReferralCode, 400 | 404>({
   service: "auth",
@@ -3329,6 +3415,8 @@ export const getReferralCodeByCode = Endpoint.make<{ readonly code: string }, Re
  * Delete a referral_code
  *
  * `DELETE /API/auth/v1/referral_codes/{code}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteReferralCodeByCode = Endpoint.make<{ readonly code: string }, void, 400 | 404>({
   service: "auth",
@@ -3346,6 +3434,8 @@ export const deleteReferralCodeByCode = Endpoint.make<{ readonly code: string },
  * Create a new registration
  *
  * `POST /API/auth/v1/registrations/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createRegistration = Endpoint.make<{ readonly body: RegistrationInput }, Registration, 400>({
   service: "auth",
@@ -3373,6 +3463,8 @@ export const GetRegistrationsContentQuery: Schema.Codec<GetRegistrationsContentQ
  * Returns page content from Webflow collection
  *
  * `GET /API/auth/v1/registrations/content/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getRegistrationsContent = Endpoint.make<
   { readonly query: GetRegistrationsContentQuery },
@@ -3395,6 +3487,8 @@ export const getRegistrationsContent = Endpoint.make<
  * Returns list of countries
  *
  * `GET /API/auth/v1/registrations/countries/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listRegistrationsCountries = Endpoint.make<void, Countries, 400>({
   service: "auth",
@@ -3412,6 +3506,8 @@ export const listRegistrationsCountries = Endpoint.make<void, Countries, 400>({
  * Verify email address, create system domain from template, and authenticate user
  *
  * `POST /API/auth/v1/registrations/verify/{email_hash}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createRegistrationsVerifyByEmailHash = Endpoint.make<
   { readonly email_hash: string },
@@ -3445,6 +3541,8 @@ export const ListSystemDomainsQuery: Schema.Codec<ListSystemDomainsQuery> = Sche
  * List of system domains
  *
  * `GET /API/auth/v1/system_domains/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listSystemDomains = Endpoint.make<
   { readonly query?: ListSystemDomainsQuery | undefined } | void,
@@ -3467,6 +3565,8 @@ export const listSystemDomains = Endpoint.make<
  * Create a new system domain
  *
  * `POST /API/auth/v1/system_domains/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createSystemDomain = Endpoint.make<{ readonly body: SystemDomainInput }, SystemDomain, 400>({
   service: "auth",
@@ -3485,6 +3585,8 @@ export const createSystemDomain = Endpoint.make<{ readonly body: SystemDomainInp
  * Returns a particular system domain without details
  *
  * `GET /API/auth/v1/system_domains/basic/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getSystemDomainsBasicBySystemDomain = Endpoint.make<
   { readonly system_domain_id: string },
@@ -3506,6 +3608,8 @@ export const getSystemDomainsBasicBySystemDomain = Endpoint.make<
  * Create a new system domain from a referral code (That is associated to your domain)
  *
  * `POST /API/auth/v1/system_domains/referral_code/{referral_code}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createSystemDomainsReferralCode = Endpoint.make<
   { readonly referral_code: string; readonly body: SystemDomainFromReferralCodeInput },
@@ -3528,6 +3632,8 @@ export const createSystemDomainsReferralCode = Endpoint.make<
  * List of system domain templates
  *
  * `GET /API/auth/v1/system_domains/templates/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listSystemDomainsTemplates = Endpoint.make<void, SystemDomains, never>({
   service: "auth",
@@ -3564,6 +3670,8 @@ export const getSystemDomain = Endpoint.make<{ readonly system_domain_id: string
  * Update system domain
  *
  * `PUT /API/auth/v1/system_domains/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateSystemDomain = Endpoint.make<
   { readonly system_domain_id: string; readonly body: SystemDomainSuperAdminInput },
@@ -3586,6 +3694,8 @@ export const updateSystemDomain = Endpoint.make<
  * Update system domain
  *
  * `PATCH /API/auth/v1/system_domains/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchSystemDomain = Endpoint.make<
   { readonly system_domain_id: string; readonly body: SystemDomainSuperAdminPatch },
@@ -3608,6 +3718,8 @@ export const patchSystemDomain = Endpoint.make<
  * Delete a particular system_domain by id
  *
  * `DELETE /API/auth/v1/system_domains/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteSystemDomain = Endpoint.make<{ readonly system_domain_id: string }, void, 400 | 404>({
   service: "auth",
@@ -3627,6 +3739,8 @@ export const deleteSystemDomain = Endpoint.make<{ readonly system_domain_id: str
  * `DELETE /API/auth/v1/system_domains/{system_domain_id}/e2e/`
  *
  * (For internal use. Should not be displayed in Swagger docs)
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteSystemDomainE2e = Endpoint.make<{ readonly system_domain_id: string }, void, 400 | 404>({
   service: "auth",
@@ -3653,6 +3767,8 @@ export const CreateSystemDomainLogoResponse: Schema.Codec<CreateSystemDomainLogo
  * Upload system domain logo image.
  *
  * `POST /API/auth/v1/system_domains/{system_domain_id}/logo/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createSystemDomainLogo = Endpoint.make<
   { readonly system_domain_id: string; readonly body: Uint8Array },
@@ -3675,6 +3791,8 @@ export const createSystemDomainLogo = Endpoint.make<
  * Delete system domain logo image.
  *
  * `DELETE /API/auth/v1/system_domains/{system_domain_id}/logo/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteSystemDomainLogo = Endpoint.make<{ readonly system_domain_id: string }, void, 400 | 404>({
   service: "auth",
@@ -3692,6 +3810,8 @@ export const deleteSystemDomainLogo = Endpoint.make<{ readonly system_domain_id:
  * Update system domain profile
  *
  * `PATCH /API/auth/v1/system_domains/{system_domain_id}/profile/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchSystemDomainProfile = Endpoint.make<
   { readonly system_domain_id: string; readonly body: SystemDomainProfilePatch },

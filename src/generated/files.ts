@@ -7876,6 +7876,8 @@ export const ListAnalysisProfilesQuery: Schema.Codec<ListAnalysisProfilesQuery> 
  * Get analysis profiles
  *
  * `GET /API/files/v1/analysis/profiles/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listAnalysisProfiles = Endpoint.make<
   { readonly query?: ListAnalysisProfilesQuery | undefined } | void,
@@ -7923,6 +7925,8 @@ export const createAnalysisProfile = Endpoint.make<
  * Get a default analysis profile
  *
  * `GET /API/files/v1/analysis/profiles/{media_type}/default/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAnalysisProfilesByMediaTypeDefault = Endpoint.make<
   { readonly media_type: string },
@@ -7944,6 +7948,8 @@ export const getAnalysisProfilesByMediaTypeDefault = Endpoint.make<
  * Get an analysis profile
  *
  * `GET /API/files/v1/analysis/profiles/{profile_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getAnalysisProfile = Endpoint.make<{ readonly profile_id: string }, AnalysisProfile, 404>({
   service: "files",
@@ -13337,6 +13343,8 @@ export const reindexStorages = Endpoint.make<void, void, 403>({
  * Requires SuperAdmin access
  *
  * `POST /API/files/v1/storages/swap/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createStoragesSwap = Endpoint.make<{ readonly body: SwapStorages }, void, 400>({
   service: "files",
@@ -13856,6 +13864,8 @@ export const listStorageFiles = Endpoint.make<
  * Create file without associating it to an asset
  *
  * `POST /API/files/v1/storages/{storage_id}/files/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createStorageFile = Endpoint.make<
   { readonly storage_id: string; readonly body: FileBaseInput },
@@ -14032,6 +14042,8 @@ export const ListStorageGatewayEventsQuery: Schema.Codec<ListStorageGatewayEvent
  * Get pending storage gateway events
  *
  * `GET /API/files/v1/storages/{storage_id}/gateway/events/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listStorageGatewayEvents = Endpoint.make<
   { readonly storage_id: string; readonly query?: ListStorageGatewayEventsQuery | undefined },
@@ -14055,6 +14067,8 @@ export const listStorageGatewayEvents = Endpoint.make<
  * Create new storage gateway event
  *
  * `POST /API/files/v1/storages/{storage_id}/gateway/events/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createStorageGatewayEvent = Endpoint.make<
   { readonly storage_id: string; readonly body: IconikStorageGatewayEventInput },
@@ -14077,6 +14091,8 @@ export const createStorageGatewayEvent = Endpoint.make<
  * Delete storage gateway events in bulk
  *
  * `POST /API/files/v1/storages/{storage_id}/gateway/events/purge/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const purgeStorageGatewayEvents = Endpoint.make<
   { readonly storage_id: string; readonly body: IconikStorageGatewayEventsPurge },
@@ -14099,6 +14115,8 @@ export const purgeStorageGatewayEvents = Endpoint.make<
  * Delete storage gateway event
  *
  * `DELETE /API/files/v1/storages/{storage_id}/gateway/events/{event_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteStorageGatewayEvent = Endpoint.make<
   { readonly storage_id: string; readonly event_id: string },
@@ -14120,6 +14138,8 @@ export const deleteStorageGatewayEvent = Endpoint.make<
  * Get storage gateway report
  *
  * `GET /API/files/v1/storages/{storage_id}/gateway/report/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getStorageGatewayReport = Endpoint.make<{ readonly storage_id: string }, GatewayReport, 400 | 404>({
   service: "files",
@@ -14988,6 +15008,8 @@ export const listTranscoderStorages = Endpoint.make<
  * Generates a url for direct file downloads (for IGSs)
  *
  * `POST /API/files/v1/transfers/{transfer_id}/urls/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createTransferUrl = Endpoint.make<{ readonly transfer_id: string }, TransferSignedURL, 400 | 403 | 404>({
   service: "files",
@@ -15015,6 +15037,8 @@ export const GetTransferUrlsVerifyQuery: Schema.Codec<GetTransferUrlsVerifyQuery
  * Verifies the signature of a url
  *
  * `GET /API/files/v1/transfers/{transfer_id}/urls/verify/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getTransferUrlsVerify = Endpoint.make<
   { readonly transfer_id: string; readonly query: GetTransferUrlsVerifyQuery },

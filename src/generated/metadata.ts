@@ -1515,6 +1515,8 @@ export const GetObjectMetadataQuery: Schema.Codec<GetObjectMetadataQuery> = Sche
  * `GET /API/metadata/v1/{object_type}/{object_id}/`
  *
  * This endpoint is available only for admins
+ *
+ * Required roles: none listed in the spec.
  */
 export const getObjectMetadata = Endpoint.make<
   { readonly object_type: string; readonly object_id: string; readonly query?: GetObjectMetadataQuery | undefined },
@@ -1563,6 +1565,8 @@ export const UpdateObjectMetadataQuery: Schema.Codec<UpdateObjectMetadataQuery> 
  * Edit metadata values directly without a view. Admin access required.
  *
  * `PUT /API/metadata/v1/{object_type}/{object_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateObjectMetadata = Endpoint.make<
   {

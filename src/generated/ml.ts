@@ -1392,6 +1392,8 @@ export const GetFaceRecognitionPersonFaceImageUrlQuery: Schema.Codec<GetFaceReco
  * Get a presigned URL for a face image
  *
  * `GET /API/ml/v1/face_recognition/persons/{person_id}/faces/{face_id}/image_url/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getFaceRecognitionPersonFaceImageUrl = Endpoint.make<
   {

@@ -1396,6 +1396,8 @@ export const deleteCorsHost = Endpoint.make<{ readonly cors_host_id: string }, v
  * Group settings
  *
  * `GET /API/settings/v1/group/{group_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getGroup = Endpoint.make<{ readonly group_id: string }, GroupSettingPublic, 400 | 404>({
   service: "settings",
@@ -1488,6 +1490,8 @@ export const GetMergedCurrentQuery: Schema.Codec<GetMergedCurrentQuery> = Schema
  * Get merged settings for current user
  *
  * `GET /API/settings/v1/merged/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getMergedCurrent = Endpoint.make<
   { readonly query?: GetMergedCurrentQuery | undefined } | void,
@@ -1518,6 +1522,8 @@ export const GetMergedByUserQuery: Schema.Codec<GetMergedByUserQuery> = Schema.S
  * Get merged settings for a specific user
  *
  * `GET /API/settings/v1/merged/{user_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getMergedByUser = Endpoint.make<
   { readonly user_id: string; readonly query?: GetMergedByUserQuery | undefined },
@@ -1540,6 +1546,8 @@ export const getMergedByUser = Endpoint.make<
  * Get a list of Group IDs that use the given Search View ID
  *
  * `GET /API/settings/v1/search_view/{view_id}/group_ids/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getSearchViewGroupIds = Endpoint.make<{ readonly view_id: string }, GroupSettingsID, 400 | 404>({
   service: "settings",
@@ -1560,6 +1568,8 @@ export const getSearchViewGroupIds = Endpoint.make<{ readonly view_id: string },
  *
  * matches the Group IDs in the request body.
  * Remove the Search View ID from any Group ID not in the list.
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateSearchViewGroupIds = Endpoint.make<
   { readonly view_id: string; readonly body: GroupSettingsID },
@@ -1584,6 +1594,8 @@ export const updateSearchViewGroupIds = Endpoint.make<
  * `PATCH /API/settings/v1/search_view/{view_id}/group_ids/`
  *
  * matches the Group IDs in the request body.
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchSearchViewGroupIds = Endpoint.make<
   { readonly view_id: string; readonly body: GroupSettingsIDPatch },
@@ -1606,6 +1618,8 @@ export const patchSearchViewGroupIds = Endpoint.make<
  * Remove the Search View ID from any Group ID in the list.
  *
  * `DELETE /API/settings/v1/search_view/{view_id}/group_ids/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteSearchViewGroupIds = Endpoint.make<
   { readonly view_id: string; readonly body: GroupSettingsID },
@@ -1636,6 +1650,8 @@ export const GetSystemCurrentQuery: Schema.Codec<GetSystemCurrentQuery> = Schema
  * System settings
  *
  * `GET /API/settings/v1/system/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getSystemCurrent = Endpoint.make<
   { readonly query?: GetSystemCurrentQuery | undefined } | void,
@@ -1658,6 +1674,8 @@ export const getSystemCurrent = Endpoint.make<
  * Change system settings
  *
  * `PUT /API/settings/v1/system/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateSystemCurrent = Endpoint.make<
   { readonly body: SystemSettingPublicInput },
@@ -1680,6 +1698,8 @@ export const updateSystemCurrent = Endpoint.make<
  * Change system settings
  *
  * `PATCH /API/settings/v1/system/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchSystemCurrent = Endpoint.make<{ readonly body: SystemSettingPublicPatch }, SystemSettingPublic, 400>({
   service: "settings",
@@ -1706,6 +1726,8 @@ export const GetSystemQuery: Schema.Codec<GetSystemQuery> = Schema.Struct({
  * System settings
  *
  * `GET /API/settings/v1/system/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getSystem = Endpoint.make<
   { readonly system_domain_id: string; readonly query?: GetSystemQuery | undefined },
@@ -1728,6 +1750,8 @@ export const getSystem = Endpoint.make<
  * Change system settings
  *
  * `PUT /API/settings/v1/system/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateSystem = Endpoint.make<
   { readonly system_domain_id: string; readonly body: SystemSettingPublicInput },
@@ -1750,6 +1774,8 @@ export const updateSystem = Endpoint.make<
  * Change system settings
  *
  * `PATCH /API/settings/v1/system/{system_domain_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchSystem = Endpoint.make<
   { readonly system_domain_id: string; readonly body: SystemSettingPublicPatch },
@@ -1772,6 +1798,8 @@ export const patchSystem = Endpoint.make<
  * Team settings
  *
  * `GET /API/settings/v1/team/{team_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getTeam = Endpoint.make<{ readonly team_id: string }, GroupSettingPublic, 400 | 404>({
   service: "settings",
@@ -1856,6 +1884,8 @@ export const deleteTeam = Endpoint.make<{ readonly team_id: string }, void, 400 
  * Remove attributes from user settings
  *
  * `DELETE /API/settings/v1/user/attributes/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteUserAttributes = Endpoint.make<{ readonly body: UserSettingRemoveAttributes }, void, 400>({
   service: "settings",
@@ -1874,6 +1904,8 @@ export const deleteUserAttributes = Endpoint.make<{ readonly body: UserSettingRe
  * User settings
  *
  * `GET /API/settings/v1/user/{user_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getUser = Endpoint.make<{ readonly user_id: string }, UserSetting, 400 | 404>({
   service: "settings",
@@ -1891,6 +1923,8 @@ export const getUser = Endpoint.make<{ readonly user_id: string }, UserSetting, 
  * Change user settings
  *
  * `PUT /API/settings/v1/user/{user_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateUser = Endpoint.make<
   { readonly user_id: string; readonly body: UserSettingInput },
@@ -1913,6 +1947,8 @@ export const updateUser = Endpoint.make<
  * Change user settings
  *
  * `PATCH /API/settings/v1/user/{user_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchUser = Endpoint.make<
   { readonly user_id: string; readonly body: UserSettingPatch },
@@ -1935,6 +1971,8 @@ export const patchUser = Endpoint.make<
  * Delete user settings
  *
  * `DELETE /API/settings/v1/user/{user_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteUser = Endpoint.make<{ readonly user_id: string }, void, 400 | 404>({
   service: "settings",

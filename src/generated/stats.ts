@@ -1240,6 +1240,8 @@ export const UserUsagesDetailed: Schema.Codec<UserUsagesDetailed> = Schema.Struc
  *
  * system_domain_id will be automatically added when
  * posting to this end point.
+ *
+ * Required roles: none listed in the spec.
  */
 export const createAsset = Endpoint.make<{ readonly body: AssetUsageInput }, AssetUsage, 400 | 404>({
   service: "stats",
@@ -1373,6 +1375,8 @@ export const listBilling = Endpoint.make<
  * Updates Billing (Requires super admin access).
  *
  * `POST /API/stats/v1/billing/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createBilling = Endpoint.make<{ readonly body: BillingInput }, Billing, 400 | 404>({
   service: "stats",
@@ -1615,6 +1619,8 @@ export const getBillingInvoices = Endpoint.make<
  * Get All Price Lists
  *
  * `GET /API/stats/v1/billing/price_lists/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listBillingPriceLists = Endpoint.make<void, Prices, 400 | 404>({
   service: "stats",
@@ -1632,6 +1638,8 @@ export const listBillingPriceLists = Endpoint.make<void, Prices, 400 | 404>({
  * Creates or updates a Price List
  *
  * `PUT /API/stats/v1/billing/price_lists/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateBillingPriceLists = Endpoint.make<{ readonly body: Price }, Price, 400 | 404>({
   service: "stats",
@@ -1650,6 +1658,8 @@ export const updateBillingPriceLists = Endpoint.make<{ readonly body: Price }, P
  * Get a Price List
  *
  * `GET /API/stats/v1/billing/price_lists/{name}/{currency}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getBillingPriceListsByNameCurrency = Endpoint.make<
   { readonly name: string; readonly currency: string },
@@ -1671,6 +1681,8 @@ export const getBillingPriceListsByNameCurrency = Endpoint.make<
  * Delete a Price list
  *
  * `DELETE /API/stats/v1/billing/price_lists/{name}/{currency}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteBillingPriceListsByNameCurrency = Endpoint.make<
   { readonly name: string; readonly currency: string },
@@ -1797,6 +1809,8 @@ export const getBillingStatus = Endpoint.make<void, BillingStats, 400 | 403>({
  * Delete billing record (Requires super admin access).
  *
  * `DELETE /API/stats/v1/billing/{system_domain_id}/{billing_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteBillingBySystemDomainBilling = Endpoint.make<
   { readonly system_domain_id: string; readonly billing_id: string },
@@ -1827,6 +1841,8 @@ export const ListBillingExpirationQuery: Schema.Codec<ListBillingExpirationQuery
  * Returns billing expiration info
  *
  * `GET /API/stats/v1/billing_expiration/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listBillingExpiration = Endpoint.make<
   { readonly query?: ListBillingExpirationQuery | undefined } | void,
@@ -1850,6 +1866,8 @@ export const listBillingExpiration = Endpoint.make<
  * Update billing expiration record (Requires super admin access).
  *
  * `PUT /API/stats/v1/billing_expiration/{system_domain_id}/{billing_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateBillingExpirationBySystemDomainBilling = Endpoint.make<
   { readonly system_domain_id: string; readonly billing_id: string; readonly body: BillingExpirationUpdate },
@@ -1872,6 +1890,8 @@ export const updateBillingExpirationBySystemDomainBilling = Endpoint.make<
  * Delete billing expiration record (Requires super admin access).
  *
  * `DELETE /API/stats/v1/billing_expiration/{system_domain_id}/{billing_id}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteBillingExpirationBySystemDomainBilling = Endpoint.make<
   { readonly system_domain_id: string; readonly billing_id: string },
@@ -1938,6 +1958,8 @@ export const GetCurrentUsageQuery: Schema.Codec<GetCurrentUsageQuery> = Schema.S
  * Returns current usage for PRO/ENTERPRISE system domains
  *
  * `GET /API/stats/v1/current_usage/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getCurrentUsage = Endpoint.make<
   { readonly query?: GetCurrentUsageQuery | undefined } | void,
@@ -1960,6 +1982,8 @@ export const getCurrentUsage = Endpoint.make<
  * Internal endpoint to convert ID to system domain
  *
  * `GET /API/stats/v1/id/{object_id}/info/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getIdByObjectInfo = Endpoint.make<{ readonly object_id: string }, void, 400 | 404>({
   service: "stats",

@@ -1451,6 +1451,8 @@ export const ListTranscodeQueueSystemQuery: Schema.Codec<ListTranscodeQueueSyste
  * Get the status of the transcode job queues
  *
  * `GET /API/transcode/v1/transcode/queue/system/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listTranscodeQueueSystem = Endpoint.make<
   { readonly query?: ListTranscodeQueueSystemQuery | undefined } | void,

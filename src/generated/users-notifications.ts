@@ -406,6 +406,8 @@ export const getNotificationSettingsByObjectTypeSubObjectTypeEventTypeProtocol =
  * Create a new notification_setting
  *
  * `PUT /API/users-notifications/v1/notification_settings/{object_type}/{sub_object_type}/{event_type}/{protocol}/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateNotificationSettingsByObjectTypeSubObjectTypeEventTypeProtocol = Endpoint.make<
   {
@@ -471,6 +473,8 @@ export const listNotifications = Endpoint.make<
  * Create a new notification
  *
  * `POST /API/users-notifications/v1/notifications/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createNotification = Endpoint.make<{ readonly body: NotificationInput }, Notification, 400>({
   service: "users-notifications",
@@ -508,6 +512,8 @@ export const updateNotificationsAllRead = Endpoint.make<void, void, 400 | 403>({
  * Create a new system notification
  *
  * `POST /API/users-notifications/v1/notifications/system/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createNotificationsSystem = Endpoint.make<{ readonly body: SystemNotificationInput }, Notification, 400>({
   service: "users-notifications",
@@ -583,6 +589,8 @@ export const getSubscriptions = Endpoint.make<void, Subscription, 400 | 403 | 40
  * Create a new subscription
  *
  * `POST /API/users-notifications/v1/subscriptions/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createSubscription = Endpoint.make<{ readonly body: SubscriptionInput }, Subscription, 400>({
   service: "users-notifications",

@@ -1785,6 +1785,8 @@ export const ListGroupsAllBasicQuery: Schema.Codec<ListGroupsAllBasicQuery> = Sc
  * List all groups without details
  *
  * `GET /API/users/v1/groups/all/basic/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listGroupsAllBasic = Endpoint.make<
   { readonly query?: ListGroupsAllBasicQuery | undefined } | void,
@@ -1847,6 +1849,8 @@ export const ListGroupsBasicQuery: Schema.Codec<ListGroupsBasicQuery> = Schema.S
  * List untyped groups without details
  *
  * `GET /API/users/v1/groups/basic/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listGroupsBasic = Endpoint.make<
   { readonly query?: ListGroupsBasicQuery | undefined } | void,
@@ -2286,6 +2290,8 @@ export const ListRoleGroupsBasicQuery: Schema.Codec<ListRoleGroupsBasicQuery> = 
  * List role groups without details
  *
  * `GET /API/users/v1/role_groups/basic/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listRoleGroupsBasic = Endpoint.make<
   { readonly query?: ListRoleGroupsBasicQuery | undefined } | void,
@@ -2554,6 +2560,8 @@ export const ListTeamsBasicQuery: Schema.Codec<ListTeamsBasicQuery> = Schema.Str
  * List teams info without details
  *
  * `GET /API/users/v1/teams/basic/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listTeamsBasic = Endpoint.make<
   { readonly query?: ListTeamsBasicQuery | undefined } | void,
@@ -2917,6 +2925,8 @@ export const ListUsersBasicQuery: Schema.Codec<ListUsersBasicQuery> = Schema.Str
  * List of users without details
  *
  * `GET /API/users/v1/users/basic/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listUsersBasic = Endpoint.make<
   { readonly query?: ListUsersBasicQuery | undefined } | void,
@@ -2940,6 +2950,8 @@ export const listUsersBasic = Endpoint.make<
  * Returns current user
  *
  * `GET /API/users/v1/users/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getCurrentUser = Endpoint.make<void, User, 400 | 404>({
   service: "users",
@@ -2957,6 +2969,8 @@ export const getCurrentUser = Endpoint.make<void, User, 400 | 404>({
  * Update user
  *
  * `PUT /API/users/v1/users/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateCurrentUser = Endpoint.make<{ readonly body: UserInput }, User, 400 | 404>({
   service: "users",
@@ -2975,6 +2989,8 @@ export const updateCurrentUser = Endpoint.make<{ readonly body: UserInput }, Use
  * Update user
  *
  * `PATCH /API/users/v1/users/current/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const patchCurrentUser = Endpoint.make<{ readonly body: UserPatch }, User, 400 | 404>({
   service: "users",
@@ -3005,6 +3021,8 @@ export const GetUsersCurrentOtpConfigureResponse: Schema.Codec<GetUsersCurrentOt
  * Get current otp settings.
  *
  * `GET /API/users/v1/users/current/otp/configure/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const getUsersCurrentOtpConfigure = Endpoint.make<void, GetUsersCurrentOtpConfigureResponse, 400>({
   service: "users",
@@ -3022,6 +3040,8 @@ export const getUsersCurrentOtpConfigure = Endpoint.make<void, GetUsersCurrentOt
  * Configure OTP settings.
  *
  * `POST /API/users/v1/users/current/otp/configure/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createUsersCurrentOtpConfigure = Endpoint.make<{ readonly body: OtpEdit }, void, 400>({
   service: "users",
@@ -3040,6 +3060,8 @@ export const createUsersCurrentOtpConfigure = Endpoint.make<{ readonly body: Otp
  * Configure OTP settings.
  *
  * `PUT /API/users/v1/users/current/otp/configure/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateUsersCurrentOtpConfigure = Endpoint.make<{ readonly body: OtpEdit }, void, 400>({
   service: "users",
@@ -3073,6 +3095,8 @@ export const CreateUsersCurrentPhotoResponse: Schema.Codec<CreateUsersCurrentPho
  * Upload current user photo image.
  *
  * `POST /API/users/v1/users/current/photo/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createUsersCurrentPhoto = Endpoint.make<
   { readonly body: Uint8Array },
@@ -3095,6 +3119,8 @@ export const createUsersCurrentPhoto = Endpoint.make<
  * Delete current user photo image.
  *
  * `DELETE /API/users/v1/users/current/photo/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteUsersCurrentPhoto = Endpoint.make<void, void, 400 | 404>({
   service: "users",
@@ -3112,6 +3138,8 @@ export const deleteUsersCurrentPhoto = Endpoint.make<void, void, 400 | 404>({
  * Returns current user roles
  *
  * `GET /API/users/v1/users/current/roles/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const listCurrentUserRoles = Endpoint.make<void, UserRoles, 400>({
   service: "users",
@@ -3141,6 +3169,8 @@ export const CreateUsersCurrentTotpConfigureResponse: Schema.Codec<CreateUsersCu
  * Setup totp
  *
  * `POST /API/users/v1/users/current/totp/configure/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createUsersCurrentTotpConfigure = Endpoint.make<
   { readonly body?: Otp | undefined } | void,
@@ -3163,6 +3193,8 @@ export const createUsersCurrentTotpConfigure = Endpoint.make<
  * Delete totp confguration
  *
  * `DELETE /API/users/v1/users/current/totp/configure/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteUsersCurrentTotpConfigure = Endpoint.make<{ readonly body: Otp }, void, 400>({
   service: "users",
@@ -3181,6 +3213,8 @@ export const deleteUsersCurrentTotpConfigure = Endpoint.make<{ readonly body: Ot
  * Validate totp configuration
  *
  * `POST /API/users/v1/users/current/totp/validate_configuration/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const createUsersCurrentTotpValidateConfiguration = Endpoint.make<{ readonly body: Otp }, void, 400>({
   service: "users",
@@ -3392,6 +3426,8 @@ export const getUserRole = Endpoint.make<{ readonly user_id: string; readonly ro
  * Update a user's SAML IdP settings
  *
  * `PUT /API/users/v1/users/{user_id}/saml/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const updateUserSaml = Endpoint.make<
   { readonly user_id: string; readonly body: UserSamlIdpUpdate },
@@ -3414,6 +3450,8 @@ export const updateUserSaml = Endpoint.make<
  * Remove a user's SAML IdP setting
  *
  * `DELETE /API/users/v1/users/{user_id}/saml/`
+ *
+ * Required roles: none listed in the spec.
  */
 export const deleteUserSaml = Endpoint.make<{ readonly user_id: string }, User, 404>({
   service: "users",
