@@ -1,13 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, FileSystem, Path } from "effect"
+import { Effect, Exit, FileSystem, Path } from "effect"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
 import * as Progress from "../../workflows/Progress.ts"
-import { IconikEmulator, inProcess, mediaFolder, MiB, overSocket, stillOpen } from "./support.ts"
-
-const failureOf = <E>(exit: Exit.Exit<unknown, E>): E | undefined =>
-  Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause).pipe((o) => (o._tag === "Some" ? o.value : undefined)) : undefined
+import {
+  failureOf,
+  IconikEmulator,
+  inProcess,
+  mediaFolder,
+  MiB,
+  modes,
+  overSocket,
+  stillOpen,
+  storageRequests
+} from "./support.ts"
 
 const ingestOn = (method: string, size: number) =>
   Effect.gen(function*() {
@@ -50,6 +57,15 @@ describe("ingestFile", () => {
     ))
 
   it.live("GCS resumable, over a socket", () => ingestOn("GCS", 3 * MiB + 17).pipe(Effect.provide(overSocket())))
+
+  it.live.each(modes)("GCS resumable in several chunks of one session, $name", ({ layer }) =>
+    Effect.gen(function*() {
+      const result = yield* ingestOn("GCS", 11 * MiB + 17)
+      assert.strictEqual(result.transfer.strategy, "resumable")
+      // 5 MiB, 5 MiB, then the last 1 MiB + 17 bytes: GCS holds on (308) until the last chunk completes the object.
+      assert.deepStrictEqual((yield* storageRequests("ResumableChunk")).map((r) => r.status), [308, 308, 200])
+      assert.strictEqual((yield* storageRequests("ResumableStart")).length, 1)
+    }).pipe(Effect.provide(layer())))
 
   it.live("Azure block blob (blocks above the threshold), in-process", () =>
     ingestOn("AZURE", 11 * MiB).pipe(

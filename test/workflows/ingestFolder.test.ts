@@ -3,7 +3,7 @@ import { Effect, Exit, Layer } from "effect"
 import { StorageClient } from "../../src/storage/StorageClient.ts"
 import { ingestFolder } from "../../workflows/ingestFolder.ts"
 import * as Progress from "../../workflows/Progress.ts"
-import { IconikEmulator, inProcess, mediaFolder, MiB, stillOpen } from "./support.ts"
+import { IconikEmulator, inProcess, mediaFolder, MiB, modes, stillOpen } from "./support.ts"
 
 /** Wraps the storage client in context to record the most body uploads ever in flight at once. */
 const countingStorage = (peak: { value: number }) =>
@@ -28,7 +28,7 @@ const countingStorage = (peak: { value: number }) =>
     })
   )
 
-describe("ingestFolder", () => {
+describe.each(modes)("ingestFolder ($name)", ({ layer }) => {
   it.live("ingests a folder with a global bound on uploads, reports failures, and skips them on a rerun", () => {
     const peak = { value: 0 }
     return Effect.gen(function*() {
@@ -71,9 +71,11 @@ describe("ingestFolder", () => {
       assert.deepStrictEqual(rerun.failed, [])
       const active = [...emulator.state.assets.values()].filter((a) => a.status === "ACTIVE")
       assert.strictEqual(active.length, 5)
-    }).pipe(Effect.scoped, Effect.provide(countingStorage(peak).pipe(Layer.provideMerge(inProcess()))))
+    }).pipe(Effect.scoped, Effect.provide(countingStorage(peak).pipe(Layer.provideMerge(layer()))))
   })
+})
 
+describe("ingestFolder", () => {
   it.live("a missing folder fails with LocalFileError before any request", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator

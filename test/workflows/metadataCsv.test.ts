@@ -5,7 +5,7 @@ import * as Metadata from "../../src/Metadata.ts"
 import * as Csv from "../../workflows/Csv.ts"
 import { exportMetadata, exportMetadataCsv, importMetadata, planMetadataImport } from "../../workflows/metadataCsv.ts"
 import { searchAll } from "../../workflows/searchAll.ts"
-import { IconikEmulator, inProcess } from "./support.ts"
+import { IconikEmulator, modes } from "./support.ts"
 
 const setUp = Effect.gen(function*() {
   yield* Metadata.createField({ name: "rating", label: "Rating", field_type: "integer" })
@@ -33,7 +33,9 @@ describe("metadata CSV", () => {
     assert.deepStrictEqual(Csv.parse(`\uFEFF${text}`), [["id", "title"], ["1", "a, \"b\"\nc"], ["2", " padded "]])
     assert.instanceOf(Csv.parse("a,\"b"), Csv.CsvParseError)
   })
+})
 
+describe.each(modes)("metadata CSV and searchAll ($name)", ({ layer }) => {
   it.live("exports search hits with their view values, and imports edits with a dry-run diff first", () =>
     Effect.gen(function*() {
       const { a, b, viewId } = yield* setUp
@@ -79,7 +81,7 @@ describe("metadata CSV", () => {
       const again = yield* planMetadataImport({ viewId, csv: edited })
       assert.deepStrictEqual(again.changes, [])
       assert.strictEqual(again.unchanged, 2)
-    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+    }).pipe(Effect.scoped, Effect.provide(layer())))
 
   it.live("refuses a CSV with a bad cell or an unknown column before writing anything", () =>
     Effect.gen(function*() {
@@ -93,7 +95,7 @@ describe("metadata CSV", () => {
       assert.isTrue(Exit.isFailure(exit2))
       const writes = (yield* emulator.requests).filter((r) => r.method === "PUT" && r.path.includes("/views/"))
       assert.strictEqual(writes.length, 1) // the set-up's own write
-    }).pipe(Effect.provide(inProcess())))
+    }).pipe(Effect.provide(layer())))
 
   it.live("searchAll streams every hit across pages", () =>
     Effect.gen(function*() {
@@ -106,5 +108,5 @@ describe("metadata CSV", () => {
       assert.strictEqual(new Set(hits.map((h) => h.id)).size, 230)
       const csvLines = yield* Stream.runCollect(exportMetadataCsv({ viewId: (yield* setUp).viewId }))
       assert.strictEqual(csvLines.length, 1 + 232)
-    }).pipe(Effect.provide(inProcess())))
+    }).pipe(Effect.provide(layer())))
 })

@@ -4,13 +4,12 @@ import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
 import * as Assets from "../../src/Assets.ts"
-import { IconikEmulator, inProcess, mediaFolder, MiB, stillOpen } from "./support.ts"
+import { IconikEmulator, mediaFolder, MiB, modes, stillOpen, storageRequests } from "./support.ts"
 
-const uploadPartsSince = (since: number) =>
-  IconikEmulator.use((emulator) =>
-    Effect.map(emulator.objectStore.requests, (requests) =>
-      requests.slice(since).filter((r) => r.operation === "UploadPart" && r.status === 200).map((r) => r.partNumber)
-    ))
+/** How many parts the store has taken so far, and the numbers of those it took after that. */
+const partsUploaded = Effect.map(storageRequests("UploadPart"), (parts) => parts.length)
+const partsUploadedSince = (since: number) =>
+  Effect.map(storageRequests("UploadPart"), (parts) => parts.slice(since).map((r) => r.partNumber))
 
 /** A first run that stops after parts 1 and 2 as a crash would: no abort, no clean-up, the checkpoint left behind. */
 const crashAfterTwoParts = <A, E, R>(run: Effect.Effect<A, E, R>) =>
@@ -26,7 +25,7 @@ const crashAfterTwoParts = <A, E, R>(run: Effect.Effect<A, E, R>) =>
     assert.isTrue(Exit.isFailure(exit))
   })
 
-describe("resume after a crash", () => {
+describe.each(modes)("resume after a crash ($name)", ({ layer }) => {
   it.live("ingestFile: a rerun uploads only the missing parts, into the same asset and file", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
@@ -41,9 +40,9 @@ describe("resume after a crash", () => {
       assert.strictEqual(pending.length, 1)
       assert.deepStrictEqual(pending[0]!.parts.map((p) => p.number), [1, 2])
 
-      const before = (yield* emulator.objectStore.requests).length
+      const before = yield* partsUploaded
       const result = yield* ingestFile(options)
-      assert.deepStrictEqual(yield* uploadPartsSince(before), [3, 4])
+      assert.deepStrictEqual(yield* partsUploadedSince(before), [3, 4])
       assert.isTrue(result.transfer.resumed)
       assert.strictEqual(result.transfer.partsUploaded, 2)
       assert.strictEqual(result.transfer.partsTotal, 4)
@@ -53,7 +52,7 @@ describe("resume after a crash", () => {
       assert.deepStrictEqual((yield* emulator.verifyClosedUploads).filter((m) => m.kind === "file"), [])
       assert.deepStrictEqual(yield* stillOpen, [])
       assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
-    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+    }).pipe(Effect.scoped, Effect.provide(layer())))
 
   it.live("uploadProxy: parts missing from the checkpoint are found with ListParts, not uploaded again", () =>
     Effect.gen(function*() {
@@ -70,13 +69,13 @@ describe("resume after a crash", () => {
       assert.strictEqual(lines.length, 4) // header, upload, part 1, part 2
       yield* fs.writeFileString(Checkpoint.pathFor(media, "uploadProxy"), lines.slice(0, 3).join("\n") + "\n{\"part\":{\"partNu")
 
-      const before = (yield* emulator.objectStore.requests).length
+      const before = yield* partsUploaded
       const result = yield* uploadProxy(options)
-      assert.deepStrictEqual(yield* uploadPartsSince(before), [3, 4])
+      assert.deepStrictEqual(yield* partsUploadedSince(before), [3, 4])
       assert.strictEqual(emulator.state.proxies.size, 1)
       assert.strictEqual(emulator.state.proxies.get(result.proxyId)?.status, "CLOSED")
       assert.deepStrictEqual((yield* emulator.verifyClosedUploads).filter((m) => m.kind === "proxy"), [])
-    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+    }).pipe(Effect.scoped, Effect.provide(layer())))
 
   it.live("a checkpoint for a changed file is ignored and the stale record is not left OPEN", () =>
     Effect.gen(function*() {
@@ -98,5 +97,5 @@ describe("resume after a crash", () => {
       const stale = [...emulator.state.files.values()].find((f) => f.id !== result.fileId)
       assert.strictEqual(stale?.status, "FAILED")
       assert.notStrictEqual(emulator.state.assets.get(String(stale?.asset_id))?.status, "ACTIVE")
-    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+    }).pipe(Effect.scoped, Effect.provide(layer())))
 })

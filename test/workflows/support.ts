@@ -1,10 +1,12 @@
 /**
- * Shared set-up for workflow tests: the Iconik emulator (in-process or on a 127.0.0.1 socket) with an IconikClient for
- * its admin, a StorageClient that reaches the emulator's object store, the Node file system, and sample media.
+ * Shared set-up for workflow tests: the Iconik emulator in one of two {@link modes} — in-process, or on a 127.0.0.1
+ * socket — with an IconikClient for its admin, a StorageClient that reaches the emulator's object store, the Node file
+ * system, and sample media.
  */
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { Effect, FileSystem, Layer, Path } from "effect"
+import { Cause, Effect, Exit, FileSystem, Layer, Path } from "effect"
 import { HttpClient } from "effect/http"
+import type { StorageClientOptions } from "../../src/storage/StorageClient.ts"
 import { StorageClient } from "../../src/storage/StorageClient.ts"
 import * as Testing from "../../src/testing/index.ts"
 import { IconikEmulator } from "../../src/testing/index.ts"
@@ -13,9 +15,13 @@ export const MiB = 1024 * 1024
 
 const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
-/** A storage client on the HttpClient in context (the emulator's, so presigned URLs reach its object store). */
-const storageOnContextClient = Layer.effect(StorageClient, StorageClient.make({ retry: { baseDelay: 5, maxDelay: 20 } }))
-  .pipe(Layer.provide(NodeFileSystem.layer))
+const storageOptions: StorageClientOptions = { retry: { baseDelay: 5, maxDelay: 20 } }
+
+/** A storage client on the emulator's in-process HttpClient (in context): presigned URLs are answered without sockets. */
+const storageInProcess = Layer.effect(StorageClient, StorageClient.make(storageOptions)).pipe(Layer.provide(NodeFileSystem.layer))
+
+/** The production storage client, on its own node:http transport: it reaches the emulator's object store over the socket. */
+const storageProduction = StorageClient.layerOptions(storageOptions)
 
 /** Fast jobs, no rate limit: tests wait milliseconds, not seconds. */
 export const testEmulatorOptions: Testing.IconikEmulatorOptions = {
@@ -23,21 +29,56 @@ export const testEmulatorOptions: Testing.IconikEmulatorOptions = {
   jobs: { startAfter: 20, duration: 60, abortAfter: 20 }
 }
 
-/** The emulator in-process (no sockets), its client, a storage client and the platform. */
+/** The default storages plus non-default PROXIES storages on GCS, Azure and B2 (pick one with `storageId`). */
+export const withProxyStorages: Testing.IconikEmulatorOptions = {
+  storages: [
+    ...Testing.defaultStorages,
+    { name: "Emulated GCS proxies", method: "GCS", purpose: "PROXIES", bucket: "iconik-proxies-gcs" },
+    { name: "Emulated Azure proxies", method: "AZURE", purpose: "PROXIES", bucket: "iconik-proxies-azure" },
+    { name: "Emulated B2 proxies", method: "B2", purpose: "PROXIES", bucket: "iconik-proxies-b2" }
+  ]
+}
+
+/** Fast retries, and no client-side pacing (the emulator's rate limit is off too): 230 creates take no 4.6 s. */
+const clientOptions: Testing.ClientOptions = { retry: { baseDelay: 5, maxDelay: 20 }, rateLimit: false }
+
+/** The emulator in-process (no sockets), its client, a storage client on its in-process HttpClient and the platform. */
 export const inProcess = (options: Testing.IconikEmulatorOptions = {}) =>
-  Layer.mergeAll(storageOnContextClient, platform).pipe(
-    Layer.provideMerge(
-      IconikEmulator.layerClient({ ...testEmulatorOptions, ...options }, { retry: { baseDelay: 5, maxDelay: 20 } })
-    )
+  Layer.mergeAll(storageInProcess, platform).pipe(
+    Layer.provideMerge(IconikEmulator.layerClient({ ...testEmulatorOptions, ...options }, clientOptions))
   )
 
-/** The emulator on a real server on 127.0.0.1, with the same clients talking to it over the socket. */
+/**
+ * The emulator on a real server on 127.0.0.1: the IconikClient talks to it over the socket, and the production
+ * StorageClient (its own node:http transport, not the HttpClient in context) uploads to its object store URLs.
+ */
 export const overSocket = (options: Testing.ServerEmulatorOptions = {}) =>
-  Layer.mergeAll(storageOnContextClient, platform).pipe(
-    Layer.provideMerge(
-      IconikEmulator.layerServerClient({ ...testEmulatorOptions, ...options }, { retry: { baseDelay: 5, maxDelay: 20 } })
-    )
+  Layer.mergeAll(storageProduction, platform).pipe(
+    Layer.provideMerge(IconikEmulator.layerServerClient({ ...testEmulatorOptions, ...options }, clientOptions))
   )
+
+/** One way to run the emulator for a test. */
+export interface Mode {
+  readonly name: string
+  readonly layer: (options?: Testing.ServerEmulatorOptions) => ReturnType<typeof overSocket>
+}
+
+/** Both ways, for `describe.each(modes)("… ($name)", ({ layer }) => …)`: every workflow is tested in each. */
+export const modes: ReadonlyArray<Mode> = [
+  { name: "in-process", layer: inProcess },
+  { name: "over a socket", layer: overSocket }
+]
+
+/** The typed failure of an exit, if it failed with one. */
+export const failureOf = <E>(exit: Exit.Exit<unknown, E>): E | undefined =>
+  Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause).pipe((o) => (o._tag === "Some" ? o.value : undefined)) : undefined
+
+/** Successful object-store requests of one operation (e.g. `ResumableChunk`, `UploadPart`) seen so far. */
+export const storageRequests = (operation: Testing.ObjectStore.Operation) =>
+  IconikEmulator.use((emulator) =>
+    Effect.map(emulator.objectStore.requests, (requests) =>
+      requests.filter((r) => r.operation === operation && r.status >= 200 && r.status < 400)
+    ))
 
 /** Deterministic sample media: `size` bytes of a repeating pattern seeded by `seed`. */
 export const sampleBytes = (size: number, seed = 1): Uint8Array => {

@@ -4,7 +4,7 @@ import { Path } from "effect"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import * as Progress from "../../workflows/Progress.ts"
 import { withJob } from "../../workflows/withJob.ts"
-import { IconikEmulator, inProcess, mediaFolder, MiB, stillOpen } from "./support.ts"
+import { IconikEmulator, mediaFolder, MiB, modes, stillOpen } from "./support.ts"
 
 class Boom extends Schema.TaggedError<Boom>()("Boom", { detail: Schema.String }) {
   override get message() {
@@ -14,7 +14,7 @@ class Boom extends Schema.TaggedError<Boom>()("Boom", { detail: Schema.String })
 
 const jobsOf = IconikEmulator.use((emulator) => Effect.succeed([...emulator.state.jobs.values()]))
 
-describe("withJob", () => {
+describe.each(modes)("withJob ($name)", ({ layer }) => {
   it.live("runs the Effect as a CUSTOM job and finishes it with its progress", () =>
     Effect.gen(function*() {
       const result = yield* withJob({ title: "Nightly sync", customType: "sync", total: 3 }, (job) =>
@@ -33,7 +33,7 @@ describe("withJob", () => {
       assert.strictEqual(job?.status, "FINISHED")
       assert.strictEqual(job?.custom_type, "sync")
       assert.strictEqual(job?.progress_processed, 3)
-    }).pipe(Effect.provide(inProcess())))
+    }).pipe(Effect.provide(layer())))
 
   it.live("marks the job FAILED with the error's message and fails with the error", () =>
     Effect.gen(function*() {
@@ -42,7 +42,7 @@ describe("withJob", () => {
       const [job] = yield* jobsOf
       assert.strictEqual(job?.status, "FAILED")
       assert.strictEqual(job?.error_message, "boom: disk on fire")
-    }).pipe(Effect.provide(inProcess())))
+    }).pipe(Effect.provide(layer())))
 
   it.live("marks the job ABORTED when the Effect is interrupted", () =>
     Effect.gen(function*() {
@@ -55,7 +55,7 @@ describe("withJob", () => {
       const [job] = yield* jobsOf
       assert.strictEqual(job?.status, "ABORTED")
       assert.isString(job?.completed_at)
-    }).pipe(Effect.provide(inProcess())))
+    }).pipe(Effect.provide(layer())))
 
   it.live("an ingest interrupted mid-upload inside a job: job ABORTED, no OPEN record, no pending upload", () =>
     Effect.gen(function*() {
@@ -81,5 +81,5 @@ describe("withJob", () => {
       assert.deepStrictEqual(yield* stillOpen, [])
       assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
       assert.isTrue([...emulator.state.assets.values()].every((asset) => asset.status !== "ACTIVE"))
-    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+    }).pipe(Effect.scoped, Effect.provide(layer())))
 })
