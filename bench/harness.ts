@@ -1,7 +1,9 @@
-/** Shared bench plumbing: timing statistics and the results file each section writes. */
+/** Shared bench plumbing: timing statistics, the results file each section writes, the compiler. */
+import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { performance } from "node:perf_hooks"
 
 export interface Stats {
   readonly n: number
@@ -84,3 +86,17 @@ export const envInt = (name: string, fallback: number) => {
 }
 
 export const fmt = (n: number, digits = 2) => n.toFixed(digits)
+
+/** The project root, and its scratch folder (git-ignored) for what the benchmarks write besides their results. */
+const root = Path.join(import.meta.dirname, "..")
+export const scratchDir = Path.join(root, ".tmp")
+
+/** Runs the project's TypeScript compiler from the project root; seconds taken. */
+export const runTsc = (args: ReadonlyArray<string>) => {
+  const started = performance.now()
+  execFileSync(process.execPath, [Path.join(root, "node_modules", "typescript", "bin", "tsc"), ...args], {
+    cwd: root,
+    stdio: "inherit"
+  })
+  return (performance.now() - started) / 1000
+}

@@ -2,22 +2,11 @@
  * Type-check time for the whole project, and for a consumer file that imports the SDK as users do: through the
  * package's exports, i.e. the emitted declarations (built first by `npm run build`).
  */
-import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { performance } from "node:perf_hooks"
-import { fmt, writeResult } from "./harness.ts"
+import { fmt, runTsc, scratchDir, writeResult } from "./harness.ts"
 
-const root = Path.join(import.meta.dirname, "..")
-const tsc = Path.join(root, "node_modules", "typescript", "bin", "tsc")
-
-const timed = (args: Array<string>) => {
-  const t0 = performance.now()
-  execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: "inherit" })
-  return (performance.now() - t0) / 1000
-}
-
-const consumerDir = Path.join(root, ".tmp", "consumer")
+const consumerDir = Path.join(scratchDir, "consumer")
 Fs.mkdirSync(consumerDir, { recursive: true })
 Fs.writeFileSync(
   Path.join(consumerDir, "consumer.ts"),
@@ -41,9 +30,9 @@ Fs.writeFileSync(
   })
 )
 
-const project = timed(["--noEmit", "-p", "."])
-const build = timed(["-p", "tsconfig.build.json"])
-const consumer = timed(["--noEmit", "-p", Path.join(consumerDir, "tsconfig.json")])
+const project = runTsc(["--noEmit", "-p", "."])
+const build = runTsc(["-p", "tsconfig.build.json"])
+const consumer = runTsc(["--noEmit", "-p", Path.join(consumerDir, "tsconfig.json")])
 writeResult({
   section: "typecheck",
   title: "Type-check time",

@@ -41,7 +41,7 @@ import * as IconikClient from "../src/IconikClient.ts"
 import { MiB } from "../src/storage/Parts.ts"
 import { StorageClient } from "../src/storage/StorageClient.ts"
 import { uploadProxy } from "../workflows/uploadProxy.ts"
-import { envInt, fmt, median, type Row, writeResult } from "./harness.ts"
+import { envInt, fmt, median, type Row, runTsc, scratchDir, writeResult } from "./harness.ts"
 
 const LARGE_MIB = envInt("BENCH_UPLOAD_MIB", 1024)
 const SMALL_MIB = envInt("BENCH_UPLOAD_SMALL_MIB", 64)
@@ -70,16 +70,18 @@ interface EmulatorInfo {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The uploader: the workflow on the production storage client (its own keep-alive node:http transport); Iconik calls
-// on a keep-alive node:http transport too, as the `iconik` command does
+// on a keep-alive node:http transport too, as the `iconik` command does (or, to measure what that saves, on undici)
 
-const clientLayer = (emulator: EmulatorInfo, readChunkSize?: number) =>
+const clientLayer = (emulator: EmulatorInfo, readChunkSize?: number, iconikOnUndici = false) =>
   Layer.mergeAll(
     readChunkSize === undefined ? StorageClient.layer : StorageClient.layerOptions({ readChunkSize }),
     NodeFileSystem.layer,
     NodePath.layer,
     // A handful of Iconik calls per upload: the limiter is not what is measured.
     IconikClient.layer({ ...emulator, rateLimit: false }).pipe(
-      Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true }))
+      Layer.provide(
+        iconikOnUndici ? NodeHttpClient.layerUndici : NodeHttpClient.layerNodeHttpOptions({ keepAlive: true })
+      )
     )
   )
 
@@ -161,7 +163,8 @@ const runRss = async (file: string) => {
   const emulator = JSON.parse(process.env.BENCH_UPLOAD_EMULATOR ?? "") as EmulatorInfo
   const readChunk = process.env.BENCH_UPLOAD_READ_CHUNK
   const readChunkSize = readChunk === undefined ? undefined : Number(readChunk)
-  const runtime = ManagedRuntime.make(clientLayer(emulator, readChunkSize))
+  const iconikOnUndici = process.env.BENCH_UPLOAD_ICONIK_UNDICI === "1"
+  const runtime = ManagedRuntime.make(clientLayer(emulator, readChunkSize, iconikOnUndici))
   let beforeUploadMiB = 0
   const millis = await uploadWithWorkflow(runtime, file, Fs.statSync(file).size, () => {
     // Peak so far: modules loaded, layers built, Iconik called once — what any use of the SDK costs.
@@ -191,22 +194,20 @@ Fs.createReadStream(file, { highWaterMark: ${RAW_READ_SIZE} }).pipe(request)
 `
 
 /** Where `compileSelf` writes this file and the SDK modules it imports, as JavaScript. */
-const compiledDir = Path.join(here, "..", "node_modules", ".cache", "effect-iconik-bench")
+const compiledDir = Path.join(scratchDir, "compiled")
 
 /** Compiles this file (and what it imports) to JavaScript, so that RSS is measured without Node's type stripping. */
-const compileSelf = () =>
-  ChildProcess.execFileSync(process.execPath, [
-    Path.join(here, "..", "node_modules", "typescript", "bin", "tsc"),
-    "-p",
-    Path.join(here, "tsconfig.compiled.json"),
-    "--outDir",
-    compiledDir
-  ], { stdio: "inherit" })
+const compileSelf = () => runTsc(["-p", Path.join(here, "tsconfig.compiled.json"), "--outDir", compiledDir])
 
 const measureRss = (
   emulator: EmulatorInfo,
   file: string,
-  options: { readonly rawPutUrl?: string; readonly readChunkSize?: number; readonly fromSources?: boolean } = {}
+  options: {
+    readonly rawPutUrl?: string
+    readonly readChunkSize?: number
+    readonly fromSources?: boolean
+    readonly iconikOnUndici?: boolean
+  } = {}
 ) =>
   new Promise<{ maxRssMiB: number; beforeUploadMiB: number; millis: number }>((resolve, reject) => {
     const script = options.fromSources === true
@@ -221,7 +222,8 @@ const measureRss = (
         env: {
           ...process.env,
           BENCH_UPLOAD_EMULATOR: JSON.stringify(emulator),
-          ...(options.readChunkSize === undefined ? {} : { BENCH_UPLOAD_READ_CHUNK: String(options.readChunkSize) })
+          ...(options.readChunkSize === undefined ? {} : { BENCH_UPLOAD_READ_CHUNK: String(options.readChunkSize) }),
+          ...(options.iconikOnUndici === true ? { BENCH_UPLOAD_ICONIK_UNDICI: "1" } : {})
         }
       },
       (error, stdout) => {
@@ -556,9 +558,17 @@ const main = async () => {
     const rssLarge = await measureRss(sink.info, large)
     const rssSmallReads = await measureRss(sink.info, large, { readChunkSize: OLD_READ_SIZE })
     const rssSources = await measureRss(sink.info, large, { fromSources: true })
+    const rssUndici = await measureRss(sink.info, large, { iconikOnUndici: true })
     const rawPutUrl = (await openProxy(sinkRuntime, largeSize)).uploadUrl
     const rssRaw = await measureRss(sink.info, large, { rawPutUrl })
-    raw.rss = { small: rssSmall, large: rssLarge, largeReads64KiB: rssSmallReads, fromSources: rssSources, rawPut: rssRaw }
+    raw.rss = {
+      small: rssSmall,
+      large: rssLarge,
+      largeReads64KiB: rssSmallReads,
+      fromSources: rssSources,
+      iconikOnUndici: rssUndici,
+      rawPut: rssRaw
+    }
     const rssRatio = rssLarge.maxRssMiB / rssSmall.maxRssMiB
     rows.push(
       {
@@ -588,7 +598,11 @@ const main = async () => {
         value: `${fmt(rssSmallReads.maxRssMiB, 1)} MiB`
       },
       {
-        metric: `for reference: peak RSS, uploadProxy of ${LARGE_MIB} MiB run from the TypeScript sources (type stripping)`,
+        metric: `for reference: peak RSS, uploadProxy of ${LARGE_MIB} MiB with the Iconik calls on undici`,
+        value: `${fmt(rssUndici.maxRssMiB, 1)} MiB`
+      },
+      {
+        metric: `for reference: peak RSS, uploadProxy of ${LARGE_MIB} MiB from the TypeScript sources (type stripping)`,
         value: `${fmt(rssSources.maxRssMiB, 1)} MiB`
       },
       {
