@@ -505,7 +505,7 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
           ? "last_id"
           : queryNames.has("last_field_name")
             ? "last_field_name"
-            : (queryNames.has("page") || queryNames.has("per_page")) && returnsPageEnvelope(components, op.success)
+            : (queryNames.has("page") || queryNames.has("per_page")) && answersWithObjects(components, op.success)
               ? "page"
               : undefined
 
@@ -608,7 +608,7 @@ const resolveTop = (components: Readonly<Record<string, JsonSchema>>, schema: Js
  * Whether an answer is a list the `page` family can walk: an `objects` array, with `pages`/`next_url` or without
  * (playlist and sequence items, the multipart part-URL lists answer `{objects}` alone: walked while pages are full).
  */
-const returnsPageEnvelope = (
+const answersWithObjects = (
   components: Readonly<Record<string, JsonSchema>>,
   success: ReadonlyArray<DeclaredSuccess>
 ) =>

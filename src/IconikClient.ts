@@ -266,9 +266,7 @@ const decodeResponse = (
         method: definition.method,
         path,
         errors: readErrors(text),
-        retryAfterMillis: status === 429 || status >= 500
-          ? parseRetryAfter(response.headers["retry-after"], Date.now())
-          : undefined
+        retryAfterMillis: parseRetryAfter(response.headers["retry-after"], Date.now())
       }, definition.errors)
     ),
     Effect.flatMap(Effect.fail)
@@ -360,9 +358,7 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     const loop = (n: number): Effect.Effect<unknown, IconikError> =>
       Effect.catch(run, (error) => {
         if (n >= retry.times || !isRetryable(definition.method, error)) return Effect.fail(error)
-        const serverDelay = error._tag === "IconikRateLimited" || error._tag === "IconikServerError"
-          ? error.retryAfterMillis
-          : undefined
+        const serverDelay = "retryAfterMillis" in error ? error.retryAfterMillis : undefined
         if (serverDelay !== undefined && serverDelay > retry.maxDelay) return Effect.fail(error)
         const delay = serverDelay === undefined ? backoffMillis(retry.baseDelay, retry.maxDelay, n) : Effect.succeed(serverDelay)
         return delay.pipe(Effect.flatMap((millis) => Effect.sleep(millis)), Effect.andThen(loop(n + 1)))

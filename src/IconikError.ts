@@ -179,6 +179,7 @@ export const fromStatus = (
   declared: ReadonlyArray<number>
 ): IconikError => {
   const { retryAfterMillis, ...fields } = props
+  // Only a 429 or a 5xx carries the server's Retry-After.
   const withDelay = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
   if (props.status === 429) return new IconikRateLimited(withDelay)
   if (props.status >= 500) return new IconikServerError(withDelay)

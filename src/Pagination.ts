@@ -44,10 +44,11 @@ const withQuery = <I>(input: I, query: Record<string, unknown>): I => {
 }
 
 const objectsOf = <T>(page: PageEnvelope<T>): ReadonlyArray<T> => page.objects ?? []
-const hasNext = (page: PageEnvelope<unknown>) => typeof page.next_url === "string" && page.next_url !== ""
 /** A page says whether more follow through `next_url`; an answer without that field, by being full. */
 const hasMore = (page: PageEnvelope<unknown>, perPage: number) =>
-  page.next_url === undefined ? objectsOf(page).length >= perPage : hasNext(page)
+  page.next_url === undefined
+    ? objectsOf(page).length >= perPage
+    : typeof page.next_url === "string" && page.next_url !== ""
 /** Past the last page Iconik answers 404 ("Requested page does not exist"): a page-by-page walk ends there. */
 const isPastTheEnd = (error: unknown) =>
   typeof error === "object" && error !== null && "status" in error && error.status === 404
@@ -132,7 +133,9 @@ export const pages = <I, A extends PageEnvelope<unknown>, S extends DeclarableSt
             hasMore(first, perPage)
               ? Stream.paginate(2, (page) =>
                 call(withQuery(input, { per_page: perPage, page })).pipe(
-                  Effect.map((a) => objectsOf(a).length === 0 || !hasMore(a, perPage) ? one<number>(a) : next(a, page + 1))
+                  Effect.map((a) =>
+                    objectsOf(a).length === 0 || !hasMore(a, perPage) ? one<number>(a) : next(a, page + 1)
+                  )
                 )).pipe(Stream.catchIf(isPastTheEnd, () => Stream.empty))
               : Stream.empty
           )
