@@ -146,10 +146,6 @@ export const discardUpload = (target: Pick<TransferTarget, "kind" | "assetId" | 
   return upload.provider === "GCS" ? Effect.void : s3Endpoints({ ...target, fields: {} }).cleanup(upload.uploadId)
 }
 
-/** ListParts URLs for an upload, to learn which parts S3 already holds (Iconik lists them with the completion URLs). */
-const listPartsUrls = (target: TransferTarget, uploadId: string) =>
-  Effect.map(s3Endpoints(target).completionUrls(uploadId), (urls) => urls.listPartsUrls ?? [])
-
 // ---------------------------------------------------------------------------------------------------------------
 
 const onTransferEvent = (item: string, checkpoint: CheckpointWriter) => (event: TransferEvent): Effect.Effect<void> => {
@@ -218,11 +214,7 @@ export const transfer = (
           getPartUrls: endpoints.partUrls,
           getCompletionUrls: endpoints.completionUrls,
           cleanup: endpoints.cleanup,
-          resume: uploadId === undefined ? undefined : {
-            uploadId,
-            uploadedParts: resume?.parts ?? [],
-            listPartsUrls: yield* listPartsUrls(target, uploadId)
-          },
+          resume: uploadId === undefined ? undefined : { uploadId, uploadedParts: resume?.parts ?? [] },
           partSize: resume?.upload.partSize ?? options.partSize,
           concurrency: options.concurrency,
           onFailure: options.onFailure,

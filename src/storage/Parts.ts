@@ -6,9 +6,10 @@ import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import { scrubSecrets } from "../Redaction.ts"
 import type { ProgressTracker } from "./Progress.ts"
 import { type FileInfo, StorageClient, type StorageRequest, type StorageResponse } from "./StorageClient.ts"
-import { type StorageFailure, scrubSecrets, StorageProtocolError, type StorageProvider } from "./StorageError.ts"
+import { type StorageFailure, StorageProtocolError, type StorageProvider } from "./StorageError.ts"
 
 export const MiB = 1024 * 1024
 

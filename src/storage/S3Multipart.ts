@@ -15,10 +15,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Semaphore from "effect/Semaphore"
+import { redactUrl } from "../Redaction.ts"
 import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
 import { type RetryPolicy, StorageClient } from "./StorageClient.ts"
-import { redactUrl, StorageError, type StorageFailure, StorageProtocolError } from "./StorageError.ts"
+import { StorageError, type StorageFailure, StorageProtocolError } from "./StorageError.ts"
 import { escapeXml, xmlElements, xmlInner, xmlText } from "./Xml.ts"
 
 /** What the part-URL call is asked for: Iconik's `GET …/multipart_url/part/?upload_id&parts_num&per_page&page`. */
@@ -36,7 +37,7 @@ export interface S3PartUrlsPage {
   readonly objects: ReadonlyArray<{ readonly number: number; readonly url: string }>
 }
 
-/** Iconik's `GET …/multipart_url/?upload_id&type=complete_url` answer (`complete_url`, `abort_url`, `list_parts_url`). */
+/** Iconik's `GET …/multipart_url/?upload_id&type=complete_url` answer: `complete_url`, `abort_url`, `list_parts_url`. */
 export interface S3CompletionUrls {
   readonly completeUrl: string
   readonly abortUrl?: string | undefined
@@ -67,8 +68,8 @@ export interface S3MultipartOptions<E, R> {
   readonly cleanup?: ((uploadId: string) => Effect.Effect<void, E, R>) | undefined
   /**
    * Continue an existing upload: only the parts not listed in `uploadedParts` (from a checkpoint) nor returned by
-   * the `listPartsUrls` (S3 ListParts, e.g. Iconik's `list_parts_url`) are uploaded. A listed part whose size does not
-   * match the plan is uploaded again.
+   * S3 ListParts are uploaded. The ListParts URLs are `listPartsUrls`, or else those of the completion answer
+   * (Iconik's `list_parts_url`). A listed part whose size does not match the plan is uploaded again.
    */
   readonly resume?: {
     readonly uploadId: string
@@ -157,7 +158,7 @@ export const createMultipartUpload = (
 const listParts = (listPartsUrls: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const client = yield* StorageClient
-    const parts = new Map<number, { readonly partNumber: number; readonly etag: string; readonly size?: number }>()
+    const parts = new Map<number, S3UploadedPart>()
     let truncated = false
     for (const url of listPartsUrls) {
       const response = yield* client.send({ provider: "S3", operation: "ListParts", method: "GET", url })
@@ -165,7 +166,8 @@ const listParts = (listPartsUrls: ReadonlyArray<string>) =>
         const partNumber = Number(xmlText(xml, "PartNumber"))
         const size = Number(xmlText(xml, "Size"))
         if (Number.isSafeInteger(partNumber)) {
-          parts.set(partNumber, { partNumber, etag: xmlText(xml, "ETag") ?? "", ...(Number.isSafeInteger(size) ? { size } : {}) })
+          const etag = xmlText(xml, "ETag") ?? ""
+          parts.set(partNumber, { partNumber, etag, size: Number.isSafeInteger(size) ? size : undefined })
         }
       }
       if (xmlText(response.body, "IsTruncated") === "true") truncated = true
@@ -184,10 +186,7 @@ export const listUploadedParts = (
   Effect.gen(function*() {
     const { parts, truncated } = yield* listParts(listPartsUrls)
     if (truncated) yield* Effect.logDebug("S3 ListParts answer is truncated; the parts after it will be uploaded again")
-    return [...parts.values()]
-      .filter((part) => part.etag !== "")
-      .map((part) => ({ partNumber: part.partNumber, etag: part.etag, size: part.size }))
-      .sort((a, b) => a.partNumber - b.partNumber)
+    return [...parts.values()].filter((part) => part.etag !== "").sort((a, b) => a.partNumber - b.partNumber)
   })
 
 /**
@@ -300,8 +299,11 @@ export const uploadS3Multipart = <E, R>(
       for (const part of options.resume?.uploadedParts ?? []) {
         if (isPlanned(part)) stored.set(part.partNumber, part)
       }
-      if (options.resume?.listPartsUrls !== undefined && options.resume.listPartsUrls.length > 0) {
-        for (const part of yield* listUploadedParts(options.resume.listPartsUrls)) {
+      const listPartsUrls = options.resume === undefined
+        ? []
+        : options.resume.listPartsUrls ?? (yield* options.getCompletionUrls(uploadId)).listPartsUrls ?? []
+      if (listPartsUrls.length > 0) {
+        for (const part of yield* listUploadedParts(listPartsUrls)) {
           if (isPlanned(part)) stored.set(part.partNumber, part)
         }
       }

@@ -23,13 +23,12 @@ import * as Stream from "effect/Stream"
 import * as HttpBody from "effect/http/HttpBody"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
-import { backoffMillis, transportReason } from "../Retry.ts"
 import type * as HttpClientError from "effect/http/HttpClientError"
+import { redactUrl, scrubSecrets } from "../Redaction.ts"
+import { backoffMillis, transportReason } from "../Retry.ts"
 import {
   isTransient,
   parseErrorBody,
-  redactUrl,
-  scrubSecrets,
   StorageError,
   type StorageFailure,
   StorageFileError,

@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import { redactUrl, scrubSecrets } from "../Redaction.ts"
 import { xmlInner, xmlText } from "./Xml.ts"
 
+// Part of the storage floor's public API; owned by the core's Redaction module.
 export { redactUrl, scrubSecrets }
 
 /** The storage providers Iconik hands out upload URLs for. */
