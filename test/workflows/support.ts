@@ -4,7 +4,7 @@
  * system, and sample media.
  */
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { Cause, Effect, Exit, FileSystem, Layer, Path } from "effect"
+import { Cause, Effect, Exit, FileSystem, Layer, Option, Path } from "effect"
 import { HttpClient } from "effect/http"
 import type { StorageClientOptions } from "../../src/storage/StorageClient.ts"
 import { StorageClient } from "../../src/storage/StorageClient.ts"
@@ -71,7 +71,7 @@ export const modes: ReadonlyArray<Mode> = [
 
 /** The typed failure of an exit, if it failed with one. */
 export const failureOf = <E>(exit: Exit.Exit<unknown, E>): E | undefined =>
-  Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause).pipe((o) => (o._tag === "Some" ? o.value : undefined)) : undefined
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
 
 /** Successful object-store requests of one operation (e.g. `ResumableChunk`, `UploadPart`) seen so far. */
 export const storageRequests = (operation: Testing.ObjectStore.Operation) =>
