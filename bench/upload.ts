@@ -7,7 +7,8 @@
  * 2. the same upload to a null S3 sink (the emulator's object store with `discardBodies`, in a process of its own,
  *    over a socket) vs raw `node:http` PUTs of the same bytes to the same sink;
  * 3. peak RSS of the workflow uploading a small and a large file, each in a fresh process running this file compiled
- *    to JavaScript (as the package is installed from npm; Node's type stripping alone adds about 50 MiB).
+ *    to JavaScript (as the package is installed from npm), with reference runs from the TypeScript sources and with the Iconik
+ *    calls on undici.
  *
  * Contenders alternate within every repetition, and the order rotates from one repetition to the next, so machine
  * noise hits them alike. The emulator runs in a child process so that its work is not charged to the uploader.

@@ -83,7 +83,7 @@ export const resolveCredentials = Effect.fnUntraced(function*(options: GlobalOpt
 
 /**
  * The Iconik client and the storage client, both on node:http keep-alive agents: one transport in the process keeps
- * the command's resident memory down (undici's dispatcher alone adds about 20 MiB).
+ * the command's resident memory down (docs/benchmarks.md: peak RSS with the Iconik calls on undici).
  */
 export const layer = (options: GlobalOptions) =>
   Layer.merge(
