@@ -55,13 +55,15 @@ const lastRequest = (log: ReadonlyArray<RecordedRequest>, method: string, path: 
   return undefined
 }
 
+/** The last faulted request with this method and path, and how many such requests were sent up to it. */
 const faultedRequest = (log: ReadonlyArray<RecordedRequest>, method: string, path: string) => {
   const wanted = stripQuery(path)
-  for (let i = log.length - 1; i >= 0; i--) {
-    const r = log[i]!
-    if (r.method === method && stripQuery(r.path) === wanted && r.fault !== undefined && r.fault !== "Latency") return r
+  const same = log.filter((r) => r.method === method && stripQuery(r.path) === wanted)
+  for (let i = same.length - 1; i >= 0; i--) {
+    const r = same[i]!
+    if (r.fault !== undefined && r.fault !== "Latency") return { request: r, attempts: i + 1 }
   }
-  return undefined
+  return { request: undefined, attempts: same.length }
 }
 
 const faultLabel = (r: RecordedRequest) => (r.fault === "Status" ? `Status ${r.status}` : r.fault!)
@@ -72,10 +74,9 @@ const classifyIconik = (error: IconikError, log: ReadonlyArray<RecordedRequest>)
   const method = "method" in error ? error.method : "?"
   const path = "path" in error ? error.path : "?"
   const template = lastRequest(log, method, path)?.template ?? stripQuery(path).replace(uuid, "{id}")
-  const faulted = faultedRequest(log, method, path)
+  const { request: faulted, attempts } = faultedRequest(log, method, path)
   const injected = faulted === undefined ? undefined : faultLabel(faulted)
   const detail = "status" in error ? String(error.status) : "reason" in error ? error.reason : ""
-  const attempts = log.filter((r) => r.method === method && stripQuery(r.path) === stripQuery(path)).length
   const policy = isRetryable(method, error)
     ? `the client retries it (${attempts} attempts)`
     : `the client does not retry it (${method}, ${attempts} attempt${attempts === 1 ? "" : "s"})`
@@ -107,6 +108,13 @@ const classifyIconik = (error: IconikError, log: ReadonlyArray<RecordedRequest>)
   }
 }
 
+/** The object store's names for the storage client's GCS operations (the others share their names). */
+const storeOperations: Record<string, string> = {
+  StartResumableUpload: "ResumableStart",
+  UploadChunk: "ResumableChunk",
+  QueryResumableUpload: "ResumableStatus"
+}
+
 const classifyStorage = (error: StorageFailure, storageLog: ReadonlyArray<ObjectStore.RequestRecord>) => {
   const operation = "operation" in error ? error.operation : "?"
   const provider = "provider" in error ? error.provider : "?"
@@ -117,13 +125,14 @@ const classifyStorage = (error: StorageFailure, storageLog: ReadonlyArray<Object
     : error._tag === "StorageFileError"
     ? error.reason
     : error.detail
+  const logged = storeOperations[operation] ?? operation
   const faulted = [...storageLog].reverse().find((r) =>
-    r.operation === operation && r.fault !== undefined && r.fault !== "Delay"
+    r.operation === logged && r.fault !== undefined && r.fault !== "Delay"
   )
   const transient = isTransient(error)
   // Attempts at the faulted object (and part), when the log shows which one it was.
   const attempts = faulted === undefined ? undefined : storageLog.filter((r) =>
-    r.operation === operation && r.bucket === faulted.bucket && r.key === faulted.key &&
+    r.operation === logged && r.bucket === faulted.bucket && r.key === faulted.key &&
     r.partNumber === faulted.partNumber
   ).length
   const tries = attempts === undefined ? "" : ` (${attempts} attempt${attempts === 1 ? "" : "s"})`
