@@ -210,6 +210,8 @@ const runOne = (seed: string, run: RunPlan, options: SoakOptions, dir: string) =
     const iconikBefore = (yield* emulator.requests).length
 
     let firstFailedStep: string | undefined
+    // How far the logs had got when the first step failed: the requests after it are clean-up, not the cause.
+    let cutoff: { readonly iconik: number; readonly storage: number } | undefined
     const transfer = { partSize: run.partSize, singlePutThreshold: run.singlePutThreshold, storageId: storage.id }
     const work: Effect.Effect<unknown, unknown, StorageClient | IconikClient | FileSystem.FileSystem | EffectPath.Path> =
       run.workflow === "ingestFile"
@@ -217,7 +219,13 @@ const runOne = (seed: string, run: RunPlan, options: SoakOptions, dir: string) =
         : uploadProxy({ file, assetId: target!.id, ...transfer })
     const outcome = yield* Effect.exit(work).pipe(
       Progress.tap((event) => {
-        if (event._tag === "StepFailed" && firstFailedStep === undefined) firstFailedStep = event.step
+        if (event._tag === "StepFailed" && firstFailedStep === undefined) {
+          firstFailedStep = event.step
+          cutoff = {
+            iconik: emulator.state.requests.length,
+            storage: Effect.runSync(emulator.objectStore.requests).length
+          }
+        }
       }),
       Effect.timeoutOption(Duration.seconds(runTimeoutSeconds))
     )
@@ -226,7 +234,13 @@ const runOne = (seed: string, run: RunPlan, options: SoakOptions, dir: string) =
     const storageLog = yield* emulator.objectStore.requests
     const failure = Option.match(outcome, {
       onNone: () => timedOut(firstFailedStep, runTimeoutSeconds),
-      onSome: (exit) => classify(exit, firstFailedStep, log, storageLog)
+      onSome: (exit) =>
+        classify(
+          exit,
+          firstFailedStep,
+          cutoff === undefined ? log : log.slice(0, cutoff.iconik - iconikBefore),
+          cutoff === undefined ? storageLog : storageLog.slice(0, cutoff.storage)
+        )
     })
     const source: Source = {
       workflow: run.workflow,
