@@ -285,6 +285,9 @@ interface SeedResult {
   readonly failed: number
   readonly failedRetryable: number
   readonly failures: Record<string, number>
+  /** Failures per injected fault and request kind, e.g. `Iconik POST Reset`, `S3 CompleteMultipartUpload Fail 503`. */
+  readonly failuresByFault: Record<string, number>
+  readonly runMillis: { readonly p50: number; readonly max: number }
   readonly corrupt: number
   readonly duplicated: number
   readonly orphaned: number
@@ -334,11 +337,16 @@ const runSeed = (seed: string, options: SoakOptions) =>
     }).pipe(Effect.ensuring(Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))))
 
     const failures: Record<string, number> = {}
+    const failuresByFault: Record<string, number> = {}
     const notices: Record<string, number> = {}
     const byKind: Record<string, { runs: number; completed: number }> = {}
     const violations = results.flatMap((r) => r.violations)
     for (const r of results) {
-      if (r.failure !== undefined) count(failures, groupKey(r.failure))
+      if (r.failure !== undefined) {
+        count(failures, groupKey(r.failure))
+        const request = r.failure.tag.startsWith("Iconik") ? `Iconik ${r.failure.where.split(" ")[0]}` : r.failure.where
+        count(failuresByFault, `${request || r.failure.tag} ${r.failure.injected ?? "(no fault logged)"}`)
+      }
       for (const n of r.notices) count(notices, n.split(":")[0]!)
       const k = (byKind[r.kind] ??= { runs: 0, completed: 0 })
       k.runs++
@@ -365,6 +373,8 @@ const runSeed = (seed: string, options: SoakOptions) =>
       failed: results.length - completed,
       failedRetryable,
       failures,
+      failuresByFault,
+      runMillis: runMillis(results),
       corrupt,
       duplicated,
       orphaned,
@@ -387,6 +397,11 @@ const runSeed = (seed: string, options: SoakOptions) =>
 const sum = (results: ReadonlyArray<RunResult>, key: "iconikRequests" | "iconikFaulted" | "storageRequests" | "storageFaulted") =>
   results.reduce((a, r) => a + r[key], 0)
 
+const runMillis = (results: ReadonlyArray<RunResult>) => {
+  const millis = results.map((r) => r.millis).sort((a, b) => a - b)
+  return { p50: millis[Math.floor(millis.length / 2)] ?? 0, max: millis[millis.length - 1] ?? 0 }
+}
+
 const pct = (n: number, of: number) => `${of === 0 ? "0" : ((100 * n) / of).toFixed(1)} %`
 
 const sorted = (record: Record<string, number>) => Object.entries(record).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -397,7 +412,9 @@ const report = (r: SeedResult): string => {
     `  completed ${r.completed} (${pct(r.completed, r.runs)})  failed ${r.failed} (retryable by design ${r.failedRetryable})  corrupt ${r.corrupt}  duplicated ${r.duplicated}  orphaned ${r.orphaned}`
   ]
   lines.push(`  by kind: ${Object.entries(r.byKind).sort().map(([k, v]) => `${k} ${v.completed}/${v.runs}`).join(", ")}`)
+  lines.push(`  run time: median ${r.runMillis.p50} ms, longest ${r.runMillis.max} ms`)
   if (r.failed > 0) {
+    lines.push(`  failed, by injected fault: ${sorted(r.failuresByFault).map(([k, n]) => `${n} × ${k}`).join(", ")}`)
     lines.push("  failed, by cause and step:")
     for (const [key, n] of sorted(r.failures)) lines.push(`    ${String(n).padStart(4)} × ${key}`)
   }
