@@ -6,7 +6,7 @@ import { Effect, Schedule } from "effect"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { delimiter, join } from "node:path"
-import { repoRoot } from "./support.ts"
+import { type Ran, repoRoot } from "./support.ts"
 
 export const bin = join(repoRoot, "src", "cli", "bin.js")
 
@@ -91,3 +91,20 @@ export const cleanEnv = (extra: Record<string, string> = {}): Record<string, str
 /** Starts `iconik …args` through the bin on the old Node; the caller waits for it and kills it. */
 export const spawnWrapper = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcess =>
   spawn(oldNode!.path, [bin, ...args], { env: cleanEnv(env), cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+
+/** `runIconik`, through the bin on the old Node: `onStart` sees the wrapper (its child is the Node 22 running the CLI). */
+export const runWrapper = (
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Record<string, string>; readonly onStart?: (wrapper: ChildProcess) => void } = {}
+): Effect.Effect<Ran> =>
+  Effect.callback<Ran>((resume) => {
+    const wrapper = spawnWrapper(args, options.env)
+    let stdout = ""
+    let stderr = ""
+    wrapper.stdout!.on("data", (chunk) => (stdout += chunk))
+    wrapper.stderr!.on("data", (chunk) => (stderr += chunk))
+    // "close": the output pipes are shut, by the wrapper and by the child that shares them.
+    wrapper.on("close", (code, signal) => resume(Effect.succeed({ code, signal, stdout, stderr })))
+    options.onStart?.(wrapper)
+    return Effect.sync(() => wrapper.kill("SIGKILL"))
+  })
