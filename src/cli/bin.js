@@ -28,7 +28,8 @@ const fail = (error) => {
 // The child of an older Node's wrapper (below): its IPC channel closes when that parent dies, however it dies. The
 // parent passes signals on, so a closed channel means it was killed without a word (SIGKILL): stop at once, as a
 // crash. The checkpoint stays for a rerun, whereas a clean-up (abort the upload, delete the asset) would race with a
-// rerun started right after the kill. Watched before the CLI's modules load, which takes seconds on a busy machine.
+// rerun started right after the kill. Set up before the CLI's modules load: loading blocks the event loop (seconds on
+// a busy machine), and the first turn of the loop after it sees the closed channel.
 if (process.env.ICONIK_EXIT_WITH_PARENT === "1" && process.channel !== undefined) {
   delete process.env.ICONIK_EXIT_WITH_PARENT
   const orphaned = () => process.exit(1)
