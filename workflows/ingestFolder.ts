@@ -129,17 +129,15 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
     yield* Effect.forEach(listingSkips, (item) =>
       Progress.emit({ _tag: "ItemFinished", item: item.path, bytes: 0, outcome: "skipped", reason: item.reason }), { discard: true })
 
-    // Every file goes under the collection's upload path (asked once, as ingestFile would for one file), in the
-    // sub-folder it has under the ingested folder.
+    // Every file goes under the collection's upload path (asked once for the folder), in the sub-folder it has under
+    // the ingested folder. Unlike ingestFile's fallback to "" for one file, a failed lookup stops the batch before
+    // any asset exists: the whole folder would otherwise land outside the collection's path, unseen by a rerun.
     const collectionId = options.collectionId
     const uploadPath = collectionId === undefined || candidates.length === 0
       ? ""
       : yield* Workflow.step(
         "collection upload path",
-        Collections.fullPath(collectionId, { get_upload_path: true }).pipe(
-          Effect.map((path) => (typeof path === "string" ? path : "")),
-          Effect.orElseSucceed(() => "")
-        )
+        Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
       )
     const directoryOf = (relative: string) => {
       const slash = relative.lastIndexOf("/")

@@ -157,6 +157,16 @@ describe("ingestFolder", () => {
       assert.strictEqual(asked.length, 1)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
+  it.live("into a collection that cannot be found: the batch stops before any asset is made", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const dir = yield* mediaFolder({ "a.mov": 100, "sub/b.mov": 200 })
+      const exit = yield* Effect.exit(ingestFolder({ folder: dir, collectionId: "0b6e4d9c-e000-11ee-8000-00000000beef" }))
+      assert.strictEqual(failureOf(exit)?._tag, "IconikNotFound")
+      assert.strictEqual(emulator.state.assets.size, 0)
+      assert.strictEqual(emulator.state.files.size, 0)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
   it.live("symbolic links are not followed by default: each is reported as skipped, nothing outside is uploaded", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
