@@ -43,7 +43,7 @@ export interface IngestFolderOptions
    * is not descended (`SymlinkLoop`).
    */
   readonly followSymlinks?: boolean | undefined
-  /** Which files (by path relative to the folder) to take. Default: all but hidden ones. */
+  /** Which entries (by path relative to the folder) to take, or to report when skipped. Default: all but hidden ones. */
   readonly include?: ((relativePath: string) => boolean) | undefined
   /** Skip files Iconik already holds, CLOSED, with the same checksum in the same place (default true). */
   readonly skipExisting?: boolean | undefined
