@@ -143,6 +143,7 @@ export const explain = (error: unknown): Explained => {
         message: `Could not reach Iconik: ${where}: ${String(error.reason)} (${String(error.detail)})`,
         hint: "check ICONIK_BASE_URL / --base-url and the network"
       }
+    case "InvalidOption":
     case "IconikInvalidRequest":
     case "IconikConfigError":
     case "ConfigError":

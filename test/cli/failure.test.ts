@@ -12,6 +12,7 @@ import { StorageError } from "../../src/storage/StorageError.ts"
 import { ExitCode, explain, explainCause } from "../../src/cli/Failure.ts"
 import { MissingCredentials } from "../../src/cli/Connection.ts"
 import { LocalFileError } from "../../workflows/LocalFile.ts"
+import { InvalidOption } from "../../workflows/Options.ts"
 
 describe("CLI failure messages", () => {
   it("names what to do, the missing role and the missing object", () => {
@@ -60,5 +61,12 @@ describe("CLI failure messages", () => {
     assert.strictEqual(explain(new MissingCredentials({ missing: ["ICONIK_APP_ID"] })).code, ExitCode.Usage)
     assert.strictEqual(explainCause(Cause.interrupt()).code, ExitCode.Interrupted)
     assert.strictEqual(explainCause(Cause.die(new Error("bug"))).code, ExitCode.Failure)
+  })
+
+  it("an option out of its range is a usage error (exit 2) that names the option and the range", () => {
+    const invalid = explain(new InvalidOption({ option: "partSize", value: "1024", expected: "an integer from 256 KiB (262144) to 5 GiB (5368709120)" }))
+    assert.strictEqual(invalid.code, ExitCode.Usage)
+    assert.strictEqual(invalid.tag, "InvalidOption")
+    assert.strictEqual(invalid.message, "partSize must be an integer from 256 KiB (262144) to 5 GiB (5368709120), got 1024")
   })
 })
