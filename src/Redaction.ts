@@ -5,7 +5,10 @@
  * and header names go through `Headers.CurrentRedactedNames` (effect redacts those itself); this module is for
  * free text, where a secret can only be found by its value or its shape.
  */
+import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Headers from "effect/http/Headers"
+import * as UrlParams from "effect/http/UrlParams"
 
 /** What stands in for a removed secret. */
 export const redacted = "<redacted>"
@@ -28,7 +31,7 @@ export const redactUrl = (url: string): string => {
  * Names of parameters that are credentials: presigned S3, GCS, Azure SAS and resumable-session URLs, and the
  * token / password fields of Iconik's auth and webhook payloads when a body is quoted as `name=value` or `"name": "value"`.
  */
-const secretNames = [
+export const secretParameterNames: ReadonlyArray<string> = [
   "X-Amz-Signature",
   "X-Amz-Credential",
   "X-Amz-Security-Token",
@@ -45,9 +48,23 @@ const secretNames = [
   "authorizationToken",
   "authorization_token",
   "password"
-].join("|")
+]
+const secretNames = secretParameterNames.join("|")
 const secretParameter = new RegExp(`\\b(${secretNames})=[^&\\s"'<>]*`, "gi")
 const secretJsonField = new RegExp(`("(?:${secretNames})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*`, "gi")
+
+/** Header names whose values are credentials (effect already redacts `authorization`, `cookie`, `x-api-key`). */
+export const secretHeaderNames: ReadonlyArray<string> = ["auth-token", "authorization", "x-bz-auth-token"]
+
+/**
+ * Runs `effect` with effect's own redaction extended to these names: HTTP client spans then show `<redacted>` for
+ * the headers and URL parameters above (effect's URL defaults know the signatures, not `upload_id` or GCS credentials).
+ */
+export const withRedactedNames = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  effect.pipe(
+    Effect.updateService(Headers.CurrentRedactedNames, (names) => [...names, ...secretHeaderNames]),
+    Effect.updateService(UrlParams.CurrentRedactedNames, (names) => [...names, ...secretParameterNames])
+  )
 
 /** `Auth-Token: …` or `Authorization: Bearer …` quoted from request headers. */
 const secretHeader = /\b(Auth-Token|Authorization|X-Bz-Auth-Token)(\s*[:=]\s*)(?:(Bearer|Basic)\s+)?[^\s,;"'<>]+/gi

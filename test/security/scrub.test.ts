@@ -4,11 +4,12 @@
  * error body quotes them.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Console, Effect } from "effect"
+import { ConfigProvider, Console, Effect, Tracer } from "effect"
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import * as Assets from "../../src/Assets.ts"
 import * as Output from "../../src/cli/Output.ts"
 import { fromStatus, IconikServerError } from "../../src/IconikError.ts"
-import { scrubSecrets, scrubValue } from "../../src/Redaction.ts"
+import { scrubSecrets, scrubValue, withRedactedNames } from "../../src/Redaction.ts"
 import { StorageError, StorageTransportError } from "../../src/storage/StorageError.ts"
 import * as Testing from "../../src/testing/index.ts"
 import { failureOf } from "../workflows/support.ts"
@@ -133,5 +134,36 @@ describe("CLI output", () => {
       )
       assertClean([printed], [token, signature])
       assert.include(printed, "failed with <redacted>")
+    }))
+})
+
+describe("effect's own redaction", () => {
+  /** The attributes of the HTTP client span of one traced request, on a transport that answers 200. */
+  const spanAttributes = (wrap: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+    Effect.gen(function*() {
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span: (options) => {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
+      const client = HttpClient.make((request) => Effect.succeed(HttpClientResponse.fromWeb(request, new Response("ok"))))
+      const request = HttpClientRequest.put("http://storage.invalid/bucket/key").pipe(
+        HttpClientRequest.setUrlParams({ partNumber: "1", uploadId: "secret-upload", "X-Goog-Credential": "secret-cred" }),
+        HttpClientRequest.setHeader("Auth-Token", token)
+      )
+      yield* wrap(client.execute(request)).pipe(Effect.provideService(Tracer.Tracer, tracer))
+      return JSON.stringify(Object.fromEntries(spans[0]!.attributes))
+    })
+
+  it.effect("withRedactedNames extends the HTTP client's URL and header redaction to the credentials it lacks", () =>
+    Effect.gen(function*() {
+      const plain = yield* spanAttributes((effect) => effect)
+      assert.include(plain, "secret-upload", "effect's defaults alone keep upload ids")
+      const redacted = yield* spanAttributes(withRedactedNames)
+      assertClean([redacted], ["secret-upload", "secret-cred", token])
+      assert.include(redacted, "partNumber=1")
     }))
 })
