@@ -153,7 +153,8 @@ const harvestedSecrets = (): ReadonlyArray<string> => {
     }
     if (request.headers.authorization !== undefined) secrets.add(request.headers.authorization)
   }
-  return [...secrets]
+  // As sent in a URL, too (a credential's slashes are %2F there).
+  return [...secrets].flatMap((secret) => [secret, encodeURIComponent(secret)])
 }
 
 const iconikRoute = (method: "GET" | "PATCH" | "POST", pattern: string): Pick<Testing.FaultRule, "method" | "route"> => ({
