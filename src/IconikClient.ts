@@ -267,7 +267,7 @@ const decodeResponse = (
         path,
         errors: readErrors(text),
         retryAfterMillis: parseRetryAfter(response.headers["retry-after"], Date.now())
-      }, definition.errors)
+      }, definition.errors, [response.request.headers["auth-token"]])
     ),
     Effect.flatMap(Effect.fail)
   )

@@ -1,11 +1,12 @@
 /**
  * Typed failures of storage transfers (S3, GCS, Azure, B2). Storage URLs are presigned: their query strings are
  * credentials, so errors only ever carry `scheme://host/path` ({@link redactUrl}) and free text from providers or
- * sockets goes through {@link scrubSecrets} first.
+ * sockets goes through {@link scrubSecrets} first. Messages and JSON forms are scrubbed once more on the way out,
+ * so an error made by hand with a full URL shows none of its query either.
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { redactUrl, scrubSecrets } from "../Redaction.ts"
+import { redactUrl, scrubSecrets, scrubValue } from "../Redaction.ts"
 import { xmlInner, xmlText } from "./Xml.ts"
 
 // Part of the storage floor's public API; owned by the core's Redaction module.
@@ -39,7 +40,11 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   override get message() {
     const code = this.code === undefined ? "" : ` ${this.code}`
     const detail = this.detail === undefined ? "" : `: ${this.detail}`
-    return `${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}${code}${detail}`
+    return scrubSecrets(`${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}${code}${detail}`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
@@ -50,7 +55,11 @@ export class StorageTransportError extends Schema.TaggedError<StorageTransportEr
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: ${this.reason} (${this.detail})`
+    return scrubSecrets(`${this.provider} ${this.operation}: ${this.method} ${this.url}: ${this.reason} (${this.detail})`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
@@ -61,7 +70,11 @@ export class StorageFileError extends Schema.TaggedError<StorageFileError>()("St
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.path}: ${this.reason} (${this.detail})`
+    return scrubSecrets(`${this.path}: ${this.reason} (${this.detail})`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
@@ -75,7 +88,11 @@ export class StorageProtocolError extends Schema.TaggedError<StorageProtocolErro
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.provider} ${this.operation}: ${this.detail}`
+    return scrubSecrets(`${this.provider} ${this.operation}: ${this.detail}`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
