@@ -1,0 +1,216 @@
+/**
+ * The retry decision table of the Iconik client and the storage client: for each method and outcome, how many
+ * attempts are made and how long the client waits between them. Answers come from an in-process HttpClient and time
+ * from TestClock; the random half of the jitter is pinned so the waits are exact.
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, Fiber, Layer, Random, Schema } from "effect"
+import { HttpClient, HttpClientError, HttpClientResponse } from "effect/http"
+import { TestClock } from "effect/testing"
+import * as Endpoint from "../../src/Endpoint.ts"
+import * as Iconik from "../../src/IconikClient.ts"
+import { StorageClient, type StorageMethod } from "../../src/storage/index.ts"
+import { createItem, deleteItem, getItem, Item } from "../support/operations.ts"
+
+/** What every attempt gets: an HTTP status (with an optional Retry-After in seconds), or a transport failure. */
+type Outcome =
+  | { readonly _tag: "Status"; readonly status: number; readonly retryAfter?: number }
+  | { readonly _tag: "Transport"; readonly kind: "refused" | "reset" | "timeout" }
+
+const status = (code: number, retryAfter?: number): Outcome =>
+  retryAfter === undefined ? { _tag: "Status", status: code } : { _tag: "Status", status: code, retryAfter }
+const transport = (kind: "refused" | "reset" | "timeout"): Outcome => ({ _tag: "Transport", kind })
+
+const outcomes: ReadonlyArray<readonly [string, Outcome]> = [
+  ["429", status(429)],
+  ["429 Retry-After 2", status(429, 2)],
+  ["429 Retry-After 60 (beyond maxDelay)", status(429, 60)],
+  ["500", status(500)],
+  ["502", status(502)],
+  ["503", status(503)],
+  ["503 Retry-After 3", status(503, 3)],
+  ["504", status(504)],
+  ["400", status(400)],
+  ["404", status(404)],
+  ["connection refused", transport("refused")],
+  ["connection reset", transport("reset")],
+  ["timeout", transport("timeout")]
+]
+
+/** Policy of every client below: 3 retries, 1 s doubling to at most 10 s; an attempt times out after 1 s. */
+const times = 3
+const attemptTimeoutMillis = 1000
+/** With the random half pinned at 0.5 ("equal jitter": half fixed, half random), each wait is 3/4 of the ceiling. */
+const backoffWaits = [750, 1500, 3000]
+const pinnedRandom = { nextDoubleUnsafe: () => 0.5, nextIntUnsafe: () => 0 }
+
+const codes = { refused: "ECONNREFUSED", reset: "ECONNRESET" } as const
+
+/** An HttpClient that answers every request with `outcome` and records when each attempt started. */
+const scripted = (outcome: Outcome, seen: Array<number>, successBody: string) =>
+  HttpClient.make((request) =>
+    Effect.gen(function*() {
+      seen.push(yield* Clock.currentTimeMillis)
+      if (outcome._tag === "Transport") {
+        if (outcome.kind === "timeout") return yield* Effect.never
+        return yield* new HttpClientError.HttpClientError({
+          reason: new HttpClientError.TransportError({
+            request,
+            cause: Object.assign(new Error(`connect ${codes[outcome.kind]}`), { code: codes[outcome.kind] })
+          })
+        })
+      }
+      const headers: Record<string, string> = { "content-type": "application/json" }
+      if (outcome.retryAfter !== undefined) headers["retry-after"] = String(outcome.retryAfter)
+      const ok = outcome.status < 300
+      return HttpClientResponse.fromWeb(
+        request,
+        new Response(ok ? successBody : JSON.stringify({ errors: ["scripted"] }), { status: outcome.status, headers })
+      )
+    })
+  )
+
+/** Runs `effect` to its end under TestClock; the attempts' start times, relative to the first. */
+const runTimed = <A, E>(effect: Effect.Effect<A, E>, seen: Array<number>) =>
+  Effect.gen(function*() {
+    const fiber = yield* effect.pipe(Effect.provideService(Random.Random, pinnedRandom), Effect.forkChild)
+    // Far beyond any schedule in the table: every sleep and timeout fires, in order.
+    yield* TestClock.adjust("1 hour")
+    const exit = yield* Fiber.await(fiber)
+    return { exit, starts: seen.map((t) => t - seen[0]!) }
+  })
+
+/** The waits between attempts, given their start times and how long each failed attempt itself took. */
+const waitsOf = (starts: ReadonlyArray<number>, attemptMillis: number) =>
+  starts.slice(1).map((t, i) => t - starts[i]! - attemptMillis)
+
+/** What the table expects: the number of retries and the wait before each. */
+const expected = (retried: boolean, outcome: Outcome, honoursRetryAfter: boolean): ReadonlyArray<number> => {
+  if (!retried) return []
+  if (outcome._tag === "Status" && outcome.retryAfter !== undefined && honoursRetryAfter) {
+    return outcome.retryAfter * 1000 > 10_000 ? [] : Array.from({ length: times }, () => outcome.retryAfter! * 1000)
+  }
+  return backoffWaits
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Iconik client
+
+const putItem = Endpoint.make<{ readonly item_id: string; readonly body: { readonly title: string } }, Item>({
+  service: "assets",
+  summary: "test",
+  roles: [],
+  name: "putItem",
+  method: "PUT",
+  path: "/API/assets/v1/items/{item_id}/",
+  pathParams: ["item_id"],
+  body: { schema: Schema.Struct({ title: Schema.String }), contentType: "application/json", required: true },
+  success: [{ status: 200, schema: Item }],
+  errors: []
+})
+const patchItem = Endpoint.make<{ readonly item_id: string; readonly body: { readonly title: string } }, Item>({
+  ...putItem.definition,
+  name: "patchItem",
+  method: "PATCH"
+})
+
+const iconikCalls: Record<"GET" | "PUT" | "PATCH" | "DELETE" | "POST", Effect.Effect<unknown, unknown, Iconik.IconikClient>> = {
+  GET: getItem({ item_id: "a1" }),
+  PUT: putItem({ item_id: "a1", body: { title: "t" } }),
+  PATCH: patchItem({ item_id: "a1", body: { title: "t" } }),
+  DELETE: deleteItem({ item_id: "a1" }),
+  POST: createItem({ body: { title: "t" } })
+}
+
+/** Today's rule: 429 for every method; 502/503/504, reset and timeout for all but POST; refused for all. */
+const iconikRetries = (method: keyof typeof iconikCalls, outcome: Outcome): boolean => {
+  if (outcome._tag === "Transport") return outcome.kind === "refused" || method !== "POST"
+  if (outcome.status === 429) return true
+  return method !== "POST" && [502, 503, 504].includes(outcome.status)
+}
+
+const iconikLayer = (client: HttpClient.HttpClient) =>
+  Iconik.layer({
+    appId: "app",
+    authToken: "token",
+    baseUrl: "http://iconik.test",
+    rateLimit: false,
+    timeout: attemptTimeoutMillis,
+    retry: { times, baseDelay: 1000, maxDelay: 10_000 }
+  }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+
+describe("Iconik client retry decision table (TestClock)", () => {
+  for (const method of Object.keys(iconikCalls) as Array<keyof typeof iconikCalls>) {
+    for (const [label, outcome] of outcomes) {
+      const retried = iconikRetries(method, outcome)
+      const waits = expected(retried, outcome, true)
+      it.effect(`${method} × ${label} → ${1 + waits.length} attempt(s)`, () =>
+        Effect.gen(function*() {
+          const seen: Array<number> = []
+          const call = iconikCalls[method].pipe(
+            Effect.provide(iconikLayer(scripted(outcome, seen, JSON.stringify({ id: "a1" }))))
+          )
+          const { exit, starts } = yield* runTimed(call, seen)
+          assert.isTrue(exit._tag === "Failure", "every attempt fails, so the call does")
+          const took = outcome._tag === "Transport" && outcome.kind === "timeout" ? attemptTimeoutMillis : 0
+          assert.deepStrictEqual(waitsOf(starts, took), waits)
+          if (method === "POST" && starts.length > 1) {
+            // A POST is repeated only when Iconik cannot have acted on it: rate limited, or never connected.
+            assert.isTrue(
+              (outcome._tag === "Status" && outcome.status === 429) ||
+                (outcome._tag === "Transport" && outcome.kind === "refused"),
+              "POST repeated blindly"
+            )
+          }
+        }))
+    }
+  }
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage client
+
+type StorageCase = StorageMethod | "POST idempotent"
+const storageCases: ReadonlyArray<StorageCase> = ["GET", "HEAD", "PUT", "DELETE", "POST", "POST idempotent"]
+
+/** Today's rule: transient failures (transport, 429, 5xx) of anything but a POST not marked idempotent. */
+const storageRetries = (method: StorageCase, outcome: Outcome): boolean =>
+  method !== "POST" && (outcome._tag === "Transport" || outcome.status === 429 || outcome.status >= 500)
+
+const storageLayer = (client: HttpClient.HttpClient) =>
+  Layer.effect(
+    StorageClient,
+    StorageClient.make({
+      retry: { times, baseDelay: "1 second", maxDelay: "10 seconds" },
+      idleTimeout: attemptTimeoutMillis
+    })
+  ).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)), Layer.provide(NodeFileSystem.layer))
+
+describe("storage client retry decision table (TestClock)", () => {
+  for (const method of storageCases) {
+    for (const [label, outcome] of outcomes) {
+      const retried = storageRetries(method, outcome)
+      // Today the storage client backs off on its own schedule whatever Retry-After says.
+      const waits = expected(retried, outcome, false)
+      it.effect(`${method} × ${label} → ${1 + waits.length} attempt(s)`, () =>
+        Effect.gen(function*() {
+          const seen: Array<number> = []
+          const call = StorageClient.use((client) =>
+            client.send({
+              provider: "S3",
+              operation: "Test",
+              method: method === "POST idempotent" ? "POST" : method,
+              idempotent: method === "POST idempotent",
+              url: "https://bucket.s3.test/key?X-Amz-Signature=secret"
+            })
+          ).pipe(Effect.provide(storageLayer(scripted(outcome, seen, ""))))
+          const { exit, starts } = yield* runTimed(call, seen)
+          assert.isTrue(exit._tag === "Failure", "every attempt fails, so the call does")
+          const took = outcome._tag === "Transport" && outcome.kind === "timeout" ? attemptTimeoutMillis : 0
+          assert.deepStrictEqual(waitsOf(starts, took), waits)
+          if (method === "POST") assert.strictEqual(starts.length, 1, "a POST not marked idempotent is never repeated")
+        }))
+    }
+  }
+})
