@@ -28,17 +28,13 @@ import {
   IconikTransportError
 } from "./IconikError.ts"
 import { scrubSecrets } from "./Redaction.ts"
-import { backoffMillis, transportCode, transportReason } from "./Retry.ts"
+import * as Retry from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
 
-export interface RetryPolicy {
-  /** Retries after the first attempt. Default 4. */
-  readonly times: number
-  /** First back-off delay; doubles each retry, with jitter. Default 250 ms. */
-  readonly baseDelay: Duration.Input
-  /** Largest back-off delay, and the longest Retry-After honoured. Default 30 s. */
-  readonly maxDelay: Duration.Input
-}
+/** How failed calls are retried (one policy for the whole SDK, see `Retry.ts`). Defaults: 4 retries, 250 ms → 30 s. */
+export type RetryPolicy = Retry.RetryPolicy
+
+export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: 250, maxDelay: Duration.seconds(30) }
 
 export interface RateLimit {
   /** Sustained rate. Default 50 (Iconik's published budget per App-ID). */
@@ -54,8 +50,8 @@ export interface IconikOptions {
   readonly baseUrl?: string | undefined
   /** Per attempt. Default 60 s. */
   readonly timeout?: Duration.Input | undefined
-  /** `false` disables retries. */
-  readonly retry?: Partial<RetryPolicy> | false | undefined
+  /** Overrides {@link defaultRetryPolicy}; `false` disables retries. A call's `CallOptions.retry` goes over this. */
+  readonly retry?: Retry.RetryOption | undefined
   /** `false` disables the client-side limiter. */
   readonly rateLimit?: Partial<RateLimit> | false | undefined
   /** Last say over the HttpClient every call goes through (e.g. add a header, log, proxy). */
@@ -216,13 +212,7 @@ const readErrors = (text: string): IconikErrorBody | undefined => {
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds. */
-export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined || value.trim() === "") return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
+export const parseRetryAfter = Retry.parseRetryAfter
 
 const isJson = (contentType: string | undefined) => contentType === undefined || contentType.includes("json")
 
@@ -277,26 +267,33 @@ const transportError = (method: string, path: string, error: HttpClientError.Htt
   const cause = (error.reason as { cause?: unknown }).cause
   // Only the reason's tag and the low-level code/message: never headers, never the full URL.
   const message = Predicate.hasProperty(cause, "message") && Predicate.isString(cause.message) ? cause.message : undefined
-  const detail = [error.reason._tag, transportCode(cause), message].filter(Boolean).join(": ")
-  return new IconikTransportError({ method, path, reason: transportReason(cause), detail })
+  const detail = [error.reason._tag, Retry.transportCode(cause), message].filter(Boolean).join(": ")
+  return new IconikTransportError({ method, path, reason: Retry.transportReason(cause), detail })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Retries
 
-/** Whether a failed attempt may be sent again. POST only when Iconik cannot have processed it. */
-export const isRetryable = (method: string, error: IconikError): boolean => {
+/**
+ * Whether a failed attempt may be sent again. A request Iconik may have acted on is repeated only when repeating it is
+ * safe: GET, PUT, DELETE, and PATCH (Iconik's PATCH sets the fields given, so the same body twice leaves the same
+ * object), or a POST the caller marked `idempotent`. Any request is repeated after a 429 or a refused connection, the
+ * two cases where Iconik cannot have acted on it.
+ */
+export const isRetryable = (method: string, error: IconikError, idempotent = method !== "POST"): boolean => {
   switch (error._tag) {
     case "IconikRateLimited":
       return true
     case "IconikTransportError":
-      return method !== "POST" || error.reason === "ConnectionRefused"
+      return idempotent || error.reason === "ConnectionRefused"
     case "IconikServerError":
-      return method !== "POST" && (error.status === 502 || error.status === 503 || error.status === 504)
+      return idempotent && (error.status === 502 || error.status === 503 || error.status === 504)
     default:
       return false
   }
 }
+
+const retryAfterOf = (error: IconikError) => ("retryAfterMillis" in error ? error.retryAfterMillis : undefined)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Construction
@@ -311,11 +308,6 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     return yield* new IconikConfigError({ detail: `the base URL must start with http:// or https://, got ${baseUrl}` })
   }
   const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(60))
-  const retry = options.retry === false ? undefined : {
-    times: options.retry?.times ?? 4,
-    baseDelay: Duration.toMillis(Duration.fromInputUnsafe(options.retry?.baseDelay ?? 250)),
-    maxDelay: Duration.toMillis(Duration.fromInputUnsafe(options.retry?.maxDelay ?? Duration.seconds(30)))
-  }
   const bucket = options.rateLimit === false ? undefined : TokenBucket.make({
     requestsPerSecond: options.rateLimit?.requestsPerSecond ?? 50,
     burst: options.rateLimit?.burst ?? 50
@@ -353,17 +345,12 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       })
     )
 
-  const withRetries = (definition: Definition, run: Effect.Effect<unknown, IconikError>) => {
-    if (retry === undefined) return run
-    const loop = (n: number): Effect.Effect<unknown, IconikError> =>
-      Effect.catch(run, (error) => {
-        if (n >= retry.times || !isRetryable(definition.method, error)) return Effect.fail(error)
-        const serverDelay = "retryAfterMillis" in error ? error.retryAfterMillis : undefined
-        if (serverDelay !== undefined && serverDelay > retry.maxDelay) return Effect.fail(error)
-        const delay = serverDelay === undefined ? backoffMillis(retry.baseDelay, retry.maxDelay, n) : Effect.succeed(serverDelay)
-        return delay.pipe(Effect.flatMap((millis) => Effect.sleep(millis)), Effect.andThen(loop(n + 1)))
-      })
-    return loop(0)
+  const withRetries = (definition: Definition, run: Effect.Effect<unknown, IconikError>, callOptions?: CallOptions) => {
+    const idempotent = callOptions?.idempotent ?? definition.method !== "POST"
+    return Retry.retry(run, Retry.resolvePolicy(defaultRetryPolicy, options.retry, callOptions?.retry), {
+      retryable: (error) => isRetryable(definition.method, error, idempotent),
+      retryAfterMillis: retryAfterOf
+    })
   }
 
   const execute = (definition: Definition, input: unknown, callOptions?: CallOptions) =>
@@ -371,7 +358,7 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       Effect.flatMap((request) => {
         const path = request.url
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
-        return withRetries(definition, attempt(definition, request, path, timeoutMs))
+        return withRetries(definition, attempt(definition, request, path, timeoutMs), callOptions)
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
         kind: "client",

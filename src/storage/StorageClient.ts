@@ -7,8 +7,9 @@
  * - presigned URLs are credentials until they expire: logs, spans and errors only show `scheme://host/path`;
  * - every request with a body sends an exact `Content-Length` (S3 rejects chunked presigned PUTs), and file bodies
  *   stream from disk by byte range, so memory stays bounded whatever the file size;
- * - only idempotent requests (anything but POST) are retried, with exponential backoff; a file body is re-read from
- *   disk on each attempt.
+ * - only idempotent requests (anything but POST, unless marked) are retried, on the SDK's one retry schedule
+ *   (`Retry.ts`: exponential back-off with jitter, `Retry-After` honoured); a file body is re-read from disk on each
+ *   attempt.
  */
 // Submodules, not the package index: the index loads every Node service (measured: ~20 MiB more resident).
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -25,7 +26,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import { redactUrl, scrubSecrets } from "../Redaction.ts"
-import { backoffMillis, transportReason } from "../Retry.ts"
+import * as Retry from "../Retry.ts"
 import {
   isTransient,
   parseErrorBody,
@@ -36,18 +37,14 @@ import {
   StorageTransportError
 } from "./StorageError.ts"
 
-/** How failed idempotent requests are retried: up to `times` retries, delays growing ×2 from `baseDelay` to `maxDelay`. */
-export interface RetryPolicy {
-  readonly times: number
-  readonly baseDelay: Duration.Input
-  readonly maxDelay: Duration.Input
-}
+/** How failed idempotent requests are retried: the SDK's one policy (`Retry.ts`). */
+export type RetryPolicy = Retry.RetryPolicy
 
 export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: "250 millis", maxDelay: "10 seconds" }
 
 export interface StorageClientOptions {
-  /** Retry policy for idempotent requests (default {@link defaultRetryPolicy}). */
-  readonly retry?: Partial<RetryPolicy> | undefined
+  /** Retry policy for idempotent requests (over {@link defaultRetryPolicy}); `false`: no retries. */
+  readonly retry?: Retry.RetryOption | undefined
   /**
    * An attempt fails with a `Timeout` transport error when, for this long, no body bytes went out and no complete
    * answer came (default 2 minutes). It bounds stalls, not transfers: a 5 GiB PUT may take as long as it keeps moving.
@@ -84,10 +81,10 @@ export interface StorageRequest {
   /** Which statuses count as success (default: 2xx). */
   readonly accept?: ((status: number) => boolean) | undefined
   /**
-   * Retry policy for this request, or `false` for none. Ignored for POST, which is never retried unless marked
-   * {@link idempotent}. Defaults to the client's policy for every other method.
+   * Retry policy for this request (its fields over the client's), or `false` for none. Ignored for POST, which is
+   * never retried unless marked {@link idempotent}.
    */
-  readonly retry?: Partial<RetryPolicy> | false | undefined
+  readonly retry?: Retry.RetryOption | undefined
   /** A POST that the provider treats as a replace, so repeating it is safe (B2 `b2_upload_part` by part number). */
   readonly idempotent?: boolean | undefined
   /** Called with the size of each body chunk as it is sent, and with minus the attempt's total when it fails. */
@@ -153,7 +150,6 @@ const make = (
         neverSent.reduce((stripped, name) => HttpClientRequest.removeHeader(stripped, name), request)
       )
     )
-    const clientRetry = retryPolicy(options.retry)
     const idleTimeout = Duration.fromInputUnsafe(options.idleTimeout ?? "2 minutes")
     const idleMillis = Duration.toMillis(idleTimeout)
     const readChunkSize = options.readChunkSize ?? 1024 * 1024
@@ -271,7 +267,8 @@ const make = (
             new StorageError({
               ...location,
               status: response.status,
-              ...parseErrorBody(response.body, response.headers)
+              ...parseErrorBody(response.body, response.headers),
+              ...retryAfter(response)
             })
           )
         }),
@@ -294,20 +291,17 @@ const make = (
 
     const send = (request: StorageRequest): Effect.Effect<StorageResponse, StorageFailure> => {
       const url = redactUrl(request.url)
-      const policy = request.retry === false || (request.method === "POST" && request.idempotent !== true)
+      // A POST the provider may have acted on is repeated only when the caller says repeating it is safe.
+      const policy = request.method === "POST" && request.idempotent !== true
         ? undefined
-        : { ...clientRetry, ...request.retry }
-      const loop = (retries: number): Effect.Effect<StorageResponse, StorageFailure> =>
-        sendOnce(request, url).pipe(
-          Effect.catch((error) => {
-            if (policy === undefined || retries >= policy.times || !isTransient(error)) return Effect.fail(error)
-            return (request.onRetry?.(retries + 2, error) ?? Effect.void).pipe(
-              Effect.andThen(sleepBeforeRetry(policy, retries)),
-              Effect.andThen(loop(retries + 1))
-            )
-          })
-        )
-      return loop(0).pipe(
+        : Retry.resolvePolicy(defaultRetryPolicy, options.retry, request.retry)
+      const onRetry = request.onRetry
+      const retried = Retry.retry(sendOnce(request, url), policy, {
+        retryable: isTransient,
+        retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
+        onRetry: onRetry === undefined ? undefined : (attempt, _delay, error) => onRetry(attempt, error)
+      })
+      return retried.pipe(
         Effect.withSpan(`storage.${request.operation}`, {
           kind: "client",
           attributes: {
@@ -328,19 +322,24 @@ export const retryPolicy = (policy: Partial<RetryPolicy> | undefined): RetryPoli
   ...policy
 })
 
-/**
- * Waits before retry number `retries + 1`: `baseDelay × 2^retries`, at most `maxDelay`, with "equal jitter" (half
- * fixed, half random) so parallel parts do not retry in lockstep. Engines that retry by hand (GCS) use it too.
- */
+/** Waits before retry number `retries + 1` as the policy's schedule would (for callers that count retries by hand). */
 export const sleepBeforeRetry = (policy: RetryPolicy, retries: number): Effect.Effect<void> =>
   Effect.flatMap(
-    backoffMillis(
+    Retry.backoffMillis(
       Duration.toMillis(Duration.fromInputUnsafe(policy.baseDelay)),
       Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay)),
       retries
     ),
     (millis) => Effect.sleep(millis)
   )
+
+/** The server's Retry-After on a 429 / 5xx, for the retry schedule. */
+const retryAfter = (response: StorageResponse): { readonly retryAfterMillis?: number } => {
+  if (response.status !== 429 && response.status < 500) return {}
+  const millis = Retry.parseRetryAfter(response.headers["retry-after"], Date.now())
+  return millis === undefined ? {} : { retryAfterMillis: millis }
+}
+
 const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
   location: { provider: StorageProvider; operation: string; method: string; url: string }
@@ -355,7 +354,7 @@ const fromHttpClientError = (
     : String(cause)
   return new StorageTransportError({
     ...location,
-    reason: reason._tag === "TransportError" ? transportReason(cause) : "Other",
+    reason: reason._tag === "TransportError" ? Retry.transportReason(cause) : "Other",
     detail: scrubSecrets(causeMessage)
   })
 }

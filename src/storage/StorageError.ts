@@ -34,7 +34,9 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   status: Schema.Number,
   code: Schema.optional(Schema.String),
   detail: Schema.optional(Schema.String),
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** The server's Retry-After on a 429 or 5xx, when it sent one: the retry waits this long instead of backing off. */
+  retryAfterMillis: Schema.optional(Schema.Number)
 }) {
   override get message() {
     const code = this.code === undefined ? "" : ` ${this.code}`

@@ -115,16 +115,19 @@ const patchItem = Endpoint.make<{ readonly item_id: string; readonly body: { rea
   method: "PATCH"
 })
 
-const iconikCalls: Record<"GET" | "PUT" | "PATCH" | "DELETE" | "POST", Effect.Effect<unknown, unknown, Iconik.IconikClient>> = {
+type IconikCase = "GET" | "PUT" | "PATCH" | "DELETE" | "POST" | "POST idempotent"
+const iconikCalls: Record<IconikCase, Effect.Effect<unknown, unknown, Iconik.IconikClient>> = {
   GET: getItem({ item_id: "a1" }),
   PUT: putItem({ item_id: "a1", body: { title: "t" } }),
   PATCH: patchItem({ item_id: "a1", body: { title: "t" } }),
   DELETE: deleteItem({ item_id: "a1" }),
-  POST: createItem({ body: { title: "t" } })
+  POST: createItem({ body: { title: "t" } }),
+  // A POST the caller declares safe to repeat (a search, a create with a client-chosen id) retries like a PUT.
+  "POST idempotent": createItem({ body: { title: "t" } }, { idempotent: true })
 }
 
-/** Today's rule: 429 for every method; 502/503/504, reset and timeout for all but POST; refused for all. */
-const iconikRetries = (method: keyof typeof iconikCalls, outcome: Outcome): boolean => {
+/** 429 and refused for every method; 502/503/504, reset and timeout for all but a POST not marked idempotent. */
+const iconikRetries = (method: IconikCase, outcome: Outcome): boolean => {
   if (outcome._tag === "Transport") return outcome.kind === "refused" || method !== "POST"
   if (outcome.status === 429) return true
   return method !== "POST" && [502, 503, 504].includes(outcome.status)
@@ -141,7 +144,7 @@ const iconikLayer = (client: HttpClient.HttpClient) =>
   }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
 
 describe("Iconik client retry decision table (TestClock)", () => {
-  for (const method of Object.keys(iconikCalls) as Array<keyof typeof iconikCalls>) {
+  for (const method of Object.keys(iconikCalls) as Array<IconikCase>) {
     for (const [label, outcome] of outcomes) {
       const retried = iconikRetries(method, outcome)
       const waits = expected(retried, outcome, true)
@@ -166,6 +169,21 @@ describe("Iconik client retry decision table (TestClock)", () => {
         }))
     }
   }
+
+  it.effect("a call's retry option goes over the client's: fewer retries, other delays, or none", () =>
+    Effect.gen(function*() {
+      const run = (options: Endpoint.CallOptions) =>
+        Effect.gen(function*() {
+          const seen: Array<number> = []
+          const call = getItem({ item_id: "a1" }, options).pipe(
+            Effect.provide(iconikLayer(scripted(status(503), seen, "")))
+          )
+          return (yield* runTimed(call, seen)).starts
+        })
+      assert.deepStrictEqual(yield* run({ retry: false }), [0])
+      assert.deepStrictEqual(yield* run({ retry: { times: 1 } }), [0, 750])
+      assert.deepStrictEqual(yield* run({ retry: { baseDelay: 100 } }), [0, 75, 225, 525])
+    }))
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -191,8 +209,8 @@ describe("storage client retry decision table (TestClock)", () => {
   for (const method of storageCases) {
     for (const [label, outcome] of outcomes) {
       const retried = storageRetries(method, outcome)
-      // Today the storage client backs off on its own schedule whatever Retry-After says.
-      const waits = expected(retried, outcome, false)
+      // One schedule for both clients: storage honours Retry-After too (it used to back off regardless).
+      const waits = expected(retried, outcome, true)
       it.effect(`${method} × ${label} → ${1 + waits.length} attempt(s)`, () =>
         Effect.gen(function*() {
           const seen: Array<number> = []
