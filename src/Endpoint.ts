@@ -59,6 +59,8 @@ export interface Definition {
 export interface CallOptions {
   /** Overrides the client's timeout for this call (each attempt). */
   readonly timeout?: Duration.Input | undefined
+  /** Overrides the client's overall deadline for this call (all attempts and waits); `false`: no bound. */
+  readonly deadline?: Duration.Input | false | undefined
   /** Overrides the client's retry policy for this call (its fields over the client's); `false`: no retries. */
   readonly retry?: RetryOption | undefined
   /**

@@ -21,6 +21,7 @@ import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type { CallOptions, Definition } from "./Endpoint.ts"
 import {
   fromStatus,
+  IconikDeadlineExceeded,
   IconikDecodeError,
   type IconikError,
   type IconikErrorBody,
@@ -35,6 +36,9 @@ import * as TokenBucket from "./TokenBucket.ts"
 export type RetryPolicy = Retry.RetryPolicy
 
 export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: 250, maxDelay: Duration.seconds(30) }
+
+/** How long a call may take, retries included, unless the options say otherwise. */
+export const defaultDeadline: Duration.Duration = Duration.minutes(5)
 
 export interface RateLimit {
   /** Sustained rate. Default 50 (Iconik's published budget per App-ID). */
@@ -52,6 +56,11 @@ export interface IconikOptions {
   readonly timeout?: Duration.Input | undefined
   /** Overrides {@link defaultRetryPolicy}; `false` disables retries. A call's `CallOptions.retry` goes over this. */
   readonly retry?: Retry.RetryOption | undefined
+  /**
+   * Bound on a whole call, its attempts, timeouts and waits between them included: past it the call fails with
+   * `IconikDeadlineExceeded`. Default 5 minutes; `false`: no bound (each attempt still has `timeout`).
+   */
+  readonly deadline?: Duration.Input | false | undefined
   /** `false` disables the client-side limiter. */
   readonly rateLimit?: Partial<RateLimit> | false | undefined
   /** Last say over the HttpClient every call goes through (e.g. add a header, log, proxy). */
@@ -345,11 +354,25 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       })
     )
 
-  const withRetries = (definition: Definition, run: Effect.Effect<unknown, IconikError>, callOptions?: CallOptions) => {
+  const withRetries = (definition: Definition, path: string, run: Effect.Effect<unknown, IconikError>, callOptions?: CallOptions) => {
     const idempotent = callOptions?.idempotent ?? definition.method !== "POST"
-    return Retry.retry(run, Retry.resolvePolicy(defaultRetryPolicy, options.retry, callOptions?.retry), {
-      retryable: (error) => isRetryable(definition.method, error, idempotent),
-      retryAfterMillis: retryAfterOf
+    const deadline = callOptions?.deadline ?? options.deadline ?? defaultDeadline
+    return Retry.retryWithin(run, {
+      policy: Retry.resolvePolicy(defaultRetryPolicy, options.retry, callOptions?.retry),
+      decision: {
+        retryable: (error) => isRetryable(definition.method, error, idempotent),
+        retryAfterMillis: retryAfterOf
+      },
+      deadline: deadline === false ? undefined : deadline,
+      onDeadline: (report) =>
+        new IconikDeadlineExceeded({
+          method: definition.method,
+          path,
+          attempts: report.attempts,
+          elapsedMillis: report.elapsedMillis,
+          deadlineMillis: report.deadlineMillis,
+          ...(report.lastError === undefined ? {} : { lastError: report.lastError.message })
+        })
     })
   }
 
@@ -358,7 +381,7 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       Effect.flatMap((request) => {
         const path = request.url
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
-        return withRetries(definition, attempt(definition, request, path, timeoutMs), callOptions)
+        return withRetries(definition, path, attempt(definition, request, path, timeoutMs), callOptions)
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
         kind: "client",

@@ -4,6 +4,7 @@
  * and a server's `Retry-After` in place of the back-off. Also one reading of low-level socket errors.
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
@@ -71,23 +72,36 @@ export interface RetryDecision<E> {
   readonly onRetry?: ((attempt: number, delayMillis: number, error: E) => Effect.Effect<void>) | undefined
 }
 
+/** Where a retry schedule stands: retries so far, and whether it stopped because its next wait would pass the deadline. */
+export interface RetryState {
+  readonly retries: number
+  readonly outOfTime: boolean
+}
+
 /**
  * The policy as a `Schedule` over failures, for `Effect.retry`: it stops at a failure that is not retryable, after
  * `times` retries, or when the server asks for a wait beyond `maxDelay`; otherwise it waits the server's delay or the
- * jittered back-off. Its output is the number of retries so far.
+ * jittered back-off. With `deadlineAt` (epoch millis on effect's Clock), it also stops when the wait would end past
+ * it, rather than sleep into the deadline.
  */
-export const schedule = <E>(policy: RetryPolicy, decision: RetryDecision<E>): Schedule.Schedule<number, E> => {
+export const schedule = <E>(
+  policy: RetryPolicy,
+  decision: RetryDecision<E>,
+  deadlineAt?: number
+): Schedule.Schedule<RetryState, E> => {
   const base = toMillis(policy.baseDelay)
   const max = toMillis(policy.maxDelay)
   return Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<E>) => {
     const error = meta.input
     const retries = meta.attempt - 1
-    if (retries >= policy.times || !decision.retryable(error)) return Cause.done(retries)
+    const stop = (outOfTime: boolean) => Cause.done<RetryState>({ retries, outOfTime })
+    if (retries >= policy.times || !decision.retryable(error)) return stop(false)
     const serverDelay = decision.retryAfterMillis?.(error)
-    if (serverDelay !== undefined && serverDelay > max) return Cause.done(retries)
+    if (serverDelay !== undefined && serverDelay > max) return stop(false)
     const delay = serverDelay === undefined ? backoffMillis(base, max, retries) : Effect.succeed(serverDelay)
     return Effect.flatMap(delay, (millis) => {
-      const output: [number, Duration.Duration] = [retries + 1, Duration.millis(millis)]
+      if (deadlineAt !== undefined && meta.now + millis >= deadlineAt) return stop(true)
+      const output: [RetryState, Duration.Duration] = [{ retries: retries + 1, outOfTime: false }, Duration.millis(millis)]
       return decision.onRetry === undefined
         ? Effect.succeed(output)
         : Effect.as(decision.onRetry(retries + 2, millis, error), output)
@@ -101,6 +115,51 @@ export const retry = <A, E, R>(
   policy: RetryPolicy | undefined,
   decision: RetryDecision<E>
 ): Effect.Effect<A, E, R> => (policy === undefined ? effect : Effect.retry(effect, schedule(policy, decision)))
+
+/** What a call that ran out of time did: for the error that says so. */
+export interface DeadlineReport<E> {
+  readonly attempts: number
+  readonly elapsedMillis: number
+  readonly deadlineMillis: number
+  /** The last attempt's failure, if one had failed before time ran out. */
+  readonly lastError: E | undefined
+}
+
+/**
+ * `attempt` retried as {@link retry} does, all within `deadline` (no bound when `undefined`): once it has passed, or
+ * once the next wait would pass it, the call fails with `onDeadline`'s error, which says how many attempts were made
+ * and for how long. A per-attempt timeout alone would let a call that times out every time go on for `times` ×
+ * (timeout + back-off).
+ */
+export const retryWithin = <A, E, R, E2>(
+  attempt: Effect.Effect<A, E, R>,
+  options: {
+    readonly policy: RetryPolicy | undefined
+    readonly decision: RetryDecision<E>
+    readonly deadline: Duration.Input | undefined
+    readonly onDeadline: (report: DeadlineReport<E>) => E2
+  }
+): Effect.Effect<A, E | E2, R> =>
+  Effect.flatMap(Clock.currentTimeMillis, (start) => {
+    let attempts = 0
+    let lastError: E | undefined
+    const counted = Effect.suspend(() => {
+      attempts++
+      return Effect.tapError(attempt, (error) => Effect.sync(() => (lastError = error)))
+    })
+    const deadlineMillis = options.deadline === undefined ? undefined : toMillis(options.deadline)
+    const exceeded = (deadlineMillis: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.fail(options.onDeadline({ attempts, elapsedMillis: now - start, deadlineMillis, lastError })))
+    const retried = options.policy === undefined ? counted : Effect.retryOrElse(
+      counted,
+      schedule(options.policy, options.decision, deadlineMillis === undefined ? undefined : start + deadlineMillis),
+      (error, state): Effect.Effect<never, E | E2> =>
+        state.outOfTime && deadlineMillis !== undefined ? exceeded(deadlineMillis) : Effect.fail(error)
+    )
+    if (deadlineMillis === undefined) return retried
+    return Effect.timeoutOrElse(retried, { duration: Duration.millis(deadlineMillis), orElse: () => exceeded(deadlineMillis) })
+  })
 
 /**
  * The same schedule for loops that do work of their own between attempts (GCS asks where to resume after a failed

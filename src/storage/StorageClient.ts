@@ -30,6 +30,7 @@ import * as Retry from "../Retry.ts"
 import {
   isTransient,
   parseErrorBody,
+  StorageDeadlineExceeded,
   StorageError,
   type StorageFailure,
   StorageFileError,
@@ -42,9 +43,18 @@ export type RetryPolicy = Retry.RetryPolicy
 
 export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: "250 millis", maxDelay: "10 seconds" }
 
+/** How long one request may take, retries included, unless the options say otherwise. */
+export const defaultDeadline: Duration.Duration = Duration.hours(1)
+
 export interface StorageClientOptions {
   /** Retry policy for idempotent requests (over {@link defaultRetryPolicy}); `false`: no retries. */
   readonly retry?: Retry.RetryOption | undefined
+  /**
+   * Bound on one request, its attempts and the waits between them included: past it the request fails with
+   * `StorageDeadlineExceeded`. Default 1 hour (a part or chunk that keeps moving is not stopped by `idleTimeout`; this
+   * ends one retried again and again). `false`: no bound.
+   */
+  readonly deadline?: Duration.Input | false | undefined
   /**
    * An attempt fails with a `Timeout` transport error when, for this long, no body bytes went out and no complete
    * answer came (default 2 minutes). It bounds stalls, not transfers: a 5 GiB PUT may take as long as it keeps moving.
@@ -85,6 +95,8 @@ export interface StorageRequest {
    * never retried unless marked {@link idempotent}.
    */
   readonly retry?: Retry.RetryOption | undefined
+  /** Overrides the client's deadline for this request; `false`: no bound. */
+  readonly deadline?: Duration.Input | false | undefined
   /** A POST that the provider treats as a replace, so repeating it is safe (B2 `b2_upload_part` by part number). */
   readonly idempotent?: boolean | undefined
   /** Called with the size of each body chunk as it is sent, and with minus the attempt's total when it fails. */
@@ -296,10 +308,26 @@ const make = (
         ? undefined
         : Retry.resolvePolicy(defaultRetryPolicy, options.retry, request.retry)
       const onRetry = request.onRetry
-      const retried = Retry.retry(sendOnce(request, url), policy, {
-        retryable: isTransient,
-        retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
-        onRetry: onRetry === undefined ? undefined : (attempt, _delay, error) => onRetry(attempt, error)
+      const deadline = request.deadline ?? options.deadline ?? defaultDeadline
+      const retried = Retry.retryWithin(sendOnce(request, url), {
+        policy,
+        decision: {
+          retryable: isTransient,
+          retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
+          onRetry: onRetry === undefined ? undefined : (attempt, _delay, error) => onRetry(attempt, error)
+        },
+        deadline: deadline === false ? undefined : deadline,
+        onDeadline: (report) =>
+          new StorageDeadlineExceeded({
+            provider: request.provider,
+            operation: request.operation,
+            method: request.method,
+            url,
+            attempts: report.attempts,
+            elapsedMillis: report.elapsedMillis,
+            deadlineMillis: report.deadlineMillis,
+            ...(report.lastError === undefined ? {} : { lastError: report.lastError.message })
+          })
       })
       return retried.pipe(
         Effect.withSpan(`storage.${request.operation}`, {

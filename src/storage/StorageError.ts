@@ -56,6 +56,21 @@ export class StorageTransportError extends Schema.TaggedError<StorageTransportEr
   }
 }
 
+/** The request's overall deadline passed (or its next wait would have passed it) before an attempt succeeded. */
+export class StorageDeadlineExceeded extends Schema.TaggedError<StorageDeadlineExceeded>()("StorageDeadlineExceeded", {
+  ...location,
+  attempts: Schema.Number,
+  elapsedMillis: Schema.Number,
+  deadlineMillis: Schema.Number,
+  /** The last failed attempt's error message, if any had failed. */
+  lastError: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+  }
+}
+
 /** The local file cannot be uploaded: missing, unreadable, not a regular file, or it changed during the upload. */
 export class StorageFileError extends Schema.TaggedError<StorageFileError>()("StorageFileError", {
   path: Schema.String,
@@ -82,7 +97,12 @@ export class StorageProtocolError extends Schema.TaggedError<StorageProtocolErro
 }
 
 /** Any failure a storage transfer can produce by itself (injected Iconik calls add their own errors). */
-export type StorageFailure = StorageError | StorageTransportError | StorageFileError | StorageProtocolError
+export type StorageFailure =
+  | StorageError
+  | StorageTransportError
+  | StorageDeadlineExceeded
+  | StorageFileError
+  | StorageProtocolError
 
 /** Codes that mean "try again" whatever the status (S3 `RequestTimeout` is a 400, Azure's busy codes are 500/503). */
 const transientCodes = new Set([

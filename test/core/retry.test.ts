@@ -10,7 +10,7 @@ import { HttpClient, HttpClientError, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as Endpoint from "../../src/Endpoint.ts"
 import * as Iconik from "../../src/IconikClient.ts"
-import { StorageClient, type StorageMethod } from "../../src/storage/index.ts"
+import { StorageClient, type StorageClientOptions, type StorageMethod } from "../../src/storage/index.ts"
 import { createItem, deleteItem, getItem, Item } from "../support/operations.ts"
 
 /** What every attempt gets: an HTTP status (with an optional Retry-After in seconds), or a transport failure. */
@@ -133,14 +133,15 @@ const iconikRetries = (method: IconikCase, outcome: Outcome): boolean => {
   return method !== "POST" && [502, 503, 504].includes(outcome.status)
 }
 
-const iconikLayer = (client: HttpClient.HttpClient) =>
+const iconikLayer = (client: HttpClient.HttpClient, options?: Partial<Iconik.IconikOptions>) =>
   Iconik.layer({
     appId: "app",
     authToken: "token",
     baseUrl: "http://iconik.test",
     rateLimit: false,
     timeout: attemptTimeoutMillis,
-    retry: { times, baseDelay: 1000, maxDelay: 10_000 }
+    retry: { times, baseDelay: 1000, maxDelay: 10_000 },
+    ...options
   }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
 
 describe("Iconik client retry decision table (TestClock)", () => {
@@ -196,12 +197,13 @@ const storageCases: ReadonlyArray<StorageCase> = ["GET", "HEAD", "PUT", "DELETE"
 const storageRetries = (method: StorageCase, outcome: Outcome): boolean =>
   method !== "POST" && (outcome._tag === "Transport" || outcome.status === 429 || outcome.status >= 500)
 
-const storageLayer = (client: HttpClient.HttpClient) =>
+const storageLayer = (client: HttpClient.HttpClient, options?: StorageClientOptions) =>
   Layer.effect(
     StorageClient,
     StorageClient.make({
       retry: { times, baseDelay: "1 second", maxDelay: "10 seconds" },
-      idleTimeout: attemptTimeoutMillis
+      idleTimeout: attemptTimeoutMillis,
+      ...options
     })
   ).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)), Layer.provide(NodeFileSystem.layer))
 
@@ -231,4 +233,91 @@ describe("storage client retry decision table (TestClock)", () => {
         }))
     }
   }
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Overall deadline
+
+describe("overall deadline across retries (TestClock)", () => {
+  // Every attempt times out after 1 s; waits are 750, 1500, 3000... So attempts start at 0, 1750 and 4250.
+  const manyRetries = { times: 10, baseDelay: 1000, maxDelay: 10_000 }
+
+  it.effect("an Iconik call that times out again and again fails at the deadline, saying how many attempts it made", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const call = getItem({ item_id: "a1" }).pipe(
+        Effect.provide(iconikLayer(scripted(transport("timeout"), seen, ""), { retry: manyRetries, deadline: 4600 }))
+      )
+      const { exit, starts } = yield* runTimed(Effect.flip(call), seen)
+      assert.deepStrictEqual(starts, [0, 1750, 4250])
+      assert.isTrue(exit._tag === "Success")
+      if (exit._tag !== "Success") return
+      const error = exit.value
+      assert.strictEqual(error._tag, "IconikDeadlineExceeded")
+      if (error._tag !== "IconikDeadlineExceeded") return
+      assert.deepStrictEqual([error.attempts, error.elapsedMillis, error.deadlineMillis], [3, 4600, 4600])
+      assert.include(error.lastError, "Timeout")
+      assert.include(error.message, "3 attempt(s) over 4600 ms")
+    }))
+
+  it.effect("the default deadline is 5 minutes: 60 s attempts stop there however many retries are left", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const call = getItem({ item_id: "a1" }).pipe(
+        Effect.provide(iconikLayer(scripted(transport("timeout"), seen, ""), {
+          timeout: undefined,
+          retry: { times: 100 },
+          deadline: undefined
+        }))
+      )
+      const { exit, starts } = yield* runTimed(Effect.flip(call), seen)
+      assert.isTrue(exit._tag === "Success" && exit.value._tag === "IconikDeadlineExceeded")
+      if (exit._tag !== "Success" || exit.value._tag !== "IconikDeadlineExceeded") return
+      assert.strictEqual(exit.value.elapsedMillis, 300_000)
+      assert.strictEqual(exit.value.attempts, starts.length)
+      assert.strictEqual(starts.length, 5)
+    }))
+
+  it.effect("a wait that would end past the deadline is not taken: the call fails at once", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const call = getItem({ item_id: "a1" }).pipe(
+        Effect.provide(iconikLayer(scripted(status(429, 8), seen, ""), { deadline: 5000 }))
+      )
+      const { exit, starts } = yield* runTimed(Effect.flip(call), seen)
+      assert.deepStrictEqual(starts, [0])
+      assert.isTrue(exit._tag === "Success" && exit.value._tag === "IconikDeadlineExceeded")
+      if (exit._tag !== "Success" || exit.value._tag !== "IconikDeadlineExceeded") return
+      assert.deepStrictEqual([exit.value.attempts, exit.value.elapsedMillis], [1, 0])
+      assert.include(exit.value.lastError, "429")
+    }))
+
+  it.effect("a call's deadline goes over the client's; false lifts it", () =>
+    Effect.gen(function*() {
+      const run = (callOptions: Endpoint.CallOptions) =>
+        Effect.gen(function*() {
+          const seen: Array<number> = []
+          const call = getItem({ item_id: "a1" }, callOptions).pipe(
+            Effect.provide(iconikLayer(scripted(transport("timeout"), seen, ""), { retry: manyRetries, deadline: 4600 }))
+          )
+          const { exit, starts } = yield* runTimed(Effect.flip(call), seen)
+          return { tag: exit._tag === "Success" ? exit.value._tag : "none", attempts: starts.length }
+        })
+      assert.deepStrictEqual(yield* run({ deadline: 2000 }), { tag: "IconikDeadlineExceeded", attempts: 2 })
+      assert.deepStrictEqual(yield* run({ deadline: false }), { tag: "IconikTransportError", attempts: 11 })
+    }))
+
+  it.effect("a storage request retried again and again fails at its deadline with the attempts made", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const call = StorageClient.use((client) =>
+        client.send({ provider: "S3", operation: "UploadPart", method: "PUT", url: "https://bucket.s3.test/key?X-Amz-Signature=secret" })
+      ).pipe(Effect.provide(storageLayer(scripted(transport("timeout"), seen, ""), { retry: manyRetries, deadline: 4600 })))
+      const { exit, starts } = yield* runTimed(Effect.flip(call), seen)
+      assert.deepStrictEqual(starts, [0, 1750, 4250])
+      assert.isTrue(exit._tag === "Success" && exit.value._tag === "StorageDeadlineExceeded")
+      if (exit._tag !== "Success" || exit.value._tag !== "StorageDeadlineExceeded") return
+      assert.deepStrictEqual([exit.value.attempts, exit.value.elapsedMillis], [3, 4600])
+      assert.notInclude(exit.value.message, "secret")
+    }))
 })
