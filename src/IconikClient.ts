@@ -223,6 +223,16 @@ const readErrors = (text: string): IconikErrorBody | undefined => {
 /** Retry-After as seconds or an HTTP date, in milliseconds. */
 export const parseRetryAfter = Retry.parseRetryAfter
 
+/**
+ * Decode errors of 2xx answers that are not a JSON document at all (cut short by a proxy or a dropped connection, or
+ * empty): unlike a document of the wrong shape, asking again may well get a whole one.
+ */
+const cutShortErrors = new WeakSet<IconikDecodeError>()
+const cutShort = (error: IconikDecodeError): IconikDecodeError => {
+  cutShortErrors.add(error)
+  return error
+}
+
 const isJson = (contentType: string | undefined) => contentType === undefined || contentType.includes("json")
 
 const decodeResponse = (
@@ -246,12 +256,14 @@ const decodeResponse = (
         if (!isJson(success.contentType)) return decoderFor(schema)(text).pipe(
           Effect.mapError((e) => decodeError(issuePath(e.issue), e.message))
         )
-        if (text === "") return Effect.fail(decodeError("", "empty body where a JSON document was expected"))
+        if (text === "") return Effect.fail(cutShort(decodeError("", "empty body where a JSON document was expected")))
         let json: unknown
         try {
           json = JSON.parse(text)
         } catch (e) {
-          return Effect.fail(decodeError("", `body is not JSON (${(e as Error).message}): ${text.slice(0, 120)}`))
+          return Effect.fail(
+            cutShort(decodeError("", `body is not JSON (${(e as Error).message}): ${text.slice(0, 120)}`))
+          )
         }
         return decoderFor(schema)(json).pipe(Effect.mapError((e) => decodeError(issuePath(e.issue), e.message)))
       })
@@ -286,8 +298,9 @@ const transportError = (method: string, path: string, error: HttpClientError.Htt
 /**
  * Whether a failed attempt may be sent again. A request Iconik may have acted on is repeated only when repeating it is
  * safe: GET, PUT, DELETE, and PATCH (Iconik's PATCH sets the fields given, so the same body twice leaves the same
- * object), or a POST the caller marked `idempotent`. Any request is repeated after a 429 or a refused connection, the
- * two cases where Iconik cannot have acted on it.
+ * object), or a POST the caller marked `idempotent`; that covers 502/503/504, transport failures and 2xx answers cut
+ * short. Any request is repeated after a 429 or a refused connection, the two cases where Iconik cannot have acted on
+ * it. A POST's cut-short answer is the caller's to reconcile.
  */
 export const isRetryable = (method: string, error: IconikError, idempotent = method !== "POST"): boolean => {
   switch (error._tag) {
@@ -297,6 +310,8 @@ export const isRetryable = (method: string, error: IconikError, idempotent = met
       return idempotent || error.reason === "ConnectionRefused"
     case "IconikServerError":
       return idempotent && (error.status === 502 || error.status === 503 || error.status === 504)
+    case "IconikDecodeError":
+      return idempotent && cutShortErrors.has(error)
     default:
       return false
   }
