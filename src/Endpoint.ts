@@ -61,6 +61,8 @@ export interface CallOptions {
   readonly timeout?: Duration.Input | undefined
   /** Overrides the client's overall deadline for this call (all attempts and waits); `false`: no bound. */
   readonly deadline?: Duration.Input | false | undefined
+  /** Overrides the client's `maxResponseBytes` for this call (e.g. a large CSV export). */
+  readonly maxResponseBytes?: number | undefined
   /** Overrides the client's retry policy for this call (its fields over the client's); `false`: no retries. */
   readonly retry?: RetryOption | undefined
   /**

@@ -26,9 +26,11 @@ import {
   type IconikError,
   type IconikErrorBody,
   IconikInvalidRequest,
+  IconikResponseTooLarge,
   IconikTransportError
 } from "./IconikError.ts"
 import { scrubSecrets } from "./Redaction.ts"
+import * as ResponseBody from "./ResponseBody.ts"
 import * as Retry from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
 
@@ -61,6 +63,12 @@ export interface IconikOptions {
    * `IconikDeadlineExceeded`. Default 5 minutes; `false`: no bound (each attempt still has `timeout`).
    */
   readonly deadline?: Duration.Input | false | undefined
+  /**
+   * Largest answer read, in bytes (default 64 MiB): a longer one (or one that declares it) fails with
+   * `IconikResponseTooLarge` as soon as the limit is passed, without reading the rest. Error answers are read up to
+   * 64 KiB whatever this says.
+   */
+  readonly maxResponseBytes?: number | undefined
   /** `false` disables the client-side limiter. */
   readonly rateLimit?: Partial<RateLimit> | false | undefined
   /** Last say over the HttpClient every call goes through (e.g. add a header, log, proxy). */
@@ -208,12 +216,36 @@ const encodeRequest = (
 // ---------------------------------------------------------------------------------------------------------------
 // Response decoding
 
+/** Iconik's `errors`, bounded: at most about 1 KiB of an error body reaches an error (and its message). */
+const boundErrors = (errors: IconikErrorBody): IconikErrorBody => {
+  let budget = ResponseBody.maxExcerptChars
+  const take = (text: string) => {
+    const kept = ResponseBody.excerpt(text, Math.max(0, budget))
+    budget -= kept.length
+    return kept
+  }
+  if (Array.isArray(errors)) {
+    const kept: Array<string> = []
+    for (const error of errors) {
+      if (budget <= 0) break
+      kept.push(take(String(error)))
+    }
+    return kept
+  }
+  const kept: Record<string, unknown> = {}
+  for (const [field, message] of Object.entries(errors)) {
+    if (budget <= 0) break
+    kept[take(field)] = take(typeof message === "string" ? message : JSON.stringify(message))
+  }
+  return kept
+}
+
 const readErrors = (text: string): IconikErrorBody | undefined => {
   try {
     const parsed = JSON.parse(text)
     const errors = parsed?.errors
-    if (Array.isArray(errors)) return errors.map(String)
-    if (errors !== null && typeof errors === "object") return errors
+    if (Array.isArray(errors)) return boundErrors(errors.map(String))
+    if (errors !== null && typeof errors === "object") return boundErrors(errors)
   } catch {
     // Not JSON (an HTML error page from a proxy, a truncated body): the status alone tells the story.
   }
@@ -238,19 +270,39 @@ const isJson = (contentType: string | undefined) => contentType === undefined ||
 const decodeResponse = (
   definition: Definition,
   path: string,
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  maxResponseBytes: number
 ): Effect.Effect<unknown, IconikError> => {
   const status = response.status
   if (status >= 200 && status < 300) {
     const success = definition.success.find((s) => s.status === status) ??
       definition.success.find((s) => s.schema !== undefined)
-    if (success?.schema === undefined || status === 204) return Effect.as(Effect.ignore(response.text), undefined)
+    if (success?.schema === undefined || status === 204) {
+      // Nothing to decode: read (a little of) it only to free the connection.
+      return Effect.as(Effect.ignore(ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate")), undefined)
+    }
     const schema = success.schema
     // Answers hand out presigned URLs: a body excerpt or a schema message quoting one must not carry its signature.
     const decodeError = (schemaPath: string, detail: string) =>
-      new IconikDecodeError({ method: definition.method, path, status, schemaPath, detail: scrubSecrets(detail) })
-    return response.text.pipe(
-      Effect.mapError((e) => transportError(definition.method, path, e)),
+      new IconikDecodeError({
+        method: definition.method,
+        path,
+        status,
+        schemaPath,
+        detail: scrubSecrets(ResponseBody.excerpt(detail))
+      })
+    return ResponseBody.readText(response, maxResponseBytes, "fail").pipe(
+      Effect.mapError((e) =>
+        e._tag === "BodyTooLarge"
+          ? new IconikResponseTooLarge({
+            method: definition.method,
+            path,
+            status,
+            limitBytes: e.limitBytes,
+            ...(e.declaredBytes === undefined ? {} : { declaredBytes: e.declaredBytes })
+          })
+          : transportError(definition.method, path, e)
+      ),
       Effect.flatMap((text) => {
         if (text === "" && success.optionalBody === true) return Effect.succeed(undefined)
         if (!isJson(success.contentType)) return decoderFor(schema)(text).pipe(
@@ -269,7 +321,8 @@ const decodeResponse = (
       })
     )
   }
-  return response.text.pipe(
+  // An error answer is read up to 64 KiB: an error document fits, a proxy's whole HTML site is not needed.
+  return ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate").pipe(
     Effect.orElseSucceed(() => ""),
     Effect.map((text) =>
       fromStatus({
@@ -332,6 +385,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     return yield* new IconikConfigError({ detail: `the base URL must start with http:// or https://, got ${baseUrl}` })
   }
   const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(60))
+  const maxResponseBytes = options.maxResponseBytes ?? ResponseBody.defaultMaxResponseBytes
+  if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
+    return yield* new IconikConfigError({ detail: `maxResponseBytes must be a positive integer, got ${maxResponseBytes}` })
+  }
   const bucket = options.rateLimit === false ? undefined : TokenBucket.make({
     requestsPerSecond: options.rateLimit?.requestsPerSecond ?? 50,
     burst: options.rateLimit?.burst ?? 50
@@ -350,13 +407,19 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   if (bucket) client = HttpClient.transform(client, (effect) => Effect.andThen(bucket.take, effect))
   if (options.transformClient) client = options.transformClient(client)
 
-  const attempt = (definition: Definition, request: HttpClientRequest.HttpClientRequest, path: string, timeoutMs: Duration.Duration) =>
+  const attempt = (
+    definition: Definition,
+    request: HttpClientRequest.HttpClientRequest,
+    path: string,
+    timeoutMs: Duration.Duration,
+    maxResponseBytes: number
+  ) =>
     client.execute(request).pipe(
       // One span per call: the operation's own (below) carries the HTTP attributes, so the HttpClient's is not needed.
       Effect.provideService(HttpClient.TracerDisabledWhen, constTrue),
       Effect.mapError((e) => transportError(definition.method, path, e)),
       Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
-      Effect.flatMap((response) => decodeResponse(definition, path, response)),
+      Effect.flatMap((response) => decodeResponse(definition, path, response, maxResponseBytes)),
       Effect.timeoutOrElse({
         duration: timeoutMs,
         orElse: () =>
@@ -396,7 +459,8 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       Effect.flatMap((request) => {
         const path = request.url
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
-        return withRetries(definition, path, attempt(definition, request, path, timeoutMs), callOptions)
+        const maxBytes = callOptions?.maxResponseBytes ?? maxResponseBytes
+        return withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
         kind: "client",

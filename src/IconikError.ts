@@ -127,6 +127,21 @@ export class IconikDeadlineExceeded extends Schema.TaggedError<IconikDeadlineExc
   }
 }
 
+/** The answer was larger than the client's `maxResponseBytes` (or declared so): reading stopped at the limit. */
+export class IconikResponseTooLarge extends Schema.TaggedError<IconikResponseTooLarge>()("IconikResponseTooLarge", {
+  method: Schema.String,
+  path: Schema.String,
+  status: Schema.Number,
+  limitBytes: Schema.Number,
+  /** The answer's Content-Length, when it declared one above the limit. */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const declared = this.declaredBytes === undefined ? "more" : `${this.declaredBytes} bytes`
+    return `${this.method} ${this.path} → ${this.status}: the answer has ${declared}, above the ${this.limitBytes}-byte limit (maxResponseBytes)`
+  }
+}
+
 /** A 2xx answer whose body does not match the operation's schema (or is not JSON). */
 export class IconikDecodeError extends Schema.TaggedError<IconikDecodeError>()("IconikDecodeError", {
   method: Schema.String,
@@ -160,6 +175,7 @@ export type IconikAlwaysError =
   | IconikUnexpectedStatus
   | IconikTransportError
   | IconikDeadlineExceeded
+  | IconikResponseTooLarge
   | IconikDecodeError
   | IconikInvalidRequest
 

@@ -26,6 +26,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import { redactUrl, scrubSecrets } from "../Redaction.ts"
+import * as ResponseBody from "../ResponseBody.ts"
 import * as Retry from "../Retry.ts"
 import {
   isTransient,
@@ -35,6 +36,7 @@ import {
   type StorageFailure,
   StorageFileError,
   type StorageProvider,
+  StorageResponseTooLarge,
   StorageTransportError
 } from "./StorageError.ts"
 
@@ -42,6 +44,9 @@ import {
 export type RetryPolicy = Retry.RetryPolicy
 
 export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: "250 millis", maxDelay: "10 seconds" }
+
+/** Largest storage answer read, unless the options say otherwise. */
+export const defaultMaxResponseBytes = 1024 * 1024
 
 /** How long one request may take, retries included, unless the options say otherwise. */
 export const defaultDeadline: Duration.Duration = Duration.hours(1)
@@ -60,6 +65,12 @@ export interface StorageClientOptions {
    * answer came (default 2 minutes). It bounds stalls, not transfers: a 5 GiB PUT may take as long as it keeps moving.
    */
   readonly idleTimeout?: Duration.Input | undefined
+  /**
+   * Largest answer read, in bytes (default 1 MiB: S3's largest XML, a ListParts page of 1000 parts, is about 250 KiB):
+   * a longer one fails with `StorageResponseTooLarge` as soon as the limit is passed. Error answers are read up to
+   * 64 KiB.
+   */
+  readonly maxResponseBytes?: number | undefined
   /** Size of the reads from disk that feed request bodies (default 1 MiB: fewer reads, measured ~2× less CPU per GiB than 64 KiB). */
   readonly readChunkSize?: number | undefined
 }
@@ -165,6 +176,7 @@ const make = (
     const idleTimeout = Duration.fromInputUnsafe(options.idleTimeout ?? "2 minutes")
     const idleMillis = Duration.toMillis(idleTimeout)
     const readChunkSize = options.readChunkSize ?? 1024 * 1024
+    const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
 
     const fileInfo = (path: string): Effect.Effect<FileInfo, StorageFileError> =>
       Effect.gen(function*() {
@@ -263,23 +275,43 @@ const make = (
         HttpClientRequest.setBody(toBody(request.body, request.method, onBytes)),
         HttpClientRequest.setHeaders(headers)
       )
+      const isAccepted = (status: number) => request.accept?.(status) ?? (status >= 200 && status < 300)
       const attempt = httpClient.execute(httpRequest).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.text, (body): StorageResponse => ({
+        Effect.flatMap((response) => {
+          // Answers are read within limits: a success up to maxResponseBytes (more fails), an error document 64 KiB.
+          const accepted = isAccepted(response.status)
+          const read = accepted
+            ? ResponseBody.readText(response, maxResponseBytes, "fail")
+            : ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate")
+          return Effect.map(read, (body): StorageResponse => ({
             status: response.status,
             headers: response.headers as Record<string, string>,
             body
-          }))
-        ),
-        Effect.catch((error: HttpClientError.HttpClientError) => Effect.fail(fromHttpClientError(error, location))),
+          })).pipe(
+            Effect.mapError((error) =>
+              error._tag === "BodyTooLarge"
+                ? new StorageResponseTooLarge({
+                  ...location,
+                  status: response.status,
+                  limitBytes: error.limitBytes,
+                  ...(error.declaredBytes === undefined ? {} : { declaredBytes: error.declaredBytes })
+                })
+                : error
+            )
+          )
+        }),
+        Effect.catchTag("HttpClientError", (error) => Effect.fail(fromHttpClientError(error, location))),
         (attempt) => Effect.raceFirst(attempt, watchdog),
         Effect.flatMap((response) => {
-          const accepted = request.accept?.(response.status) ?? (response.status >= 200 && response.status < 300)
-          return accepted ? Effect.succeed(response) : Effect.fail(
+          if (isAccepted(response.status)) return Effect.succeed(response)
+          const parsed = parseErrorBody(response.body, response.headers)
+          return Effect.fail(
             new StorageError({
               ...location,
               status: response.status,
-              ...parseErrorBody(response.body, response.headers),
+              ...parsed,
+              // At most about 1 KiB of a provider's body reaches an error.
+              ...(parsed.detail === undefined ? {} : { detail: ResponseBody.excerpt(parsed.detail) }),
               ...retryAfter(response)
             })
           )

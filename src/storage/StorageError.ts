@@ -71,6 +71,20 @@ export class StorageDeadlineExceeded extends Schema.TaggedError<StorageDeadlineE
   }
 }
 
+/** Storage's answer was larger than the client's `maxResponseBytes` (or declared so): reading stopped at the limit. */
+export class StorageResponseTooLarge extends Schema.TaggedError<StorageResponseTooLarge>()("StorageResponseTooLarge", {
+  ...location,
+  status: Schema.Number,
+  limitBytes: Schema.Number,
+  /** The answer's Content-Length, when it declared one above the limit. */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const declared = this.declaredBytes === undefined ? "more" : `${this.declaredBytes} bytes`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}: the answer has ${declared}, above the ${this.limitBytes}-byte limit (maxResponseBytes)`
+  }
+}
+
 /** The local file cannot be uploaded: missing, unreadable, not a regular file, or it changed during the upload. */
 export class StorageFileError extends Schema.TaggedError<StorageFileError>()("StorageFileError", {
   path: Schema.String,
@@ -101,6 +115,7 @@ export type StorageFailure =
   | StorageError
   | StorageTransportError
   | StorageDeadlineExceeded
+  | StorageResponseTooLarge
   | StorageFileError
   | StorageProtocolError
 
