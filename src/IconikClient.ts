@@ -216,8 +216,12 @@ const encodeRequest = (
 // ---------------------------------------------------------------------------------------------------------------
 // Response decoding
 
-/** Iconik's `errors`, bounded: at most about 1 KiB of an error body reaches an error (and its message). */
+/**
+ * Iconik's `errors`, bounded: at most about 1 KiB of an error body reaches an error (and its message). Small ones (all
+ * of Iconik's own) are kept as sent; a larger one keeps its first messages, cut, as strings.
+ */
 const boundErrors = (errors: IconikErrorBody): IconikErrorBody => {
+  if (JSON.stringify(errors).length <= ResponseBody.maxExcerptChars) return errors
   let budget = ResponseBody.maxExcerptChars
   const take = (text: string) => {
     const kept = ResponseBody.excerpt(text, Math.max(0, budget))
@@ -289,7 +293,7 @@ const decodeResponse = (
         path,
         status,
         schemaPath,
-        detail: scrubSecrets(ResponseBody.excerpt(detail))
+        detail: ResponseBody.excerpt(scrubSecrets(detail))
       })
     return ResponseBody.readText(response, maxResponseBytes, "fail").pipe(
       Effect.mapError((e) =>
