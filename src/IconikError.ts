@@ -152,6 +152,40 @@ export class IconikTransportError extends Schema.TaggedError<IconikTransportErro
   }
 }
 
+/**
+ * The call's overall deadline passed (or its next wait would have passed it) before an attempt succeeded: the
+ * per-attempt timeout bounds one try, this bounds them all.
+ */
+export class IconikDeadlineExceeded extends Schema.TaggedError<IconikDeadlineExceeded>()("IconikDeadlineExceeded", {
+  method: Schema.String,
+  path: Schema.String,
+  attempts: Schema.Number,
+  elapsedMillis: Schema.Number,
+  deadlineMillis: Schema.Number,
+  /** The last failed attempt's error message, if any had failed. */
+  lastError: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
+    return `${this.method} ${this.path}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+  }
+}
+
+/** The answer was larger than the client's `maxResponseBytes` (or declared so): reading stopped at the limit. */
+export class IconikResponseTooLarge extends Schema.TaggedError<IconikResponseTooLarge>()("IconikResponseTooLarge", {
+  method: Schema.String,
+  path: Schema.String,
+  status: Schema.Number,
+  limitBytes: Schema.Number,
+  /** The answer's Content-Length, when it declared one above the limit. */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const declared = this.declaredBytes === undefined ? "more" : `${this.declaredBytes} bytes`
+    return `${this.method} ${this.path} → ${this.status}: the answer has ${declared}, above the ${this.limitBytes}-byte limit (maxResponseBytes)`
+  }
+}
+
 /** A 2xx answer whose body does not match the operation's schema (or is not JSON). */
 export class IconikDecodeError extends Schema.TaggedError<IconikDecodeError>()("IconikDecodeError", {
   method: Schema.String,
@@ -194,6 +228,8 @@ export type IconikAlwaysError =
   | IconikServerError
   | IconikUnexpectedStatus
   | IconikTransportError
+  | IconikDeadlineExceeded
+  | IconikResponseTooLarge
   | IconikDecodeError
   | IconikInvalidRequest
 

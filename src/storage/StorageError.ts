@@ -35,7 +35,9 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   status: Schema.Number,
   code: Schema.optional(Schema.String),
   detail: Schema.optional(Schema.String),
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** The server's Retry-After on a 429 or 5xx, when it sent one: the retry waits this long instead of backing off. */
+  retryAfterMillis: Schema.optional(Schema.Number)
 }) {
   override get message() {
     const code = this.code === undefined ? "" : ` ${this.code}`
@@ -60,6 +62,35 @@ export class StorageTransportError extends Schema.TaggedError<StorageTransportEr
 
   override toJSON() {
     return scrubValue({ ...this })
+  }
+}
+
+/** The request's overall deadline passed (or its next wait would have passed it) before an attempt succeeded. */
+export class StorageDeadlineExceeded extends Schema.TaggedError<StorageDeadlineExceeded>()("StorageDeadlineExceeded", {
+  ...location,
+  attempts: Schema.Number,
+  elapsedMillis: Schema.Number,
+  deadlineMillis: Schema.Number,
+  /** The last failed attempt's error message, if any had failed. */
+  lastError: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+  }
+}
+
+/** Storage's answer was larger than the client's `maxResponseBytes` (or declared so): reading stopped at the limit. */
+export class StorageResponseTooLarge extends Schema.TaggedError<StorageResponseTooLarge>()("StorageResponseTooLarge", {
+  ...location,
+  status: Schema.Number,
+  limitBytes: Schema.Number,
+  /** The answer's Content-Length, when it declared one above the limit. */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const declared = this.declaredBytes === undefined ? "more" : `${this.declaredBytes} bytes`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}: the answer has ${declared}, above the ${this.limitBytes}-byte limit (maxResponseBytes)`
   }
 }
 
@@ -97,7 +128,13 @@ export class StorageProtocolError extends Schema.TaggedError<StorageProtocolErro
 }
 
 /** Any failure a storage transfer can produce by itself (injected Iconik calls add their own errors). */
-export type StorageFailure = StorageError | StorageTransportError | StorageFileError | StorageProtocolError
+export type StorageFailure =
+  | StorageError
+  | StorageTransportError
+  | StorageDeadlineExceeded
+  | StorageResponseTooLarge
+  | StorageFileError
+  | StorageProtocolError
 
 /** Codes that mean "try again" whatever the status (S3 `RequestTimeout` is a 400, Azure's busy codes are 500/503). */
 const transientCodes = new Set([
