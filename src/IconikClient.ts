@@ -13,7 +13,6 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { constTrue } from "effect/Function"
-import * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
@@ -29,7 +28,7 @@ import {
   IconikResponseTooLarge,
   IconikTransportError
 } from "./IconikError.ts"
-import { scrubSecrets } from "./Redaction.ts"
+import { scrubSecrets, withRedactedNames } from "./Redaction.ts"
 import * as ResponseBody from "./ResponseBody.ts"
 import * as Retry from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
@@ -293,7 +292,7 @@ const decodeResponse = (
         path,
         status,
         schemaPath,
-        detail: ResponseBody.excerpt(scrubSecrets(detail))
+        detail: ResponseBody.excerpt(scrubSecrets(detail, [response.request.headers["auth-token"]]))
       })
     return ResponseBody.readText(response, maxResponseBytes, "fail").pipe(
       Effect.mapError((e) =>
@@ -403,10 +402,8 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     HttpClient.mapRequest((request) =>
       HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), authHeaders)
     ),
-    // The token never shows in spans or logs: add it to the header names effect redacts.
-    HttpClient.transform((effect) =>
-      Effect.updateService(effect, Headers.CurrentRedactedNames, (names) => [...names, "auth-token"])
-    )
+    // The token never shows in spans or logs, nor presigned credentials in traced URLs: effect's redacted names.
+    HttpClient.transform(withRedactedNames)
   )
   if (bucket) client = HttpClient.transform(client, (effect) => Effect.andThen(bucket.take, effect))
   if (options.transformClient) client = options.transformClient(client)
