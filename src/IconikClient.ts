@@ -41,7 +41,10 @@ export interface RetryPolicy {
 }
 
 export interface RateLimit {
-  /** Sustained rate. Default 50 (Iconik's published budget per App-ID). */
+  /**
+   * Sustained rate. Default 50: Iconik does not publish its budget (a third-party page says 50 per second and 1000
+   * per 20 s per App-ID), so this is a guess; lower it if 429s are counted (`TokenBucket.rateLimitedTotal`).
+   */
   readonly requestsPerSecond: number
   /** Requests that may go out at once after a quiet spell. Default 50. */
   readonly burst: number
@@ -316,10 +319,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     baseDelay: Duration.toMillis(Duration.fromInputUnsafe(options.retry?.baseDelay ?? 250)),
     maxDelay: Duration.toMillis(Duration.fromInputUnsafe(options.retry?.maxDelay ?? Duration.seconds(30)))
   }
-  const bucket = options.rateLimit === false ? undefined : TokenBucket.make({
+  const bucket = options.rateLimit === false ? undefined : yield* TokenBucket.make({
     requestsPerSecond: options.rateLimit?.requestsPerSecond ?? 50,
     burst: options.rateLimit?.burst ?? 50
-  })
+  }).pipe(Effect.mapError((e) => new IconikConfigError({ detail: e.message })))
 
   const authHeaders = { "App-ID": options.appId, "Auth-Token": Redacted.value(token), Accept: "application/json" }
   let client: HttpClient.HttpClient = http.pipe(
@@ -331,7 +334,15 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       Effect.updateService(effect, Headers.CurrentRedactedNames, (names) => [...names, "auth-token"])
     )
   )
-  if (bucket) client = HttpClient.transform(client, (effect) => Effect.andThen(bucket.take, effect))
+  // A 429 met by any call pauses every call sharing the bucket (Retry-After, at most the longest honoured), and is counted.
+  if (bucket) {
+    client = HttpClient.transform(client, (effect) =>
+      Effect.andThen(bucket.take, effect).pipe(Effect.tap((response) =>
+        response.status === 429
+          ? TokenBucket.slowDown(bucket, parseRetryAfter(response.headers["retry-after"], Date.now()), retry?.maxDelay ?? 30_000)
+          : Effect.void
+      )))
+  }
   if (options.transformClient) client = options.transformClient(client)
 
   const attempt = (definition: Definition, request: HttpClientRequest.HttpClientRequest, path: string, timeoutMs: Duration.Duration) =>
