@@ -43,12 +43,18 @@ export interface RetryPolicy {
 export interface RateLimit {
   /**
    * Sustained rate. Default 50: Iconik does not publish its budget (a third-party page says 50 per second and 1000
-   * per 20 s per App-ID), so this is a guess; lower it if 429s are counted (`TokenBucket.rateLimitedTotal`).
+   * per 20 s per App-ID), so this is a guess; lower it if 429s are counted ({@link rateLimitedTotal}).
    */
   readonly requestsPerSecond: number
   /** Requests that may go out at once after a quiet spell. Default 50. */
   readonly burst: number
 }
+
+/**
+ * The metric counter `iconik_client_rate_limited_total`: every 429 the client's limiter met. Each one paused every call
+ * sharing the client for the Retry-After (see `rateLimit`). Read it with `Metric.value(Iconik.rateLimitedTotal)`.
+ */
+export const rateLimitedTotal = TokenBucket.rateLimitedTotal
 
 export interface IconikOptions {
   readonly appId: string
@@ -59,7 +65,10 @@ export interface IconikOptions {
   readonly timeout?: Duration.Input | undefined
   /** `false` disables retries. */
   readonly retry?: Partial<RetryPolicy> | false | undefined
-  /** `false` disables the client-side limiter. */
+  /**
+   * The client-side limiter: a token bucket shared by every call of this client; a 429 pauses it for the Retry-After
+   * and is counted in {@link rateLimitedTotal}. `false` disables it (and the pause and the count).
+   */
   readonly rateLimit?: Partial<RateLimit> | false | undefined
   /** Last say over the HttpClient every call goes through (e.g. add a header, log, proxy). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
@@ -334,12 +343,16 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       Effect.updateService(effect, Headers.CurrentRedactedNames, (names) => [...names, "auth-token"])
     )
   )
-  // A 429 met by any call pauses every call sharing the bucket (Retry-After, at most the longest honoured), and is counted.
+  // A 429 met by any call pauses every call sharing the bucket (for its Retry-After, at most the longest one honoured).
   if (bucket) {
     client = HttpClient.transform(client, (effect) =>
       Effect.andThen(bucket.take, effect).pipe(Effect.tap((response) =>
         response.status === 429
-          ? TokenBucket.slowDown(bucket, parseRetryAfter(response.headers["retry-after"], Date.now()), retry?.maxDelay ?? 30_000)
+          ? TokenBucket.slowDown(
+            bucket,
+            parseRetryAfter(response.headers["retry-after"], Date.now()),
+            retry?.maxDelay ?? 30_000
+          )
           : Effect.void
       )))
   }

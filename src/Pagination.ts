@@ -34,7 +34,10 @@ export interface PageEnvelope<T> {
 export interface PagingOptions {
   /** Items per request, an integer from 1. Default 100 (Iconik caps `per_page` at 1000, some lists at 100). */
   readonly perPage?: number | undefined
-  /** Page requests in flight once the page count is known (`page` family), an integer from 1 to 256. Default 4. */
+  /**
+   * Page requests in flight once the page count is known (`page` family), an integer from 1 to 256. Default
+   * {@link defaultConcurrency}. The client's rate limiter still paces them.
+   */
   readonly concurrency?: number | undefined
   /** Use the legacy scroll API instead of page numbers (operations that accept `scroll_id`). */
   readonly scroll?: boolean | undefined
@@ -45,6 +48,9 @@ export interface PagingOptions {
    */
   readonly maxPages?: number | undefined
 }
+
+/** Page requests in flight for a `page`-family list whose page count is known, unless the options say otherwise. */
+export const defaultConcurrency = 8
 
 /** Pages one walk requests at most unless {@link PagingOptions.maxPages} says otherwise. */
 export const defaultMaxPages = 100_000
@@ -146,7 +152,8 @@ const walk = <C, A, E, R>(
       if (state._tag === "Stop") return Effect.fail(state.error)
       return Effect.flatMap(w.fetch(state.cursor), (page) => {
         if (state.previous !== undefined && w.repeats(state.previous, page)) {
-          return Effect.fail(fail("CursorDidNotAdvance", w.describe(state.cursor), "the server answered the same page again"))
+          const repeated = w.describe(state.cursor)
+          return Effect.fail(fail("CursorDidNotAdvance", repeated, "the server answered the same page again"))
         }
         const cursor = w.next(page, state.cursor)
         const fetched = state.fetched + 1
@@ -262,7 +269,7 @@ export const pages = <I, A extends PageEnvelope<unknown>, S extends DeclarableSt
             // Page count known: fetch the rest concurrently, keeping their order.
             const rest = Stream.range(2, known).pipe(
               Stream.mapEffect((page) => call(withQuery(input, { per_page: perPage, page })), {
-                concurrency: options?.concurrency ?? 4
+                concurrency: options?.concurrency ?? defaultConcurrency
               })
             )
             return Stream.concat(Stream.succeed(first), rest)

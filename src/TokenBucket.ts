@@ -49,7 +49,8 @@ const positive = (value: number) => Number.isFinite(value) && value > 0
 export const make = (options: TokenBucketOptions): Effect.Effect<TokenBucket, InvalidTokenBucket> =>
   Effect.suspend(() => {
     if (!positive(options.requestsPerSecond)) {
-      return Effect.fail(new InvalidTokenBucket({ detail: `requestsPerSecond must be above 0, got ${options.requestsPerSecond}` }))
+      const detail = `requestsPerSecond must be above 0, got ${options.requestsPerSecond}`
+      return Effect.fail(new InvalidTokenBucket({ detail }))
     }
     if (!Number.isFinite(options.burst) || options.burst < 1) {
       return Effect.fail(new InvalidTokenBucket({ detail: `burst must be 1 or more, got ${options.burst}` }))

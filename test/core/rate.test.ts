@@ -36,7 +36,7 @@ const burst = (n: number) =>
 const requestsOf = IconikEmulator.use((emulator) =>
   Effect.map(emulator.requests, (all) => all.filter((r) => r.path === currentUser)))
 
-const counted = Effect.map(Metric.value(TokenBucket.rateLimitedTotal), (state) => state.count)
+const counted = Effect.map(Metric.value(IconikClient.rateLimitedTotal), (state) => state.count)
 
 const layer = (emulator: Testing.IconikEmulatorOptions, client: Testing.ClientOptions) =>
   Testing.IconikEmulator.layerClient({ rateLimit: false, ...emulator }, client)
