@@ -42,11 +42,20 @@ export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: 250, maxDe
 export const defaultDeadline: Duration.Duration = Duration.minutes(5)
 
 export interface RateLimit {
-  /** Sustained rate. Default 50 (Iconik's published budget per App-ID). */
+  /**
+   * Sustained rate. Default 50: Iconik does not publish its budget (a third-party page says 50 per second and 1000
+   * per 20 s per App-ID), so this is a guess; lower it if 429s are counted ({@link rateLimitedTotal}).
+   */
   readonly requestsPerSecond: number
   /** Requests that may go out at once after a quiet spell. Default 50. */
   readonly burst: number
 }
+
+/**
+ * The metric counter `iconik_client_rate_limited_total`: every 429 the client's limiter met. Each one paused every call
+ * sharing the client for the Retry-After (see `rateLimit`). Read it with `Metric.value(Iconik.rateLimitedTotal)`.
+ */
+export const rateLimitedTotal = TokenBucket.rateLimitedTotal
 
 export interface IconikOptions {
   readonly appId: string
@@ -68,7 +77,10 @@ export interface IconikOptions {
    * 64 KiB whatever this says.
    */
   readonly maxResponseBytes?: number | undefined
-  /** `false` disables the client-side limiter. */
+  /**
+   * The client-side limiter: a token bucket shared by every call of this client; a 429 pauses it for the Retry-After
+   * and is counted in {@link rateLimitedTotal}. `false` disables it (and the pause and the count).
+   */
   readonly rateLimit?: Partial<RateLimit> | false | undefined
   /** Last say over the HttpClient every call goes through (e.g. add a header, log, proxy). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
@@ -392,10 +404,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     return yield* new IconikConfigError({ detail: `maxResponseBytes must be a positive integer, got ${maxResponseBytes}` })
   }
-  const bucket = options.rateLimit === false ? undefined : TokenBucket.make({
+  const bucket = options.rateLimit === false ? undefined : yield* TokenBucket.make({
     requestsPerSecond: options.rateLimit?.requestsPerSecond ?? 50,
     burst: options.rateLimit?.burst ?? 50
-  })
+  }).pipe(Effect.mapError((e) => new IconikConfigError({ detail: e.message })))
 
   const authHeaders = { "App-ID": options.appId, "Auth-Token": Redacted.value(token), Accept: "application/json" }
   let client: HttpClient.HttpClient = http.pipe(
@@ -405,7 +417,21 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     // The token never shows in spans or logs, nor presigned credentials in traced URLs: effect's redacted names.
     HttpClient.transform(withRedactedNames)
   )
-  if (bucket) client = HttpClient.transform(client, (effect) => Effect.andThen(bucket.take, effect))
+  // A 429 met by any call pauses every call sharing the bucket (for its Retry-After, at most the longest one honoured).
+  const layerPolicy = Retry.resolvePolicy(defaultRetryPolicy, options.retry)
+  const longestPause = Duration.toMillis(Duration.fromInputUnsafe(layerPolicy?.maxDelay ?? defaultRetryPolicy.maxDelay))
+  if (bucket) {
+    client = HttpClient.transform(client, (effect) =>
+      Effect.andThen(bucket.take, effect).pipe(Effect.tap((response) =>
+        response.status === 429
+          ? TokenBucket.slowDown(
+            bucket,
+            parseRetryAfter(response.headers["retry-after"], Date.now()),
+            longestPause
+          )
+          : Effect.void
+      )))
+  }
   if (options.transformClient) client = options.transformClient(client)
 
   const attempt = (

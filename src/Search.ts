@@ -6,6 +6,11 @@
  * A hit is the flattened index document: besides the spec's fields it keeps whatever the index holds (`status`,
  * `files`, `proxies`, `in_collections`…), `_sort` (the key `search_after` continues from) and `_highlight`.
  *
+ * Paging options ({@link Pagination.PagingOptions}): `perPage` (default 100) and `maxPages` (default
+ * {@link Pagination.defaultMaxPages}). A server that answers the same page again (ignoring `search_after`) fails the
+ * stream with an `IconikPaginationError` (`CursorDidNotAdvance`) instead of looping; a search needing more than
+ * `maxPages` requests fails with `TooManyPages` after the last allowed page.
+ *
  * @since 0.1.0
  */
 import type { CallOptions } from "./Endpoint.ts"

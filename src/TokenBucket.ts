@@ -1,10 +1,17 @@
 /**
  * A token bucket that hands out request slots: `requestsPerSecond` refill, up to `burst` saved. A caller that finds
- * the bucket empty reserves the next slot and sleeps until it, so waiting callers are served in arrival order.
- * Time comes from effect's Clock, so TestClock drives it in tests. Shared by the client and the emulator.
+ * the bucket empty reserves the next slot and sleeps until it, so waiting callers are served in arrival order, spaced
+ * at the sustained rate. A server's "slow down" (a 429) {@link TokenBucket.pause pauses} the whole bucket: no slot
+ * before the pause ends, waiting callers' slots move back by as much, and no burst right after it. Time comes from
+ * effect's Clock, so TestClock drives it in tests. Shared by the client and the emulator.
+ *
+ * Kept as the time the next slot is free (the "theoretical arrival time" of GCRA) rather than a token count: a
+ * reservation and a pause are each one number to move.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as Schema from "effect/Schema"
 
 export interface TokenBucketOptions {
   readonly requestsPerSecond: number
@@ -12,38 +19,119 @@ export interface TokenBucketOptions {
 }
 
 export interface TokenBucket {
+  readonly options: TokenBucketOptions
   /** Waits for a slot. */
   readonly take: Effect.Effect<void>
   /** Takes a slot if one is free now; never waits. */
   readonly tryTake: Effect.Effect<boolean>
   /** Slots free now (negative while callers are queued). */
   readonly available: Effect.Effect<number>
+  /**
+   * No slot for `millis` from now (a pause already running longer is kept); callers already waiting move back by the
+   * time added, and the bucket starts empty after it, so the callers it held are released at the sustained rate,
+   * not at once. Answers whether a pause started (the bucket was not paused).
+   */
+  readonly pause: (millis: number) => Effect.Effect<boolean>
 }
 
-export const make = (options: TokenBucketOptions): TokenBucket => {
-  const rate = options.requestsPerSecond / 1000
-  let tokens = options.burst
-  let last: number | undefined
-  const refill = (now: number) => {
-    if (last !== undefined) tokens = Math.min(options.burst, tokens + (now - last) * rate)
-    last = now
+/** Options a bucket cannot work with (a rate or burst that is not a positive number). */
+export class InvalidTokenBucket extends Schema.TaggedError<InvalidTokenBucket>()("InvalidTokenBucket", {
+  detail: Schema.String
+}) {
+  override get message() {
+    return `Invalid rate limit: ${this.detail}`
   }
-  const take = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    refill(now)
-    tokens -= 1
-    if (tokens >= 0) return Effect.void
-    // Give the slot back if the waiter is interrupted, so an abandoned call does not slow the others.
-    return Effect.sleep(Math.ceil(-tokens / rate)).pipe(Effect.onInterrupt(() => Effect.sync(() => (tokens += 1))))
+}
+
+const positive = (value: number) => Number.isFinite(value) && value > 0
+
+/** A new bucket, full. Its state lives in the bucket made here: build one per limiter, inside its owner's Effect. */
+export const make = (options: TokenBucketOptions): Effect.Effect<TokenBucket, InvalidTokenBucket> =>
+  Effect.suspend(() => {
+    if (!positive(options.requestsPerSecond)) {
+      const detail = `requestsPerSecond must be above 0, got ${options.requestsPerSecond}`
+      return Effect.fail(new InvalidTokenBucket({ detail }))
+    }
+    if (!Number.isFinite(options.burst) || options.burst < 1) {
+      return Effect.fail(new InvalidTokenBucket({ detail: `burst must be 1 or more, got ${options.burst}` }))
+    }
+    const interval = 1000 / options.requestsPerSecond
+    // How far ahead of its slot a caller may go: the saved tokens.
+    const tolerance = (options.burst - 1) * interval
+    // The time the next slot is free, ignoring the tolerance; at or before now the bucket is full.
+    let next = Number.NEGATIVE_INFINITY
+    let pausedUntil = Number.NEGATIVE_INFINITY
+    // Total time pauses added: a waiter that sees it grow sleeps the difference.
+    let pausedTotal = 0
+
+    const waitOut = (seen: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (pausedTotal === seen) return Effect.void
+        const added = pausedTotal - seen
+        return Effect.andThen(Effect.sleep(added), waitOut(seen + added))
+      })
+
+    const take = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      next = Math.max(next, now)
+      const at = Math.max(next - tolerance, pausedUntil)
+      next += interval
+      if (at <= now) return Effect.void
+      const seen = pausedTotal
+      // Give the slot back if the waiter is interrupted, so an abandoned call does not slow the others.
+      return Effect.sleep(at - now).pipe(
+        Effect.andThen(waitOut(seen)),
+        Effect.onInterrupt(() => Effect.sync(() => (next -= interval)))
+      )
+    })
+    const tryTake = Effect.map(Clock.currentTimeMillis, (now) => {
+      const from = Math.max(next, now)
+      if (from - tolerance > now || now < pausedUntil) return false
+      next = from + interval
+      return true
+    })
+    const available = Effect.map(Clock.currentTimeMillis, (now) =>
+      Math.min(options.burst, (now + tolerance + interval - Math.max(next, now)) / interval))
+    const pause = (millis: number) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const until = now + Math.max(0, millis)
+        if (until <= pausedUntil) return false
+        const started = pausedUntil <= now
+        const added = until - Math.max(pausedUntil, now)
+        pausedUntil = until
+        pausedTotal += added
+        // Queued slots move back with the pause; with none queued the bucket is empty when the pause ends.
+        next = Math.max(Math.max(next, now) + added, until + tolerance)
+        return started
+      })
+    return Effect.succeed<TokenBucket>({ options, take, tryTake, available, pause })
   })
-  const tryTake = Effect.map(Clock.currentTimeMillis, (now) => {
-    refill(now)
-    if (tokens < 1) return false
-    tokens -= 1
-    return true
-  })
-  const available = Effect.map(Clock.currentTimeMillis, (now) => {
-    refill(now)
-    return tokens
-  })
-  return { take, tryTake, available }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The client's answer to a 429
+
+/**
+ * Every 429 the Iconik client's limiter met, each attempt counted (retried or not). Read it with
+ * `Metric.value(TokenBucket.rateLimitedTotal)`, or export it with effect's metric exporters.
+ */
+export const rateLimitedTotal = Metric.counter("iconik_client_rate_limited_total", {
+  description: "429 answers met by the Iconik client (each one paused every call sharing the client)",
+  incremental: true
+})
+
+/**
+ * A 429 met: counts it and pauses the bucket, so every call sharing it slows down, not just the one that is retried.
+ * The pause is the server's Retry-After, else the time the bucket takes to refill (at least a second), at most
+ * `maxPauseMillis`. A warning is logged when a pause starts.
+ */
+export const slowDown = (bucket: TokenBucket, retryAfterMillis: number | undefined, maxPauseMillis: number) => {
+  const refill = Math.max(1000, (bucket.options.burst / bucket.options.requestsPerSecond) * 1000)
+  const millis = Math.min(maxPauseMillis, retryAfterMillis ?? refill)
+  return Metric.update(rateLimitedTotal, 1).pipe(
+    Effect.andThen(bucket.pause(millis)),
+    Effect.flatMap((started) =>
+      started
+        ? Effect.logWarning(`Iconik answered 429 (rate limited): pausing every call of this client for ${millis} ms`)
+        : Effect.void
+    )
+  )
 }

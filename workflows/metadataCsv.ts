@@ -21,7 +21,9 @@ import type * as search from "../src/generated/search.ts"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"
 import * as Metadata from "../src/Metadata.ts"
+import type { IconikPaginationError } from "../src/Pagination.ts"
 import * as Csv from "./Csv.ts"
+import type { InvalidOption } from "./Options.ts"
 import * as Progress from "./Progress.ts"
 import { searchAll } from "./searchAll.ts"
 import * as Workflow from "./Workflow.ts"
@@ -82,7 +84,7 @@ export interface ExportMetadataOptions {
 /** The export as CSV text: the header line, then one line per search hit. */
 export const exportMetadataCsv = (
   options: ExportMetadataOptions
-): Stream.Stream<string, IconikError, IconikClient> => {
+): Stream.Stream<string, IconikError | IconikPaginationError | InvalidOption, IconikClient> => {
   const separator = options.multiValueSeparator ?? "|"
   return Stream.unwrap(
     Effect.map(viewColumns(options.viewId, options.fields), ({ fields }) => {

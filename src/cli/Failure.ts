@@ -143,6 +143,12 @@ export const explain = (error: unknown): Explained => {
         message: `Could not reach Iconik: ${where}: ${String(error.reason)} (${String(error.detail)})`,
         hint: "check ICONIK_BASE_URL / --base-url and the network"
       }
+    case "IconikPaginationError":
+      return {
+        code: error.reason === "InvalidOption" ? ExitCode.Usage : ExitCode.Failure,
+        tag: error._tag,
+        message: String(error.message)
+      }
     case "IconikDeadlineExceeded":
     case "IconikResponseTooLarge":
       return { code: ExitCode.Failure, tag: error._tag, message: String(error.message) }

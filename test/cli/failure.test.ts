@@ -10,6 +10,7 @@ import {
   IconikTransportError,
   IconikUnauthorized
 } from "../../src/IconikError.ts"
+import { IconikPaginationError } from "../../src/Pagination.ts"
 import { StorageDeadlineExceeded, StorageError, StorageResponseTooLarge } from "../../src/storage/StorageError.ts"
 import { ExitCode, explain, explainCause } from "../../src/cli/Failure.ts"
 import { MissingCredentials } from "../../src/cli/Connection.ts"
@@ -86,5 +87,14 @@ describe("CLI failure messages", () => {
       ExitCode.Storage
     )
     assert.strictEqual(explain(new StorageResponseTooLarge({ ...location, status: 200, limitBytes: 1024 })).code, ExitCode.Storage)
+    const stuck = explain(
+      new IconikPaginationError({ operation: "search", family: "search", reason: "CursorDidNotAdvance", cursor: "[1]", detail: "the same page again" })
+    )
+    assert.strictEqual(stuck.code, ExitCode.Failure)
+    assert.isNotEmpty(stuck.message)
+    const badOption = explain(
+      new IconikPaginationError({ operation: "search", family: "search", reason: "InvalidOption", cursor: "", detail: "perPage 0" })
+    )
+    assert.strictEqual(badOption.code, ExitCode.Usage)
   })
 })

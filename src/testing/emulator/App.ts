@@ -118,7 +118,7 @@ const makeLimiter = (settings: RateLimitSettings): Limiter => {
       Effect.gen(function*() {
         let entry = buckets.get(appId)
         if (entry === undefined) {
-          entry = { bucket: TokenBucket.make(settings), window: [] }
+          entry = { bucket: yield* Effect.orDie(TokenBucket.make(settings)), window: [] }
           buckets.set(appId, entry)
         }
         const now = yield* Clock.currentTimeMillis
