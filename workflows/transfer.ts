@@ -12,9 +12,10 @@ import * as Files from "../src/Files.ts"
 import * as files from "../src/generated/files.ts"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"
-import { uploadAzureBlockBlob } from "../src/storage/AzureBlockBlob.ts"
-import { chooseB2Strategy, uploadB2Large, uploadB2Single } from "../src/storage/B2.ts"
-import { uploadGcsResumable } from "../src/storage/GcsResumable.ts"
+import { azureBlockRules, defaultAzureSingleThreshold, uploadAzureBlockBlob } from "../src/storage/AzureBlockBlob.ts"
+import { b2PartRules, chooseB2Strategy, uploadB2Large, uploadB2Single } from "../src/storage/B2.ts"
+import { gcsChunkAlignment, uploadGcsResumable } from "../src/storage/GcsResumable.ts"
+import { MiB, type PartRules, planParts } from "../src/storage/Parts.ts"
 import type { TransferEvent } from "../src/storage/Progress.ts"
 import type { StorageClient, StorageClientShape } from "../src/storage/StorageClient.ts"
 import { type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
@@ -22,11 +23,13 @@ import {
   type S3CompletionUrls,
   type S3PartUrlsPage,
   type S3PartUrlsQuery,
+  s3PartRules,
   uploadS3Multipart
 } from "../src/storage/S3Multipart.ts"
 import { chooseS3Strategy, uploadS3Single } from "../src/storage/S3Single.ts"
 import type { CheckpointPart, CheckpointUpload, CheckpointWriter } from "./Checkpoint.ts"
 import type { LocalFile } from "./LocalFile.ts"
+import { InvalidOption } from "./Options.ts"
 import * as Progress from "./Progress.ts"
 import { CurrentWorkflow } from "./Workflow.ts"
 
@@ -81,6 +84,70 @@ export interface TransferResult {
   readonly partsUploaded?: number | undefined
   readonly partsTotal?: number | undefined
   readonly resumed: boolean
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part sizes, checked against the storage's rules before any record exists
+
+/** GCS chunks: multiples of 256 KiB, no count limit. */
+const gcsChunkRules: PartRules = {
+  minPartSize: gcsChunkAlignment,
+  maxPartSize: Number.MAX_SAFE_INTEGER,
+  maxParts: Number.MAX_SAFE_INTEGER,
+  alignment: gcsChunkAlignment
+}
+
+/**
+ * The part rules an upload of `size` bytes to a `method` storage will follow with these options, and the part size
+ * its engine would use; undefined when the file goes in one request (no parts) or the method has no engine.
+ */
+const partPlanFor = (
+  method: string,
+  size: number,
+  options: Pick<TransferOptions, "partSize" | "singlePutThreshold">
+): { readonly rules: PartRules; readonly partSize: number } | undefined => {
+  switch (method.toUpperCase()) {
+    case "S3":
+      return chooseS3Strategy(size, options.singlePutThreshold) === "single"
+        ? undefined
+        : { rules: s3PartRules, partSize: options.partSize ?? 8 * MiB }
+    case "GCS":
+      return { rules: gcsChunkRules, partSize: options.partSize ?? 8 * MiB }
+    case "AZURE":
+      return size <= Math.min(options.singlePutThreshold ?? defaultAzureSingleThreshold, 5000 * MiB)
+        ? undefined
+        : { rules: azureBlockRules, partSize: options.partSize ?? 8 * MiB }
+    case "B2":
+      return chooseB2Strategy(size, options.singlePutThreshold) === "single"
+        ? undefined
+        : { rules: b2PartRules, partSize: options.partSize ?? 64 * MiB }
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Checks `partSize` against the rules of the storage the file goes to (S3's 5 MiB floor, GCS's 256 KiB multiples,
+ * B2's 5 MB floor…), as the engine will plan it. Workflows call it as soon as the storage method is known and before
+ * they create any record, so a bad part size never leaves an asset or an OPEN record behind.
+ */
+export const checkPartSize = (
+  method: string,
+  size: number,
+  options: Pick<TransferOptions, "partSize" | "singlePutThreshold">
+): Effect.Effect<void, InvalidOption> => {
+  const plan = partPlanFor(method, size, options)
+  if (plan === undefined) return Effect.void
+  return planParts("S3", size, plan.partSize, plan.rules).pipe(
+    Effect.asVoid,
+    Effect.mapError((error) =>
+      new InvalidOption({
+        option: "partSize",
+        value: String(plan.partSize),
+        expected: `valid for a ${method.toUpperCase()} storage (${error.detail})`
+      })
+    )
+  )
 }
 
 // ---------------------------------------------------------------------------------------------------------------
