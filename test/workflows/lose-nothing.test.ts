@@ -7,11 +7,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Path } from "effect"
 import { createHash } from "node:crypto"
+import { closeSync, openSync, statSync, utimesSync, writeSync } from "node:fs"
 import * as Assets from "../../src/Assets.ts"
 import * as Faults from "../../src/testing/emulator/Faults.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
+import * as Progress from "../../workflows/Progress.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
-import { failureOf, IconikEmulator, mediaFolder, MiB, modes, stillOpen } from "./support.ts"
+import { failureOf, IconikEmulator, mediaFolder, MiB, modes, sampleBytes, stillOpen, withProxyStorages } from "./support.ts"
 
 const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex")
 
@@ -72,6 +74,116 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
       assert.strictEqual(emulator.state.proxies.get(result.proxyId)?.status, "CLOSED")
       yield* invariants([{ recordId: result.proxyId, path: file }])
     }).pipe(Effect.scoped, Effect.provide(layer())))
-})
 
-export { failureOf }
+  describe.each([
+    { what: "asset", route: /^POST \/API\/assets\/v1\/assets\/$/ },
+    { what: "format", route: /^POST \/API\/files\/v1\/assets\/[^/]+\/formats\/$/ },
+    { what: "file set", route: /^POST \/API\/files\/v1\/assets\/[^/]+\/file_sets\/$/ },
+    { what: "file", route: /^POST \/API\/files\/v1\/assets\/[^/]+\/files\/$/ }
+  ])("the $what create acts and its answer is lost", ({ route }) => {
+    it.live.each([
+      { fault: Faults.reset, name: "connection reset" },
+      { fault: Faults.truncatedBody, name: "truncated 201" }
+    ])("$name: reconciled, one asset with one format, file set and file", ({ fault }) =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const path = yield* Path.Path
+        const dir = yield* mediaFolder({ "lost.mov": 6 * MiB })
+        const file = path.join(dir, "lost.mov")
+        yield* emulator.addFault({ fault, method: "POST", route, times: 1 })
+        const result = yield* ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB, indexWait: 2_000 })
+        const live = <A extends { readonly asset_id?: unknown; readonly status?: unknown }>(records: Iterable<A>) =>
+          [...records].filter((r) => r.asset_id === result.assetId && r.status !== "DELETED")
+        assert.strictEqual(live(emulator.state.formats.values()).length, 1, "one format")
+        assert.strictEqual(live(emulator.state.fileSets.values()).length, 1, "one file set")
+        assert.deepStrictEqual(live(emulator.state.files.values()).map((f) => f.id), [result.fileId], "one file")
+        yield* invariants([{ recordId: result.fileId, path: file }], 1)
+      }).pipe(Effect.scoped, Effect.provide(layer())))
+  })
+
+  it.live("the proxy create acts and its answer is lost: the OPEN proxy it made is removed, one proxy CLOSED", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "proxy.mp4": 6 * MiB })
+      const file = path.join(dir, "proxy.mp4")
+      const asset = yield* Assets.create({ title: "Lost proxy answer" })
+      const earlier = yield* uploadProxy({ assetId: asset.id, file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      yield* emulator.addFault({ fault: Faults.reset, method: "POST", route: /\/proxies\/$/, times: 1 })
+      const result = yield* uploadProxy({ assetId: asset.id, file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      const proxies = [...emulator.state.proxies.values()].filter((p) => p.asset_id === asset.id && p.status !== "DELETED")
+      // The proxy that was there before is untouched; the lost create's OPEN proxy is gone.
+      assert.deepStrictEqual(proxies.map((p) => [p.id, p.status]).sort(), [[earlier.proxyId, "CLOSED"], [result.proxyId, "CLOSED"]].sort())
+      yield* invariants([{ recordId: result.proxyId, path: file }, { recordId: earlier.proxyId, path: file }])
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
+  it.live("with the list index lagging, a lost asset create is still found: no duplicate, no orphan", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "a.mov": 3 * MiB, "b.mov": 3 * MiB })
+      yield* emulator.addFault({ fault: Faults.reset, method: "POST", route: /^POST \/API\/assets\/v1\/assets\/$/, times: 1 })
+      const a = yield* ingestFile({ file: path.join(dir, "a.mov"), partSize: 5 * MiB, singlePutThreshold: MiB })
+      yield* emulator.addFault({ fault: Faults.truncatedBody, method: "POST", route: /\/files\/$/, times: 1 })
+      const b = yield* ingestFile({ file: path.join(dir, "b.mov"), partSize: 5 * MiB, singlePutThreshold: MiB })
+      yield* invariants([{ recordId: a.fileId, path: path.join(dir, "a.mov") }, { recordId: b.fileId, path: path.join(dir, "b.mov") }], 2)
+    }).pipe(Effect.scoped, Effect.provide(layer({ indexDelay: "1200 millis" }))))
+
+  it.live("a bad part size fails before any record is made", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "parts.mov": 11 * MiB })
+      const file = path.join(dir, "parts.mov")
+      const s3 = yield* Effect.exit(ingestFile({ file, partSize: MiB, singlePutThreshold: MiB }))
+      assert.deepInclude(failureOf(s3), { _tag: "InvalidOption", option: "partSize" })
+      const gcs = yield* Effect.exit(
+        ingestFile({ file, partSize: 300 * 1024, storageId: emulator.storage("FILES", "GCS")!.id })
+      )
+      assert.deepInclude(failureOf(gcs), { _tag: "InvalidOption", option: "partSize" })
+      const nan = yield* Effect.exit(ingestFile({ file, partSize: Number.NaN }))
+      assert.deepInclude(failureOf(nan), { _tag: "InvalidOption", option: "partSize" })
+      const asset = yield* Assets.create({ title: "Proxy target" })
+      const proxy = yield* Effect.exit(uploadProxy({ assetId: asset.id, file, partSize: MiB, singlePutThreshold: MiB }))
+      assert.deepInclude(failureOf(proxy), { _tag: "InvalidOption", option: "partSize" })
+      assert.deepStrictEqual([...emulator.state.assets.values()].map((a) => a.title), ["Proxy target"], "no asset made")
+      assert.strictEqual(emulator.state.proxies.size + emulator.state.files.size + emulator.state.formats.size, 0)
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
+  it.live.each([
+    { method: "S3", size: 11 * MiB },
+    { method: "GCS", size: 3 * MiB }
+  ])("a file rewritten (same size, mtime put back) during a $method upload: FileChanged, nothing closed", ({ method, size }) =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "moving.mov": size })
+      const file = path.join(dir, "moving.mov")
+      let rewritten = false
+      const exit = yield* ingestFile({
+        file,
+        partSize: 5 * MiB,
+        singlePutThreshold: MiB,
+        storageId: emulator.storage("FILES", method)!.id
+      }).pipe(
+        Progress.tap((event) => {
+          if (event._tag !== "BytesTransferred" || rewritten) return
+          rewritten = true
+          // In place (no truncation, so readers never see it short), then the modification time put back.
+          const before = statSync(file)
+          const fd = openSync(file, "r+")
+          writeSync(fd, sampleBytes(size, 99), 0, size, 0)
+          closeSync(fd)
+          utimesSync(file, before.atimeMs / 1000, before.mtimeMs / 1000)
+        }),
+        Effect.exit
+      )
+      assert.isTrue(rewritten)
+      assert.deepInclude(failureOf(exit), { _tag: "FileChanged" }, String((failureOf(exit) as Error | undefined)?.message))
+      assert.isFalse([...emulator.state.files.values()].some((f) => f.status === "CLOSED"))
+      // The file was FAILED and its asset, made by this run, deleted.
+      assert.isTrue([...emulator.state.files.values()].every((f) => f.status === "FAILED" || f.status === "DELETED"))
+      assert.isTrue([...emulator.state.assets.values()].every((a) => a.status === "DELETED"))
+      yield* invariants([], 0)
+    }).pipe(Effect.scoped, Effect.provide(layer(withProxyStorages))))
+})
