@@ -157,6 +157,8 @@ interface S3Endpoints {
   readonly partUrls: (query: S3PartUrlsQuery) => Effect.Effect<S3PartUrlsPage, IconikError, IconikClient>
   readonly completionUrls: (uploadId: string) => Effect.Effect<S3CompletionUrls, IconikError, IconikClient>
   readonly cleanup: (uploadId: string) => Effect.Effect<void, IconikError, IconikClient>
+  /** The record's download URL: reads the object when a completion's answer was lost. */
+  readonly objectUrl: Effect.Effect<string, IconikError | StorageProtocolError, IconikClient>
 }
 
 const partsPage = (answer: files.MultiPartUploadURLs): S3PartUrlsPage => ({
@@ -171,6 +173,11 @@ const completion = (answer: files.MultiPartURLs): S3CompletionUrls => ({
   listPartsUrls: (answer.list_parts_url ?? []).filter((url): url is string => typeof url === "string" && url !== "")
 })
 
+const urlOf = (answer: { readonly url?: string | null | undefined }) =>
+  answer.url
+    ? Effect.succeed(answer.url)
+    : Effect.fail(new StorageProtocolError({ provider: "S3", operation: "VerifyObject", detail: "Iconik gave no download URL" }))
+
 const s3Endpoints = (target: TransferTarget): S3Endpoints => {
   const { assetId, recordId } = target
   const pageQuery = (q: S3PartUrlsQuery) => ({ upload_id: q.uploadId, parts_num: q.partsNum, page: q.page, per_page: q.perPage })
@@ -179,14 +186,16 @@ const s3Endpoints = (target: TransferTarget): S3Endpoints => {
       partUrls: (q) =>
         Effect.map(files.listAssetProxyMultipartUrlPart({ asset_id: assetId, proxy_id: recordId, query: pageQuery(q) }), partsPage),
       completionUrls: (uploadId) => Effect.map(Files.getS3CompleteUrls(assetId, recordId, uploadId), completion),
-      cleanup: (uploadId) => Effect.asVoid(Files.cleanupMultipart(assetId, recordId, uploadId, { abortUpload: true }))
+      cleanup: (uploadId) => Effect.asVoid(Files.cleanupMultipart(assetId, recordId, uploadId, { abortUpload: true })),
+      objectUrl: Effect.flatMap(files.getAssetProxyDownloadUrl({ asset_id: assetId, proxy_id: recordId }), urlOf)
     }
     : {
       partUrls: (q) =>
         Effect.map(files.listAssetFileMultipartUrlPart({ asset_id: assetId, file_id: recordId, query: pageQuery(q) }), partsPage),
       completionUrls: (uploadId) => Effect.map(Files.getFileS3CompleteUrls(assetId, recordId, uploadId), completion),
       cleanup: (uploadId) =>
-        Effect.asVoid(Files.cleanupFileMultipart(assetId, recordId, { upload_id: uploadId, abort_upload: true }))
+        Effect.asVoid(Files.cleanupFileMultipart(assetId, recordId, { upload_id: uploadId, abort_upload: true })),
+      objectUrl: Effect.flatMap(files.getAssetFileDownloadUrl({ asset_id: assetId, file_id: recordId }), urlOf)
     }
 }
 
@@ -281,6 +290,7 @@ export const transfer = (
           getPartUrls: endpoints.partUrls,
           getCompletionUrls: endpoints.completionUrls,
           cleanup: endpoints.cleanup,
+          getObjectUrl: endpoints.objectUrl,
           resume: uploadId === undefined ? undefined : { uploadId, uploadedParts: resume?.parts ?? [] },
           partSize: resume?.upload.partSize ?? options.partSize,
           concurrency: options.concurrency,

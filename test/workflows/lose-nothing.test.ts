@@ -75,6 +75,23 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
       yield* invariants([{ recordId: result.proxyId, path: file }])
     }).pipe(Effect.scoped, Effect.provide(layer())))
 
+  it.live("one 500 on S3 CompleteMultipartUpload: completed on a repeat, the original ingested and CLOSED", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "complete.mov": 11 * MiB })
+      const file = path.join(dir, "complete.mov")
+      yield* emulator.objectStore.addFault({
+        fault: { _tag: "Fail", status: 500, code: "InternalError" },
+        operation: "CompleteMultipartUpload",
+        times: 1
+      })
+      const result = yield* ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      assert.strictEqual(result.transfer.strategy, "multipart")
+      assert.strictEqual(emulator.state.files.get(result.fileId)?.status, "CLOSED")
+      yield* invariants([{ recordId: result.fileId, path: file }], 1)
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
   describe.each([
     { what: "asset", route: /^POST \/API\/assets\/v1\/assets\/$/ },
     { what: "format", route: /^POST \/API\/files\/v1\/assets\/[^/]+\/formats\/$/ },
