@@ -8,8 +8,10 @@
  *   `POST`ed to the part upload URL with `X-Bz-Part-Number` and the part's SHA-1. On failure or interruption the
  *   large file is cancelled.
  *
- * B2 uploads are POSTs, so they are not retried here: a failed B2 upload needs a fresh upload URL, which only a new
- * Iconik call can give. One upload URL takes one upload at a time, so parts go one by one by default.
+ * B2 uploads are POSTs, but repeating one is a replace (the same file name and bytes, checked by SHA-1; parts by
+ * number), so transient failures are retried like idempotent requests. B2 may answer a retry on the same upload URL
+ * with `bad_auth_token` / 401 when it wants a fresh URL: that fails typed. One upload URL takes one upload at a time,
+ * so parts go one by one by default.
  */
 import { createHash } from "node:crypto"
 import * as Effect from "effect/Effect"
@@ -114,6 +116,8 @@ export const uploadB2Single = (options: B2SingleOptions): Effect.Effect<B2Single
       provider: "B2",
       operation: "UploadFile",
       method: "POST",
+      // The same name and bytes again replace the first upload: safe to repeat.
+      idempotent: true,
       url: options.uploadUrl,
       headers: {
         authorization: tokenValue(options.authorizationToken),

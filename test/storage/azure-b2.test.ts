@@ -188,6 +188,29 @@ describe("B2", () => {
       assert.strictEqual(result.sha1, sha1(request.body))
     }).pipe(Effect.provide(testStorageClient())))
 
+  it.live("single upload: a 503 is retried (the same name and bytes again replace the first), and stored once", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeRandomFile(dir, "clip.mp4", MiB + 7)
+      let busy = true
+      const b2 = makeFakeB2({
+        fault: () => {
+          if (!busy) return undefined
+          busy = false
+          return b2Error(503, "service_unavailable", "too busy")
+        }
+      })
+      const server = yield* startServer(b2.handler)
+      yield* uploadB2Single({
+        path: file.path,
+        uploadUrl: `${server.url}/b2api/v2/b2_upload_file/bucket1`,
+        authorizationToken: B2_TOKEN,
+        fileName: "media/clip.mp4"
+      })
+      assert.strictEqual(server.requests.length, 2)
+      assert.strictEqual(sha256(b2.files.get("media/clip.mp4")!), file.sha256)
+    }).pipe(Effect.provide(testStorageClient())))
+
   it.live("large file: parts with numbers and SHA-1s, then finish with the SHA-1 list", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

@@ -21,6 +21,7 @@ import type { Env } from "./Env.ts"
 import { type Fault, type FaultPlan, htmlPage } from "./Faults.ts"
 import { ApiFailure, failure, invalidFields, Query, type Reply, type Route } from "./Route.ts"
 import { normalizePath, Router } from "./Router.ts"
+import { beginWrite } from "./SearchIndex.ts"
 import { refreshJobs } from "./routes/Jobs.ts"
 import type { EmulatorUser } from "./State.ts"
 
@@ -285,13 +286,17 @@ export const makeApp = (config: AppConfig) => {
           return errorResponse(failure(403, `User does not have permission (requires ${missing.join(", ")})`), headers)
         }
         const now = yield* Clock.currentTimeMillis
+        const routeQuery = new Query(query)
         const reply = yield* readBody(request, definition).pipe(
-          Effect.flatMap((body) =>
-            route.handler({
+          Effect.flatMap((body) => {
+            const delay = env.settings.indexDelayMillis
+            // Writes reach index-backed lists and search only after the index delay: note what they touch first.
+            const finish = method === "GET" || delay === 0 ? undefined : beginWrite(state, match.params, body)
+            const handled = route.handler({
               method: method as Method,
               template: match.template,
               params: match.params,
-              query: new Query(query),
+              query: routeQuery,
               body,
               user,
               now,
@@ -299,7 +304,10 @@ export const makeApp = (config: AppConfig) => {
               state,
               env
             })
-          ),
+            if (finish === undefined) return handled
+            const visibleAt = now + (routeQuery.flag("index_immediately") ? 0 : delay)
+            return Effect.tap(handled, (reply) => Effect.sync(() => finish(reply.body, visibleAt, now)))
+          }),
           Effect.flatMap((reply) => {
             const broken = checkResponse(definition, reply)
             return broken === undefined ? Effect.succeed(reply) : Effect.fail(broken)

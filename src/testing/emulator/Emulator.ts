@@ -94,7 +94,7 @@ export interface IconikEmulatorOptions {
   readonly objectStore?: Omit<ObjectStore.ObjectStoreOptions, "basePath" | "baseUrl"> | undefined
   /** Storages to create instead of the default set (S3, GCS, AZURE and B2 FILES; S3 PROXIES and KEYFRAMES). */
   readonly storages?: ReadonlyArray<SeedStorage> | undefined
-  /** New objects reach lists and search this much later (`index_immediately=true` skips it). Default 0. */
+  /** Writes reach index-backed lists and search this much later (a model of Iconik's index lag). Default 0. */
   readonly indexDelay?: Duration.Input | undefined
   /** Timing of emulator-driven jobs. Defaults: READY 1 s, STARTED 2 s, ABORT_PENDING 500 ms. */
   readonly jobs?: {

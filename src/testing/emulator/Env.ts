@@ -4,7 +4,7 @@ import type { StorageBackend } from "./Storage.ts"
 import type { EmulatorState, StorageDoc } from "./State.ts"
 
 export interface EmulatorSettings {
-  /** New objects show in index-backed lists and search this long after creation (0 = at once). */
+  /** Writes show in index-backed lists and search this long after they were made (0 = at once). */
   readonly indexDelayMillis: number
   /** Emulator-driven jobs (keyframes, mediainfo, transcode) stay READY this long. */
   readonly jobStartMillis: number

@@ -6,6 +6,7 @@
 import type * as Effect from "effect/Effect"
 import { IdSource } from "./Ids.ts"
 import type { ScrollSnapshot } from "./Paging.ts"
+import { SearchIndex } from "./SearchIndex.ts"
 
 /** A JSON object as Iconik sends it. */
 export type Doc = Record<string, unknown>
@@ -212,19 +213,14 @@ export class EmulatorState {
   readonly views = new Map<string, ViewDoc>()
   readonly values = new Map<string, ObjectValues>()
 
-  /** Object id → when it shows in lists and search (the index delay). */
-  readonly indexedAt = new Map<string, number>()
+  /** Writes not yet visible to index-backed lists and search (the index delay). */
+  readonly index = new SearchIndex()
   readonly scrolls = new Map<string, ScrollSnapshot>()
   readonly requests: Array<RecordedRequest> = []
 
   constructor(seed: string) {
     this.ids = new IdSource(seed)
     this.systemDomainId = this.ids.uuid(0)
-  }
-
-  /** Whether the object is visible to index-backed lists at `now`. */
-  isIndexed(id: string, now: number): boolean {
-    return (this.indexedAt.get(id) ?? 0) <= now
   }
 
   uploads(kind: UploadKind): Map<string, UploadDoc> {

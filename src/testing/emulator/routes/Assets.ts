@@ -23,8 +23,8 @@ import type { AssetDoc, CollectionDoc, Doc, EmulatorState, HistoryDoc, SegmentDo
 import { addToCollection, purgeCollection } from "./Collections.ts"
 import {
   currentVersionId,
-  isVisible,
-  markIndexed,
+  indexedRecords,
+  indexWrite,
   newId,
   presentAsset,
   presentAssetElastic,
@@ -57,7 +57,6 @@ const newVersion = (context: RouteContext, versionNumber: number): VersionDoc =>
 /** Removes an asset and everything hanging off it. */
 export const purgeAsset = (state: EmulatorState, assetId: string): void => {
   state.assets.delete(assetId)
-  state.indexedAt.delete(assetId)
   for (const [id, segment] of state.segments) if (segment.asset_id === assetId) state.segments.delete(id)
   for (const [id, entry] of state.history) if (entry.asset_id === assetId) state.history.delete(id)
   for (const map of [state.formats, state.fileSets, state.files, state.proxies, state.keyframes]) {
@@ -78,9 +77,7 @@ export const purgeAsset = (state: EmulatorState, assetId: string): void => {
 // Assets
 
 const listAssets = (context: RouteContext) => {
-  const assets = [...context.state.assets.values()].filter((asset) =>
-    asset.status !== "DELETED" && isVisible(context, asset.id)
-  )
+  const assets = indexedRecords(context, "assets", context.state.assets).filter((asset) => asset.status !== "DELETED")
   const sorted = sortDocs(assets, parseSort(context.query.string("sort") ?? "date_created,desc"))
   return listPage(context, sorted.map((asset) => presentAssetElastic(context.state, asset)))
 }
@@ -113,7 +110,6 @@ const createAsset = Effect.fnUntraced(function*(context: RouteContext) {
   })
   asset.versions.push(newVersion(context, 1))
   context.state.assets.set(asset.id, asset)
-  markIndexed(context, asset.id)
   if (collection !== undefined) addToCollection(context, collection, "assets", asset.id)
   return created(presentAsset(context.state, asset))
 })
@@ -278,8 +274,8 @@ const segmentFilters = Effect.fnUntraced(function*(context: RouteContext) {
 const listSegments = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
   const keep = yield* segmentFilters(context)
-  const segments = [...context.state.segments.values()].filter((segment) =>
-    segment.asset_id === asset.id && keep(segment) && isVisible(context, segment.id)
+  const segments = indexedRecords(context, "segments", context.state.segments).filter((segment) =>
+    segment.asset_id === asset.id && keep(segment)
   )
   const sorted = sortDocs(segments, parseSort(context.query.string("sort") ?? "time_start_milliseconds,asc;date_created,asc"))
   return ok(yield* listPage(context, sorted.map((segment) => ({ ...segment }))))
@@ -289,7 +285,6 @@ const createSegment = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
   const segment = makeSegment(context, asset, context.body as Doc)
   context.state.segments.set(segment.id, segment)
-  markIndexed(context, segment.id)
   return created({ ...segment })
 })
 
@@ -320,7 +315,7 @@ const createSegmentsBulk = Effect.fnUntraced(function*(context: RouteContext) {
   for (const body of objects) {
     const segment = makeSegment(context, asset, body)
     context.state.segments.set(segment.id, segment)
-    markIndexed(context, segment.id)
+    indexWrite(context, "segments", segment.id, undefined, segment)
   }
   return created()
 })
@@ -331,8 +326,10 @@ const updateSegmentsBulk = Effect.fnUntraced(function*(context: RouteContext) {
   for (const body of objects) {
     const segment = typeof body.id === "string" ? context.state.segments.get(body.id) : undefined
     if (segment === undefined || segment.asset_id !== asset.id) return yield* notFound(`Segment ${String(body.id)}`)
+    const before = structuredClone(segment)
     applyInput(segment, body, [...segmentReadOnly, "parent_id", "path", "top_level"])
     segment.date_modified = stamp(context)
+    indexWrite(context, "segments", segment.id, before, segment)
   }
   return created()
 })
@@ -350,6 +347,7 @@ const deleteSegmentsBulk = Effect.fnUntraced(function*(context: RouteContext) {
     if (type !== undefined && segment.segment_type !== type) continue
     if (versionId !== undefined && segment.version_id !== versionId) continue
     context.state.segments.delete(id)
+    indexWrite(context, "segments", id, segment, undefined)
   }
   return noContent
 })
@@ -364,9 +362,7 @@ const requireHistory = (context: RouteContext, asset: AssetDoc) =>
 
 const listHistory = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
-  const entries = [...context.state.history.values()].filter((entry) =>
-    entry.asset_id === asset.id && isVisible(context, entry.id)
-  )
+  const entries = indexedRecords(context, "history", context.state.history).filter((entry) => entry.asset_id === asset.id)
   const sorted = sortDocs(entries, parseSort(context.query.string("sort") ?? "date_created,desc"))
   return ok(yield* listPage(context, sorted.map((entry) => ({ ...entry }))))
 })
@@ -386,7 +382,6 @@ const createHistory = Effect.fnUntraced(function*(context: RouteContext) {
     date_modified: now
   })
   context.state.history.set(entry.id, entry)
-  markIndexed(context, entry.id)
   return created({ ...entry })
 })
 
@@ -414,12 +409,18 @@ const idsOf = (body: unknown): Array<string> => {
 const deletedAssets = (state: EmulatorState) => [...state.assets.values()].filter((asset) => asset.status === "DELETED")
 const deletedCollections = (state: EmulatorState) =>
   [...state.collections.values()].filter((collection) => collection.status === "DELETED")
+/** The delete queue as its (index-backed) lists see it. */
+const listedDeleted = <A extends AssetDoc | CollectionDoc>(
+  context: RouteContext,
+  kind: "assets" | "collections",
+  live: ReadonlyMap<string, A>
+) => indexedRecords(context, kind, live).filter((doc) => doc.status === "DELETED")
 
 const listDeletedAssets = (context: RouteContext) =>
   Effect.map(
     listPage(
       context,
-      sortDocs(deletedAssets(context.state), parseSort(context.query.string("sort") ?? "date_deleted,desc")).map(
+      sortDocs(listedDeleted(context, "assets", context.state.assets), parseSort(context.query.string("sort") ?? "date_deleted,desc")).map(
         (asset) => presentAssetElastic(context.state, asset)
       )
     ),
@@ -492,7 +493,7 @@ const listDeletedCollections = (context: RouteContext) =>
   Effect.map(
     listPage(
       context,
-      sortDocs(deletedCollections(context.state), parseSort(context.query.string("sort") ?? "date_deleted,desc")).map(
+      sortDocs(listedDeleted(context, "collections", context.state.collections), parseSort(context.query.string("sort") ?? "date_deleted,desc")).map(
         (collection) => ({ ...collection, object_type: "collections" })
       )
     ),

@@ -19,7 +19,16 @@ import {
   type RouteContext
 } from "../Route.ts"
 import type { CollectionDoc, ContentEntry, Doc, EmulatorState } from "../State.ts"
-import { isVisible, markIndexed, newId, presentAssetElastic, requireRecord, softDelete, stamp } from "./Common.ts"
+import {
+  indexedRecords,
+  indexedView,
+  indexWrite,
+  newId,
+  presentAssetElastic,
+  requireRecord,
+  softDelete,
+  stamp
+} from "./Common.ts"
 
 const base = "/API/assets/v1"
 
@@ -77,18 +86,21 @@ export const addToCollection = (
 ): void => {
   const entries = context.state.contents.get(collection.id) ?? []
   if (!entries.some((entry) => entry.object_id === objectId)) {
-    entries.push({ object_id: objectId, object_type: objectType, date_created: stamp(context) })
+    const entry: ContentEntry = { object_id: objectId, object_type: objectType, date_created: stamp(context) }
+    entries.push(entry)
     // The membership is indexed like a new document.
-    markIndexed(context, `${collection.id}/${objectId}`)
+    indexWrite(context, `contents:${collection.id}`, objectId, undefined, { ...entry })
   }
   context.state.contents.set(collection.id, entries)
 }
 
-const removeFromCollection = (state: EmulatorState, collectionId: string, objectId: string): boolean => {
-  const entries = state.contents.get(collectionId) ?? []
-  const kept = entries.filter((entry) => entry.object_id !== objectId)
-  state.contents.set(collectionId, kept)
-  return kept.length !== entries.length
+const removeFromCollection = (context: RouteContext, collectionId: string, objectId: string): boolean => {
+  const entries = context.state.contents.get(collectionId) ?? []
+  const removed = entries.find((entry) => entry.object_id === objectId)
+  if (removed === undefined) return false
+  context.state.contents.set(collectionId, entries.filter((entry) => entry !== removed))
+  indexWrite(context, `contents:${collectionId}`, objectId, { ...removed }, undefined)
+  return true
 }
 
 /** Removes a collection, its subcollections and their memberships (assets stay). */
@@ -99,7 +111,6 @@ export const purgeCollection = (state: EmulatorState, collectionId: string): voi
   }
   state.collections.delete(collectionId)
   state.contents.delete(collectionId)
-  state.indexedAt.delete(collectionId)
   for (const [key, entries] of state.contents) {
     state.contents.set(key, entries.filter((entry) => entry.object_id !== collectionId))
   }
@@ -109,10 +120,9 @@ export const purgeCollection = (state: EmulatorState, collectionId: string): voi
 const listCollections = Effect.fnUntraced(function*(context: RouteContext) {
   const isRoot = yield* context.query.bool("is_root")
   const statuses = context.query.list("status") ?? ["ACTIVE", "HIDDEN"]
-  const collections = [...context.state.collections.values()].filter((collection) =>
+  const collections = indexedRecords(context, "collections", context.state.collections).filter((collection) =>
     statuses.includes(collection.status) &&
-    (isRoot === undefined || (collection.parent_id === undefined) === isRoot) &&
-    isVisible(context, collection.id)
+    (isRoot === undefined || (collection.parent_id === undefined) === isRoot)
   )
   const sorted = sortDocs(collections, parseSort(context.query.string("sort") ?? "date_created,desc"))
   return ok(yield* listPage(context, sorted.map((collection) => presentCollectionElastic(context.state, collection))))
@@ -133,7 +143,6 @@ const createCollection = Effect.fnUntraced(function*(context: RouteContext) {
     date_modified: now
   })
   context.state.collections.set(collection.id, collection)
-  markIndexed(context, collection.id)
   if (parent !== undefined) addToCollection(context, parent, "collections", collection.id)
   return created(presentCollection(context.state, collection))
 })
@@ -149,7 +158,7 @@ const updateCollection = Effect.fnUntraced(function*(context: RouteContext) {
     const parentId = typeof body.parent_id === "string" ? body.parent_id : undefined
     if (parentId === collection.id) return yield* badRequest("A collection can't be its own parent")
     const parent = parentId === undefined ? undefined : yield* requireCollection(context, parentId)
-    if (collection.parent_id !== undefined) removeFromCollection(context.state, collection.parent_id, collection.id)
+    if (collection.parent_id !== undefined) removeFromCollection(context, collection.parent_id, collection.id)
     if (parent !== undefined) addToCollection(context, parent, "collections", collection.id)
   }
   applyInput(collection, body, [...collectionReadOnly, "is_root"])
@@ -176,18 +185,22 @@ const restoreCollection = Effect.fnUntraced(function*(context: RouteContext) {
   return created()
 })
 
-/** The collection's members as list documents, in the order they were added, hiding deleted ones. */
+/**
+ * The collection's members as list documents, in the order they were added, hiding deleted ones. Memberships and
+ * members are read as the index sees them (a member added or removed within the index delay is not yet).
+ */
 const memberDocs = (context: RouteContext, collection: CollectionDoc): Array<Doc> => {
   const out: Array<Doc> = []
-  for (const [position, entry] of (context.state.contents.get(collection.id) ?? []).entries()) {
-    if (!isVisible(context, `${collection.id}/${entry.object_id}`)) continue
+  const live = new Map((context.state.contents.get(collection.id) ?? []).map((entry) => [entry.object_id, { ...entry }]))
+  const entries = indexedRecords(context, `contents:${collection.id}`, live) as Array<Doc & ContentEntry>
+  for (const [position, entry] of entries.entries()) {
     if (entry.object_type === "assets") {
-      const asset = context.state.assets.get(entry.object_id)
+      const asset = indexedView(context, "assets", entry.object_id, context.state.assets.get(entry.object_id))
       if (asset !== undefined && asset.status !== "DELETED") {
         out.push({ ...presentAssetElastic(context.state, asset), position, date_added: entry.date_created })
       }
     } else {
-      const child = context.state.collections.get(entry.object_id)
+      const child = indexedView(context, "collections", entry.object_id, context.state.collections.get(entry.object_id))
       if (child !== undefined && child.status !== "DELETED") {
         out.push({ ...presentCollectionElastic(context.state, child), position, date_added: entry.date_created })
       }
@@ -233,7 +246,7 @@ const addContent = Effect.fnUntraced(function*(context: RouteContext) {
 const removeContent = Effect.fnUntraced(function*(context: RouteContext) {
   const collection = yield* requireCollection(context)
   const objectId = param(context, "object_id")
-  if (!removeFromCollection(context.state, collection.id, objectId)) return yield* notFound("Collection content")
+  if (!removeFromCollection(context, collection.id, objectId)) return yield* notFound("Collection content")
   const child = context.state.collections.get(objectId)
   if (child?.parent_id === collection.id) delete child.parent_id
   return noContent

@@ -1,20 +1,32 @@
 /** Helpers every route module shares: ids and dates, the index delay, and the asset shapes other services embed. */
 import * as Effect from "effect/Effect"
 import { type ApiFailure, notFound, param, type RouteContext } from "../Route.ts"
+import type { IndexKind } from "../SearchIndex.ts"
 import type { AssetDoc, Doc, EmulatorState } from "../State.ts"
 
 export const newId = (context: RouteContext): string => context.state.ids.uuid(context.now)
 export const stamp = (context: RouteContext): string => context.state.ids.now(context.now)
 
-/** Records when a new object shows in lists and search (`index_immediately=true` skips the index delay). */
-export const markIndexed = (context: RouteContext, id: string): void => {
-  const delay = context.query.flag("index_immediately") ? 0 : context.env.settings.indexDelayMillis
-  context.state.indexedAt.set(id, context.now + delay)
-}
+/** When a write made by this request shows in index-backed lists (`index_immediately=true`: at once). */
+export const visibleAt = (context: RouteContext): number =>
+  context.now + (context.query.flag("index_immediately") ? 0 : context.env.settings.indexDelayMillis)
 
-/** Whether an object shows in an index-backed list answered now. */
-export const isVisible = (context: RouteContext, id: string): boolean =>
-  context.query.flag("index_immediately") || context.state.isIndexed(id, context.now)
+/** Records a write the request made outside the records its path names (memberships, bulk bodies, jobs it starts). */
+export const indexWrite = (
+  context: RouteContext,
+  kind: IndexKind,
+  id: string,
+  before: Doc | undefined,
+  after: Doc | undefined
+): void => context.state.index.write(kind, id, before, after, visibleAt(context), context.now)
+
+/** The records of `kind` as an index-backed list answered now sees them (`index_immediately=true`: the live ones). */
+export const indexedRecords = <A extends Doc>(context: RouteContext, kind: IndexKind, live: ReadonlyMap<string, A>): Array<A> =>
+  context.query.flag("index_immediately") ? [...live.values()] : context.state.index.list(kind, live, context.now)
+
+/** One record as an index-backed list answered now sees it. */
+export const indexedView = <A extends Doc>(context: RouteContext, kind: IndexKind, id: string, live: A | undefined) =>
+  context.query.flag("index_immediately") ? live : context.state.index.view(kind, id, live, context.now)
 
 /** Marks a record deleted by the caller, as Iconik's soft deletes do (the record stays, with `status: DELETED`). */
 export const softDelete = (context: RouteContext, doc: Doc & { status: string }): void => {

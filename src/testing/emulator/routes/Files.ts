@@ -36,7 +36,7 @@ import type {
   UploadDoc,
   UploadKind
 } from "../State.ts"
-import { currentVersionId, newId, requireAsset, requireRecord, softDelete, stamp } from "./Common.ts"
+import { currentVersionId, indexedRecords, newId, requireAsset, requireRecord, softDelete, stamp } from "./Common.ts"
 import { startJob } from "./Jobs.ts"
 
 const base = "/API/files/v1"
@@ -759,7 +759,8 @@ const transcodeOnFinish = (env: Env, asset: AssetDoc) => (now: number) =>
 
 const filesByChecksum = Effect.fnUntraced(function*(context: RouteContext) {
   const checksum = param(context, "checksum")
-  const files = [...context.state.files.values()].filter((file) => file.checksum === checksum)
+  // Index-backed: a file whose checksum was just set is found only after the index delay.
+  const files = indexedRecords(context, "files", context.state.files).filter((file) => file.checksum === checksum)
   return ok(yield* lastIdPage(context, files.map((file) => ({ ...file }))))
 })
 

@@ -21,7 +21,7 @@ import {
   type RouteContext
 } from "../Route.ts"
 import type { Doc, EmulatorUser, JobDoc, JobRuntime } from "../State.ts"
-import { isVisible, markIndexed, newId, requireRecord, stamp } from "./Common.ts"
+import { indexedRecords, newId, requireRecord, stamp } from "./Common.ts"
 
 const base = "/API/jobs/v1"
 
@@ -82,7 +82,7 @@ export const startJob = (env: Env, now: number, options: StartJob): JobDoc => {
     date_modified: date
   })
   env.state.jobs.set(job.id, job)
-  env.state.indexedAt.set(job.id, now + env.settings.indexDelayMillis)
+  env.state.index.write("jobs", job.id, undefined, job, now + env.settings.indexDelayMillis, now)
   env.state.jobRuntimes.set(job.id, {
     startAt: now + env.settings.jobStartMillis,
     durationMillis: env.settings.jobDurationMillis,
@@ -238,8 +238,7 @@ const listJobs = Effect.fnUntraced(function*(context: RouteContext) {
     ["id", q.list("ids")]
   ]
   const text = q.string("query")
-  const jobs = [...context.state.jobs.values()].filter((job) =>
-    isVisible(context, job.id) &&
+  const jobs = indexedRecords(context, "jobs", context.state.jobs).filter((job) =>
     filters.every(([field, wanted]) => wanted === undefined || wanted.includes(String(job[field]))) &&
     (text === undefined || job.title.toLowerCase().includes(text.replace(/\*$/, "").toLowerCase()))
   )
@@ -276,7 +275,6 @@ const createJob = Effect.fnUntraced(function*(context: RouteContext) {
   if (terminal.has(job.status)) job.completed_at ??= now
   job.progress = percentOf(job)
   context.state.jobs.set(job.id, job)
-  markIndexed(context, job.id)
   return created(present(job))
 })
 

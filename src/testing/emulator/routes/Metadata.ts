@@ -347,9 +347,10 @@ export const metadataRoutes: ReadonlyArray<Route> = [
 ]
 
 /** Values of an object as search documents carry them: field → list of values. */
-export const metadataOf = (state: EmulatorState, objectType: string, objectId: string, only?: ReadonlySet<string>): Doc => {
+/** Field name → values of one object's metadata (only the fields in `only`, when given). */
+export const metadataFrom = (values: ObjectValues | undefined, only?: ReadonlySet<string>): Doc => {
   const out: Doc = {}
-  for (const [name, entry] of state.values.get(metadataKey(objectType, objectId))?.fields ?? []) {
+  for (const [name, entry] of values?.fields ?? []) {
     if (only === undefined || only.has(name)) out[name] = entry.field_values.map((v) => v.value)
   }
   return out

@@ -10,10 +10,10 @@ import { compareKeys, type SortTerm, sortKey, valuesAt } from "../Docs.ts"
 import { parseDate, toNaive } from "../Ids.ts"
 import { pageOf, readPage, scrollOf } from "../Paging.ts"
 import { failure, notFound, ok, type Route, route, type RouteContext } from "../Route.ts"
-import type { AssetDoc, Doc, EmulatorState } from "../State.ts"
+import { type AssetDoc, type Doc, type EmulatorState, metadataKey, type ObjectValues } from "../State.ts"
 import { presentCollectionElastic } from "./Collections.ts"
-import { presentAssetElastic } from "./Common.ts"
-import { metadataOf, viewFieldNames } from "./Metadata.ts"
+import { indexedRecords, indexedView, presentAssetElastic } from "./Common.ts"
+import { metadataFrom, viewFieldNames } from "./Metadata.ts"
 
 const defaultDocTypes = ["assets", "collections"]
 
@@ -26,13 +26,21 @@ const naiveDates = (doc: Doc): Doc => {
   return out
 }
 
-const assetDocument = (state: EmulatorState, asset: AssetDoc, only: ReadonlySet<string> | undefined): Doc => {
+/** An object's metadata values as the index holds them. */
+const indexedMetadata = (context: RouteContext, objectType: string, objectId: string, only: ReadonlySet<string> | undefined) => {
+  const key = metadataKey(objectType, objectId)
+  const live = context.state.values.get(key) as unknown as Doc | undefined
+  return metadataFrom(indexedView(context, "metadata", key, live) as unknown as ObjectValues | undefined, only)
+}
+
+const assetDocument = (context: RouteContext, asset: AssetDoc, only: ReadonlySet<string> | undefined): Doc => {
+  const state: EmulatorState = context.state
   const records = (map: Map<string, Doc>) => [...map.values()].filter((record) => record.asset_id === asset.id)
   const files = records(state.files)
   return naiveDates({
     ...presentAssetElastic(state, asset),
     versions: asset.versions.map((version) => naiveDates(version)),
-    metadata: metadataOf(state, "assets", asset.id, only),
+    metadata: indexedMetadata(context, "assets", asset.id, only),
     files: files.map((file) => ({
       id: file.id,
       name: file.name,
@@ -55,30 +63,29 @@ const assetDocument = (state: EmulatorState, asset: AssetDoc, only: ReadonlySet<
 const documents = (context: RouteContext, docTypes: ReadonlyArray<string>, only: ReadonlySet<string> | undefined) => {
   const state = context.state
   const out: Array<Doc> = []
-  const visible = (id: string) => state.isIndexed(id, context.now)
   if (docTypes.includes("assets")) {
-    for (const asset of state.assets.values()) {
-      if (asset.status !== "DELETED" && visible(asset.id)) out.push(assetDocument(state, asset, only))
+    for (const asset of indexedRecords(context, "assets", state.assets)) {
+      if (asset.status !== "DELETED") out.push(assetDocument(context, asset, only))
     }
   }
   if (docTypes.includes("collections")) {
-    for (const collection of state.collections.values()) {
-      if (collection.status !== "DELETED" && visible(collection.id)) {
+    for (const collection of indexedRecords(context, "collections", state.collections)) {
+      if (collection.status !== "DELETED") {
         out.push(naiveDates({
           ...presentCollectionElastic(state, collection),
-          metadata: metadataOf(state, "collections", collection.id, only)
+          metadata: indexedMetadata(context, "collections", collection.id, only)
         }))
       }
     }
   }
   if (docTypes.includes("segments")) {
-    for (const segment of state.segments.values()) {
-      if (segment.status !== "DELETED" && visible(segment.id)) {
+    for (const segment of indexedRecords(context, "segments", state.segments)) {
+      if (segment.status !== "DELETED") {
         out.push(naiveDates({
           ...segment,
           object_type: "segments",
           title: String(segment.segment_text ?? segment.segment_type),
-          metadata: metadataOf(state, "segments", segment.id, only)
+          metadata: indexedMetadata(context, "segments", segment.id, only)
         }))
       }
     }
