@@ -144,8 +144,14 @@ const findLostAsset = (
       )
       // Oldest first: of two lost creates, the first one's asset is adopted.
       for (const candidate of candidates.reverse()) {
-        const formats = yield* Files.listFormats(candidate.id as string)
-        if ((formats.objects ?? []).length === 0) return Option.some(yield* Assets.get(candidate.id as string))
+        // The list may show an asset as it was: the direct reads decide (deleted since: not found, skipped).
+        const found = yield* Effect.gen(function*() {
+          const asset = yield* Assets.get(candidate.id as string)
+          if (asset.status === "DELETED") return Option.none()
+          const formats = yield* Files.listFormats(asset.id)
+          return (formats.objects ?? []).length === 0 ? Option.some(asset) : Option.none()
+        }).pipe(Effect.catchTag("IconikNotFound", () => Effect.succeed(Option.none<assets.Asset>())))
+        if (Option.isSome(found)) return found
       }
       if ((yield* Clock.currentTimeMillis) >= deadline) return Option.none()
       yield* Effect.sleep(Math.min(250 * 2 ** round, 2_000))
