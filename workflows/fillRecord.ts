@@ -69,6 +69,13 @@ export const isTransientIconik = (error: { readonly _tag: string }): boolean =>
 export const mayHaveActed = (error: { readonly _tag: string }): boolean =>
   error._tag === "IconikServerError" || error._tag === "IconikTransportError" || error._tag === "IconikDecodeError"
 
+/** Step retries for reads (GETs are safe to repeat; a 2xx cut short does not decode, and the client does not retry that). */
+export const readRetry: Workflow.RetryPolicy<{ readonly _tag: string }> = {
+  times: 3,
+  delay: "200 millis",
+  while: (error) => isTransientIconik(error) || mayHaveActed(error)
+}
+
 /** PATCH the record's status. */
 export const setStatus = (record: RecordRef, status: "CLOSED" | "FAILED") =>
   record.kind === "proxy"
@@ -81,7 +88,7 @@ export const readStatus = (record: RecordRef): Effect.Effect<string | undefined,
     ? Effect.map(Files.getProxy(record.assetId, record.id), (found) => found.status ?? undefined)
     : Effect.map(Files.getFile(record.assetId, record.id), (found) => found.status ?? undefined)).pipe(
     Effect.catchTag("IconikNotFound", () => Effect.succeed(undefined)),
-    (read) => Workflow.step(`read ${record.kind}`, read, { retry: { times: 3, delay: "200 millis", while: mayHaveActed } })
+    (read) => Workflow.step(`read ${record.kind}`, read, { retry: readRetry })
   )
 
 /**
@@ -149,7 +156,7 @@ export const createReconciled = <A, E extends { readonly _tag: string }, R, R2>(
       Effect.catch((error: E) =>
         !mayHaveActed(error) || n >= times
           ? Effect.fail(error)
-          : reconcile.pipe(
+          : Workflow.step(`reconcile ${name}`, reconcile, { retry: readRetry }).pipe(
             // A reconciliation that cannot read leaves the create's own failure: nothing is sent twice blindly.
             Effect.catch(() => Effect.succeed(undefined)),
             Effect.flatMap((found) =>

@@ -33,7 +33,7 @@ import * as Files from "../src/Files.ts"
 import type * as Jobs from "../src/Jobs.ts"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"
-import { createReconciled, fillRecord, type RecordRef, runJob, takeOver, takeSnapshot } from "./fillRecord.ts"
+import { createReconciled, fillRecord, readRetry, type RecordRef, runJob, takeOver, takeSnapshot } from "./fillRecord.ts"
 import * as LocalFile from "./LocalFile.ts"
 import { validateTransfer } from "./Options.ts"
 import { checkPartSize, type TransferResult } from "./transfer.ts"
@@ -211,8 +211,8 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
 
     const ingestNew = Effect.gen(function*() {
       const storage = options.storageId === undefined
-        ? yield* Workflow.step("find FILES storage", Files.defaultStorage("FILES"))
-        : yield* Workflow.step("get storage", Files.getStorage(options.storageId))
+        ? yield* Workflow.step("find FILES storage", Files.defaultStorage("FILES"), { retry: readRetry })
+        : yield* Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })
       // The storage's part rules are known now: a bad part size fails here, before the asset exists.
       yield* checkPartSize(storage.method, file.size, options)
       const collectionId = options.collectionId
@@ -339,6 +339,12 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
                 const files = yield* collect(Files.streamFiles(asset.id))
                 if (files.some((f) => f.status === "CLOSED")) {
                   return yield* Effect.logWarning(`asset ${asset.id} holds a CLOSED file: kept`)
+                }
+                // A file record a lost create made, never handed to this run, goes first: nothing stays OPEN.
+                for (const open of files) {
+                  if (open.status === "OPEN" && typeof open.id === "string") {
+                    yield* Files.deleteFile(asset.id, open.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+                  }
                 }
                 yield* Assets.delete(asset.id)
               })

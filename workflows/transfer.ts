@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
 import * as Files from "../src/Files.ts"
@@ -173,6 +174,17 @@ const completion = (answer: files.MultiPartURLs): S3CompletionUrls => ({
   listPartsUrls: (answer.list_parts_url ?? []).filter((url): url is string => typeof url === "string" && url !== "")
 })
 
+/**
+ * Iconik's part-URL, completion-URL and download-URL calls are GETs: safe to repeat when their answer is lost (a 2xx
+ * cut short does not decode, and the client only retries transport errors and 5xx).
+ */
+const readAgain = <A, R>(read: Effect.Effect<A, IconikError, R>): Effect.Effect<A, IconikError, R> =>
+  Effect.retry(read, {
+    times: 3,
+    while: (error) => error._tag === "IconikDecodeError" || error._tag === "IconikTransportError" || error._tag === "IconikServerError",
+    schedule: Schedule.exponential("100 millis")
+  })
+
 const urlOf = (answer: { readonly url?: string | null | undefined }) =>
   answer.url
     ? Effect.succeed(answer.url)
@@ -184,18 +196,18 @@ const s3Endpoints = (target: TransferTarget): S3Endpoints => {
   return target.kind === "proxy"
     ? {
       partUrls: (q) =>
-        Effect.map(files.listAssetProxyMultipartUrlPart({ asset_id: assetId, proxy_id: recordId, query: pageQuery(q) }), partsPage),
-      completionUrls: (uploadId) => Effect.map(Files.getS3CompleteUrls(assetId, recordId, uploadId), completion),
+        readAgain(Effect.map(files.listAssetProxyMultipartUrlPart({ asset_id: assetId, proxy_id: recordId, query: pageQuery(q) }), partsPage)),
+      completionUrls: (uploadId) => readAgain(Effect.map(Files.getS3CompleteUrls(assetId, recordId, uploadId), completion)),
       cleanup: (uploadId) => Effect.asVoid(Files.cleanupMultipart(assetId, recordId, uploadId, { abortUpload: true })),
-      objectUrl: Effect.flatMap(files.getAssetProxyDownloadUrl({ asset_id: assetId, proxy_id: recordId }), urlOf)
+      objectUrl: Effect.flatMap(readAgain(files.getAssetProxyDownloadUrl({ asset_id: assetId, proxy_id: recordId })), urlOf)
     }
     : {
       partUrls: (q) =>
-        Effect.map(files.listAssetFileMultipartUrlPart({ asset_id: assetId, file_id: recordId, query: pageQuery(q) }), partsPage),
-      completionUrls: (uploadId) => Effect.map(Files.getFileS3CompleteUrls(assetId, recordId, uploadId), completion),
+        readAgain(Effect.map(files.listAssetFileMultipartUrlPart({ asset_id: assetId, file_id: recordId, query: pageQuery(q) }), partsPage)),
+      completionUrls: (uploadId) => readAgain(Effect.map(Files.getFileS3CompleteUrls(assetId, recordId, uploadId), completion)),
       cleanup: (uploadId) =>
         Effect.asVoid(Files.cleanupFileMultipart(assetId, recordId, { upload_id: uploadId, abort_upload: true })),
-      objectUrl: Effect.flatMap(files.getAssetFileDownloadUrl({ asset_id: assetId, file_id: recordId }), urlOf)
+      objectUrl: Effect.flatMap(readAgain(files.getAssetFileDownloadUrl({ asset_id: assetId, file_id: recordId })), urlOf)
     }
 }
 

@@ -21,7 +21,16 @@ import * as Stream from "effect/Stream"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import type * as Jobs from "../src/Jobs.ts"
-import { createReconciled, fillRecord, type OnFailure, type RecordRef, runJob, takeOver, takeSnapshot } from "./fillRecord.ts"
+import {
+  createReconciled,
+  fillRecord,
+  type OnFailure,
+  readRetry,
+  type RecordRef,
+  runJob,
+  takeOver,
+  takeSnapshot
+} from "./fillRecord.ts"
 import * as LocalFile from "./LocalFile.ts"
 import { validateTransfer } from "./Options.ts"
 import { checkPartSize, type TransferResult } from "./transfer.ts"
@@ -84,15 +93,15 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
     const createProxy = Effect.gen(function*() {
       // The storage the proxy goes to is known before it is created: a bad part size fails with nothing made.
       const storage = options.storageId === undefined
-        ? yield* Workflow.step("find PROXIES storage", Files.defaultStorage("PROXIES"))
-        : yield* Workflow.step("get storage", Files.getStorage(options.storageId))
+        ? yield* Workflow.step("find PROXIES storage", Files.defaultStorage("PROXIES"), { retry: readRetry })
+        : yield* Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })
       yield* checkPartSize(storage.method, file.size, options)
       // The asset is the caller's and may hold other proxies: the ones there before are never touched.
       const proxyIds = Effect.map(
         Stream.runCollect(Files.streamProxies(assetId)),
         (proxies) => new Set([...proxies].map((p) => p.id))
       )
-      const before = yield* Workflow.step("list proxies", proxyIds)
+      const before = yield* Workflow.step("list proxies", proxyIds, { retry: readRetry })
       const created = yield* createReconciled(
         "create proxy",
         Files.createProxy(assetId, {

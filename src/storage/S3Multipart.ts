@@ -157,7 +157,11 @@ export const createMultipartUpload = (
       operation: "CreateMultipartUpload",
       method: "POST",
       url,
-      body: { _tag: "Empty", contentType: options.contentType }
+      body: { _tag: "Empty", contentType: options.contentType },
+      // Sent again on a transient failure: a 5xx or a dropped connection before S3 acted leaves nothing behind. (If
+      // S3 did act, that first upload stays pending, invisible to presigned URLs: a bucket lifecycle rule
+      // AbortIncompleteMultipartUpload removes it. Failing the whole upload instead would cost far more often.)
+      idempotent: true
     })
     const uploadId = xmlText(response.body, "UploadId")
     if (uploadId === undefined || uploadId === "") {

@@ -92,6 +92,24 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
       yield* invariants([{ recordId: result.fileId, path: file }], 1)
     }).pipe(Effect.scoped, Effect.provide(layer())))
 
+  it.live.each([
+    { name: "the storage GET cut short", iconik: { fault: Faults.truncatedBody, method: "GET" as const, route: /\/storages\//, times: 1 } },
+    { name: "a part-URL GET cut short", iconik: { fault: Faults.truncatedBody, method: "GET" as const, route: /\/multipart_url\/part\//, times: 1 } },
+    { name: "one 503 on S3 CreateMultipartUpload", store: { fault: { _tag: "Fail" as const, status: 503, code: "SlowDown" }, operation: "CreateMultipartUpload" as const, times: 1 } },
+    { name: "a reset on S3 CreateMultipartUpload", store: { fault: { _tag: "Reset" as const }, operation: "CreateMultipartUpload" as const, times: 1 } }
+  ])("$name: read or sent again, the original ingested", ({ iconik, store }) =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "again.mov": 11 * MiB })
+      const file = path.join(dir, "again.mov")
+      if (iconik !== undefined) yield* emulator.addFault(iconik)
+      if (store !== undefined) yield* emulator.objectStore.addFault(store)
+      const result = yield* ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      assert.strictEqual(emulator.state.files.get(result.fileId)?.status, "CLOSED")
+      yield* invariants([{ recordId: result.fileId, path: file }], 1)
+    }).pipe(Effect.scoped, Effect.provide(layer())))
+
   describe.each([
     { what: "asset", route: /^POST \/API\/assets\/v1\/assets\/$/ },
     { what: "format", route: /^POST \/API\/files\/v1\/assets\/[^/]+\/formats\/$/ },
