@@ -19,7 +19,7 @@ import { gcsChunkAlignment, uploadGcsResumable } from "../src/storage/GcsResumab
 import { MiB, type PartRules, planParts } from "../src/storage/Parts.ts"
 import type { TransferEvent } from "../src/storage/Progress.ts"
 import type { StorageClient, StorageClientShape } from "../src/storage/StorageClient.ts"
-import { type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
+import { isTransient, type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
 import {
   type S3CompletionUrls,
   type S3PartUrlsPage,
@@ -329,7 +329,16 @@ export const transfer = (
           chunkSize: options.partSize,
           resume: sessionUrl === undefined ? undefined : { sessionUrl },
           onProgress
-        })
+        }).pipe(
+          // A session start that failed transiently moved no byte: start one again (an unused session expires).
+          Effect.retry({
+            times: 3,
+            while: (error) =>
+              (error._tag === "StorageError" || error._tag === "StorageTransportError") &&
+              error.operation === "StartResumableUpload" && isTransient(error),
+            schedule: Schedule.exponential("100 millis")
+          })
+        )
         return { method, strategy: "resumable", size: file.size, resumed: sessionUrl !== undefined } satisfies TransferResult
       }
       case "AZURE": {

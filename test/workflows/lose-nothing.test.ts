@@ -21,12 +21,20 @@ const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex")
  * The invariants. `sources` maps each uploaded record's id to its local file; `ingested` counts the files an ingest
  * made assets for (one asset each, none empty).
  */
-const invariants = (sources: ReadonlyArray<{ readonly recordId: string; readonly path: string }>, ingested?: number) =>
+const invariants = (
+  sources: ReadonlyArray<{ readonly recordId: string; readonly path: string }>,
+  ingested?: number,
+  options?: { readonly emptyGcsSessions?: number }
+) =>
   Effect.gen(function*() {
     const emulator = yield* IconikEmulator
     const fs = yield* FileSystem.FileSystem
     assert.deepStrictEqual((yield* stillOpen).map((r) => `${r.kind} ${r.record.id}`), [], "no OPEN record")
-    assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [], "no pending multipart upload")
+    const pending = yield* emulator.objectStore.pendingUploads
+    // A GCS session whose start answer was lost holds no byte and cannot be named by the client (GCS drops it).
+    const emptySession = (p: (typeof pending)[number]) => p.kind === "resumable" && p.bytes === 0
+    assert.deepStrictEqual(pending.filter((p) => !emptySession(p)), [], "no pending multipart upload")
+    assert.strictEqual(pending.filter(emptySession).length, options?.emptyGcsSessions ?? 0, "empty GCS sessions")
     const live = [...emulator.state.assets.values()].filter((asset) => asset.status !== "DELETED")
     const empty = live.filter((asset) =>
       ![...emulator.state.files.values(), ...emulator.state.proxies.values()].some((r) =>
@@ -96,8 +104,10 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
     { name: "the storage GET cut short", iconik: { fault: Faults.truncatedBody, method: "GET" as const, route: /\/storages\//, times: 1 } },
     { name: "a part-URL GET cut short", iconik: { fault: Faults.truncatedBody, method: "GET" as const, route: /\/multipart_url\/part\//, times: 1 } },
     { name: "one 503 on S3 CreateMultipartUpload", store: { fault: { _tag: "Fail" as const, status: 503, code: "SlowDown" }, operation: "CreateMultipartUpload" as const, times: 1 } },
-    { name: "a reset on S3 CreateMultipartUpload", store: { fault: { _tag: "Reset" as const }, operation: "CreateMultipartUpload" as const, times: 1 } }
-  ])("$name: read or sent again, the original ingested", ({ iconik, store }) =>
+    { name: "a reset on S3 CreateMultipartUpload", store: { fault: { _tag: "Reset" as const }, operation: "CreateMultipartUpload" as const, times: 1 } },
+    // The store acts before the reset: the first session stays, empty.
+    { name: "a reset on a GCS session start", method: "GCS", lostSessions: 1, store: { fault: { _tag: "Reset" as const }, operation: "ResumableStart" as const, times: 1 } }
+  ])("$name: read or sent again, the original ingested", ({ iconik, lostSessions, method, store }) =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
       const path = yield* Path.Path
@@ -105,9 +115,10 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
       const file = path.join(dir, "again.mov")
       if (iconik !== undefined) yield* emulator.addFault(iconik)
       if (store !== undefined) yield* emulator.objectStore.addFault(store)
-      const result = yield* ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      const storageId = method === undefined ? undefined : emulator.storage("FILES", method)!.id
+      const result = yield* ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB, storageId })
       assert.strictEqual(emulator.state.files.get(result.fileId)?.status, "CLOSED")
-      yield* invariants([{ recordId: result.fileId, path: file }], 1)
+      yield* invariants([{ recordId: result.fileId, path: file }], 1, { emptyGcsSessions: lostSessions ?? 0 })
     }).pipe(Effect.scoped, Effect.provide(layer())))
 
   describe.each([
