@@ -92,16 +92,22 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
 
     const createProxy = Effect.gen(function*() {
       // The storage the proxy goes to is known before it is created: a bad part size fails with nothing made.
-      const storage = options.storageId === undefined
-        ? yield* Workflow.step("find PROXIES storage", Files.defaultStorage("PROXIES"), { retry: readRetry })
-        : yield* Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })
-      yield* checkPartSize(storage.method, file.size, options)
+      // A user allowed to write proxies may not be allowed to read storages: then the check waits for the record.
+      const storage = yield* (options.storageId === undefined
+        ? Workflow.step("find PROXIES storage", Files.defaultStorage("PROXIES"), { retry: readRetry })
+        : Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("IconikForbidden", () => Effect.succeedNone)
+        )
+      if (Option.isSome(storage)) yield* checkPartSize(storage.value.method, file.size, options)
       // The asset is the caller's and may hold other proxies: the ones there before are never touched.
       const proxyIds = Effect.map(
         Stream.runCollect(Files.streamProxies(assetId)),
         (proxies) => new Set([...proxies].map((p) => p.id))
       )
-      const before = yield* Workflow.step("list proxies", proxyIds, { retry: readRetry })
+      const before = yield* Workflow.step("list proxies", proxyIds, { retry: readRetry }).pipe(
+        Effect.catchTag("IconikForbidden", () => Effect.succeed(undefined))
+      )
       const created = yield* createReconciled(
         "create proxy",
         Files.createProxy(assetId, {
@@ -116,13 +122,22 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
         // Its upload URLs were in the lost answer: the OPEN proxy it made is deleted, and the create sent again.
         Effect.gen(function*() {
           for (const made of yield* Stream.runCollect(Files.streamProxies(assetId))) {
-            if (typeof made.id === "string" && !before.has(made.id) && made.name === (options.proxy?.name ?? file.name) && made.status === "OPEN") {
+            if (
+              typeof made.id === "string" && before !== undefined && !before.has(made.id) &&
+              made.name === (options.proxy?.name ?? file.name) && made.status === "OPEN"
+            ) {
               yield* Files.deleteProxy(assetId, made.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
             }
           }
           return Option.none()
         })
       )
+      if (Option.isNone(storage)) {
+        // Checked now, before any byte moves; the proxy just made goes with the error.
+        yield* checkPartSize(created.storage_method ?? "", file.size, options).pipe(
+          Effect.tapError(() => Effect.ignore(Files.deleteProxy(assetId, created.id ?? "")))
+        )
+      }
       return { id: created.id ?? "", fields: created }
     })
 
