@@ -24,6 +24,7 @@ import { stat } from "node:fs/promises"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import { IconikClient } from "../src/IconikClient.ts"
+import { backoffMillis } from "../src/Retry.ts"
 import type { IconikError } from "../src/IconikError.ts"
 import * as Jobs from "../src/Jobs.ts"
 import type { StorageClient } from "../src/storage/StorageClient.ts"
@@ -165,7 +166,7 @@ export const createReconciled = <A, E extends { readonly _tag: string }, R, R2>(
                 : Option.isSome(found)
                 ? Effect.as(Effect.logInfo(`${name}: the answer was lost; found what the create made`), found.value)
                 : Effect.logInfo(`${name}: the answer was lost and nothing was made; sending it again`).pipe(
-                  Effect.andThen(Effect.sleep(200 * 2 ** n)),
+                  Effect.andThen(Effect.flatMap(backoffMillis(200, 5_000, n), (millis) => Effect.sleep(millis))),
                   Effect.andThen(attempt(n + 1))
                 )
             )
