@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts a throwaway one-node Ceph cluster (mon + OSD + radosgw) serving S3 on 127.0.0.1, for tests.
+# Starts a throwaway one-node Ceph cluster (mon + OSD + radosgw) serving S3 on 127.0.0.1, for tests. Every daemon
+# listens on 127.0.0.1 only (`ss -ltnp` shows no ceph socket on another address).
 #
 #   export "$(scripts/rgw-up.sh)"      # RGW_ENDPOINT=http://127.0.0.1:7480
 #   scripts/rgw-down.sh                # stops it (same RGW_PORT / RGW_STATE_DIR)
@@ -88,7 +89,10 @@ cat >"$STATE/ceph.conf" <<CONF
 [global]
 fsid = $fsid
 mon_host = v2:127.0.0.1:$MON_V2_PORT,v1:127.0.0.1:$MON_PORT
+# every daemon binds on loopback only: public_addr for the mon and the OSD's client and front heartbeat ports,
+# cluster_addr for the OSD's replication and back heartbeat ports (unset, they listen on all interfaces)
 public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
 ms_bind_ipv6 = false
 auth_cluster_required = none
 auth_service_required = none

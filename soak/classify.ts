@@ -124,6 +124,10 @@ const classifyStorage = (error: StorageFailure, storageLog: ReadonlyArray<Object
     ? error.reason
     : error._tag === "StorageFileError"
     ? error.reason
+    : error._tag === "StorageDeadlineExceeded"
+    ? `deadline after ${error.attempts} attempt(s)`
+    : error._tag === "StorageResponseTooLarge"
+    ? `answer above ${error.limitBytes} bytes`
     : error.detail
   const logged = storeOperations[operation] ?? operation
   const faulted = [...storageLog].reverse().find((r) =>

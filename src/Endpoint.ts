@@ -7,6 +7,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import { IconikClient } from "./IconikClient.ts"
 import type { DeclarableStatus, IconikErrorFor } from "./IconikError.ts"
+import type { RetryOption } from "./Retry.ts"
 import type * as Schema from "effect/Schema"
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
@@ -58,6 +59,17 @@ export interface Definition {
 export interface CallOptions {
   /** Overrides the client's timeout for this call (each attempt). */
   readonly timeout?: Duration.Input | undefined
+  /** Overrides the client's overall deadline for this call (all attempts and waits); `false`: no bound. */
+  readonly deadline?: Duration.Input | false | undefined
+  /** Overrides the client's `maxResponseBytes` for this call (e.g. a large CSV export). */
+  readonly maxResponseBytes?: number | undefined
+  /** Overrides the client's retry policy for this call (its fields over the client's); `false`: no retries. */
+  readonly retry?: RetryOption | undefined
+  /**
+   * Whether sending this request twice is safe, so it may be repeated after a failure Iconik may have acted on (a
+   * 502/503/504, a reset, a timeout). Default: every method but POST. Mark a read-only POST (a search) `true`.
+   */
+  readonly idempotent?: boolean | undefined
 }
 
 /** A generated operation: call it with its input; its `definition` drives the client, pagination and the emulator. */

@@ -13,7 +13,6 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { constTrue } from "effect/Function"
-import * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
@@ -21,24 +20,26 @@ import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type { CallOptions, Definition } from "./Endpoint.ts"
 import {
   fromStatus,
+  IconikDeadlineExceeded,
   IconikDecodeError,
   type IconikError,
   type IconikErrorBody,
   IconikInvalidRequest,
+  IconikResponseTooLarge,
   IconikTransportError
 } from "./IconikError.ts"
-import { scrubSecrets } from "./Redaction.ts"
-import { backoffMillis, transportCode, transportReason } from "./Retry.ts"
+import { scrubSecrets, withRedactedNames } from "./Redaction.ts"
+import * as ResponseBody from "./ResponseBody.ts"
+import * as Retry from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
 
-export interface RetryPolicy {
-  /** Retries after the first attempt. Default 4. */
-  readonly times: number
-  /** First back-off delay; doubles each retry, with jitter. Default 250 ms. */
-  readonly baseDelay: Duration.Input
-  /** Largest back-off delay, and the longest Retry-After honoured. Default 30 s. */
-  readonly maxDelay: Duration.Input
-}
+/** How failed calls are retried (one policy for the whole SDK, see `Retry.ts`). Defaults: 4 retries, 250 ms → 30 s. */
+export type RetryPolicy = Retry.RetryPolicy
+
+export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: 250, maxDelay: Duration.seconds(30) }
+
+/** How long a call may take, retries included, unless the options say otherwise. */
+export const defaultDeadline: Duration.Duration = Duration.minutes(5)
 
 export interface RateLimit {
   /** Sustained rate. Default 50 (Iconik's published budget per App-ID). */
@@ -54,8 +55,19 @@ export interface IconikOptions {
   readonly baseUrl?: string | undefined
   /** Per attempt. Default 60 s. */
   readonly timeout?: Duration.Input | undefined
-  /** `false` disables retries. */
-  readonly retry?: Partial<RetryPolicy> | false | undefined
+  /** Overrides {@link defaultRetryPolicy}; `false` disables retries. A call's `CallOptions.retry` goes over this. */
+  readonly retry?: Retry.RetryOption | undefined
+  /**
+   * Bound on a whole call, its attempts, timeouts and waits between them included: past it the call fails with
+   * `IconikDeadlineExceeded`. Default 5 minutes; `false`: no bound (each attempt still has `timeout`).
+   */
+  readonly deadline?: Duration.Input | false | undefined
+  /**
+   * Largest answer read, in bytes (default 64 MiB): a longer one (or one that declares it) fails with
+   * `IconikResponseTooLarge` as soon as the limit is passed, without reading the rest. Error answers are read up to
+   * 64 KiB whatever this says.
+   */
+  readonly maxResponseBytes?: number | undefined
   /** `false` disables the client-side limiter. */
   readonly rateLimit?: Partial<RateLimit> | false | undefined
   /** Last say over the HttpClient every call goes through (e.g. add a header, log, proxy). */
@@ -203,12 +215,40 @@ const encodeRequest = (
 // ---------------------------------------------------------------------------------------------------------------
 // Response decoding
 
+/**
+ * Iconik's `errors`, bounded: at most about 1 KiB of an error body reaches an error (and its message). Small ones (all
+ * of Iconik's own) are kept as sent; a larger one keeps its first messages, cut, as strings.
+ */
+const boundErrors = (errors: IconikErrorBody): IconikErrorBody => {
+  if (JSON.stringify(errors).length <= ResponseBody.maxExcerptChars) return errors
+  let budget = ResponseBody.maxExcerptChars
+  const take = (text: string) => {
+    const kept = ResponseBody.excerpt(text, Math.max(0, budget))
+    budget -= kept.length
+    return kept
+  }
+  if (Array.isArray(errors)) {
+    const kept: Array<string> = []
+    for (const error of errors) {
+      if (budget <= 0) break
+      kept.push(take(String(error)))
+    }
+    return kept
+  }
+  const kept: Record<string, unknown> = {}
+  for (const [field, message] of Object.entries(errors)) {
+    if (budget <= 0) break
+    kept[take(field)] = take(typeof message === "string" ? message : JSON.stringify(message))
+  }
+  return kept
+}
+
 const readErrors = (text: string): IconikErrorBody | undefined => {
   try {
     const parsed = JSON.parse(text)
     const errors = parsed?.errors
-    if (Array.isArray(errors)) return errors.map(String)
-    if (errors !== null && typeof errors === "object") return errors
+    if (Array.isArray(errors)) return boundErrors(errors.map(String))
+    if (errors !== null && typeof errors === "object") return boundErrors(errors)
   } catch {
     // Not JSON (an HTML error page from a proxy, a truncated body): the status alone tells the story.
   }
@@ -216,12 +256,16 @@ const readErrors = (text: string): IconikErrorBody | undefined => {
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds. */
-export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined || value.trim() === "") return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+export const parseRetryAfter = Retry.parseRetryAfter
+
+/**
+ * Decode errors of 2xx answers that are not a JSON document at all (cut short by a proxy or a dropped connection, or
+ * empty): unlike a document of the wrong shape, asking again may well get a whole one.
+ */
+const cutShortErrors = new WeakSet<IconikDecodeError>()
+const cutShort = (error: IconikDecodeError): IconikDecodeError => {
+  cutShortErrors.add(error)
+  return error
 }
 
 const isJson = (contentType: string | undefined) => contentType === undefined || contentType.includes("json")
@@ -229,36 +273,59 @@ const isJson = (contentType: string | undefined) => contentType === undefined ||
 const decodeResponse = (
   definition: Definition,
   path: string,
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  maxResponseBytes: number
 ): Effect.Effect<unknown, IconikError> => {
   const status = response.status
   if (status >= 200 && status < 300) {
     const success = definition.success.find((s) => s.status === status) ??
       definition.success.find((s) => s.schema !== undefined)
-    if (success?.schema === undefined || status === 204) return Effect.as(Effect.ignore(response.text), undefined)
+    if (success?.schema === undefined || status === 204) {
+      // Nothing to decode: read (a little of) it only to free the connection.
+      return Effect.as(Effect.ignore(ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate")), undefined)
+    }
     const schema = success.schema
     // Answers hand out presigned URLs: a body excerpt or a schema message quoting one must not carry its signature.
     const decodeError = (schemaPath: string, detail: string) =>
-      new IconikDecodeError({ method: definition.method, path, status, schemaPath, detail: scrubSecrets(detail) })
-    return response.text.pipe(
-      Effect.mapError((e) => transportError(definition.method, path, e)),
+      new IconikDecodeError({
+        method: definition.method,
+        path,
+        status,
+        schemaPath,
+        detail: ResponseBody.excerpt(scrubSecrets(detail, [response.request.headers["auth-token"]]))
+      })
+    return ResponseBody.readText(response, maxResponseBytes, "fail").pipe(
+      Effect.mapError((e) =>
+        e._tag === "BodyTooLarge"
+          ? new IconikResponseTooLarge({
+            method: definition.method,
+            path,
+            status,
+            limitBytes: e.limitBytes,
+            ...(e.declaredBytes === undefined ? {} : { declaredBytes: e.declaredBytes })
+          })
+          : transportError(definition.method, path, e)
+      ),
       Effect.flatMap((text) => {
         if (text === "" && success.optionalBody === true) return Effect.succeed(undefined)
         if (!isJson(success.contentType)) return decoderFor(schema)(text).pipe(
           Effect.mapError((e) => decodeError(issuePath(e.issue), e.message))
         )
-        if (text === "") return Effect.fail(decodeError("", "empty body where a JSON document was expected"))
+        if (text === "") return Effect.fail(cutShort(decodeError("", "empty body where a JSON document was expected")))
         let json: unknown
         try {
           json = JSON.parse(text)
         } catch (e) {
-          return Effect.fail(decodeError("", `body is not JSON (${(e as Error).message}): ${text.slice(0, 120)}`))
+          return Effect.fail(
+            cutShort(decodeError("", `body is not JSON (${(e as Error).message}): ${text.slice(0, 120)}`))
+          )
         }
         return decoderFor(schema)(json).pipe(Effect.mapError((e) => decodeError(issuePath(e.issue), e.message)))
       })
     )
   }
-  return response.text.pipe(
+  // An error answer is read up to 64 KiB: an error document fits, a proxy's whole HTML site is not needed.
+  return ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate").pipe(
     Effect.orElseSucceed(() => ""),
     Effect.map((text) =>
       fromStatus({
@@ -267,7 +334,7 @@ const decodeResponse = (
         path,
         errors: readErrors(text),
         retryAfterMillis: parseRetryAfter(response.headers["retry-after"], Date.now())
-      }, definition.errors)
+      }, definition.errors, [response.request.headers["auth-token"]])
     ),
     Effect.flatMap(Effect.fail)
   )
@@ -277,26 +344,36 @@ const transportError = (method: string, path: string, error: HttpClientError.Htt
   const cause = (error.reason as { cause?: unknown }).cause
   // Only the reason's tag and the low-level code/message: never headers, never the full URL.
   const message = Predicate.hasProperty(cause, "message") && Predicate.isString(cause.message) ? cause.message : undefined
-  const detail = [error.reason._tag, transportCode(cause), message].filter(Boolean).join(": ")
-  return new IconikTransportError({ method, path, reason: transportReason(cause), detail })
+  const detail = [error.reason._tag, Retry.transportCode(cause), message].filter(Boolean).join(": ")
+  return new IconikTransportError({ method, path, reason: Retry.transportReason(cause), detail })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Retries
 
-/** Whether a failed attempt may be sent again. POST only when Iconik cannot have processed it. */
-export const isRetryable = (method: string, error: IconikError): boolean => {
+/**
+ * Whether a failed attempt may be sent again. A request Iconik may have acted on is repeated only when repeating it is
+ * safe: GET, PUT, DELETE, and PATCH (Iconik's PATCH sets the fields given, so the same body twice leaves the same
+ * object), or a POST the caller marked `idempotent`; that covers 502/503/504, transport failures and 2xx answers cut
+ * short. Any request is repeated after a 429 or a refused connection, the two cases where Iconik cannot have acted on
+ * it. A POST's cut-short answer is the caller's to reconcile.
+ */
+export const isRetryable = (method: string, error: IconikError, idempotent = method !== "POST"): boolean => {
   switch (error._tag) {
     case "IconikRateLimited":
       return true
     case "IconikTransportError":
-      return method !== "POST" || error.reason === "ConnectionRefused"
+      return idempotent || error.reason === "ConnectionRefused"
     case "IconikServerError":
-      return method !== "POST" && (error.status === 502 || error.status === 503 || error.status === 504)
+      return idempotent && (error.status === 502 || error.status === 503 || error.status === 504)
+    case "IconikDecodeError":
+      return idempotent && cutShortErrors.has(error)
     default:
       return false
   }
 }
+
+const retryAfterOf = (error: IconikError) => ("retryAfterMillis" in error ? error.retryAfterMillis : undefined)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Construction
@@ -311,10 +388,9 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     return yield* new IconikConfigError({ detail: `the base URL must start with http:// or https://, got ${baseUrl}` })
   }
   const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(60))
-  const retry = options.retry === false ? undefined : {
-    times: options.retry?.times ?? 4,
-    baseDelay: Duration.toMillis(Duration.fromInputUnsafe(options.retry?.baseDelay ?? 250)),
-    maxDelay: Duration.toMillis(Duration.fromInputUnsafe(options.retry?.maxDelay ?? Duration.seconds(30)))
+  const maxResponseBytes = options.maxResponseBytes ?? ResponseBody.defaultMaxResponseBytes
+  if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
+    return yield* new IconikConfigError({ detail: `maxResponseBytes must be a positive integer, got ${maxResponseBytes}` })
   }
   const bucket = options.rateLimit === false ? undefined : TokenBucket.make({
     requestsPerSecond: options.rateLimit?.requestsPerSecond ?? 50,
@@ -326,21 +402,25 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
     HttpClient.mapRequest((request) =>
       HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, baseUrl), authHeaders)
     ),
-    // The token never shows in spans or logs: add it to the header names effect redacts.
-    HttpClient.transform((effect) =>
-      Effect.updateService(effect, Headers.CurrentRedactedNames, (names) => [...names, "auth-token"])
-    )
+    // The token never shows in spans or logs, nor presigned credentials in traced URLs: effect's redacted names.
+    HttpClient.transform(withRedactedNames)
   )
   if (bucket) client = HttpClient.transform(client, (effect) => Effect.andThen(bucket.take, effect))
   if (options.transformClient) client = options.transformClient(client)
 
-  const attempt = (definition: Definition, request: HttpClientRequest.HttpClientRequest, path: string, timeoutMs: Duration.Duration) =>
+  const attempt = (
+    definition: Definition,
+    request: HttpClientRequest.HttpClientRequest,
+    path: string,
+    timeoutMs: Duration.Duration,
+    maxResponseBytes: number
+  ) =>
     client.execute(request).pipe(
       // One span per call: the operation's own (below) carries the HTTP attributes, so the HttpClient's is not needed.
       Effect.provideService(HttpClient.TracerDisabledWhen, constTrue),
       Effect.mapError((e) => transportError(definition.method, path, e)),
       Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
-      Effect.flatMap((response) => decodeResponse(definition, path, response)),
+      Effect.flatMap((response) => decodeResponse(definition, path, response, maxResponseBytes)),
       Effect.timeoutOrElse({
         duration: timeoutMs,
         orElse: () =>
@@ -353,17 +433,26 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       })
     )
 
-  const withRetries = (definition: Definition, run: Effect.Effect<unknown, IconikError>) => {
-    if (retry === undefined) return run
-    const loop = (n: number): Effect.Effect<unknown, IconikError> =>
-      Effect.catch(run, (error) => {
-        if (n >= retry.times || !isRetryable(definition.method, error)) return Effect.fail(error)
-        const serverDelay = "retryAfterMillis" in error ? error.retryAfterMillis : undefined
-        if (serverDelay !== undefined && serverDelay > retry.maxDelay) return Effect.fail(error)
-        const delay = serverDelay === undefined ? backoffMillis(retry.baseDelay, retry.maxDelay, n) : Effect.succeed(serverDelay)
-        return delay.pipe(Effect.flatMap((millis) => Effect.sleep(millis)), Effect.andThen(loop(n + 1)))
-      })
-    return loop(0)
+  const withRetries = (definition: Definition, path: string, run: Effect.Effect<unknown, IconikError>, callOptions?: CallOptions) => {
+    const idempotent = callOptions?.idempotent ?? definition.method !== "POST"
+    const deadline = callOptions?.deadline ?? options.deadline ?? defaultDeadline
+    return Retry.retryWithin(run, {
+      policy: Retry.resolvePolicy(defaultRetryPolicy, options.retry, callOptions?.retry),
+      decision: {
+        retryable: (error) => isRetryable(definition.method, error, idempotent),
+        retryAfterMillis: retryAfterOf
+      },
+      deadline: deadline === false ? undefined : deadline,
+      onDeadline: (report) =>
+        new IconikDeadlineExceeded({
+          method: definition.method,
+          path,
+          attempts: report.attempts,
+          elapsedMillis: report.elapsedMillis,
+          deadlineMillis: report.deadlineMillis,
+          ...(report.lastError === undefined ? {} : { lastError: report.lastError.message })
+        })
+    })
   }
 
   const execute = (definition: Definition, input: unknown, callOptions?: CallOptions) =>
@@ -371,7 +460,8 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       Effect.flatMap((request) => {
         const path = request.url
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
-        return withRetries(definition, attempt(definition, request, path, timeoutMs))
+        const maxBytes = callOptions?.maxResponseBytes ?? maxResponseBytes
+        return withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
         kind: "client",

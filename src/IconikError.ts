@@ -1,8 +1,13 @@
 /**
  * Typed failures of Iconik calls. Every error names the method and the request path (never the token, never a query
  * string) and, for HTTP statuses, carries Iconik's error body: `{"errors": [...]}` or `{"errors": {field: msg}}`.
+ *
+ * Iconik's error bodies are free text that can quote a presigned URL or the caller's token, so what an error shows
+ * goes through the scrubber in `Redaction.ts`: {@link fromStatus} scrubs the body it is given (with the client's
+ * token), and every message and JSON form is scrubbed again for the shapes of secrets (an error made by hand too).
  */
 import * as Schema from "effect/Schema"
+import { type Secret, scrubSecrets, scrubValue } from "./Redaction.ts"
 
 /** Iconik's error body: a list of messages, or a map of field → message for validation failures. */
 export const IconikErrorBody = Schema.Union([
@@ -29,12 +34,19 @@ export const describeErrors = (errors: IconikErrorBody | undefined): string => {
 }
 
 const httpMessage = (self: { status: number; method: string; path: string; errors?: IconikErrorBody | undefined }) =>
-  `${self.method} ${self.path} → ${self.status}${describeErrors(self.errors)}`
+  scrubSecrets(`${self.method} ${self.path} → ${self.status}${describeErrors(self.errors)}`)
+
+/** The JSON form of an error (`JSON.stringify`, `util.inspect`): its fields, scrubbed. */
+const scrubbedJson = (self: object): unknown => scrubValue({ ...self })
 
 /** 400: Iconik rejected the request (validation errors come as a field map). */
 export class IconikBadRequest extends Schema.TaggedError<IconikBadRequest>()("IconikBadRequest", httpFields) {
   override get message() {
     return httpMessage(this)
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
   }
 }
 
@@ -43,12 +55,20 @@ export class IconikUnauthorized extends Schema.TaggedError<IconikUnauthorized>()
   override get message() {
     return `${httpMessage(this)} (check ICONIK_APP_ID and ICONIK_AUTH_TOKEN)`
   }
+
+  override toJSON() {
+    return scrubbedJson(this)
+  }
 }
 
 /** 403: the user behind the token lacks a required role or the object's ACL. */
 export class IconikForbidden extends Schema.TaggedError<IconikForbidden>()("IconikForbidden", httpFields) {
   override get message() {
     return httpMessage(this)
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
   }
 }
 
@@ -57,12 +77,20 @@ export class IconikNotFound extends Schema.TaggedError<IconikNotFound>()("Iconik
   override get message() {
     return httpMessage(this)
   }
+
+  override toJSON() {
+    return scrubbedJson(this)
+  }
 }
 
 /** 409: the request conflicts with the object's state (e.g. a version from an asset that is transcoding). */
 export class IconikConflict extends Schema.TaggedError<IconikConflict>()("IconikConflict", httpFields) {
   override get message() {
     return httpMessage(this)
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
   }
 }
 
@@ -74,6 +102,10 @@ export class IconikRateLimited extends Schema.TaggedError<IconikRateLimited>()("
   override get message() {
     return httpMessage(this)
   }
+
+  override toJSON() {
+    return scrubbedJson(this)
+  }
 }
 
 /** 5xx: Iconik failed (or a proxy in front of it did). `retryAfterMillis`: a 503's Retry-After, when it sent one. */
@@ -83,6 +115,10 @@ export class IconikServerError extends Schema.TaggedError<IconikServerError>()("
 }) {
   override get message() {
     return httpMessage(this)
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
   }
 }
 
@@ -94,6 +130,10 @@ export class IconikUnexpectedStatus extends Schema.TaggedError<IconikUnexpectedS
   override get message() {
     return httpMessage(this)
   }
+
+  override toJSON() {
+    return scrubbedJson(this)
+  }
 }
 
 /** The request never got a complete answer: connection refused or reset, DNS failure, or the client's timeout. */
@@ -104,7 +144,45 @@ export class IconikTransportError extends Schema.TaggedError<IconikTransportErro
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.method} ${this.path}: ${this.reason} (${this.detail})`
+    return scrubSecrets(`${this.method} ${this.path}: ${this.reason} (${this.detail})`)
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
+  }
+}
+
+/**
+ * The call's overall deadline passed (or its next wait would have passed it) before an attempt succeeded: the
+ * per-attempt timeout bounds one try, this bounds them all.
+ */
+export class IconikDeadlineExceeded extends Schema.TaggedError<IconikDeadlineExceeded>()("IconikDeadlineExceeded", {
+  method: Schema.String,
+  path: Schema.String,
+  attempts: Schema.Number,
+  elapsedMillis: Schema.Number,
+  deadlineMillis: Schema.Number,
+  /** The last failed attempt's error message, if any had failed. */
+  lastError: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
+    return `${this.method} ${this.path}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+  }
+}
+
+/** The answer was larger than the client's `maxResponseBytes` (or declared so): reading stopped at the limit. */
+export class IconikResponseTooLarge extends Schema.TaggedError<IconikResponseTooLarge>()("IconikResponseTooLarge", {
+  method: Schema.String,
+  path: Schema.String,
+  status: Schema.Number,
+  limitBytes: Schema.Number,
+  /** The answer's Content-Length, when it declared one above the limit. */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const declared = this.declaredBytes === undefined ? "more" : `${this.declaredBytes} bytes`
+    return `${this.method} ${this.path} → ${this.status}: the answer has ${declared}, above the ${this.limitBytes}-byte limit (maxResponseBytes)`
   }
 }
 
@@ -118,7 +196,13 @@ export class IconikDecodeError extends Schema.TaggedError<IconikDecodeError>()("
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.method} ${this.path} → ${this.status}: response did not decode at ${this.schemaPath || "<root>"}: ${this.detail}`
+    return scrubSecrets(
+      `${this.method} ${this.path} → ${this.status}: response did not decode at ${this.schemaPath || "<root>"}: ${this.detail}`
+    )
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
   }
 }
 
@@ -129,7 +213,11 @@ export class IconikInvalidRequest extends Schema.TaggedError<IconikInvalidReques
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.method} ${this.path}: invalid request, not sent: ${this.detail}`
+    return scrubSecrets(`${this.method} ${this.path}: invalid request, not sent: ${this.detail}`)
+  }
+
+  override toJSON() {
+    return scrubbedJson(this)
   }
 }
 
@@ -140,6 +228,8 @@ export type IconikAlwaysError =
   | IconikServerError
   | IconikUnexpectedStatus
   | IconikTransportError
+  | IconikDeadlineExceeded
+  | IconikResponseTooLarge
   | IconikDecodeError
   | IconikInvalidRequest
 
@@ -172,13 +262,16 @@ const statusClasses = {
 
 /**
  * The error for an HTTP failure. A status the operation declared (or one always possible) gets its own class;
- * anything else is {@link IconikUnexpectedStatus}, so the runtime value always matches the declared type.
+ * anything else is {@link IconikUnexpectedStatus}, so the runtime value always matches the declared type. Iconik's
+ * body is scrubbed before the error holds it: of `secrets` (the client's token) and of anything shaped like one.
  */
 export const fromStatus = (
   props: { status: number; method: string; path: string; errors?: IconikErrorBody | undefined; retryAfterMillis?: number | undefined },
-  declared: ReadonlyArray<number>
+  declared: ReadonlyArray<number>,
+  secrets: Iterable<Secret> = []
 ): IconikError => {
-  const { retryAfterMillis, ...fields } = props
+  const { retryAfterMillis, errors, ...rest } = props
+  const fields = errors === undefined ? rest : { ...rest, errors: scrubValue(errors, secrets) as IconikErrorBody }
   // Only a 429 or a 5xx carries the server's Retry-After.
   const withDelay = retryAfterMillis === undefined ? fields : { ...fields, retryAfterMillis }
   if (props.status === 429) return new IconikRateLimited(withDelay)

@@ -7,10 +7,10 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type { CallOptions } from "./Endpoint.ts"
 import * as jobs from "./generated/jobs.ts"
-import type { IconikClient } from "./IconikClient.ts"
 import * as Pagination from "./Pagination.ts"
 
 /**
@@ -144,19 +144,18 @@ export const waitFor = Effect.fn("Jobs.waitFor")(function*(jobId: string, option
   const interval = options?.interval ?? Duration.seconds(2)
   const callOptions = options?.requestTimeout === undefined ? undefined : { timeout: options.requestTimeout }
   let lastStatus: string | undefined
-  const poll = (): Effect.Effect<jobs.Job, JobFailed | Effect.Error<ReturnType<typeof get>>, IconikClient> =>
-    Effect.flatMap(get(jobId, callOptions), (job) => {
-      lastStatus = job.status
-      const judged = successStatuses.includes(job.status)
-        ? Effect.succeed(job)
-        : failureStatuses.includes(job.status)
-        ? Effect.fail(failureOf(job))
-        : Effect.andThen(Effect.sleep(interval), Effect.suspend(poll))
-      return options?.onPoll === undefined ? judged : Effect.andThen(options.onPoll(job), judged)
-    })
-  if (options?.timeout === undefined) return yield* poll()
+  const pollOnce = Effect.tap(get(jobId, callOptions), (job) => {
+    lastStatus = job.status
+    return options?.onPoll === undefined ? Effect.void : options.onPoll(job)
+  })
+  const ended = (job: jobs.Job) => successStatuses.includes(job.status) || failureStatuses.includes(job.status)
+  // Polls every `interval` until the job ends; the schedule hands back the last job polled.
+  const poll = Effect.repeat(pollOnce, { schedule: Schedule.spaced(interval), until: ended }).pipe(
+    Effect.flatMap((job) => (successStatuses.includes(job.status) ? Effect.succeed(job) : Effect.fail(failureOf(job))))
+  )
+  if (options?.timeout === undefined) return yield* poll
   const timeout = Duration.fromInputUnsafe(options.timeout)
-  return yield* Effect.timeoutOrElse(poll(), {
+  return yield* Effect.timeoutOrElse(poll, {
     duration: timeout,
     orElse: () =>
       Effect.fail(

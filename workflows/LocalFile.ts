@@ -79,11 +79,52 @@ export const checksum = (
       )
     }))
 
+/** Why an entry under a folder is not ingested: listed in the report, so nothing is dropped without a word. */
+export type SkipReason =
+  /** A symbolic link, and links are not followed (the default). */
+  | "Symlink"
+  /** A followed link whose target resolves outside the folder. */
+  | "SymlinkOutsideFolder"
+  /** A followed link to a folder that contains it (e.g. `self -> .`): following it would list the same files again. */
+  | "SymlinkLoop"
+  /** A link whose target does not exist (or cannot be resolved). */
+  | "BrokenSymlink"
+  /** Neither a regular file nor a folder: a FIFO, socket or device. */
+  | "NotAFile"
+
+export interface SkippedEntry {
+  /** Relative to the folder, with `/` separators. */
+  readonly path: string
+  readonly reason: SkipReason
+  /** The link's target, or the entry's type. */
+  readonly detail: string
+}
+
+export interface FolderListing {
+  /** The folder, absolute. */
+  readonly folder: string
+  /** Regular files, relative to the folder with `/` separators, sorted. */
+  readonly files: ReadonlyArray<string>
+  /** Entries that are not taken, with the reason, in listing order. */
+  readonly skipped: ReadonlyArray<SkippedEntry>
+}
+
+export interface ListFolderOptions {
+  /** Descend into sub-folders. Default true. */
+  readonly recursive?: boolean | undefined
+  /**
+   * Follow symbolic links (default false: each is reported as skipped). Followed links must resolve inside the folder
+   * (real paths are compared), and a link to a folder that contains it is reported as a loop, not descended.
+   */
+  readonly followSymlinks?: boolean | undefined
+}
+
 /**
- * The regular files under `folder` (recursively unless told otherwise), as paths relative to it, sorted. Hidden
- * entries (`.name`) and checkpoint files are left out.
+ * The regular files under `folder` (recursively unless told otherwise), as paths relative to it, and the entries left
+ * out with their reason. Hidden entries (`.name`) and checkpoint files are left out silently. The folder itself may be a
+ * link (the caller named it); links inside it are not followed unless `followSymlinks`.
  */
-export const listFolder = Effect.fnUntraced(function*(folder: string, options?: { readonly recursive?: boolean | undefined }) {
+export const listFolder = Effect.fnUntraced(function*(folder: string, options?: ListFolderOptions) {
   const fs = yield* FileSystem.FileSystem
   const paths = yield* Path.Path
   const absolute = paths.resolve(folder)
@@ -91,16 +132,62 @@ export const listFolder = Effect.fnUntraced(function*(folder: string, options?: 
   if (info.type !== "Directory") {
     return yield* new LocalFileError({ path: absolute, reason: "NotADirectory", detail: info.type.toLowerCase() })
   }
-  const entries = yield* fs.readDirectory(absolute, { recursive: options?.recursive ?? true }).pipe(
-    Effect.mapError(asLocalFileError(absolute))
-  )
-  const visible = entries.filter((entry) =>
-    !entry.split(/[\\/]/).some((segment) => segment.startsWith(".")) && !entry.endsWith(".iconik-upload")
-  )
+  const recursive = options?.recursive ?? true
+  const follow = options?.followSymlinks ?? false
+  const root = yield* fs.realPath(absolute).pipe(Effect.mapError(asLocalFileError(absolute)))
+  const rootPrefix = root.endsWith(paths.sep) ? root : `${root}${paths.sep}`
+  const inside = (real: string) => real === root || real.startsWith(rootPrefix)
   const files: Array<string> = []
-  for (const entry of visible.sort()) {
-    const stat = yield* Effect.option(fs.stat(paths.join(absolute, entry)))
-    if (stat._tag === "Some" && stat.value.type === "File") files.push(entry)
-  }
-  return { folder: absolute, files }
+  const skipped: Array<SkippedEntry> = []
+
+  // `real` is the folder's real path and `ancestors` those of the folders above it: a followed link resolving to
+  // any of them would list the same files forever.
+  const walk = (dir: string, relative: string, real: string, ancestors: ReadonlySet<string>): Effect.Effect<void, LocalFileError> =>
+    Effect.gen(function*() {
+      const entries = yield* fs.readDirectoryEntries(dir).pipe(Effect.mapError(asLocalFileError(dir)))
+      const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      for (const entry of sorted) {
+        if (entry.name.startsWith(".") || entry.name.endsWith(".iconik-upload")) continue
+        const path = paths.join(dir, entry.name)
+        const rel = relative === "" ? entry.name : `${relative}/${entry.name}`
+        const type = entry.type === "Unknown"
+          ? (yield* fs.lstat(path).pipe(Effect.mapError(asLocalFileError(path)))).type
+          : entry.type
+        if (type === "File") {
+          files.push(rel)
+        } else if (type === "Directory") {
+          const childReal = paths.join(real, entry.name)
+          if (recursive) yield* walk(path, rel, childReal, new Set([...ancestors, real]))
+        } else if (type === "SymbolicLink") {
+          const target = yield* fs.readLink(path).pipe(Effect.orElseSucceed(() => ""))
+          if (!follow) {
+            skipped.push({ path: rel, reason: "Symlink", detail: target })
+            continue
+          }
+          const resolved = yield* Effect.option(fs.realPath(path))
+          const targetInfo = Option.isNone(resolved) ? Option.none() : yield* Effect.option(fs.stat(resolved.value))
+          if (Option.isNone(resolved) || Option.isNone(targetInfo)) {
+            skipped.push({ path: rel, reason: "BrokenSymlink", detail: target })
+          } else if (!inside(resolved.value)) {
+            skipped.push({ path: rel, reason: "SymlinkOutsideFolder", detail: resolved.value })
+          } else if (targetInfo.value.type === "File") {
+            files.push(rel)
+          } else if (targetInfo.value.type === "Directory") {
+            if (resolved.value === real || ancestors.has(resolved.value)) {
+              skipped.push({ path: rel, reason: "SymlinkLoop", detail: resolved.value })
+            } else if (recursive) {
+              yield* walk(path, rel, resolved.value, new Set([...ancestors, real]))
+            }
+          } else {
+            skipped.push({ path: rel, reason: "NotAFile", detail: targetInfo.value.type.toLowerCase() })
+          }
+        } else {
+          skipped.push({ path: rel, reason: "NotAFile", detail: type.toLowerCase() })
+        }
+      }
+    })
+
+  yield* walk(absolute, "", root, new Set())
+  const listing: FolderListing = { folder: absolute, files: files.sort(), skipped }
+  return listing
 })

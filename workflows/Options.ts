@@ -73,3 +73,43 @@ export const validateTransfer = (options: TransferNumbers): Effect.Effect<void, 
     integer("partSize", options.partSize, ranges.partSize),
     integer("singlePutThreshold", options.singlePutThreshold, ranges.singlePutThreshold)
   ], { discard: true })
+
+export interface NumberRange {
+  readonly min: number
+  readonly max: number
+  /** `min` itself is refused (e.g. an interval must be above 0). */
+  readonly minExclusive?: boolean | undefined
+  /** How the range reads in messages, e.g. `above 0 to 3600 (seconds)`. Default `from min to max`. */
+  readonly describe?: string | undefined
+}
+
+const describeNumber = (range: NumberRange) =>
+  `a number ${range.describe ?? `${range.minExclusive === true ? "above" : "from"} ${range.min} to ${range.max}`}`
+
+/** `value` when it is undefined or a finite number within `range` (fractions allowed); an {@link InvalidOption} otherwise. */
+export const number = (option: string, value: number | undefined, range: NumberRange): Effect.Effect<number | undefined, InvalidOption> =>
+  value === undefined ||
+    (Number.isFinite(value) && (range.minExclusive === true ? value > range.min : value >= range.min) && value <= range.max)
+    ? Effect.succeed(value)
+    : Effect.fail(new InvalidOption({ option, value: String(value), expected: describeNumber(range) }))
+
+const integerText = /^[+-]?\d+$/
+const decimalText = /^[+-]?(\d+\.?\d*|\.\d+)$/
+
+/** The text's number when it matches `pattern`, else NaN (which no range accepts). */
+const read = (text: string, pattern: RegExp) => (pattern.test(text.trim()) ? Number(text) : Number.NaN)
+
+/** The error names the text as given (`abc`, not `NaN`). */
+const asGiven = (text: string) => (error: InvalidOption) =>
+  new InvalidOption({ option: error.option, value: text, expected: error.expected })
+
+/**
+ * Text (a command-line value) as an integer within `range`. Only plain decimal digits count: `""`, `1e3`, `0x10` or
+ * `NaN` are refused with the same message as an out-of-range number, rather than read as 0, 1000 or 16.
+ */
+export const parseInteger = (option: string, text: string, range: IntegerRange): Effect.Effect<number, InvalidOption> =>
+  integer(option, read(text, integerText), range).pipe(Effect.as(Number(text)), Effect.mapError(asGiven(text)))
+
+/** Text as a decimal number within `range` (`0.5`, `2`, `.25`); anything else is an {@link InvalidOption}. */
+export const parseNumber = (option: string, text: string, range: NumberRange): Effect.Effect<number, InvalidOption> =>
+  number(option, read(text, decimalText), range).pipe(Effect.as(Number(text)), Effect.mapError(asGiven(text)))

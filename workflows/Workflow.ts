@@ -13,23 +13,29 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { backoffMillis } from "../src/Retry.ts"
+import * as Retry from "../src/Retry.ts"
 import * as Progress from "./Progress.ts"
 
-/** How a step retries its own failures (on top of the client's retries for 429 / 5xx). */
-export interface RetryPolicy<E> {
+/**
+ * How a step retries its own failures (on top of the client's retries for 429 / 5xx): the SDK's one policy
+ * (`Retry.ts`), every field but `times` optional, plus which failures are worth another attempt.
+ */
+export interface StepRetry<E> extends Partial<Retry.RetryPolicy> {
   /** Retries after the first attempt. */
   readonly times: number
-  /** First delay; doubles each retry (with jitter), up to `maxDelay`. Default 200 ms. */
+  /** First delay; doubles each retry (with jitter), up to `maxDelay` (default 10 s). Default 200 ms. */
+  readonly baseDelay?: Duration.Input | undefined
+  /** The same as `baseDelay` (its earlier name). */
   readonly delay?: Duration.Input | undefined
-  /** Default 10 s. */
-  readonly maxDelay?: Duration.Input | undefined
   /** Which failures are worth another attempt. Default: all. */
   readonly while?: ((error: E) => boolean) | undefined
 }
 
+/** The earlier name of {@link StepRetry}. */
+export type RetryPolicy<E> = StepRetry<E>
+
 export interface StepOptions<E> {
-  readonly retry?: RetryPolicy<E> | undefined
+  readonly retry?: StepRetry<E> | undefined
 }
 
 /** The workflow the current fiber runs in, and the item (file, asset) it works on. */
@@ -75,21 +81,20 @@ export const forItem = <A, E, R>(item: string, effect: Effect.Effect<A, E, R>): 
 
 const retrying = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
-  policy: RetryPolicy<E>,
+  retry: StepRetry<E>,
   onRetry: (attempt: number, delayMillis: number, error: E) => Effect.Effect<void>
 ): Effect.Effect<A, E, R> => {
-  const base = Duration.toMillis(Duration.fromInputUnsafe(policy.delay ?? 200))
-  const max = Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay ?? Duration.seconds(10)))
-  const loop = (attempt: number): Effect.Effect<A, E, R> =>
-    Effect.catch(effect, (error) => {
-      if (attempt >= policy.times || (policy.while !== undefined && !policy.while(error))) return Effect.fail(error)
-      return backoffMillis(base, max, attempt).pipe(
-        Effect.tap((delay) => onRetry(attempt + 1, delay, error)),
-        Effect.flatMap((delay) => Effect.sleep(delay)),
-        Effect.andThen(loop(attempt + 1))
-      )
-    })
-  return loop(0)
+  const policy: Retry.RetryPolicy = {
+    times: retry.times,
+    baseDelay: retry.baseDelay ?? retry.delay ?? 200,
+    maxDelay: retry.maxDelay ?? Duration.seconds(10)
+  }
+  const keepGoing = retry.while
+  return Retry.retry(effect, policy, {
+    retryable: (error) => keepGoing === undefined || keepGoing(error),
+    // StepRetrying counts retries (1, 2, ...), the schedule the attempts that follow (2, 3, ...).
+    onRetry: (attempt, delayMillis, error) => onRetry(attempt - 1, delayMillis, error)
+  })
 }
 
 /**

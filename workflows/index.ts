@@ -9,6 +9,7 @@
  * - {@link withJob}: any Effect as an Iconik CUSTOM job (FINISHED / FAILED / ABORTED).
  * - {@link exportMetadata} / {@link importMetadata}: metadata views as CSV and back, with a dry-run diff.
  * - {@link searchAll}: every search hit as a Stream, past the 10 000-hit window.
+ * - `Options`: the checks numeric options pass before the first request (`InvalidOption`);
  * - `Progress`: the events front ends render; `Workflow`: the step vocabulary; `Checkpoint`: resume after a crash.
  */
 export * as Checkpoint from "./Checkpoint.ts"
@@ -18,6 +19,8 @@ export { type OnFailure } from "./fillRecord.ts"
 export { ingestFile, type IngestFileOptions, type IngestFileResult, mediaTypeOf } from "./ingestFile.ts"
 export { type FailedItem, ingestFolder, type IngestFolderOptions, type IngestFolderReport, type IngestedItem, type SkippedItem } from "./ingestFolder.ts"
 export * as LocalFile from "./LocalFile.ts"
+export * as Options from "./Options.ts"
+export { InvalidOption } from "./Options.ts"
 export { LocalFileError } from "./LocalFile.ts"
 export * as Progress from "./Progress.ts"
 export { searchAll, type SearchAllOptions } from "./searchAll.ts"

@@ -1,22 +1,30 @@
 /**
  * Ingest every file of a folder (see {@link ingestFile} for one file's steps), with:
  *
+ * - the folder's structure kept: each file's `directory_path` (and its file set's `base_dir`) is its sub-folder
+ *   relative to the ingested folder, after the collection's upload path when there is a collection, so two
+ *   `clip.mp4` in two sub-folders are two files in two places on the storage;
+ * - symbolic links skipped (and reported) unless `followSymlinks`; followed links stay inside the folder;
  * - one global bound on concurrent uploads: `concurrency` files in flight, and at most `concurrency` storage
  *   transfers (parts, chunks, PUTs) at once across all of them;
  * - progress for bytes and files ({@link Progress}: `ItemsPlanned`, `BytesTransferred`, `ItemFinished`);
- * - idempotent reruns: a file whose content Iconik already holds in a CLOSED file record
- *   (`GET /API/files/v1/files/checksum/{md5}/`) is skipped; a crashed file resumes from its checkpoint;
- * - a report: ingested / skipped / failed, each failure with its typed reason. One file failing does not stop the
- *   others; only a refused token (401) stops the batch, since every file would fail the same way.
+ * - idempotent reruns: a file Iconik already holds in a CLOSED file record with the same content and the same place
+ *   (`GET /API/files/v1/files/checksum/{md5}/`, then `directory_path` + `original_name`) is skipped; a crashed file
+ *   resumes from its checkpoint;
+ * - numeric options checked before anything else ({@link InvalidOption});
+ * - a report: ingested / skipped / failed, each with its reason. One file failing does not stop the others; only a
+ *   refused token (401) stops the batch, since every file would fail the same way.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as files from "../src/generated/files.ts"
+import * as Collections from "../src/Collections.ts"
 import * as Pagination from "../src/Pagination.ts"
 import { StorageClient } from "../src/storage/StorageClient.ts"
 import { ingestFile, type IngestFileOptions } from "./ingestFile.ts"
 import * as LocalFile from "./LocalFile.ts"
+import * as Options from "./Options.ts"
 import * as Progress from "./Progress.ts"
 import { limitTransfers } from "./transfer.ts"
 import * as Workflow from "./Workflow.ts"
@@ -29,9 +37,15 @@ export interface IngestFolderOptions
   readonly concurrency?: number | undefined
   /** Descend into sub-folders. Default true. */
   readonly recursive?: boolean | undefined
-  /** Which files (by path relative to the folder) to take. Default: all but hidden ones. */
+  /**
+   * Follow symbolic links. Default false: each link is reported as skipped (`Symlink`). When true, a link is taken
+   * only if its real path is inside the folder (else `SymlinkOutsideFolder`), and a link to a folder containing it
+   * is not descended (`SymlinkLoop`).
+   */
+  readonly followSymlinks?: boolean | undefined
+  /** Which entries (by path relative to the folder) to take, or to report when skipped. Default: all but hidden ones. */
   readonly include?: ((relativePath: string) => boolean) | undefined
-  /** Skip files whose checksum Iconik already knows (default true). */
+  /** Skip files Iconik already holds, CLOSED, with the same checksum in the same place (default true). */
   readonly skipExisting?: boolean | undefined
   /** Each asset's title. Default: the file name. */
   readonly title?: ((relativePath: string) => string) | undefined
@@ -47,7 +61,10 @@ export interface IngestedItem {
 
 export interface SkippedItem {
   readonly path: string
-  readonly reason: "AlreadyIngested"
+  /** `AlreadyIngested` (with the asset and file found), or why the folder listing left the entry out. */
+  readonly reason: "AlreadyIngested" | LocalFile.SkipReason
+  /** A link's target, or the entry's type. */
+  readonly detail?: string | undefined
   readonly assetId?: string | undefined
   readonly fileId?: string | undefined
 }
@@ -61,6 +78,7 @@ export interface FailedItem {
 
 export interface IngestFolderReport {
   readonly folder: string
+  /** Entries reported: ingested + skipped + failed. */
   readonly files: number
   readonly bytes: number
   readonly ingested: ReadonlyArray<IngestedItem>
@@ -73,23 +91,58 @@ type Outcome =
   | { readonly _tag: "skipped"; readonly item: SkippedItem }
   | { readonly _tag: "failed"; readonly item: FailedItem }
 
-/** A CLOSED file Iconik already has with this content. */
-const alreadyIngested = (checksum: string) =>
+/** `directory_path`s compare without leading, trailing or doubled slashes. */
+const normalizeDirectory = (path: string) => path.split("/").filter((segment) => segment !== "").join("/")
+
+/** `base` (a collection's upload path, or "") followed by a sub-folder of the ingested folder (or ""). */
+const joinDirectory = (base: string, sub: string) =>
+  base === "" ? sub : sub === "" ? base : `${base.replace(/\/+$/, "")}/${sub}`
+
+/** A CLOSED file Iconik already has with this content, in this place. */
+const alreadyIngested = (checksum: string, directoryPath: string, name: string) =>
   Pagination.items(files.listFilesByChecksum, { checksum }).pipe(
-    Stream.filter((file) => file.status === "CLOSED"),
+    Stream.filter((file) =>
+      file.status === "CLOSED" &&
+      file.original_name === name &&
+      normalizeDirectory(file.directory_path) === normalizeDirectory(directoryPath)
+    ),
     Stream.runHead
   )
 
 export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolderOptions) =>
   Effect.gen(function*() {
-    const listing = yield* Workflow.step("list folder", LocalFile.listFolder(options.folder, { recursive: options.recursive }))
-    const relativePaths = options.include === undefined ? listing.files : listing.files.filter(options.include)
-    const concurrency = Math.max(1, options.concurrency ?? 4)
+    yield* Options.validateTransfer(options)
+    const concurrency = options.concurrency ?? 4
+    const listing = yield* Workflow.step(
+      "list folder",
+      LocalFile.listFolder(options.folder, { recursive: options.recursive, followSymlinks: options.followSymlinks })
+    )
+    const include = options.include ?? (() => true)
+    const relativePaths = listing.files.filter(include)
+    const leftOut = listing.skipped.filter((entry) => include(entry.path))
     const separator = listing.folder.endsWith("/") ? "" : "/"
     const candidates = yield* Effect.forEach(relativePaths, (relative) =>
       Effect.map(Effect.result(LocalFile.inspect(`${listing.folder}${separator}${relative}`)), (inspected) => ({ relative, inspected })))
     const bytes = candidates.reduce((sum, c) => sum + (c.inspected._tag === "Success" ? c.inspected.success.size : 0), 0)
-    yield* Progress.emit({ _tag: "ItemsPlanned", items: candidates.length, bytes })
+    yield* Progress.emit({ _tag: "ItemsPlanned", items: leftOut.length + candidates.length, bytes })
+    const listingSkips = leftOut.map((entry): SkippedItem => ({ path: entry.path, reason: entry.reason, detail: entry.detail }))
+    yield* Effect.forEach(listingSkips, (item) =>
+      Progress.emit({ _tag: "ItemFinished", item: item.path, bytes: 0, outcome: "skipped", reason: item.reason }), { discard: true })
+
+    // Every file goes under the collection's upload path (asked once for the folder), in the sub-folder it has under
+    // the ingested folder. Unlike ingestFile's fallback to "" for one file, a failed lookup stops the batch before
+    // any asset exists: the whole folder would otherwise land outside the collection's path, unseen by a rerun.
+    const collectionId = options.collectionId
+    const uploadPath = collectionId === undefined || candidates.length === 0
+      ? ""
+      : yield* Workflow.step(
+        "collection upload path",
+        Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
+      )
+    const directoryOf = (relative: string) => {
+      const slash = relative.lastIndexOf("/")
+      return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
+    }
 
     const one = ({ inspected, relative }: (typeof candidates)[number]) => {
       if (inspected._tag === "Failure") {
@@ -99,12 +152,13 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
         })
       }
       const file = inspected.success
+      const directoryPath = directoryOf(relative)
       return Workflow.forItem(
         relative,
         Effect.gen(function*() {
           const checksum = yield* Workflow.step("checksum", LocalFile.checksum(file.path))
           if (options.skipExisting !== false) {
-            const existing = yield* Workflow.step("look up checksum", alreadyIngested(checksum))
+            const existing = yield* Workflow.step("look up checksum", alreadyIngested(checksum, directoryPath, file.name))
             if (Option.isSome(existing)) {
               return {
                 _tag: "skipped",
@@ -121,6 +175,7 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
             ...options,
             file: file.path,
             checksum,
+            directoryPath,
             item: relative,
             externalId: relative,
             title: options.title?.(relative),
@@ -158,10 +213,10 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
 
     const report: IngestFolderReport = {
       folder: listing.folder,
-      files: candidates.length,
+      files: leftOut.length + candidates.length,
       bytes,
       ingested: outcomes.flatMap((o) => (o._tag === "ingested" ? [o.item] : [])),
-      skipped: outcomes.flatMap((o) => (o._tag === "skipped" ? [o.item] : [])),
+      skipped: [...listingSkips, ...outcomes.flatMap((o) => (o._tag === "skipped" ? [o.item] : []))],
       failed: outcomes.flatMap((o) => (o._tag === "failed" ? [o.item] : []))
     }
     return report

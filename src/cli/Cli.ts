@@ -18,8 +18,9 @@ import type * as jobs from "../generated/jobs.ts"
 import * as Jobs from "../Jobs.ts"
 import { IconikEmulator } from "../testing/index.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
-import { ingestFolder } from "../../workflows/ingestFolder.ts"
+import { ingestFolder, type SkippedItem } from "../../workflows/ingestFolder.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
+import * as Options from "../../workflows/Options.ts"
 import { exportMetadata, exportMetadataCsv, importMetadata } from "../../workflows/metadataCsv.ts"
 import { searchAll } from "../../workflows/searchAll.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
@@ -60,13 +61,55 @@ const root = Command.make("iconik").pipe(
 const switchFlag = (name: string, description: string) =>
   Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
 
-const concurrency = Flag.Int("concurrency").pipe(
+/** The flag's check failed: effect/cli prints it under the command's help, and the command exits 2 (usage). */
+const invalidValue = (name: string, text: string) => (error: Options.InvalidOption) =>
+  new CliError.InvalidValue({ option: name, value: text, expected: error.expected, kind: "flag" })
+
+/**
+ * A numeric flag, read as text and checked by `Options` while the command line is parsed, so before credentials are
+ * looked at or any request is made: every bad value (`0`, `-1`, `NaN`, `1.5` for an integer) is refused with the
+ * flag's name and its accepted range.
+ */
+const checkedFlag = (
+  name: string,
+  metavar: string,
+  description: string,
+  range: Options.IntegerRange | Options.NumberRange,
+  parse: (option: string, text: string) => Effect.Effect<number, Options.InvalidOption>
+) =>
+  Flag.String(name).pipe(
+    Flag.withMetavar(metavar),
+    Flag.withDescription(`${description} (${range.describe ?? `${range.min} to ${range.max}`})`),
+    Flag.mapEffect((text) => Effect.mapError(parse(`--${name}`, text), invalidValue(name, text)))
+  )
+
+const integerFlag = (name: string, description: string, range: Options.IntegerRange) =>
+  checkedFlag(name, "integer", description, range, (option, text) => Options.parseInteger(option, text, range))
+
+/** Seconds and the like: fractions allowed. */
+const numberFlag = (name: string, description: string, range: Options.NumberRange) =>
+  checkedFlag(name, "number", description, range, (option, text) => Options.parseNumber(option, text, range))
+
+/** The accepted range of every numeric flag. */
+const flagRanges = {
+  concurrency: Options.ranges.concurrency,
+  /** Whole MiB (so GCS's 256 KiB multiples hold): S3's smallest part to its largest. */
+  partSizeMiB: { min: 5, max: 5 * 1024, describe: "5 to 5120 MiB" },
+  /** Iconik caps `per_page` at 1000. */
+  perPage: { min: 1, max: 1000 },
+  limit: { min: 1, max: Number.MAX_SAFE_INTEGER, describe: "1 upwards" },
+  interval: { min: 0, max: 86_400, minExclusive: true, describe: "above 0 to 86400 seconds" },
+  timeout: { min: 0, max: Number.MAX_SAFE_INTEGER, minExclusive: true, describe: "above 0" },
+  port: { min: 0, max: 65_535 },
+  /** MiB of sample media the demo writes. */
+  demoSizeMiB: { min: 1, max: 1024, describe: "1 to 1024 MiB" }
+} as const
+
+const concurrency = integerFlag("concurrency", "Uploads in flight (parts, files) at once", flagRanges.concurrency).pipe(
   Flag.withAlias("c"),
-  Flag.withDescription("Uploads in flight (parts, files) at once"),
   Flag.withDefault(4)
 )
-const partSize = Flag.Int("part-size").pipe(
-  Flag.withDescription("Part size in MiB for multipart uploads (S3: at least 5)"),
+const partSize = integerFlag("part-size", "Part size in MiB for multipart uploads", flagRanges.partSizeMiB).pipe(
   Flag.withDefault(8)
 )
 const storageId = Flag.String("storage-id").pipe(Flag.withDescription("Storage to upload to"), Flag.optional)
@@ -131,6 +174,23 @@ const uploadProxyCommand = Command.make(
 // ---------------------------------------------------------------------------------------------------------------
 // ingest
 
+const skipText = (skipped: SkippedItem): string => {
+  switch (skipped.reason) {
+    case "AlreadyIngested":
+      return `already in Iconik${skipped.assetId ? ` (asset ${skipped.assetId})` : ""}`
+    case "Symlink":
+      return `symbolic link to ${skipped.detail ?? "?"} (--follow-symlinks follows links inside the folder)`
+    case "SymlinkOutsideFolder":
+      return `symbolic link out of the folder, to ${skipped.detail ?? "?"}`
+    case "SymlinkLoop":
+      return `symbolic link to a folder above it (${skipped.detail ?? "?"}): a loop`
+    case "BrokenSymlink":
+      return `broken symbolic link (to ${skipped.detail ?? "?"})`
+    case "NotAFile":
+      return `not a regular file (${skipped.detail ?? "?"})`
+  }
+}
+
 const ingestCommand = Command.make(
   "ingest",
   {
@@ -142,7 +202,11 @@ const ingestCommand = Command.make(
     partSize,
     transcode: switchFlag("transcode", "Start Iconik's proxy + keyframes transcode for each original"),
     noWait,
-    noSkip: switchFlag("no-skip-existing", "Folder: ingest files even when Iconik already holds the same content"),
+    noSkip: switchFlag("no-skip-existing", "Folder: ingest files even when Iconik already holds the same content in the same place"),
+    followSymlinks: switchFlag(
+      "follow-symlinks",
+      "Folder: follow symbolic links that stay inside it (default: links are skipped and reported)"
+    ),
     keepOnFailure
   },
   (args) =>
@@ -161,13 +225,13 @@ const ingestCommand = Command.make(
         const info = yield* Effect.option(fs.stat(args.path))
         if (Option.isSome(info) && info.value.type === "Directory") {
           const report = yield* withProgressBar(
-            ingestFolder({ ...common, folder: args.path, skipExisting: !args.noSkip }),
+            ingestFolder({ ...common, folder: args.path, skipExisting: !args.noSkip, followSymlinks: args.followSymlinks }),
             progressFor(global)
           )
           yield* Output.result(global.json, report, () => [
             `${report.folder}: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed (${report.files} files, ${formatBytes(report.bytes)})`,
             ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId}${i.resumed ? " (resumed)" : ""}`),
-            ...report.skipped.map((s) => `  skipped  ${s.path}: already in Iconik${s.assetId ? ` (asset ${s.assetId})` : ""}`),
+            ...report.skipped.map((s) => `  skipped  ${s.path}: ${skipText(s)}`),
             ...report.failed.map((f) => `  FAILED   ${f.path}: ${f.reason}: ${f.message}`)
           ])
           if (report.failed.length > 0) return yield* new Output.CommandFailed({ code: ExitCode.Partial })
@@ -209,8 +273,8 @@ const searchCommand = Command.make(
   {
     query: Argument.String("query").pipe(Argument.withDescription("Free text (Lucene syntax works)"), Argument.optional),
     docTypes,
-    limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many hits (default: all)"), Flag.optional),
-    perPage: Flag.Int("per-page").pipe(Flag.withDefault(100))
+    limit: integerFlag("limit", "At most this many hits (default: all)", flagRanges.limit).pipe(Flag.optional),
+    perPage: integerFlag("per-page", "Hits per search request", flagRanges.perPage).pipe(Flag.withDefault(100))
   },
   (args) =>
     withIconik((global) => {
@@ -298,8 +362,8 @@ const jobsWatch = Command.make(
   "watch",
   {
     jobId: Argument.String("job-id"),
-    interval: Flag.Int("interval").pipe(Flag.withDescription("Seconds between polls"), Flag.withDefault(2)),
-    timeout: Flag.Int("timeout").pipe(Flag.withDescription("Give up after this many seconds"), Flag.optional)
+    interval: numberFlag("interval", "Seconds between polls", flagRanges.interval).pipe(Flag.withDefault(2)),
+    timeout: numberFlag("timeout", "Give up after this many seconds", flagRanges.timeout).pipe(Flag.optional)
   },
   (args) =>
     withIconik((global) => {
@@ -327,7 +391,7 @@ const jobsCommand = Command.make("jobs").pipe(Command.withDescription("Iconik jo
 const emulatorCommand = Command.make(
   "emulator",
   {
-    port: Flag.Int("port").pipe(Flag.withDescription("Port on 127.0.0.1 (0: any free port)"), Flag.withDefault(0)),
+    port: integerFlag("port", "Port on 127.0.0.1 (0: any free port)", flagRanges.port).pipe(Flag.withDefault(0)),
     host: Flag.String("host").pipe(Flag.withDefault("127.0.0.1")),
     seed: Flag.String("seed").pipe(Flag.withDescription("Seeds ids and probabilistic faults"), Flag.withDefault("0"))
   },
@@ -339,7 +403,7 @@ const emulatorCommand = Command.make(
 const demoCommand = Command.make(
   "demo",
   {
-    size: Flag.Int("size").pipe(Flag.withDescription("Size of the sample original in MiB"), Flag.withDefault(12))
+    size: integerFlag("size", "Size of the sample original in MiB", flagRanges.demoSizeMiB).pipe(Flag.withDefault(12))
   },
   (args) =>
     Effect.flatMap(root, (global) =>

@@ -143,6 +143,10 @@ export const explain = (error: unknown): Explained => {
         message: `Could not reach Iconik: ${where}: ${String(error.reason)} (${String(error.detail)})`,
         hint: "check ICONIK_BASE_URL / --base-url and the network"
       }
+    case "IconikDeadlineExceeded":
+    case "IconikResponseTooLarge":
+      return { code: ExitCode.Failure, tag: error._tag, message: String(error.message) }
+    case "InvalidOption":
     case "IconikInvalidRequest":
     case "IconikConfigError":
     case "ConfigError":
@@ -160,6 +164,8 @@ export const explain = (error: unknown): Explained => {
       }
     case "StorageTransportError":
     case "StorageProtocolError":
+    case "StorageDeadlineExceeded":
+    case "StorageResponseTooLarge":
       return { code: ExitCode.Storage, tag: error._tag, message: String(error.message) }
     case "LocalFileError":
     case "StorageFileError":

@@ -1,11 +1,17 @@
 /**
  * Where the `iconik` command writes: results on stdout (human text, or JSON with `--json`), everything else —
  * progress, notes, errors in words — on stderr, so `iconik … --json | jq` always gets a clean document.
+ *
+ * Every text goes through the scrubber (`Redaction.ts`) on its way out, with the token of `ICONIK_AUTH_TOKEN`: a
+ * failure's words quote Iconik's and the storage provider's messages, and a batch report quotes its items' errors.
  */
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { scrubSecrets } from "../Redaction.ts"
 import { type Explained, explainCause } from "./Failure.ts"
 
 /** A command failed and has already said so; carries the exit code. */
@@ -13,21 +19,33 @@ export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandF
   code: Schema.Number
 }) {}
 
+// The token may come from `--auth-token` instead; then the errors' own scrubbing (with the client's token) covers it.
+const envToken = Effect.map(
+  Effect.orElseSucceed(Config.option(Config.Redacted("ICONIK_AUTH_TOKEN")), () => Option.none()),
+  Option.getOrUndefined
+)
+
+/** `text` as it may leave the process. */
+export const scrubbed = (text: string): Effect.Effect<string> => Effect.map(envToken, (token) => scrubSecrets(text, [token]))
+
+const toStdout = (text: string) => Effect.flatMap(scrubbed(text), (clean) => Console.log(clean))
+const toStderr = (text: string) => Effect.flatMap(scrubbed(text), (clean) => Console.error(clean))
+
 /** Prints a result: `value` as JSON with `--json`, else the human lines. */
 export const result = (json: boolean, value: unknown, human: () => ReadonlyArray<string> | string) =>
-  json ? Console.log(JSON.stringify(value, null, 2)) : Console.log(toText(human()))
+  toStdout(json ? JSON.stringify(value, null, 2) : toText(human()))
 
 const toText = (lines: ReadonlyArray<string> | string) => (typeof lines === "string" ? lines : lines.join("\n"))
 
 /** A note for the human on stderr (never with the result). */
-export const note = (text: string) => Console.error(text)
+export const note = (text: string) => toStderr(text)
 
 /** Prints a failure: words on stderr; with `--json`, also `{"error": {...}}` on stdout. */
 export const failure = (json: boolean, explained: Explained) =>
   Effect.gen(function*() {
-    yield* Console.error(`error: ${explained.message}${explained.hint === undefined ? "" : `\n  hint: ${explained.hint}`}`)
+    yield* toStderr(`error: ${explained.message}${explained.hint === undefined ? "" : `\n  hint: ${explained.hint}`}`)
     if (json) {
-      yield* Console.log(JSON.stringify({ error: { tag: explained.tag, message: explained.message, hint: explained.hint, exitCode: explained.code } }, null, 2))
+      yield* toStdout(JSON.stringify({ error: { tag: explained.tag, message: explained.message, hint: explained.hint, exitCode: explained.code } }, null, 2))
     }
   })
 

@@ -16,7 +16,8 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { MiB, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
-import { type RetryPolicy, retryPolicy, sleepBeforeRetry, StorageClient, type StorageResponse } from "./StorageClient.ts"
+import * as Retry from "../Retry.ts"
+import { defaultRetryPolicy, StorageClient, type StorageResponse } from "./StorageClient.ts"
 import { isTransient, type StorageFailure, StorageProtocolError } from "./StorageError.ts"
 
 /** GCS chunks (but the last) must be multiples of this. */
@@ -32,8 +33,11 @@ export interface GcsResumableOptions {
   readonly chunkSize?: number | undefined
   /** Continue an existing session: the status query says how much GCS already has. */
   readonly resume?: { readonly sessionUrl: string | Redacted.Redacted<string> } | undefined
-  /** How many times in a row a chunk may fail transiently before the upload fails (defaults to the client's). */
-  readonly retry?: Partial<RetryPolicy> | undefined
+  /**
+   * How many times in a row a chunk may fail transiently before the upload fails, and the waits between (over the
+   * storage default policy; `false`: never).
+   */
+  readonly retry?: Retry.RetryOption | undefined
   readonly onProgress?: OnProgress | undefined
 }
 
@@ -107,7 +111,7 @@ export const uploadGcsResumable = (
       maxParts: Number.MAX_SAFE_INTEGER,
       alignment: gcsChunkAlignment
     })
-    const policy = retryPolicy(options.retry)
+    const policy = Retry.resolvePolicy(defaultRetryPolicy, options.retry)
 
     let session: { readonly sessionUrl: string; readonly uploadId: string | undefined }
     if (options.resume !== undefined) {
@@ -173,8 +177,18 @@ export const uploadGcsResumable = (
     })
     yield* syncProgress(offset)
 
-    let failuresInARow = 0
     let completedChunks = 0
+    // The SDK's retry schedule, driven by hand: between attempts the status query says where to resume.
+    const newBudget = policy === undefined
+      ? Effect.succeed((_: StorageFailure) => Effect.succeed(false))
+      : Retry.budget<StorageFailure>(policy, {
+        retryable: isTransient,
+        retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
+        onRetry: (attempt, _delay, error) =>
+          tracker.emit({ _tag: "PartRetrying", partNumber: completedChunks + 1, attempt, reason: error.message })
+      })
+    let retryAfter = yield* newBudget
+    let failuresInARow = 0
     while (final === undefined) {
       const sent = yield* Effect.result(putChunk(offset))
       if (sent._tag === "Success") {
@@ -187,7 +201,7 @@ export const uploadGcsResumable = (
           }
           if (next <= offset) {
             // Nothing of the chunk was kept: send it again, but not forever.
-            if (failuresInARow >= policy.times) {
+            if (failuresInARow >= (policy?.times ?? 0)) {
               return yield* protocolError("UploadChunk", `GCS keeps no bytes after ${offset}`)
             }
             failuresInARow++
@@ -195,6 +209,7 @@ export const uploadGcsResumable = (
             continue
           }
           failuresInARow = 0
+          retryAfter = yield* newBudget
           const size = next - offset
           offset = next
           yield* syncProgress(offset)
@@ -204,15 +219,8 @@ export const uploadGcsResumable = (
         continue
       }
       const error = sent.failure
-      if (!isTransient(error) || failuresInARow >= policy.times) return yield* error
-      failuresInARow++
-      yield* tracker.emit({
-        _tag: "PartRetrying",
-        partNumber: completedChunks + 1,
-        attempt: failuresInARow + 1,
-        reason: error.message
-      })
-      yield* sleepBeforeRetry(policy, failuresInARow - 1)
+      // Reports the retry and waits, or says stop.
+      if (!(yield* retryAfter(error))) return yield* error
       const status = yield* statusQuery
       if (isFinal(status.status)) {
         final = status

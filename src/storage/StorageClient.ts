@@ -7,8 +7,9 @@
  * - presigned URLs are credentials until they expire: logs, spans and errors only show `scheme://host/path`;
  * - every request with a body sends an exact `Content-Length` (S3 rejects chunked presigned PUTs), and file bodies
  *   stream from disk by byte range, so memory stays bounded whatever the file size;
- * - only idempotent requests (anything but POST) are retried, with exponential backoff; a file body is re-read from
- *   disk on each attempt.
+ * - only idempotent requests (anything but POST, unless marked) are retried, on the SDK's one retry schedule
+ *   (`Retry.ts`: exponential back-off with jitter, `Retry-After` honoured); a file body is re-read from disk on each
+ *   attempt.
  */
 // Submodules, not the package index: the index loads every Node service (measured: ~20 MiB more resident).
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -25,34 +26,51 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import { redactUrl, scrubSecrets } from "../Redaction.ts"
-import { backoffMillis, transportReason } from "../Retry.ts"
+import * as ResponseBody from "../ResponseBody.ts"
+import * as Retry from "../Retry.ts"
 import {
   isTransient,
   parseErrorBody,
+  StorageDeadlineExceeded,
   StorageError,
   type StorageFailure,
   StorageFileError,
   type StorageProvider,
+  StorageResponseTooLarge,
   StorageTransportError
 } from "./StorageError.ts"
 
-/** How failed idempotent requests are retried: up to `times` retries, delays growing ×2 from `baseDelay` to `maxDelay`. */
-export interface RetryPolicy {
-  readonly times: number
-  readonly baseDelay: Duration.Input
-  readonly maxDelay: Duration.Input
-}
+/** How failed idempotent requests are retried: the SDK's one policy (`Retry.ts`). */
+export type RetryPolicy = Retry.RetryPolicy
 
 export const defaultRetryPolicy: RetryPolicy = { times: 4, baseDelay: "250 millis", maxDelay: "10 seconds" }
 
+/** Largest storage answer read, unless the options say otherwise. */
+export const defaultMaxResponseBytes = 1024 * 1024
+
+/** How long one request may take, retries included, unless the options say otherwise. */
+export const defaultDeadline: Duration.Duration = Duration.hours(1)
+
 export interface StorageClientOptions {
-  /** Retry policy for idempotent requests (default {@link defaultRetryPolicy}). */
-  readonly retry?: Partial<RetryPolicy> | undefined
+  /** Retry policy for idempotent requests (over {@link defaultRetryPolicy}); `false`: no retries. */
+  readonly retry?: Retry.RetryOption | undefined
+  /**
+   * Bound on one request, its attempts and the waits between them included: past it the request fails with
+   * `StorageDeadlineExceeded`. Default 1 hour (a part or chunk that keeps moving is not stopped by `idleTimeout`; this
+   * ends one retried again and again). `false`: no bound.
+   */
+  readonly deadline?: Duration.Input | false | undefined
   /**
    * An attempt fails with a `Timeout` transport error when, for this long, no body bytes went out and no complete
    * answer came (default 2 minutes). It bounds stalls, not transfers: a 5 GiB PUT may take as long as it keeps moving.
    */
   readonly idleTimeout?: Duration.Input | undefined
+  /**
+   * Largest answer read, in bytes (default 1 MiB: S3's largest XML, a ListParts page of 1000 parts, is about 250 KiB):
+   * a longer one fails with `StorageResponseTooLarge` as soon as the limit is passed. Error answers are read up to
+   * 64 KiB.
+   */
+  readonly maxResponseBytes?: number | undefined
   /** Size of the reads from disk that feed request bodies (default 1 MiB: fewer reads, measured ~2× less CPU per GiB than 64 KiB). */
   readonly readChunkSize?: number | undefined
 }
@@ -84,10 +102,12 @@ export interface StorageRequest {
   /** Which statuses count as success (default: 2xx). */
   readonly accept?: ((status: number) => boolean) | undefined
   /**
-   * Retry policy for this request, or `false` for none. Ignored for POST, which is never retried unless marked
-   * {@link idempotent}. Defaults to the client's policy for every other method.
+   * Retry policy for this request (its fields over the client's), or `false` for none. Ignored for POST, which is
+   * never retried unless marked {@link idempotent}.
    */
-  readonly retry?: Partial<RetryPolicy> | false | undefined
+  readonly retry?: Retry.RetryOption | undefined
+  /** Overrides the client's deadline for this request; `false`: no bound. */
+  readonly deadline?: Duration.Input | false | undefined
   /** A POST that the provider treats as a replace, so repeating it is safe (B2 `b2_upload_part` by part number). */
   readonly idempotent?: boolean | undefined
   /** Called with the size of each body chunk as it is sent, and with minus the attempt's total when it fails. */
@@ -153,10 +173,10 @@ const make = (
         neverSent.reduce((stripped, name) => HttpClientRequest.removeHeader(stripped, name), request)
       )
     )
-    const clientRetry = retryPolicy(options.retry)
     const idleTimeout = Duration.fromInputUnsafe(options.idleTimeout ?? "2 minutes")
     const idleMillis = Duration.toMillis(idleTimeout)
     const readChunkSize = options.readChunkSize ?? 1024 * 1024
+    const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
 
     const fileInfo = (path: string): Effect.Effect<FileInfo, StorageFileError> =>
       Effect.gen(function*() {
@@ -255,23 +275,44 @@ const make = (
         HttpClientRequest.setBody(toBody(request.body, request.method, onBytes)),
         HttpClientRequest.setHeaders(headers)
       )
+      const isAccepted = (status: number) => request.accept?.(status) ?? (status >= 200 && status < 300)
       const attempt = httpClient.execute(httpRequest).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.text, (body): StorageResponse => ({
+        Effect.flatMap((response) => {
+          // Answers are read within limits: a success up to maxResponseBytes (more fails), an error document 64 KiB.
+          const accepted = isAccepted(response.status)
+          const read = accepted
+            ? ResponseBody.readText(response, maxResponseBytes, "fail")
+            : ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate")
+          return Effect.map(read, (body): StorageResponse => ({
             status: response.status,
             headers: response.headers as Record<string, string>,
             body
-          }))
-        ),
-        Effect.catch((error: HttpClientError.HttpClientError) => Effect.fail(fromHttpClientError(error, location))),
+          })).pipe(
+            Effect.mapError((error) =>
+              error._tag === "BodyTooLarge"
+                ? new StorageResponseTooLarge({
+                  ...location,
+                  status: response.status,
+                  limitBytes: error.limitBytes,
+                  ...(error.declaredBytes === undefined ? {} : { declaredBytes: error.declaredBytes })
+                })
+                : error
+            )
+          )
+        }),
+        Effect.catchTag("HttpClientError", (error) => Effect.fail(fromHttpClientError(error, location))),
         (attempt) => Effect.raceFirst(attempt, watchdog),
         Effect.flatMap((response) => {
-          const accepted = request.accept?.(response.status) ?? (response.status >= 200 && response.status < 300)
-          return accepted ? Effect.succeed(response) : Effect.fail(
+          if (isAccepted(response.status)) return Effect.succeed(response)
+          const parsed = parseErrorBody(response.body, response.headers)
+          return Effect.fail(
             new StorageError({
               ...location,
               status: response.status,
-              ...parseErrorBody(response.body, response.headers)
+              ...parsed,
+              // At most about 1 KiB of a provider's body reaches an error.
+              ...(parsed.detail === undefined ? {} : { detail: ResponseBody.excerpt(parsed.detail) }),
+              ...retryAfter(response)
             })
           )
         }),
@@ -294,20 +335,33 @@ const make = (
 
     const send = (request: StorageRequest): Effect.Effect<StorageResponse, StorageFailure> => {
       const url = redactUrl(request.url)
-      const policy = request.retry === false || (request.method === "POST" && request.idempotent !== true)
+      // A POST the provider may have acted on is repeated only when the caller says repeating it is safe.
+      const policy = request.method === "POST" && request.idempotent !== true
         ? undefined
-        : { ...clientRetry, ...request.retry }
-      const loop = (retries: number): Effect.Effect<StorageResponse, StorageFailure> =>
-        sendOnce(request, url).pipe(
-          Effect.catch((error) => {
-            if (policy === undefined || retries >= policy.times || !isTransient(error)) return Effect.fail(error)
-            return (request.onRetry?.(retries + 2, error) ?? Effect.void).pipe(
-              Effect.andThen(sleepBeforeRetry(policy, retries)),
-              Effect.andThen(loop(retries + 1))
-            )
+        : Retry.resolvePolicy(defaultRetryPolicy, options.retry, request.retry)
+      const onRetry = request.onRetry
+      const deadline = request.deadline ?? options.deadline ?? defaultDeadline
+      const retried = Retry.retryWithin(sendOnce(request, url), {
+        policy,
+        decision: {
+          retryable: isTransient,
+          retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
+          onRetry: onRetry === undefined ? undefined : (attempt, _delay, error) => onRetry(attempt, error)
+        },
+        deadline: deadline === false ? undefined : deadline,
+        onDeadline: (report) =>
+          new StorageDeadlineExceeded({
+            provider: request.provider,
+            operation: request.operation,
+            method: request.method,
+            url,
+            attempts: report.attempts,
+            elapsedMillis: report.elapsedMillis,
+            deadlineMillis: report.deadlineMillis,
+            ...(report.lastError === undefined ? {} : { lastError: report.lastError.message })
           })
-        )
-      return loop(0).pipe(
+      })
+      return retried.pipe(
         Effect.withSpan(`storage.${request.operation}`, {
           kind: "client",
           attributes: {
@@ -328,19 +382,24 @@ export const retryPolicy = (policy: Partial<RetryPolicy> | undefined): RetryPoli
   ...policy
 })
 
-/**
- * Waits before retry number `retries + 1`: `baseDelay × 2^retries`, at most `maxDelay`, with "equal jitter" (half
- * fixed, half random) so parallel parts do not retry in lockstep. Engines that retry by hand (GCS) use it too.
- */
+/** Waits before retry number `retries + 1` as the policy's schedule would (for callers that count retries by hand). */
 export const sleepBeforeRetry = (policy: RetryPolicy, retries: number): Effect.Effect<void> =>
   Effect.flatMap(
-    backoffMillis(
+    Retry.backoffMillis(
       Duration.toMillis(Duration.fromInputUnsafe(policy.baseDelay)),
       Duration.toMillis(Duration.fromInputUnsafe(policy.maxDelay)),
       retries
     ),
     (millis) => Effect.sleep(millis)
   )
+
+/** The server's Retry-After on a 429 / 5xx, for the retry schedule. */
+const retryAfter = (response: StorageResponse): { readonly retryAfterMillis?: number } => {
+  if (response.status !== 429 && response.status < 500) return {}
+  const millis = Retry.parseRetryAfter(response.headers["retry-after"], Date.now())
+  return millis === undefined ? {} : { retryAfterMillis: millis }
+}
+
 const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
   location: { provider: StorageProvider; operation: string; method: string; url: string }
@@ -355,7 +414,7 @@ const fromHttpClientError = (
     : String(cause)
   return new StorageTransportError({
     ...location,
-    reason: reason._tag === "TransportError" ? transportReason(cause) : "Other",
+    reason: reason._tag === "TransportError" ? Retry.transportReason(cause) : "Other",
     detail: scrubSecrets(causeMessage)
   })
 }

@@ -1,11 +1,12 @@
 /**
  * Typed failures of storage transfers (S3, GCS, Azure, B2). Storage URLs are presigned: their query strings are
  * credentials, so errors only ever carry `scheme://host/path` ({@link redactUrl}) and free text from providers or
- * sockets goes through {@link scrubSecrets} first.
+ * sockets goes through {@link scrubSecrets} first. Messages and JSON forms are scrubbed once more on the way out,
+ * so an error made by hand with a full URL shows none of its query either.
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { redactUrl, scrubSecrets } from "../Redaction.ts"
+import { redactUrl, scrubSecrets, scrubValue } from "../Redaction.ts"
 import { xmlInner, xmlText } from "./Xml.ts"
 
 // Part of the storage floor's public API; owned by the core's Redaction module.
@@ -34,12 +35,18 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   status: Schema.Number,
   code: Schema.optional(Schema.String),
   detail: Schema.optional(Schema.String),
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** The server's Retry-After on a 429 or 5xx, when it sent one: the retry waits this long instead of backing off. */
+  retryAfterMillis: Schema.optional(Schema.Number)
 }) {
   override get message() {
     const code = this.code === undefined ? "" : ` ${this.code}`
     const detail = this.detail === undefined ? "" : `: ${this.detail}`
-    return `${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}${code}${detail}`
+    return scrubSecrets(`${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}${code}${detail}`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
@@ -50,7 +57,40 @@ export class StorageTransportError extends Schema.TaggedError<StorageTransportEr
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: ${this.reason} (${this.detail})`
+    return scrubSecrets(`${this.provider} ${this.operation}: ${this.method} ${this.url}: ${this.reason} (${this.detail})`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
+  }
+}
+
+/** The request's overall deadline passed (or its next wait would have passed it) before an attempt succeeded. */
+export class StorageDeadlineExceeded extends Schema.TaggedError<StorageDeadlineExceeded>()("StorageDeadlineExceeded", {
+  ...location,
+  attempts: Schema.Number,
+  elapsedMillis: Schema.Number,
+  deadlineMillis: Schema.Number,
+  /** The last failed attempt's error message, if any had failed. */
+  lastError: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+  }
+}
+
+/** Storage's answer was larger than the client's `maxResponseBytes` (or declared so): reading stopped at the limit. */
+export class StorageResponseTooLarge extends Schema.TaggedError<StorageResponseTooLarge>()("StorageResponseTooLarge", {
+  ...location,
+  status: Schema.Number,
+  limitBytes: Schema.Number,
+  /** The answer's Content-Length, when it declared one above the limit. */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const declared = this.declaredBytes === undefined ? "more" : `${this.declaredBytes} bytes`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url} → ${this.status}: the answer has ${declared}, above the ${this.limitBytes}-byte limit (maxResponseBytes)`
   }
 }
 
@@ -61,7 +101,11 @@ export class StorageFileError extends Schema.TaggedError<StorageFileError>()("St
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.path}: ${this.reason} (${this.detail})`
+    return scrubSecrets(`${this.path}: ${this.reason} (${this.detail})`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
@@ -75,12 +119,22 @@ export class StorageProtocolError extends Schema.TaggedError<StorageProtocolErro
   detail: Schema.String
 }) {
   override get message() {
-    return `${this.provider} ${this.operation}: ${this.detail}`
+    return scrubSecrets(`${this.provider} ${this.operation}: ${this.detail}`)
+  }
+
+  override toJSON() {
+    return scrubValue({ ...this })
   }
 }
 
 /** Any failure a storage transfer can produce by itself (injected Iconik calls add their own errors). */
-export type StorageFailure = StorageError | StorageTransportError | StorageFileError | StorageProtocolError
+export type StorageFailure =
+  | StorageError
+  | StorageTransportError
+  | StorageDeadlineExceeded
+  | StorageResponseTooLarge
+  | StorageFileError
+  | StorageProtocolError
 
 /** Codes that mean "try again" whatever the status (S3 `RequestTimeout` is a 400, Azure's busy codes are 500/503). */
 const transientCodes = new Set([
