@@ -6,7 +6,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
 import * as Files from "../src/Files.ts"
@@ -18,7 +17,8 @@ import { b2PartRules, chooseB2Strategy, uploadB2Large, uploadB2Single } from "..
 import { gcsChunkAlignment, uploadGcsResumable } from "../src/storage/GcsResumable.ts"
 import { MiB, type PartRules, planParts } from "../src/storage/Parts.ts"
 import type { TransferEvent } from "../src/storage/Progress.ts"
-import type { StorageClient, StorageClientShape } from "../src/storage/StorageClient.ts"
+import * as Retry from "../src/Retry.ts"
+import { defaultRetryPolicy, type StorageClient, type StorageClientShape } from "../src/storage/StorageClient.ts"
 import { isTransient, type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
 import {
   type S3CompletionUrls,
@@ -174,17 +174,6 @@ const completion = (answer: files.MultiPartURLs): S3CompletionUrls => ({
   listPartsUrls: (answer.list_parts_url ?? []).filter((url): url is string => typeof url === "string" && url !== "")
 })
 
-/**
- * Iconik's part-URL, completion-URL and download-URL calls are GETs: safe to repeat when their answer is lost (a 2xx
- * cut short does not decode, and the client only retries transport errors and 5xx).
- */
-const readAgain = <A, R>(read: Effect.Effect<A, IconikError, R>): Effect.Effect<A, IconikError, R> =>
-  Effect.retry(read, {
-    times: 3,
-    while: (error) => error._tag === "IconikDecodeError" || error._tag === "IconikTransportError" || error._tag === "IconikServerError",
-    schedule: Schedule.exponential("100 millis")
-  })
-
 const urlOf = (answer: { readonly url?: string | null | undefined }) =>
   answer.url
     ? Effect.succeed(answer.url)
@@ -196,18 +185,18 @@ const s3Endpoints = (target: TransferTarget): S3Endpoints => {
   return target.kind === "proxy"
     ? {
       partUrls: (q) =>
-        readAgain(Effect.map(files.listAssetProxyMultipartUrlPart({ asset_id: assetId, proxy_id: recordId, query: pageQuery(q) }), partsPage)),
-      completionUrls: (uploadId) => readAgain(Effect.map(Files.getS3CompleteUrls(assetId, recordId, uploadId), completion)),
+        Effect.map(files.listAssetProxyMultipartUrlPart({ asset_id: assetId, proxy_id: recordId, query: pageQuery(q) }), partsPage),
+      completionUrls: (uploadId) => Effect.map(Files.getS3CompleteUrls(assetId, recordId, uploadId), completion),
       cleanup: (uploadId) => Effect.asVoid(Files.cleanupMultipart(assetId, recordId, uploadId, { abortUpload: true })),
-      objectUrl: Effect.flatMap(readAgain(files.getAssetProxyDownloadUrl({ asset_id: assetId, proxy_id: recordId })), urlOf)
+      objectUrl: Effect.flatMap(files.getAssetProxyDownloadUrl({ asset_id: assetId, proxy_id: recordId }), urlOf)
     }
     : {
       partUrls: (q) =>
-        readAgain(Effect.map(files.listAssetFileMultipartUrlPart({ asset_id: assetId, file_id: recordId, query: pageQuery(q) }), partsPage)),
-      completionUrls: (uploadId) => readAgain(Effect.map(Files.getFileS3CompleteUrls(assetId, recordId, uploadId), completion)),
+        Effect.map(files.listAssetFileMultipartUrlPart({ asset_id: assetId, file_id: recordId, query: pageQuery(q) }), partsPage),
+      completionUrls: (uploadId) => Effect.map(Files.getFileS3CompleteUrls(assetId, recordId, uploadId), completion),
       cleanup: (uploadId) =>
         Effect.asVoid(Files.cleanupFileMultipart(assetId, recordId, { upload_id: uploadId, abort_upload: true })),
-      objectUrl: Effect.flatMap(readAgain(files.getAssetFileDownloadUrl({ asset_id: assetId, file_id: recordId })), urlOf)
+      objectUrl: Effect.flatMap(files.getAssetFileDownloadUrl({ asset_id: assetId, file_id: recordId }), urlOf)
     }
 }
 
@@ -331,13 +320,12 @@ export const transfer = (
           onProgress
         }).pipe(
           // A session start that failed transiently moved no byte: start one again (an unused session expires).
-          Effect.retry({
-            times: 3,
-            while: (error) =>
-              (error._tag === "StorageError" || error._tag === "StorageTransportError") &&
-              error.operation === "StartResumableUpload" && isTransient(error),
-            schedule: Schedule.exponential("100 millis")
-          })
+          (upload) =>
+            Retry.retry(upload, defaultRetryPolicy, {
+              retryable: (error) =>
+                (error._tag === "StorageError" || error._tag === "StorageTransportError") &&
+                error.operation === "StartResumableUpload" && isTransient(error)
+            })
         )
         return { method, strategy: "resumable", size: file.size, resumed: sessionUrl !== undefined } satisfies TransferResult
       }

@@ -25,8 +25,15 @@ import { createHash } from "node:crypto"
 import { redactUrl } from "../Redaction.ts"
 import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
-import { type RetryPolicy, retryPolicy, sleepBeforeRetry, StorageClient, type StorageResponse } from "./StorageClient.ts"
-import { isTransient, StorageError, type StorageFailure, StorageProtocolError } from "./StorageError.ts"
+import * as Retry from "../Retry.ts"
+import { type RetryPolicy, retryPolicy, StorageClient, type StorageResponse } from "./StorageClient.ts"
+import {
+  isTransient,
+  StorageError,
+  type StorageFailure,
+  StorageProtocolError,
+  StorageTransportError
+} from "./StorageError.ts"
 import { escapeXml, xmlElements, xmlInner, xmlText } from "./Xml.ts"
 
 /** What the part-URL call is asked for: Iconik's `GET …/multipart_url/part/?upload_id&parts_num&per_page&page`. */
@@ -444,28 +451,30 @@ const completeWithRetries = <E, R>(
   parts: ReadonlyArray<S3UploadedPart>,
   size: number,
   options: S3MultipartOptions<E, R>
-): Effect.Effect<{ readonly response: StorageResponse; readonly verifiedEtag?: string | undefined }, StorageFailure | E, StorageClient | R> => {
-  const policy = retryPolicy(options.retry)
-  // `first`: the failure that started the repeats, reported when the outcome cannot be verified.
-  const attempt = (retries: number, first: StorageFailure | undefined): Effect.Effect<
-    { readonly response: StorageResponse; readonly verifiedEtag?: string | undefined },
-    StorageFailure | E,
-    StorageClient | R
-  > =>
-    sendComplete(url, parts).pipe(
-      Effect.map((response) => ({ response })),
+): Effect.Effect<{ readonly response: StorageResponse; readonly verifiedEtag?: string | undefined }, StorageFailure | E, StorageClient | R> =>
+  Effect.suspend(() => {
+    // The failure that started the repeats, reported when the outcome cannot be verified.
+    let first: StorageFailure | undefined
+    const attempt = sendComplete(url, parts).pipe(
+      Effect.map((response): { readonly response: StorageResponse; readonly verifiedEtag?: string | undefined } => ({ response })),
       Effect.catch((error: StorageFailure) => {
         if (first !== undefined && isNoSuchUpload(error)) return verifyObject(parts, size, options, first)
-        if (retries >= policy.times || !isTransient(error)) return Effect.fail(error)
-        return Effect.logDebug("S3 CompleteMultipartUpload failed; sending it again").pipe(
-          Effect.annotateLogs({ error: error.message }),
-          Effect.andThen(sleepBeforeRetry(policy, retries)),
-          Effect.andThen(attempt(retries + 1, first ?? error))
-        )
+        first ??= error
+        return Effect.fail(error)
       })
     )
-  return attempt(0, undefined)
-}
+    // Only the completion's own failures are repeated (not those of the injected download-URL call).
+    const sent = (error: unknown): error is StorageError | StorageTransportError =>
+      error instanceof StorageError || error instanceof StorageTransportError
+    return Retry.retry(attempt, retryPolicy(options.retry), {
+      retryable: (error) => sent(error) && isTransient(error),
+      retryAfterMillis: (error) => (error instanceof StorageError ? error.retryAfterMillis : undefined),
+      onRetry: (_attempt, _delay, error) =>
+        Effect.logDebug("S3 CompleteMultipartUpload failed; sending it again").pipe(
+          Effect.annotateLogs({ error: sent(error) ? error.message : "" })
+        )
+    })
+  })
 
 /**
  * After a repeated completion found the upload gone: the object must exist with the size sent and, where it can be
