@@ -6,16 +6,25 @@
  *   engine, then the record is marked FAILED or deleted — never left OPEN) and the checkpoint that lets a crashed
  *   run resume;
  * - {@link takeOver}: find what a crashed run left (resume it, or clean it up when it is stale);
- * - {@link runJob}: start Iconik's job on the CLOSED record and wait for it.
+ * - {@link runJob}: start Iconik's job on the CLOSED record and wait for it;
+ * - {@link createReconciled}: a create whose answer may be lost after Iconik acted finds what it made before it is
+ *   sent again;
+ * - {@link takeSnapshot} / {@link ensureSnapshot}: the local file must not change between its checksum and CLOSE.
+ *
+ * Once the bytes are stored, a transient fault costs a retry, never the upload: the CLOSE is re-read when its answer
+ * is lost, and no clean-up discards a record without reading it first (it may be CLOSED already).
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as FileSystem from "effect/FileSystem"
+import * as Schema from "effect/Schema"
+import { stat } from "node:fs/promises"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import { IconikClient } from "../src/IconikClient.ts"
+import { backoffMillis } from "../src/Retry.ts"
 import type { IconikError } from "../src/IconikError.ts"
 import * as Jobs from "../src/Jobs.ts"
 import type { StorageClient } from "../src/storage/StorageClient.ts"
@@ -54,25 +63,169 @@ export type RecordRef =
 export const isTransientIconik = (error: { readonly _tag: string }): boolean =>
   error._tag === "IconikServerError" || error._tag === "IconikTransportError" || error._tag === "IconikRateLimited"
 
+/**
+ * Failures after which Iconik may have acted on the request although its answer did not arrive whole: a dropped
+ * connection, a 2xx cut short (it does not decode), a 5xx. (A 429 is refused before anything happens.)
+ */
+export const mayHaveActed = (error: { readonly _tag: string }): boolean =>
+  error._tag === "IconikServerError" || error._tag === "IconikTransportError" || error._tag === "IconikDecodeError"
+
+/** Step retries for reads (GETs are safe to repeat; a 2xx cut short does not decode, and the client does not retry that). */
+export const readRetry: Workflow.RetryPolicy<{ readonly _tag: string }> = {
+  times: 3,
+  delay: "200 millis",
+  while: (error) => isTransientIconik(error) || mayHaveActed(error)
+}
+
 /** PATCH the record's status. */
 export const setStatus = (record: RecordRef, status: "CLOSED" | "FAILED") =>
   record.kind === "proxy"
     ? Effect.asVoid(Files.patchProxy(record.assetId, record.id, { status }))
     : Effect.asVoid(Files.patchFile(record.assetId, record.id, { ...record.body, status }))
 
+/** The record's status as Iconik has it now (a GET, retried on transient failures); `undefined` once it is gone. */
+export const readStatus = (record: RecordRef): Effect.Effect<string | undefined, IconikError, IconikClient> =>
+  (record.kind === "proxy"
+    ? Effect.map(Files.getProxy(record.assetId, record.id), (found) => found.status ?? undefined)
+    : Effect.map(Files.getFile(record.assetId, record.id), (found) => found.status ?? undefined)).pipe(
+    Effect.catchTag("IconikNotFound", () => Effect.succeed(undefined)),
+    (read) => Workflow.step(`read ${record.kind}`, read, { retry: readRetry })
+  )
+
+/**
+ * PATCHes the record CLOSED. The bytes are stored by now, so a failed PATCH never gives up the upload: when its
+ * answer is lost (reset, truncated 200, 5xx), the record is read back and CLOSED counts as done; otherwise the
+ * PATCH, which is safe to repeat, is sent again.
+ */
+export const closeRecord = (record: RecordRef): Effect.Effect<void, IconikError, IconikClient> =>
+  Workflow.step(
+    `close ${record.kind}`,
+    setStatus(record, "CLOSED").pipe(
+      Effect.catch((error) =>
+        !mayHaveActed(error) ? Effect.fail(error) : readStatus(record).pipe(
+          Effect.flatMap((status) => (status === "CLOSED" ? Effect.void : Effect.fail(error))),
+          // The read failing too leaves the PATCH's own failure to retry.
+          Effect.catch(() => Effect.fail(error))
+        )
+      )
+    ),
+    { retry: { times: 4, delay: "500 millis", while: (error) => isTransientIconik(error) || mayHaveActed(error) } }
+  )
+
 const deleteRecord = (record: RecordRef) =>
   record.kind === "proxy" ? Files.deleteProxy(record.assetId, record.id) : Files.deleteFile(record.assetId, record.id)
 
-/** Marks the record FAILED or deletes it; logged, not raised: the upload's own failure is what the caller sees. */
-export const abandon = (record: RecordRef, onFailure: OnFailure) =>
-  onFailure === "keep"
-    ? Effect.void
-    : Workflow.step(
+/**
+ * Marks the record FAILED or deletes it; logged, not raised: the upload's own failure is what the caller sees. The
+ * record is read first: one that is CLOSED already (a CLOSE whose answer was lost) holds stored bytes and is kept.
+ */
+export const abandon = (record: RecordRef, onFailure: OnFailure): Effect.Effect<void, never, IconikClient> =>
+  onFailure === "keep" ? Effect.void : Effect.gen(function*() {
+    const status = yield* Effect.option(readStatus(record))
+    if (Option.isSome(status) && status.value === "CLOSED") {
+      return yield* Effect.logWarning(`${record.kind} ${record.id} is CLOSED: its stored bytes are kept`)
+    }
+    if (Option.isSome(status) && status.value === undefined) return // gone already
+    yield* Workflow.step(
       onFailure === "delete" ? `delete ${record.kind}` : `mark ${record.kind} failed`,
-      onFailure === "delete" ? deleteRecord(record) : setStatus(record, "FAILED")
-    ).pipe(
-      Effect.catchCause((cause) => Effect.logWarning(`could not clean up ${record.kind} ${record.id}`, Cause.pretty(cause)))
+      onFailure === "delete" ? deleteRecord(record) : setStatus(record, "FAILED"),
+      { retry: { times: 2, delay: "200 millis", while: isTransientIconik } }
     )
+  }).pipe(
+    Effect.catchCause((cause) => Effect.logWarning(`could not clean up ${record.kind} ${record.id}`, Cause.pretty(cause)))
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// Creates whose answer may be lost
+
+/**
+ * Sends a create (POST) and, when its answer is lost after Iconik may have acted ({@link mayHaveActed}), runs
+ * `reconcile` before anything else: it looks for the record that create made, by what the workflow set on it, with a
+ * direct read (the per-asset listings, not the search index, which lags behind writes). What it finds is adopted
+ * (`Some`) or cleaned up (`None`: e.g. an OPEN file record whose upload URLs were in the lost answer is deleted); on
+ * `None` the create is sent again. So a lost answer leaves neither a duplicate nor an orphan.
+ */
+export const createReconciled = <A, E extends { readonly _tag: string }, R, R2>(
+  name: string,
+  create: Effect.Effect<A, E, R>,
+  reconcile: Effect.Effect<Option.Option<A>, IconikError, R2>,
+  options?: { readonly times?: number | undefined }
+): Effect.Effect<A, E, R | R2> => {
+  const times = options?.times ?? 3
+  const attempt = (n: number): Effect.Effect<A, E, R | R2> =>
+    create.pipe(
+      Effect.catch((error: E) =>
+        !mayHaveActed(error) || n >= times
+          ? Effect.fail(error)
+          : Workflow.step(`reconcile ${name}`, reconcile, { retry: readRetry }).pipe(
+            // A reconciliation that cannot read leaves the create's own failure: nothing is sent twice blindly.
+            Effect.catch(() => Effect.succeed(undefined)),
+            Effect.flatMap((found) =>
+              found === undefined
+                ? Effect.fail(error)
+                : Option.isSome(found)
+                ? Effect.as(Effect.logInfo(`${name}: the answer was lost; found what the create made`), found.value)
+                : Effect.logInfo(`${name}: the answer was lost and nothing was made; sending it again`).pipe(
+                  Effect.andThen(Effect.flatMap(backoffMillis(200, 5_000, n), (millis) => Effect.sleep(millis))),
+                  Effect.andThen(attempt(n + 1))
+                )
+            )
+          )
+      )
+    )
+  return Workflow.step(name, attempt(0))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The local file must stay as it was checksummed
+
+/** The local file changed between its snapshot (before its checksum and upload) and the CLOSE: its bytes are not trusted. */
+export class FileChanged extends Schema.TaggedError<FileChanged>()("FileChanged", {
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.path} changed during the upload (${this.detail}); the record was not closed`
+  }
+}
+
+/**
+ * What identifies a file's content without reading it again: size, modification and status-change times (ns) and
+ * inode. Rewriting the bytes moves the change time even when the size stays and the modification time is put back.
+ */
+export interface FileSnapshot {
+  readonly path: string
+  readonly size: bigint
+  readonly mtimeNs: bigint
+  readonly ctimeNs: bigint
+  readonly ino: bigint
+}
+
+const statSnapshot = (path: string) =>
+  Effect.tryPromise({
+    try: () => stat(path, { bigint: true }),
+    catch: (error) => new FileChanged({ path, detail: `cannot stat it: ${(error as Error).message}` })
+  }).pipe(
+    Effect.map((info): FileSnapshot => ({ path, size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, ino: info.ino }))
+  )
+
+/** Snapshots the file; take it before the checksum, so a change while hashing is caught too. */
+export const takeSnapshot = (path: string): Effect.Effect<FileSnapshot, FileChanged> => statSnapshot(path)
+
+/** Fails with {@link FileChanged} when the file no longer matches `snapshot`. */
+export const ensureSnapshot = (snapshot: FileSnapshot): Effect.Effect<void, FileChanged> =>
+  Effect.flatMap(statSnapshot(snapshot.path), (now) => {
+    const changed = now.size !== snapshot.size
+      ? `size ${snapshot.size} → ${now.size}`
+      : now.ino !== snapshot.ino
+      ? "replaced by another file"
+      : now.mtimeNs !== snapshot.mtimeNs
+      ? "modified"
+      : now.ctimeNs !== snapshot.ctimeNs
+      ? "rewritten (its status-change time moved)"
+      : undefined
+    return changed === undefined ? Effect.void : Effect.fail(new FileChanged({ path: snapshot.path, detail: changed }))
+  })
 
 export interface FillOptions extends Omit<TransferOptions, "checkpoint" | "resume" | "onFailure" | "item"> {
   readonly onFailure?: OnFailure | undefined
@@ -82,6 +235,8 @@ export interface FillOptions extends Omit<TransferOptions, "checkpoint" | "resum
   readonly item?: string | undefined
   /** Extra header fields for the checkpoint (format / file set ids of an original). */
   readonly checkpointExtra?: Pick<Checkpoint.CheckpointHeader, "formatId" | "fileSetId"> | undefined
+  /** The file as it was checksummed: checked again after the upload, before the CLOSE. */
+  readonly snapshot?: FileSnapshot | undefined
 }
 
 export interface Resumable {
@@ -98,7 +253,11 @@ export const fillRecord = (
   file: LocalFile,
   options: FillOptions,
   resume?: Resumable | undefined
-): Effect.Effect<TransferResult, StorageFailure | IconikError | UnsupportedStorage, StorageClient | IconikClient | FileSystem.FileSystem> =>
+): Effect.Effect<
+  TransferResult,
+  StorageFailure | IconikError | UnsupportedStorage | FileChanged,
+  StorageClient | IconikClient | FileSystem.FileSystem
+> =>
   Effect.gen(function*() {
     const onFailure = options.onFailure ?? "fail"
     const client = yield* IconikClient
@@ -134,10 +293,9 @@ export const fillRecord = (
           resume: upload === undefined ? undefined : { upload, parts: resume!.checkpoint.parts }
         })
       )
-      // The bytes are stored: a PATCH lost to a flaky moment must not throw them away, so it gets more tries.
-      yield* Workflow.step(`close ${record.kind}`, setStatus(record, "CLOSED"), {
-        retry: { times: 3, delay: "500 millis", while: isTransientIconik }
-      })
+      // What was stored must be what was checksummed: a change since the snapshot fails before the CLOSE.
+      if (options.snapshot !== undefined) yield* Workflow.step("check file unchanged", ensureSnapshot(options.snapshot))
+      yield* closeRecord(record)
       return result
     })
     return yield* run.pipe(

@@ -15,7 +15,7 @@
 export * as Checkpoint from "./Checkpoint.ts"
 export * as Csv from "./Csv.ts"
 export { type FieldChange, type ExportMetadataOptions, exportMetadata, exportMetadataCsv, type ImportMetadataOptions, importMetadata, MetadataImportError, type MetadataImportPlan, type MetadataImportReport, planMetadataImport } from "./metadataCsv.ts"
-export { type OnFailure } from "./fillRecord.ts"
+export { FileChanged, type OnFailure } from "./fillRecord.ts"
 export { ingestFile, type IngestFileOptions, type IngestFileResult, mediaTypeOf } from "./ingestFile.ts"
 export { type FailedItem, ingestFolder, type IngestFolderOptions, type IngestFolderReport, type IngestedItem, type SkippedItem } from "./ingestFolder.ts"
 export * as LocalFile from "./LocalFile.ts"

@@ -14,19 +14,29 @@
  * 8. optionally `POST …/files/{file_id}/keyframes/` (proxy + keyframes transcode) → `{job_id}`, and wait for it.
  *
  * If anything after 2 fails or is interrupted: the storage upload is aborted, the file record marked FAILED and (by
- * default) the new asset deleted, so a failed ingest leaves neither an OPEN record nor a half-made asset.
+ * default) the new asset deleted, so a failed ingest leaves neither an OPEN record nor a half-made asset. Options are
+ * checked first, and the part size against the storage's rules before the asset is made. A create whose answer is
+ * lost (2–5) is reconciled, not repeated blindly (see `createReconciled`); the file must not change between its
+ * checksum and the CLOSE (`FileChanged`); a CLOSE whose answer is lost is read back; and nothing holding stored bytes
+ * (a CLOSED file, its asset) is discarded without being read first.
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Assets from "../src/Assets.ts"
+import type * as assets from "../src/generated/assets.ts"
 import * as Collections from "../src/Collections.ts"
 import * as Files from "../src/Files.ts"
 import type * as Jobs from "../src/Jobs.ts"
-import { fillRecord, type RecordRef, runJob, takeOver } from "./fillRecord.ts"
+import type { IconikClient } from "../src/IconikClient.ts"
+import type { IconikError } from "../src/IconikError.ts"
+import { createReconciled, fillRecord, readRetry, type RecordRef, runJob, takeOver, takeSnapshot } from "./fillRecord.ts"
 import * as LocalFile from "./LocalFile.ts"
-import type { TransferResult } from "./transfer.ts"
+import { validateTransfer } from "./Options.ts"
+import { checkPartSize, type TransferResult } from "./transfer.ts"
 import * as Workflow from "./Workflow.ts"
 
 export interface IngestFileOptions {
@@ -59,6 +69,11 @@ export interface IngestFileOptions {
   readonly checkpoint?: boolean | undefined
   /** Name of the file in progress events. Default: its path. */
   readonly item?: string | undefined
+  /**
+   * When the asset create's answer is lost, how long to look for the asset it may have made (assets are only found
+   * through Iconik's list index, which lags behind writes) before sending the create again. Default 10 s.
+   */
+  readonly indexWait?: number | undefined
 }
 
 export interface IngestFileResult {
@@ -104,9 +119,53 @@ export const mediaTypeOf = (name: string): string =>
 /** The records an ingest fills: made by this run, or found through a crashed run's checkpoint. */
 type Ingested = Omit<IngestFileResult, "size" | "checksum" | "jobId" | "jobStatus">
 
+/** Assets made less than this before the create was sent are not the create's (clock skew allowance). */
+const clockSkewMillis = 120_000
+
+/**
+ * Finds the asset a create whose answer was lost made: ACTIVE, with the title (and external id) the create set,
+ * created since the create was sent, and still empty (no format: per-asset listings are direct reads). Assets can
+ * only be looked up by field through the list index, which lags behind writes, so it is polled for up to
+ * `waitMillis`; `None` means the create did not act (a 5xx refused before anything happened).
+ */
+const findLostAsset = (
+  criteria: { readonly title: string; readonly externalId: string | undefined; readonly sentAt: number },
+  waitMillis: number
+): Effect.Effect<Option.Option<assets.Asset>, IconikError, IconikClient> =>
+  Effect.gen(function*() {
+    const deadline = criteria.sentAt + waitMillis
+    for (let round = 0;; round++) {
+      const page = yield* Assets.list({ sort: "date_created,desc", per_page: 100 })
+      const candidates = (page.objects ?? []).filter((asset) =>
+        asset.title === criteria.title && asset.status !== "DELETED" &&
+        (criteria.externalId === undefined || asset.external_id === criteria.externalId) &&
+        typeof asset.id === "string" &&
+        (typeof asset.date_created !== "string" || Date.parse(asset.date_created) >= criteria.sentAt - clockSkewMillis)
+      )
+      // Oldest first: of two lost creates, the first one's asset is adopted.
+      for (const candidate of candidates.reverse()) {
+        // The list may show an asset as it was: the direct reads decide (deleted since: not found, skipped).
+        const found = yield* Effect.gen(function*() {
+          const asset = yield* Assets.get(candidate.id as string)
+          if (asset.status === "DELETED") return Option.none()
+          const formats = yield* Files.listFormats(asset.id)
+          return (formats.objects ?? []).length === 0 ? Option.some(asset) : Option.none()
+        }).pipe(Effect.catchTag("IconikNotFound", () => Effect.succeed(Option.none<assets.Asset>())))
+        if (Option.isSome(found)) return found
+      }
+      if ((yield* Clock.currentTimeMillis) >= deadline) return Option.none()
+      yield* Effect.sleep(Math.min(250 * 2 ** round, 2_000))
+    }
+  })
+
+const collect = <A, E, R>(stream: Stream.Stream<A, E, R>) => Effect.map(Stream.runCollect(stream), (all) => [...all])
+
 export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOptions) =>
   Effect.gen(function*() {
+    yield* validateTransfer(options)
     const file = yield* Workflow.step("check file", LocalFile.inspect(options.file))
+    // Taken before the checksum: a change while hashing or uploading is caught before the CLOSE.
+    const snapshot = yield* takeSnapshot(file.path)
     const checksum = options.checksum === false
       ? undefined
       : options.checksum ?? (yield* Workflow.step("checksum", LocalFile.checksum(file.path)))
@@ -115,6 +174,7 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
     const fillOptions = {
       ...options,
       contentType,
+      snapshot,
       workflow: "ingestFile",
       onFailure: onFailure === "keep" ? "keep" as const : "fail" as const
     }
@@ -151,14 +211,18 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
 
     const ingestNew = Effect.gen(function*() {
       const storage = options.storageId === undefined
-        ? yield* Workflow.step("find FILES storage", Files.defaultStorage("FILES"))
-        : yield* Workflow.step("get storage", Files.getStorage(options.storageId))
+        ? yield* Workflow.step("find FILES storage", Files.defaultStorage("FILES"), { retry: readRetry })
+        : yield* Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })
+      // The storage's part rules are known now: a bad part size fails here, before the asset exists.
+      yield* checkPartSize(storage.method, file.size, options)
       const collectionId = options.collectionId
-      const asset = yield* Workflow.step(
+      const title = options.title ?? file.name
+      const sentAt = yield* Clock.currentTimeMillis
+      const asset = yield* createReconciled(
         "create asset",
         Assets.create(
           {
-            title: options.title ?? file.name,
+            title,
             type: "ASSET",
             ...(collectionId === undefined ? {} : { collection_id: collectionId }),
             ...(options.externalId === undefined ? {} : { external_id: options.externalId })
@@ -166,7 +230,8 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
           collectionId === undefined
             ? { apply_default_acls: true }
             : { apply_default_acls: false, apply_collection_acls: true }
-        )
+        ),
+        findLostAsset({ title, externalId: options.externalId, sentAt }, options.indexWait ?? 10_000)
       )
       const versionId = asset.versions?.[0]?.id ?? undefined
       const withVersion = versionId === undefined ? {} : { version_id: versionId }
@@ -188,27 +253,42 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
             )
           }
         }
-        const format = yield* Workflow.step(
+        // The asset is this run's own: whatever a lost create made in it is found in its (direct) listings.
+        const format = yield* createReconciled(
           "create format",
-          Files.createFormat(asset.id, {
-            name: "ORIGINAL",
-            metadata: [{ internet_media_type: contentType }],
-            storage_methods: [storage.method],
-            ...withVersion
-          })
+          Effect.map(
+            Files.createFormat(asset.id, {
+              name: "ORIGINAL",
+              metadata: [{ internet_media_type: contentType }],
+              storage_methods: [storage.method],
+              ...withVersion
+            }),
+            (created) => ({ id: created.id })
+          ),
+          Effect.map(collect(Files.streamFormats(asset.id)), (formats) =>
+            Option.fromNullishOr(formats.find((f) => f.name === "ORIGINAL" && typeof f.id === "string")).pipe(
+              Option.map((f) => ({ id: f.id as string }))
+            ))
         )
-        const fileSet = yield* Workflow.step(
+        const fileSet = yield* createReconciled(
           "create file set",
-          Files.createFileSet(asset.id, {
-            format_id: format.id,
-            storage_id: storage.id,
-            base_dir: directoryPath,
-            name: file.name,
-            component_ids: [],
-            ...withVersion
-          })
+          Effect.map(
+            Files.createFileSet(asset.id, {
+              format_id: format.id,
+              storage_id: storage.id,
+              base_dir: directoryPath,
+              name: file.name,
+              component_ids: [],
+              ...withVersion
+            }),
+            (created) => ({ id: created.id })
+          ),
+          Effect.map(collect(Files.streamFileSets(asset.id)), (sets) =>
+            Option.fromNullishOr(
+              sets.find((set) => set.name === file.name && set.format_id === format.id && typeof set.id === "string")
+            ).pipe(Option.map((set) => ({ id: set.id as string }))))
         )
-        const created = yield* Workflow.step(
+        const created = yield* createReconciled(
           "create file",
           Files.createFile(asset.id, {
             original_name: file.name,
@@ -222,6 +302,19 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
             ...(checksum === undefined ? {} : { checksum }),
             ...(file.modifiedMillis > 0 ? { file_date_modified: new Date(file.modifiedMillis).toISOString() } : {}),
             ...withVersion
+          }),
+          // Its upload URLs were in the lost answer: a file record the create made is deleted, and the create sent again.
+          Effect.gen(function*() {
+            const files = yield* collect(Files.streamFiles(asset.id))
+            for (const made of files) {
+              if (
+                made.original_name === file.name && made.directory_path === directoryPath &&
+                made.file_set_id === fileSet.id && typeof made.id === "string"
+              ) {
+                yield* Files.deleteFile(asset.id, made.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+              }
+            }
+            return Option.none()
           })
         )
         const fileId = created.id ?? ""
@@ -234,12 +327,28 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
         return { assetId: asset.id, versionId, formatId: format.id, fileSetId: fileSet.id, fileId, storageId: storage.id, transfer }
       })
 
-      // Anything failing after the asset exists: the asset goes too (its file is already FAILED, its upload aborted).
+      // Anything failing after the asset exists: the asset goes too (its file is already FAILED, its upload aborted),
+      // unless a file of it turns out CLOSED (a CLOSE whose answer was lost): stored bytes are never discarded.
       return yield* records.pipe(
         Effect.onExit((exit) =>
           Exit.isSuccess(exit) || onFailure !== "delete"
             ? Effect.void
-            : Workflow.step("delete asset", Assets.delete(asset.id)).pipe(
+            : Workflow.step(
+              "delete asset",
+              Effect.gen(function*() {
+                const files = yield* collect(Files.streamFiles(asset.id))
+                if (files.some((f) => f.status === "CLOSED")) {
+                  return yield* Effect.logWarning(`asset ${asset.id} holds a CLOSED file: kept`)
+                }
+                // A file record a lost create made, never handed to this run, goes first: nothing stays OPEN.
+                for (const open of files) {
+                  if (open.status === "OPEN" && typeof open.id === "string") {
+                    yield* Files.deleteFile(asset.id, open.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+                  }
+                }
+                yield* Assets.delete(asset.id)
+              })
+            ).pipe(
               Effect.catchCause((cause) => Effect.logWarning(`could not delete asset ${asset.id}`, Cause.pretty(cause)))
             )
         )

@@ -12,21 +12,25 @@ import * as Files from "../src/Files.ts"
 import * as files from "../src/generated/files.ts"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"
-import { uploadAzureBlockBlob } from "../src/storage/AzureBlockBlob.ts"
-import { chooseB2Strategy, uploadB2Large, uploadB2Single } from "../src/storage/B2.ts"
-import { uploadGcsResumable } from "../src/storage/GcsResumable.ts"
+import { azureBlockRules, defaultAzureSingleThreshold, uploadAzureBlockBlob } from "../src/storage/AzureBlockBlob.ts"
+import { b2PartRules, chooseB2Strategy, uploadB2Large, uploadB2Single } from "../src/storage/B2.ts"
+import { gcsChunkAlignment, uploadGcsResumable } from "../src/storage/GcsResumable.ts"
+import { MiB, type PartRules, planParts } from "../src/storage/Parts.ts"
 import type { TransferEvent } from "../src/storage/Progress.ts"
-import type { StorageClient, StorageClientShape } from "../src/storage/StorageClient.ts"
-import { type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
+import * as Retry from "../src/Retry.ts"
+import { defaultRetryPolicy, type StorageClient, type StorageClientShape } from "../src/storage/StorageClient.ts"
+import { isTransient, type StorageFailure, StorageProtocolError } from "../src/storage/StorageError.ts"
 import {
   type S3CompletionUrls,
   type S3PartUrlsPage,
   type S3PartUrlsQuery,
+  s3PartRules,
   uploadS3Multipart
 } from "../src/storage/S3Multipart.ts"
 import { chooseS3Strategy, uploadS3Single } from "../src/storage/S3Single.ts"
 import type { CheckpointPart, CheckpointUpload, CheckpointWriter } from "./Checkpoint.ts"
 import type { LocalFile } from "./LocalFile.ts"
+import { InvalidOption } from "./Options.ts"
 import * as Progress from "./Progress.ts"
 import { CurrentWorkflow } from "./Workflow.ts"
 
@@ -84,12 +88,78 @@ export interface TransferResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Part sizes, checked against the storage's rules before any record exists
+
+/** GCS chunks: multiples of 256 KiB, no count limit. */
+const gcsChunkRules: PartRules = {
+  minPartSize: gcsChunkAlignment,
+  maxPartSize: Number.MAX_SAFE_INTEGER,
+  maxParts: Number.MAX_SAFE_INTEGER,
+  alignment: gcsChunkAlignment
+}
+
+/**
+ * The part rules an upload of `size` bytes to a `method` storage will follow with these options, and the part size
+ * its engine would use; undefined when the file goes in one request (no parts) or the method has no engine.
+ */
+const partPlanFor = (
+  method: string,
+  size: number,
+  options: Pick<TransferOptions, "partSize" | "singlePutThreshold">
+): { readonly rules: PartRules; readonly partSize: number } | undefined => {
+  switch (method.toUpperCase()) {
+    case "S3":
+      return chooseS3Strategy(size, options.singlePutThreshold) === "single"
+        ? undefined
+        : { rules: s3PartRules, partSize: options.partSize ?? 8 * MiB }
+    case "GCS":
+      return { rules: gcsChunkRules, partSize: options.partSize ?? 8 * MiB }
+    case "AZURE":
+      return size <= Math.min(options.singlePutThreshold ?? defaultAzureSingleThreshold, 5000 * MiB)
+        ? undefined
+        : { rules: azureBlockRules, partSize: options.partSize ?? 8 * MiB }
+    case "B2":
+      return chooseB2Strategy(size, options.singlePutThreshold) === "single"
+        ? undefined
+        : { rules: b2PartRules, partSize: options.partSize ?? 64 * MiB }
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Checks `partSize` against the rules of the storage the file goes to (S3's 5 MiB floor, GCS's 256 KiB multiples,
+ * B2's 5 MB floor…), as the engine will plan it. Workflows call it as soon as the storage method is known and before
+ * they create any record, so a bad part size never leaves an asset or an OPEN record behind.
+ */
+export const checkPartSize = (
+  method: string,
+  size: number,
+  options: Pick<TransferOptions, "partSize" | "singlePutThreshold">
+): Effect.Effect<void, InvalidOption> => {
+  const plan = partPlanFor(method, size, options)
+  if (plan === undefined) return Effect.void
+  return planParts("S3", size, plan.partSize, plan.rules).pipe(
+    Effect.asVoid,
+    Effect.mapError((error) =>
+      new InvalidOption({
+        option: "partSize",
+        value: String(plan.partSize),
+        expected: `valid for a ${method.toUpperCase()} storage (${error.detail})`
+      })
+    )
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Iconik's side of an S3 multipart upload, for proxies and files alike
 
 interface S3Endpoints {
   readonly partUrls: (query: S3PartUrlsQuery) => Effect.Effect<S3PartUrlsPage, IconikError, IconikClient>
   readonly completionUrls: (uploadId: string) => Effect.Effect<S3CompletionUrls, IconikError, IconikClient>
   readonly cleanup: (uploadId: string) => Effect.Effect<void, IconikError, IconikClient>
+  /** The record's download URL: reads the object when a completion's answer was lost. */
+  readonly objectUrl: Effect.Effect<string, IconikError | StorageProtocolError, IconikClient>
 }
 
 const partsPage = (answer: files.MultiPartUploadURLs): S3PartUrlsPage => ({
@@ -104,6 +174,11 @@ const completion = (answer: files.MultiPartURLs): S3CompletionUrls => ({
   listPartsUrls: (answer.list_parts_url ?? []).filter((url): url is string => typeof url === "string" && url !== "")
 })
 
+const urlOf = (answer: { readonly url?: string | null | undefined }) =>
+  answer.url
+    ? Effect.succeed(answer.url)
+    : Effect.fail(new StorageProtocolError({ provider: "S3", operation: "VerifyObject", detail: "Iconik gave no download URL" }))
+
 const s3Endpoints = (target: TransferTarget): S3Endpoints => {
   const { assetId, recordId } = target
   const pageQuery = (q: S3PartUrlsQuery) => ({ upload_id: q.uploadId, parts_num: q.partsNum, page: q.page, per_page: q.perPage })
@@ -112,14 +187,16 @@ const s3Endpoints = (target: TransferTarget): S3Endpoints => {
       partUrls: (q) =>
         Effect.map(files.listAssetProxyMultipartUrlPart({ asset_id: assetId, proxy_id: recordId, query: pageQuery(q) }), partsPage),
       completionUrls: (uploadId) => Effect.map(Files.getS3CompleteUrls(assetId, recordId, uploadId), completion),
-      cleanup: (uploadId) => Effect.asVoid(Files.cleanupMultipart(assetId, recordId, uploadId, { abortUpload: true }))
+      cleanup: (uploadId) => Effect.asVoid(Files.cleanupMultipart(assetId, recordId, uploadId, { abortUpload: true })),
+      objectUrl: Effect.flatMap(files.getAssetProxyDownloadUrl({ asset_id: assetId, proxy_id: recordId }), urlOf)
     }
     : {
       partUrls: (q) =>
         Effect.map(files.listAssetFileMultipartUrlPart({ asset_id: assetId, file_id: recordId, query: pageQuery(q) }), partsPage),
       completionUrls: (uploadId) => Effect.map(Files.getFileS3CompleteUrls(assetId, recordId, uploadId), completion),
       cleanup: (uploadId) =>
-        Effect.asVoid(Files.cleanupFileMultipart(assetId, recordId, { upload_id: uploadId, abort_upload: true }))
+        Effect.asVoid(Files.cleanupFileMultipart(assetId, recordId, { upload_id: uploadId, abort_upload: true })),
+      objectUrl: Effect.flatMap(files.getAssetFileDownloadUrl({ asset_id: assetId, file_id: recordId }), urlOf)
     }
 }
 
@@ -214,6 +291,7 @@ export const transfer = (
           getPartUrls: endpoints.partUrls,
           getCompletionUrls: endpoints.completionUrls,
           cleanup: endpoints.cleanup,
+          getObjectUrl: endpoints.objectUrl,
           resume: uploadId === undefined ? undefined : { uploadId, uploadedParts: resume?.parts ?? [] },
           partSize: resume?.upload.partSize ?? options.partSize,
           concurrency: options.concurrency,
@@ -240,7 +318,15 @@ export const transfer = (
           chunkSize: options.partSize,
           resume: sessionUrl === undefined ? undefined : { sessionUrl },
           onProgress
-        })
+        }).pipe(
+          // A session start that failed transiently moved no byte: start one again (an unused session expires).
+          (upload) =>
+            Retry.retry(upload, defaultRetryPolicy, {
+              retryable: (error) =>
+                (error._tag === "StorageError" || error._tag === "StorageTransportError") &&
+                error.operation === "StartResumableUpload" && isTransient(error)
+            })
+        )
         return { method, strategy: "resumable", size: file.size, resumed: sessionUrl !== undefined } satisfies TransferResult
       }
       case "AZURE": {

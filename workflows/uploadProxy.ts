@@ -10,16 +10,30 @@
  * 5. optionally `POST …/proxies/{proxy_id}/keyframes/` → `{job_id}`, and wait for that job.
  *
  * If 3 or 4 fails or is interrupted, the storage upload is aborted (S3: abort URL + Iconik's multipart clean-up) and
- * the proxy is marked FAILED (or deleted): no OPEN proxy is left behind.
+ * the proxy is marked FAILED (or deleted): no OPEN proxy is left behind. Options are checked first, and the part size
+ * against the PROXIES storage's rules before the proxy is created; a create whose answer is lost is reconciled (the
+ * OPEN proxy it made is found among the asset's proxies and deleted before the create is sent again); the file must
+ * not change before the CLOSE (`FileChanged`); a CLOSE whose answer is lost is read back.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import type * as Jobs from "../src/Jobs.ts"
-import { fillRecord, type OnFailure, type RecordRef, runJob, takeOver } from "./fillRecord.ts"
+import {
+  createReconciled,
+  fillRecord,
+  type OnFailure,
+  readRetry,
+  type RecordRef,
+  runJob,
+  takeOver,
+  takeSnapshot
+} from "./fillRecord.ts"
 import * as LocalFile from "./LocalFile.ts"
-import type { TransferResult } from "./transfer.ts"
+import { validateTransfer } from "./Options.ts"
+import { checkPartSize, type TransferResult } from "./transfer.ts"
 import * as Workflow from "./Workflow.ts"
 
 export interface UploadProxyOptions {
@@ -59,7 +73,9 @@ export interface UploadProxyResult {
 
 export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOptions) =>
   Effect.gen(function*() {
+    yield* validateTransfer(options)
     const file = yield* Workflow.step("check file", LocalFile.inspect(options.file))
+    const snapshot = yield* takeSnapshot(file.path)
     const { assetId } = options
     const asRecord = (id: string): RecordRef => ({ kind: "proxy", assetId, id })
 
@@ -74,9 +90,25 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
         }))
     })
 
-    const proxy = Option.isSome(resume)
-      ? { id: resume.value.record.id, fields: {} } // the checkpoint knows the storage method
-      : yield* Workflow.step(
+    const createProxy = Effect.gen(function*() {
+      // The storage the proxy goes to is known before it is created: a bad part size fails with nothing made.
+      // A user allowed to write proxies may not be allowed to read storages: then the check waits for the record.
+      const storage = yield* (options.storageId === undefined
+        ? Workflow.step("find PROXIES storage", Files.defaultStorage("PROXIES"), { retry: readRetry })
+        : Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("IconikForbidden", () => Effect.succeedNone)
+        )
+      if (Option.isSome(storage)) yield* checkPartSize(storage.value.method, file.size, options)
+      // The asset is the caller's and may hold other proxies: the ones there before are never touched.
+      const proxyIds = Effect.map(
+        Stream.runCollect(Files.streamProxies(assetId)),
+        (proxies) => new Set([...proxies].map((p) => p.id))
+      )
+      const before = yield* Workflow.step("list proxies", proxyIds, { retry: readRetry }).pipe(
+        Effect.catchTag("IconikForbidden", () => Effect.succeed(undefined))
+      )
+      const created = yield* createReconciled(
         "create proxy",
         Files.createProxy(assetId, {
           name: file.name,
@@ -86,14 +118,38 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
           status: "OPEN",
           ...(options.storageId === undefined ? {} : { storage_id: options.storageId }),
           ...(options.versionId === undefined ? {} : { version_id: options.versionId })
+        }),
+        // Its upload URLs were in the lost answer: the OPEN proxy it made is deleted, and the create sent again.
+        Effect.gen(function*() {
+          for (const made of yield* Stream.runCollect(Files.streamProxies(assetId))) {
+            if (
+              typeof made.id === "string" && before !== undefined && !before.has(made.id) &&
+              made.name === (options.proxy?.name ?? file.name) && made.status === "OPEN"
+            ) {
+              yield* Files.deleteProxy(assetId, made.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+            }
+          }
+          return Option.none()
         })
-      ).pipe(Effect.map((created) => ({ id: created.id ?? "", fields: created })))
+      )
+      if (Option.isNone(storage)) {
+        // Checked now, before any byte moves; the proxy just made goes with the error.
+        yield* checkPartSize(created.storage_method ?? "", file.size, options).pipe(
+          Effect.tapError(() => Effect.ignore(Files.deleteProxy(assetId, created.id ?? "")))
+        )
+      }
+      return { id: created.id ?? "", fields: created }
+    })
+
+    const proxy = Option.isSome(resume)
+      ? { id: resume.value.record.id, fields: {} } // the checkpoint knows the storage method
+      : yield* createProxy
 
     const result = yield* fillRecord(
       asRecord(proxy.id),
       proxy.fields,
       file,
-      { ...options, workflow: "uploadProxy" },
+      { ...options, snapshot, workflow: "uploadProxy" },
       Option.getOrUndefined(resume)
     )
 

@@ -9,17 +9,31 @@
  *    checked against the file first; then `POST complete_url` with the part list; a 200 carrying `<Error>` is a
  *    failure, an empty `<ETag>` in the answer is fine (RadosGW sends one).
  *
+ * Completion is safe to repeat, and by then every part is stored: a transient failure (5xx, `<Error>` with a
+ * transient code in a 200, a dropped connection) sends it again rather than throwing the parts away. When a repeat
+ * finds the upload gone (404 NoSuchUpload), an earlier attempt may have completed it with its answer lost, or the
+ * upload may have been aborted: the object itself is read (one byte, through the injected `getObjectUrl`, Iconik's
+ * download URL) and its size and multipart ETag compared with what was sent; only a match counts as done.
+ *
  * On failure or interruption after the upload id exists, the upload is aborted (`abort_url`) and the injected
  * clean-up (Iconik's `multipart/cleanup/`) runs, so no parts are left behind — unless `onFailure: "keep"` asks to keep
  * them for a later resume.
  */
 import * as Effect from "effect/Effect"
 import * as Semaphore from "effect/Semaphore"
+import { createHash } from "node:crypto"
 import { redactUrl } from "../Redaction.ts"
 import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
-import { type RetryPolicy, StorageClient } from "./StorageClient.ts"
-import { StorageError, type StorageFailure, StorageProtocolError } from "./StorageError.ts"
+import * as Retry from "../Retry.ts"
+import { type RetryPolicy, retryPolicy, StorageClient, type StorageResponse } from "./StorageClient.ts"
+import {
+  isTransient,
+  StorageError,
+  type StorageFailure,
+  StorageProtocolError,
+  StorageTransportError
+} from "./StorageError.ts"
 import { escapeXml, xmlElements, xmlInner, xmlText } from "./Xml.ts"
 
 /** What the part-URL call is asked for: Iconik's `GET …/multipart_url/part/?upload_id&parts_num&per_page&page`. */
@@ -67,6 +81,11 @@ export interface S3MultipartOptions<E, R> {
   /** Runs after the abort on failure or interruption (Iconik's `multipart/cleanup/`). */
   readonly cleanup?: ((uploadId: string) => Effect.Effect<void, E, R>) | undefined
   /**
+   * A presigned GET URL of the object (Iconik's download URL), to verify a completion whose answer was lost: read
+   * when a repeated completion finds the upload gone. Without it, that case fails (nothing is assumed).
+   */
+  readonly getObjectUrl?: Effect.Effect<string, E, R> | undefined
+  /**
    * Continue an existing upload: only the parts not listed in `uploadedParts` (from a checkpoint) nor returned by
    * S3 ListParts are uploaded. The ListParts URLs are `listPartsUrls`, or else those of the completion answer
    * (Iconik's `list_parts_url`). A listed part whose size does not match the plan is uploaded again.
@@ -86,7 +105,7 @@ export interface S3MultipartOptions<E, R> {
   readonly concurrency?: number | undefined
   /** Page size asked of the part-URL call (default 100). */
   readonly partUrlsPerPage?: number | undefined
-  /** Retry policy of part PUTs (defaults to the client's). */
+  /** Retry policy of part PUTs and of the completion (defaults to the client's). */
   readonly retry?: Partial<RetryPolicy> | undefined
   /** S3's AbortMultipartUpload is `DELETE` (default); use `POST` if the abort URL was signed for POST. */
   readonly abortMethod?: "DELETE" | "POST" | undefined
@@ -145,7 +164,11 @@ export const createMultipartUpload = (
       operation: "CreateMultipartUpload",
       method: "POST",
       url,
-      body: { _tag: "Empty", contentType: options.contentType }
+      body: { _tag: "Empty", contentType: options.contentType },
+      // Sent again on a transient failure: a 5xx or a dropped connection before S3 acted leaves nothing behind. (If
+      // S3 did act, that first upload stays pending, invisible to presigned URLs: a bucket lifecycle rule
+      // AbortIncompleteMultipartUpload removes it. Failing the whole upload instead would cost far more often.)
+      idempotent: true
     })
     const uploadId = xmlText(response.body, "UploadId")
     if (uploadId === undefined || uploadId === "") {
@@ -353,28 +376,9 @@ export const uploadS3Multipart = <E, R>(
       if (urls.listPartsUrls !== undefined && urls.listPartsUrls.length > 0) {
         yield* verifyStoredParts(urls.listPartsUrls, plan.parts)
       }
-      const response = yield* client.send({
-        provider: "S3",
-        operation: "CompleteMultipartUpload",
-        method: "POST",
-        url: urls.completeUrl,
-        headers: { "content-type": "application/xml" },
-        body: { _tag: "Bytes", bytes: new TextEncoder().encode(completeMultipartUploadXml(parts)) }
-      })
-      // S3 may answer 200 and then report the failure in the body.
-      const error = xmlInner(response.body, "Error")
-      if (error !== undefined) {
-        return yield* new StorageError({
-          provider: "S3",
-          operation: "CompleteMultipartUpload",
-          method: "POST",
-          url: redactUrl(urls.completeUrl),
-          status: response.status,
-          code: xmlText(error, "Code") ?? "Error",
-          detail: xmlText(error, "Message") ?? "error document in a 200 answer"
-        })
-      }
-      const etag = xmlText(response.body, "ETag")
+      const completed = yield* completeWithRetries(urls.completeUrl, parts, file.size, options)
+      const response = completed.response
+      const etag = completed.verifiedEtag ?? xmlText(response.body, "ETag")
       yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
       return {
         uploadId,
@@ -395,6 +399,122 @@ export const uploadS3Multipart = <E, R>(
         if (options.cleanup !== undefined) yield* logFailure(options.cleanup(uploadId), "Iconik multipart clean-up")
         yield* tracker.emit({ _tag: "UploadAborted", reason })
       }))
+  })
+
+/** S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, then `-<count>`; undefined unless every part ETag is an MD5. */
+export const multipartEtag = (parts: ReadonlyArray<S3UploadedPart>): string | undefined => {
+  const hash = createHash("md5")
+  for (const part of parts) {
+    const hex = part.etag.replace(/"/g, "")
+    if (!/^[0-9a-f]{32}$/i.test(hex)) return undefined
+    hash.update(Buffer.from(hex, "hex"))
+  }
+  return `"${hash.digest("hex")}-${parts.length}"`
+}
+
+const sendComplete = (url: string, parts: ReadonlyArray<S3UploadedPart>) =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const response = yield* client.send({
+      provider: "S3",
+      operation: "CompleteMultipartUpload",
+      method: "POST",
+      url,
+      headers: { "content-type": "application/xml" },
+      body: { _tag: "Bytes", bytes: new TextEncoder().encode(completeMultipartUploadXml(parts)) }
+    })
+    // S3 may answer 200 and then report the failure in the body.
+    const error = xmlInner(response.body, "Error")
+    if (error !== undefined) {
+      return yield* new StorageError({
+        provider: "S3",
+        operation: "CompleteMultipartUpload",
+        method: "POST",
+        url: redactUrl(url),
+        status: response.status,
+        code: xmlText(error, "Code") ?? "Error",
+        detail: xmlText(error, "Message") ?? "error document in a 200 answer"
+      })
+    }
+    return response
+  })
+
+const isNoSuchUpload = (error: StorageFailure) =>
+  error._tag === "StorageError" && (error.code === "NoSuchUpload" || error.status === 404)
+
+/**
+ * Completes the upload, repeating the completion on transient failures (it is idempotent: the same part list makes
+ * the same object). A repeat answered NoSuchUpload is resolved by reading the object ({@link verifyObject}).
+ */
+const completeWithRetries = <E, R>(
+  url: string,
+  parts: ReadonlyArray<S3UploadedPart>,
+  size: number,
+  options: S3MultipartOptions<E, R>
+): Effect.Effect<{ readonly response: StorageResponse; readonly verifiedEtag?: string | undefined }, StorageFailure | E, StorageClient | R> =>
+  Effect.suspend(() => {
+    // The failure that started the repeats, reported when the outcome cannot be verified.
+    let first: StorageFailure | undefined
+    const attempt = sendComplete(url, parts).pipe(
+      Effect.map((response): { readonly response: StorageResponse; readonly verifiedEtag?: string | undefined } => ({ response })),
+      Effect.catch((error: StorageFailure) => {
+        if (first !== undefined && isNoSuchUpload(error)) return verifyObject(parts, size, options, first)
+        first ??= error
+        return Effect.fail(error)
+      })
+    )
+    // Only the completion's own failures are repeated (not those of the injected download-URL call).
+    const sent = (error: unknown): error is StorageError | StorageTransportError =>
+      error instanceof StorageError || error instanceof StorageTransportError
+    return Retry.retry(attempt, retryPolicy(options.retry), {
+      retryable: (error) => sent(error) && isTransient(error),
+      retryAfterMillis: (error) => (error instanceof StorageError ? error.retryAfterMillis : undefined),
+      onRetry: (_attempt, _delay, error) =>
+        Effect.logDebug("S3 CompleteMultipartUpload failed; sending it again").pipe(
+          Effect.annotateLogs({ error: sent(error) ? error.message : "" })
+        )
+    })
+  })
+
+/**
+ * After a repeated completion found the upload gone: the object must exist with the size sent and, where it can be
+ * computed, the multipart ETag of the parts sent (an aborted upload, or another object at the key, fails here).
+ */
+const verifyObject = <E, R>(
+  parts: ReadonlyArray<S3UploadedPart>,
+  size: number,
+  options: S3MultipartOptions<E, R>,
+  cause: StorageFailure
+) =>
+  Effect.gen(function*() {
+    if (options.getObjectUrl === undefined) return yield* Effect.fail(cause)
+    const client = yield* StorageClient
+    const url = yield* options.getObjectUrl
+    const response = yield* client.send({
+      provider: "S3",
+      operation: "VerifyObject",
+      method: "GET",
+      url,
+      // One byte is enough to learn the size (Content-Range); an empty object answers 416 with `bytes */0`.
+      headers: { range: "bytes=0-0" },
+      accept: (status) => status === 200 || status === 206 || status === 416
+    })
+    const total = /\/(\d+)\s*$/.exec(response.headers["content-range"] ?? "")
+    const stored = total !== null
+      ? Number(total[1])
+      : response.status === 200
+      ? Number(response.headers["content-length"])
+      : undefined
+    const expectedEtag = multipartEtag(parts)
+    const etag = response.headers["etag"]
+    if (stored !== size) {
+      return yield* protocolError("CompleteMultipartUpload", `the upload is gone and the object holds ${stored ?? "no"} bytes, not ${size}`)
+    }
+    if (expectedEtag !== undefined && etag !== undefined && etag !== "" && etag !== expectedEtag) {
+      return yield* protocolError("CompleteMultipartUpload", "the upload is gone and the object's ETag is not that of the parts sent")
+    }
+    yield* Effect.logInfo("S3 completion answer was lost: the object is stored as sent")
+    return { response: { status: 200, headers: {}, body: "" }, verifiedEtag: etag }
   })
 
 /** Aborts with the abort URL. A 404 (NoSuchUpload) means there is nothing left to abort. */

@@ -15,9 +15,11 @@ import {
   uploadS3Multipart,
   uploadS3Single
 } from "../../src/storage/index.ts"
+import { createHash } from "node:crypto"
 import { fakeIconik, makeFakeS3, SECRET_SIGNATURE, signed } from "./fakeS3.ts"
 import {
   countingFileSystem,
+  type Handler,
   newDiskReads,
   readRange,
   sha256,
@@ -407,6 +409,106 @@ describe("S3 multipart (local S3)", () => {
         assert.strictEqual(error.operation, "CompleteMultipartUpload")
       }
       assert.deepStrictEqual(iconik.calls.cleanup, ["upload-1"])
+    }).pipe(Effect.provide(testStorageClient())))
+
+  it.live("one 500 on CompleteMultipartUpload: the completion is sent again, the upload is not aborted", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeRandomFile(dir, "clip.mp4", 3 * MiB)
+      let completions = 0
+      const s3 = makeFakeS3({
+        fault: (request) =>
+          request.method === "POST" && request.query.has("uploadId") && completions++ === 0
+            ? { status: 500, headers: { "content-type": "application/xml" }, body: "<Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error>" }
+            : undefined
+      })
+      const server = yield* startServer(s3.handler)
+      const iconik = fakeIconik(server.url, KEY)
+      yield* uploadS3Multipart({ path: file.path, ...iconik, partSize: MiB, minPartSize: MiB })
+      assert.strictEqual(completions, 2)
+      assert.strictEqual(sha256(s3.objects.get(KEY)!), file.sha256)
+      assert.deepStrictEqual(s3.aborted, [])
+      assert.deepStrictEqual(iconik.calls.cleanup, [])
+    }).pipe(Effect.provide(testStorageClient())))
+
+  /**
+   * A store whose first completion acts and then drops the connection (or, with `abortFirst`, whose upload is aborted
+   * by someone else and answers 500), and which serves the object at the key with a ranged GET.
+   */
+  const lossyCompletion = (options: { readonly abortFirst: boolean }) => {
+    const s3 = makeFakeS3()
+    let completions = 0
+    const handler: Handler = (request) => {
+      if (request.method === "POST" && request.query.has("uploadId") && completions++ === 0) {
+        if (!options.abortFirst) {
+          s3.handler(request)
+          return "destroy"
+        }
+        s3.uploads.delete(request.query.get("uploadId")!)
+        return { status: 500 }
+      }
+      if (request.method === "GET" && !request.query.has("uploadId")) {
+        const object = s3.objects.get(request.path)
+        if (object === undefined) return { status: 404, headers: { "content-type": "application/xml" }, body: "<Error><Code>NoSuchKey</Code></Error>" }
+        return {
+          status: 206,
+          headers: { "content-range": `bytes 0-0/${object.length}`, etag: etagOf(object) },
+          body: object.subarray(0, 1)
+        }
+      }
+      return s3.handler(request)
+    }
+    return { s3, handler, completions: () => completions }
+  }
+  // The multipart ETag of 1 MiB parts, computed here independently of the engine.
+  const etagOf = (object: Buffer) => {
+    const outer = createHash("md5")
+    let count = 0
+    for (let offset = 0; offset < object.length; offset += MiB) {
+      outer.update(createHash("md5").update(object.subarray(offset, offset + MiB)).digest())
+      count++
+    }
+    return `"${outer.digest("hex")}-${count}"`
+  }
+
+  it.live("a completion that acted but lost its answer: the repeat finds NoSuchUpload, the object is read and matches", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeRandomFile(dir, "clip.mp4", 3 * MiB + 7)
+      const store = lossyCompletion({ abortFirst: false })
+      const server = yield* startServer(store.handler)
+      const iconik = fakeIconik(server.url, KEY)
+      const result = yield* uploadS3Multipart({
+        path: file.path,
+        ...iconik,
+        getObjectUrl: Effect.succeed(signed(`${server.url}${KEY}`)),
+        partSize: MiB,
+        minPartSize: MiB
+      })
+      assert.strictEqual(store.completions(), 2)
+      assert.strictEqual(result.etag, etagOf(store.s3.objects.get(KEY)!))
+      assert.strictEqual(sha256(store.s3.objects.get(KEY)!), file.sha256)
+      assert.deepStrictEqual(iconik.calls.cleanup, [])
+      assert.isTrue(server.requests.some((r) => r.method === "GET" && r.headers["range"] === "bytes=0-0"))
+    }).pipe(Effect.provide(testStorageClient())))
+
+  it.live("a repeat finds the upload gone and no object: it fails and cleans up, nothing is assumed", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = writeRandomFile(dir, "clip.mp4", 3 * MiB)
+      const store = lossyCompletion({ abortFirst: true })
+      const server = yield* startServer(store.handler)
+      const iconik = fakeIconik(server.url, KEY)
+      const error = yield* uploadS3Multipart({
+        path: file.path,
+        ...iconik,
+        getObjectUrl: Effect.succeed(signed(`${server.url}${KEY}`)),
+        partSize: MiB,
+        minPartSize: MiB
+      }).pipe(Effect.flip)
+      assert.strictEqual(error._tag, "StorageError")
+      assert.isFalse(store.s3.objects.has(KEY))
+      assert.strictEqual(iconik.calls.cleanup.length, 1)
     }).pipe(Effect.provide(testStorageClient())))
 
   it.live("resumes an upload id, uploading only the parts not checkpointed", () =>
