@@ -148,7 +148,7 @@ export const abandon = (record: RecordRef, onFailure: OnFailure): Effect.Effect<
 export const createReconciled = <A, E extends { readonly _tag: string }, R, R2>(
   name: string,
   create: Effect.Effect<A, E, R>,
-  reconcile: Effect.Effect<Option.Option<A>, IconikError, R2>,
+  reconcile: Effect.Effect<Option.Option<A>, { readonly _tag: string }, R2>,
   options?: { readonly times?: number | undefined }
 ): Effect.Effect<A, E, R | R2> => {
   const times = options?.times ?? 3
