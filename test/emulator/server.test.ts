@@ -38,6 +38,20 @@ describe("over a socket", () => {
         assert.isAtLeast((yield* assets.listAssets()).total ?? 0, 1)
       }))
 
+    it.effect("over the socket, a reset before handling creates nothing; a lost answer creates the asset", () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const titled = (title: string) => [...emulator.state.assets.values()].filter((a) => a.title === title).length
+        yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.resetBeforeHandling })
+        const dropped = yield* assets.createAsset({ body: { title: "Never made" } }).pipe(Effect.flip)
+        assert.strictEqual(dropped._tag, "IconikTransportError")
+        assert.strictEqual(titled("Never made"), 0)
+        yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.lostAnswer })
+        const lost = yield* assets.createAsset({ body: { title: "Made, answer lost" } }).pipe(Effect.flip)
+        assert.strictEqual(lost._tag, "IconikTransportError")
+        assert.strictEqual(titled("Made, answer lost"), 1)
+      }))
+
     it.effect("a truncated body over the socket is an IconikDecodeError", () =>
       Effect.gen(function*() {
         const emulator = yield* IconikEmulator

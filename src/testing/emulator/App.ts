@@ -26,14 +26,14 @@ import { refreshJobs } from "./routes/Jobs.ts"
 import type { EmulatorUser } from "./State.ts"
 
 /**
- * The connection was dropped on purpose (a `Reset` fault), after the request was handled. Over a socket the server
- * sends the status, headers and half of `body`, then drops the connection; an in-process transport fails with a
- * transport error instead.
+ * The connection was dropped on purpose (a `Reset` fault). After the request was handled (a lost answer), over a
+ * socket the server sends the status, headers and half of `body`, then drops the connection; before it was handled
+ * (status 0) nothing is sent. An in-process transport fails with a transport error instead.
  */
 export class EmulatorConnectionReset extends Schema.TaggedError<EmulatorConnectionReset>()("EmulatorConnectionReset", {
   method: Schema.String,
   path: Schema.String,
-  /** The answer that was cut off (0 when the object store reset while reading the request). */
+  /** The answer that was cut off (0 when nothing was answered: a reset before handling, or in the object store). */
   status: Schema.Number,
   body: Schema.String
 }) {
@@ -103,6 +103,10 @@ const declaredKeysOf = (schema: Schema.Top, body: Record<string, unknown>): Reco
   const names = new Set(ast.propertySignatures.map((property) => property.name))
   return Object.fromEntries(Object.entries(body).filter(([key]) => names.has(key)))
 }
+
+/** The fault as the request log names it: resets say whether they came before or after handling. */
+const faultName = (fault: Exclude<Fault, { _tag: "Latency" }> | undefined): string | undefined =>
+  fault?._tag === "Reset" ? (fault.when === "BeforeHandling" ? "ResetBeforeHandling" : "LostAnswer") : fault?._tag
 
 const methodsWithBody = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
@@ -245,8 +249,11 @@ export const makeApp = (config: AppConfig) => {
       if (decision.latencyMillis > 0) yield* Effect.sleep(decision.latencyMillis)
       const fault: Exclude<Fault, { _tag: "Latency" }> | undefined = decision.fault
       let headers: Record<string, string> = {}
+      // Whether the route ran: faults that refuse or drop a request before it never let it change anything.
+      let handled = false
 
       const answer: Effect.Effect<HttpServerResponse.HttpServerResponse> = Effect.gen(function*() {
+        if (fault?._tag === "Reset" && fault.when === "BeforeHandling") return HttpServerResponse.empty({ status: 0 })
         if (fault?._tag === "Status") {
           return jsonResponse(fault.status, { errors: fault.errors ?? ["Internal Server Error"] }, fault.headers)
         }
@@ -292,7 +299,8 @@ export const makeApp = (config: AppConfig) => {
             const delay = env.settings.indexDelayMillis
             // Writes reach index-backed lists and search only after the index delay: note what they touch first.
             const finish = method === "GET" || delay === 0 ? undefined : beginWrite(state, match.params, body)
-            const handled = route.handler({
+            handled = true
+            const run = route.handler({
               method: method as Method,
               template: match.template,
               params: match.params,
@@ -304,9 +312,9 @@ export const makeApp = (config: AppConfig) => {
               state,
               env
             })
-            if (finish === undefined) return handled
+            if (finish === undefined) return run
             const visibleAt = now + (routeQuery.flag("index_immediately") ? 0 : delay)
-            return Effect.tap(handled, (reply) => Effect.sync(() => finish(reply.body, visibleAt, now)))
+            return Effect.tap(run, (reply) => Effect.sync(() => finish(reply.body, visibleAt, now)))
           }),
           Effect.flatMap((reply) => {
             const broken = checkResponse(definition, reply)
@@ -326,12 +334,15 @@ export const makeApp = (config: AppConfig) => {
         template,
         appId: request.headers["app-id"],
         status: fault?._tag === "Reset" ? 0 : response.status,
-        fault: fault?._tag ?? (decision.latencyMillis > 0 ? "Latency" : undefined),
+        fault: faultName(fault) ?? (decision.latencyMillis > 0 ? "Latency" : undefined),
+        handled,
         at,
         responseBody: config.recordResponses ? bodyTextOf(response) : undefined
       })
       if (fault?._tag === "Reset") {
-        return yield* new EmulatorConnectionReset({ method, path, status: response.status, body: bodyTextOf(response) })
+        return yield* fault.when === "BeforeHandling"
+          ? new EmulatorConnectionReset({ method, path, status: 0, body: "" })
+          : new EmulatorConnectionReset({ method, path, status: response.status, body: bodyTextOf(response) })
       }
       if (fault?._tag === "TruncatedBody" && response.status < 300) {
         const text = bodyTextOf(response)

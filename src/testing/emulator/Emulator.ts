@@ -31,6 +31,7 @@ import type { Definition } from "../../Endpoint.ts"
 import * as IconikClient from "../../IconikClient.ts"
 import { allDefinitions } from "../../generated/index.ts"
 import * as ObjectStore from "../objectstore/index.ts"
+import { resetSocket } from "../objectstore/Protocol.ts"
 import { EmulatorConnectionReset, makeApp, type RateLimitSettings } from "./App.ts"
 import type { EmulatorSettings, Env } from "./Env.ts"
 import { FaultPlan, type FaultRule } from "./Faults.ts"
@@ -329,12 +330,19 @@ export const make = Effect.fnUntraced(function*(
 })
 
 /**
- * The handler as a server serves it: a reset fault sends the status, headers and half the body, then drops the
- * connection (the client sees a premature close).
+ * The handler as a server serves it: a lost answer sends the status, headers and half the body, then drops the
+ * connection (the client sees a premature close); a reset with nothing to answer drops it at once.
  */
 const serverHandler = (handler: IconikEmulatorShape["handler"]) =>
   handler.pipe(
     Effect.catchTag("EmulatorConnectionReset", (reset) => {
+      if (reset.status === 0) {
+        return Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+          resetSocket(request)
+          // Never written: the connection is gone.
+          return HttpServerResponse.empty({ status: 500 })
+        })
+      }
       const bytes = new TextEncoder().encode(reset.body)
       const half = bytes.subarray(0, Math.floor(bytes.length / 2))
       return Effect.succeed(

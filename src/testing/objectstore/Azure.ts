@@ -219,7 +219,7 @@ export const handle = (
         azureError(req, 404, "ContainerNotFound", "The specified container does not exist.")
       )
     }
-    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), run(env, req, operation))
+    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), () => run(env, req, operation))
   })
 
 const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect<HttpServerResponse.HttpServerResponse> => {

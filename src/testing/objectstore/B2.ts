@@ -197,21 +197,16 @@ export const handle = (
       : route.operation === "UploadPart"
       ? env.state.b2LargeFiles.get(route.fileId)?.key ?? ""
       : route.fileName
-    const effect = route.operation === "UploadFile"
-      ? uploadFile(env, req)
-      : route.operation === "UploadPart"
-      ? uploadPart(env, req, route.fileId)
-      : Effect.sync(() => download(env, req, route.fileName))
-    return withFaults(
-      env,
-      req,
-      { operation, key, partNumber },
-      renderFault,
-      effect.pipe(
-        Effect.catchTag("IncompleteBody", () =>
-          Effect.succeed(badRequest("The request body is shorter or longer than its Content-Length")))
-      )
-    )
+    const run = () =>
+      (route.operation === "UploadFile"
+        ? uploadFile(env, req)
+        : route.operation === "UploadPart"
+        ? uploadPart(env, req, route.fileId)
+        : Effect.sync(() => download(env, req, route.fileName))).pipe(
+          Effect.catchTag("IncompleteBody", () =>
+            Effect.succeed(badRequest("The request body is shorter or longer than its Content-Length")))
+        )
+    return withFaults(env, req, { operation, key, partNumber }, renderFault, run)
   })
 
 /** B2 file names travel percent-encoded, with `+` for spaces. */

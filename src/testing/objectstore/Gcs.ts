@@ -170,7 +170,7 @@ export const handle = (
         gcsError(req, 404, "NoSuchBucket", "The specified bucket does not exist.")
       )
     }
-    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), run(env, req, operation))
+    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), () => run(env, req, operation))
   })
 
 const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect<HttpServerResponse.HttpServerResponse> => {

@@ -50,7 +50,8 @@ export interface Env {
 export interface RequestNotes {
   operation: Operation | undefined
   partNumber: number | undefined
-  fault: "Fail" | "Delay" | "Reset" | undefined
+  /** `Reset` is a reset before handling, `LostAnswer` one after it. */
+  fault: "Fail" | "Delay" | "Reset" | "LostAnswer" | undefined
 }
 
 /** A request addressed to one bucket of one provider. */
@@ -185,6 +186,14 @@ const nodeSocket = (source: object): { resetAndDestroy(): void; destroy(): void 
     : undefined
 }
 
+/** Resets the TCP connection (RST) under a request served by NodeHttpServer; in-process requests have none. */
+export const resetSocket = (request: HttpServerRequest.HttpServerRequest): void => {
+  const socket = nodeSocket(request.source)
+  if (socket === undefined) return
+  if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy()
+  else socket.destroy()
+}
+
 /** Reads `afterBytes` of the body, then resets the TCP connection (RST) and fails. */
 export const resetConnection = (
   req: StorageRequest,
@@ -201,11 +210,7 @@ export const resetConnection = (
           return bytesRead < limit
         })).pipe(Effect.ignore)
     }
-    const socket = nodeSocket(req.request.source)
-    if (socket !== undefined) {
-      if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy()
-      else socket.destroy()
-    }
+    resetSocket(req.request)
     return yield* new StorageConnectionReset({
       provider: req.provider,
       operation: req.notes.operation ?? "unknown",
@@ -217,16 +222,17 @@ export const resetConnection = (
 // Faults
 
 /**
- * Applies the fault plan to a request: sleeps for matching delays, answers a matching failure with the provider's
- * error (after draining the body, as a server that read the upload and then failed would), resets on a matching
- * reset; otherwise runs the handler.
+ * Applies the fault plan to a request: sleeps for matching delays; answers a matching failure with the provider's
+ * error (after draining the body, as a server that read the upload and then failed would) and resets on a matching
+ * reset before handling, in both cases without running the handler, so nothing of the request is kept; runs the
+ * handler and then resets on a lost answer. `run` is only called when the request is to be handled.
  */
 export const withFaults = <E>(
   env: Env,
   req: StorageRequest,
   target: Omit<FaultTarget, "provider" | "bucket">,
   renderFailure: (fault: FailFault) => HttpServerResponse.HttpServerResponse,
-  run: Effect.Effect<HttpServerResponse.HttpServerResponse, E>
+  run: () => Effect.Effect<HttpServerResponse.HttpServerResponse, E>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, E | StorageConnectionReset> =>
   Effect.gen(function*() {
     req.notes.operation = target.operation
@@ -237,9 +243,17 @@ export const withFaults = <E>(
       yield* Effect.sleep(decision.delayMillis)
     }
     const failure = decision.failure
-    if (failure === undefined) return yield* run
+    if (failure === undefined) return yield* run()
+    if (failure._tag === "Reset") {
+      if (failure.when !== "AfterHandling") {
+        req.notes.fault = "Reset"
+        return yield* resetConnection(req, failure.afterBytes)
+      }
+      req.notes.fault = "LostAnswer"
+      yield* run()
+      return yield* resetConnection(req, 0)
+    }
     req.notes.fault = failure._tag
-    if (failure._tag === "Reset") return yield* resetConnection(req, failure.afterBytes)
     yield* drainBody(req.request)
     return renderFailure(failure)
   })

@@ -211,7 +211,7 @@ export const handle = (
       )
     }
     const partNumber = operation === "UploadPart" ? Number(req.query.get("partNumber")) : undefined
-    return withFaults(env, req, { operation, key: req.key, partNumber }, renderFault(req), run(env, req, operation))
+    return withFaults(env, req, { operation, key: req.key, partNumber }, renderFault(req), () => run(env, req, operation))
   })
 
 const run = (
