@@ -11,12 +11,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
+import * as Stream from "effect/Stream"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { Definition, Method } from "../../Endpoint.ts"
 import { issuePath } from "../../IconikClient.ts"
 import * as TokenBucket from "../../TokenBucket.ts"
 import type { ObjectStoreShape } from "../objectstore/index.ts"
+import { declaredLength } from "../objectstore/Protocol.ts"
 import type { Env } from "./Env.ts"
 import { type Fault, type FaultPlan, htmlPage } from "./Faults.ts"
 import { ApiFailure, failure, invalidFields, Query, type Reply, type Route } from "./Route.ts"
@@ -65,6 +67,8 @@ export interface AppConfig {
   readonly validateResponses: boolean
   /** Keep every answer's body in the request log (conformance checks, debugging). */
   readonly recordResponses: boolean
+  /** Largest Iconik request body read; a larger one is refused with 413 while it is read. */
+  readonly maxBodyBytes: number
 }
 
 type RouteEntry = { readonly route: Route | undefined; readonly definition: Definition | undefined }
@@ -107,6 +111,35 @@ const declaredKeysOf = (schema: Schema.Top, body: Record<string, unknown>): Reco
 /** The fault as the request log names it: resets say whether they came before or after handling. */
 const faultName = (fault: Exclude<Fault, { _tag: "Latency" }> | undefined): string | undefined =>
   fault?._tag === "Reset" ? (fault.when === "BeforeHandling" ? "ResetBeforeHandling" : "LostAnswer") : fault?._tag
+
+/** 413 with Iconik's body; the connection closes, so the rest of the upload is not read. */
+const tooLarge = (limit: number) =>
+  new ApiFailure({
+    status: 413,
+    errors: [`Request body is larger than the limit of ${limit} bytes`],
+    headers: { connection: "close" }
+  })
+
+/**
+ * The body as text, read chunk by chunk and refused (413) as soon as it passes `limit` bytes (at once when the
+ * declared length says so), so an oversized body never sits in memory whole.
+ */
+const readText = (request: HttpServerRequest.HttpServerRequest, limit: number): Effect.Effect<string, ApiFailure> =>
+  Effect.gen(function*() {
+    const declared = declaredLength(request)
+    if (declared._tag === "Known" && declared.length > limit) return yield* tooLarge(limit)
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    yield* Stream.runForEachWhile(request.stream, (chunk) =>
+      Effect.sync(() => {
+        size += chunk.length
+        if (size > limit) return false
+        chunks.push(chunk)
+        return true
+      })).pipe(Effect.mapError(() => failure(400, "The request body could not be read")))
+    if (size > limit) return yield* tooLarge(limit)
+    return new TextDecoder().decode(Buffer.concat(chunks, size))
+  })
 
 const methodsWithBody = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
@@ -178,7 +211,7 @@ export const makeApp = (config: AppConfig) => {
       if (!methodsWithBody.has(request.method.toUpperCase())) return undefined
       const bodySpec = definition?.body
       if (bodySpec !== undefined && bodySpec.contentType !== "application/json") return undefined
-      const text = yield* request.text.pipe(Effect.mapError(() => failure(400, "The request body could not be read")))
+      const text = yield* readText(request, config.maxBodyBytes)
       let json: unknown
       if (text.trim() !== "") {
         try {

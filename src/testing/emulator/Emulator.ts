@@ -107,6 +107,11 @@ export interface IconikEmulatorOptions {
   readonly validateResponses?: boolean | undefined
   /** Keep each answer's body in `requests` (for conformance checks). Default false. */
   readonly recordResponses?: boolean | undefined
+  /**
+   * Largest Iconik API request body, in bytes; a larger one is answered 413 `{"errors": [...]}` while it is being read
+   * (storage uploads have the object store's own limit). Default 16 MiB.
+   */
+  readonly maxBodyBytes?: number | undefined
   /** The definitions to route with. Default: every generated operation. */
   readonly definitions?: ReadonlyArray<Definition> | undefined
   /**
@@ -286,7 +291,8 @@ export const make = Effect.fnUntraced(function*(
     faults,
     rateLimit,
     validateResponses: options.validateResponses ?? true,
-    recordResponses: options.recordResponses ?? false
+    recordResponses: options.recordResponses ?? false,
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024
   })
 
   const verifyClosedUploads = Effect.gen(function*() {
