@@ -35,6 +35,8 @@ export interface StoreSettings {
   readonly minPartSize: number
   readonly gcsChunkGranularity: number
   readonly defaultExpiresInSeconds: number
+  /** Largest request body the store reads (it keeps bodies in memory); the provider's own maximum may be lower. */
+  readonly maxBodyBytes: number
 }
 
 export interface Env {
@@ -119,6 +121,38 @@ export class IncompleteBody extends Schema.TaggedError<IncompleteBody>()("Incomp
   declared: Schema.optional(Schema.Number)
 }) {}
 
+/** The body is larger than the store accepts; reading stopped there. */
+export class BodyTooLarge extends Schema.TaggedError<BodyTooLarge>()("BodyTooLarge", {
+  limit: Schema.Number
+}) {}
+
+const GiB = 1024 * 1024 * 1024
+
+/** An answer to an oversized body: the connection closes, so the rest of the body is not read. */
+export const closing = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.setHeader(response, "connection", "close")
+
+/** The providers' own maxima for one request's body (GCS resumable chunks have none below the 5 TiB object limit). */
+const providerMaximum = (operation: Operation | undefined): number => {
+  switch (operation) {
+    case "PutObject":
+    case "UploadPart":
+      return 5 * GiB
+    case "PutBlob":
+      return 5000 * 1024 * 1024
+    case "PutBlock":
+      return 4000 * 1024 * 1024
+    case "UploadFile":
+      return 5_000_000_000
+    default:
+      return Number.POSITIVE_INFINITY
+  }
+}
+
+/** The largest body this request may carry: the provider's maximum for the operation, within the store's limit. */
+export const bodyLimit = (env: Env, req: StorageRequest): number =>
+  Math.min(env.settings.maxBodyBytes, providerMaximum(req.notes.operation))
+
 export interface ReceivedBody extends Chunks {
   readonly md5: Buffer | undefined
   readonly sha1: Buffer | undefined
@@ -127,6 +161,8 @@ export interface ReceivedBody extends Chunks {
 export interface ReadOptions {
   /** Keep the chunks (false: count and hash only, the null sink). */
   readonly keep: boolean
+  /** Stop reading and fail with {@link BodyTooLarge} past this many bytes (see {@link bodyLimit}). */
+  readonly limit: number
   readonly md5?: boolean | undefined
   readonly sha1?: boolean | undefined
 }
@@ -138,25 +174,34 @@ export interface ReadOptions {
 export const readBody = (
   request: HttpServerRequest.HttpServerRequest,
   options: ReadOptions
-): Effect.Effect<ReceivedBody, IncompleteBody> =>
+): Effect.Effect<ReceivedBody, IncompleteBody | BodyTooLarge> =>
   Effect.suspend(() => {
     const declared = declaredLength(request)
+    if (declared._tag === "Known" && declared.length > options.limit) {
+      return Effect.fail(new BodyTooLarge({ limit: options.limit }))
+    }
     const copy = HttpClientRequest.isHttpClientRequest(request.source)
     const md5 = options.md5 ? createHash("md5") : undefined
     const sha1 = options.sha1 ? createHash("sha1") : undefined
     const chunks: Array<Uint8Array> = []
     let size = 0
+    const tooLarge = new BodyTooLarge({ limit: options.limit })
     return Stream.runForEachArray(request.stream, (array) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         for (const chunk of array) {
+          size += chunk.length
+          // Stop reading: the rest of an oversized body never reaches memory.
+          if (size > options.limit) return Effect.fail(tooLarge)
           md5?.update(chunk)
           sha1?.update(chunk)
-          size += chunk.length
           if (options.keep) chunks.push(copy ? chunk.slice() : chunk)
         }
+        return Effect.void
       })).pipe(
-        Effect.mapError(() =>
-          new IncompleteBody({ received: size, declared: declared._tag === "Known" ? declared.length : undefined })
+        Effect.mapError((error) =>
+          error === tooLarge
+            ? tooLarge
+            : new IncompleteBody({ received: size, declared: declared._tag === "Known" ? declared.length : undefined })
         ),
         Effect.flatMap(() =>
           declared._tag === "Known" && declared.length !== size
