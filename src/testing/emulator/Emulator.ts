@@ -360,19 +360,32 @@ const serverHandler = (handler: IconikEmulatorShape["handler"]) =>
     })
   )
 
+/** How long requests still running when the server stops may take before their connections are dropped. */
+const shutdownGraceMillis = 1000
+
 /** Starts the emulator on a `node:http` server for the life of the scope. */
 export const serve = (
   options: ServerEmulatorOptions = {}
 ): Effect.Effect<IconikEmulatorShape, HttpServerError.ServeError, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const fallback = yield* HttpClient.HttpClient
-    const server = yield* NodeHttpServer.make(() => Http.createServer(), {
+    let nodeServer: Http.Server | undefined
+    const server = yield* NodeHttpServer.make(() => (nodeServer = Http.createServer()), {
       port: options.port ?? 0,
       host: options.host ?? "127.0.0.1"
     })
     const url = HttpServer.formatAddress(server.address)
     const emulator = yield* make(options, fallback, url)
     yield* server.serve(serverHandler(emulator.handler))
+    // Runs first when the scope closes. The server's own finalizers wait for every open connection and every request
+    // in flight: under load, or with a client stalled mid-body, that is never. Requests get a grace period (a real
+    // timer: TestClock must not hold it), then every connection still open is dropped, which ends them.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        nodeServer?.closeIdleConnections()
+        setTimeout(() => nodeServer?.closeAllConnections(), shutdownGraceMillis).unref()
+      })
+    )
     // Over a socket, "the emulator's client" is a real one: uploads go through the server like anyone else's.
     return { ...emulator, httpClient: fallback }
   })
