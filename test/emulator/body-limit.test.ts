@@ -3,7 +3,7 @@
  * is read, in-process and over a socket, so an oversized POST never sits in memory whole.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { IconikEmulator } from "../../src/testing/index.ts"
 import { sendLarge } from "../objectstore/support.ts"
 import { raw } from "./support.ts"
@@ -24,6 +24,21 @@ describe("request body limit, in-process", () => {
       assert.strictEqual(within.status, 201)
       assert.strictEqual(emulator.state.assets.size, 1)
     }).pipe(Effect.provide(IconikEmulator.layerClient({ rateLimit: false, maxBodyBytes: limit }))))
+})
+
+describe("request body limit, configuration", () => {
+  it.effect("a limit that is not a positive whole number is refused when the emulator is built", () =>
+    Effect.gen(function*() {
+      for (const [options, name] of [
+        [{ maxBodyBytes: 0 }, "maxBodyBytes"],
+        [{ maxBodyBytes: 1.5 }, "maxBodyBytes"],
+        [{ objectStore: { maxBodyBytes: -1 } }, "objectStore.maxBodyBytes"]
+      ] as const) {
+        const exit = yield* Effect.exit(Effect.provide(Effect.void, IconikEmulator.layer(options)))
+        assert.isTrue(Exit.isFailure(exit))
+        if (Exit.isFailure(exit)) assert.include(Cause.pretty(exit.cause), `${name} must be a positive whole number`)
+      }
+    }))
 })
 
 describe("request body limit, over a socket", () => {

@@ -31,7 +31,7 @@ import type { Definition } from "../../Endpoint.ts"
 import * as IconikClient from "../../IconikClient.ts"
 import { allDefinitions } from "../../generated/index.ts"
 import * as ObjectStore from "../objectstore/index.ts"
-import { resetSocket } from "../objectstore/Protocol.ts"
+import { byteLimit, resetSocket } from "../objectstore/Protocol.ts"
 import { EmulatorConnectionReset, makeApp, type RateLimitSettings } from "./App.ts"
 import type { EmulatorSettings, Env } from "./Env.ts"
 import { FaultPlan, type FaultRule } from "./Faults.ts"
@@ -292,7 +292,7 @@ export const make = Effect.fnUntraced(function*(
     rateLimit,
     validateResponses: options.validateResponses ?? true,
     recordResponses: options.recordResponses ?? false,
-    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024
+    maxBodyBytes: byteLimit("maxBodyBytes", options.maxBodyBytes, 16 * 1024 * 1024)
   })
 
   const verifyClosedUploads = Effect.gen(function*() {

@@ -32,7 +32,14 @@ import {
   providers,
   type RequestRecord
 } from "./Model.ts"
-import type { Env, RequestNotes, StorageConnectionReset, StorageRequest, StoreSettings } from "./Protocol.ts"
+import {
+  byteLimit,
+  type Env,
+  type RequestNotes,
+  type StorageConnectionReset,
+  type StorageRequest,
+  type StoreSettings
+} from "./Protocol.ts"
 import * as S3 from "./S3.ts"
 import { makeSigningKey } from "./Signing.ts"
 import { objectStat, StoreState, type StoredObject } from "./State.ts"
@@ -178,7 +185,7 @@ export const make = (options: ObjectStoreOptions = {}): Effect.Effect<ObjectStor
       minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
       gcsChunkGranularity: options.gcsChunkGranularity ?? 256 * 1024,
       defaultExpiresInSeconds: options.defaultExpiresInSeconds ?? 3600,
-      maxBodyBytes: options.maxBodyBytes ?? 5 * 1024 * 1024 * 1024
+      maxBodyBytes: byteLimit("objectStore.maxBodyBytes", options.maxBodyBytes, 5 * 1024 * 1024 * 1024)
     }
     let baseUrl = (options.baseUrl ?? "http://127.0.0.1").replace(/\/+$/, "")
     const state = new StoreState(!(options.discardBodies ?? false))

@@ -121,6 +121,15 @@ export class IncompleteBody extends Schema.TaggedError<IncompleteBody>()("Incomp
   declared: Schema.optional(Schema.Number)
 }) {}
 
+/** A configured body limit, checked when the emulator or store is built (a bad one is a setup mistake, so it throws). */
+export const byteLimit = (name: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive whole number of bytes, got ${value}`)
+  }
+  return value
+}
+
 /** The body is larger than the store accepts; reading stopped there. */
 export class BodyTooLarge extends Schema.TaggedError<BodyTooLarge>()("BodyTooLarge", {
   limit: Schema.Number
