@@ -207,6 +207,48 @@ describe("faults", () => {
       assert.deepStrictEqual([...emulator.state.assets.values()].map((a) => a.title), ["Lost answer"])
     }).pipe(Effect.provide(IconikEmulator.layerClient({}, noRetry))))
 
+  it.effect("faults that fail a create leave nothing behind; a lost answer leaves the asset (applied)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const titles = () => [...emulator.state.assets.values()].map((a) => a.title)
+      const refused = [Faults.serverError(500), Faults.serverError(503), Faults.rateLimited(1), Faults.htmlError(502)]
+      for (const fault of refused) {
+        yield* emulator.addFault({ method: "POST", route: "/API/assets/v1/assets/", times: 1, fault })
+        const error = yield* assets.createAsset({ body: { title: "Refused" } }).pipe(Effect.flip)
+        assert.include(["IconikServerError", "IconikRateLimited"], error._tag)
+        yield* emulator.clearFaults
+      }
+      yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.resetBeforeHandling })
+      const dropped = yield* assets.createAsset({ body: { title: "Dropped" } }).pipe(Effect.flip)
+      assert.strictEqual(dropped._tag, "IconikTransportError")
+      if (dropped._tag === "IconikTransportError") assert.strictEqual(dropped.reason, "ConnectionReset")
+      assert.deepStrictEqual(titles(), [])
+      yield* emulator.clearFaults
+
+      yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.lostAnswer })
+      const lost = yield* assets.createAsset({ body: { title: "Lost" } }).pipe(Effect.flip)
+      assert.strictEqual(lost._tag, "IconikTransportError")
+      yield* emulator.clearFaults
+      yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.truncatedBody })
+      const mangled = yield* assets.createAsset({ body: { title: "Mangled" } }).pipe(Effect.flip)
+      assert.strictEqual(mangled._tag, "IconikDecodeError")
+      assert.deepStrictEqual(titles(), ["Lost", "Mangled"])
+
+      assert.deepStrictEqual((yield* emulator.requests).map((r) => [r.fault, r.handled]), [
+        ["Status", false],
+        ["Status", false],
+        ["Status", false],
+        ["Html", false],
+        ["ResetBeforeHandling", false],
+        ["LostAnswer", true],
+        ["TruncatedBody", true]
+      ])
+      assert.deepStrictEqual(
+        [...refused, Faults.resetBeforeHandling, Faults.lostAnswer, Faults.truncatedBody].map(Faults.isApplied),
+        [false, false, false, false, false, true, true]
+      )
+    }).pipe(Effect.provide(IconikEmulator.layerClient({}, noRetry))))
+
   it.effect("latency runs on the Clock: the SDK's timeout fires under TestClock", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator

@@ -2,7 +2,8 @@
 import * as Net from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Effect, Fiber, Layer, Schedule } from "effect"
+import { Effect, Exit, Fiber, Layer, Schedule, Scope } from "effect"
+import { HttpClient } from "effect/http"
 import * as IconikClient from "../../src/IconikClient.ts"
 import { assets, metadata } from "../../src/generated/index.ts"
 import { Faults, IconikEmulator } from "../../src/testing/index.ts"
@@ -36,6 +37,20 @@ describe("over a socket", () => {
         if (error._tag === "IconikTransportError") assert.strictEqual(error.reason, "ConnectionReset")
         // The next call gets a fresh connection and a whole answer.
         assert.isAtLeast((yield* assets.listAssets()).total ?? 0, 1)
+      }))
+
+    it.effect("over the socket, a reset before handling creates nothing; a lost answer creates the asset", () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const titled = (title: string) => [...emulator.state.assets.values()].filter((a) => a.title === title).length
+        yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.resetBeforeHandling })
+        const dropped = yield* assets.createAsset({ body: { title: "Never made" } }).pipe(Effect.flip)
+        assert.strictEqual(dropped._tag, "IconikTransportError")
+        assert.strictEqual(titled("Never made"), 0)
+        yield* emulator.addFault({ method: "POST", times: 1, fault: Faults.lostAnswer })
+        const lost = yield* assets.createAsset({ body: { title: "Made, answer lost" } }).pipe(Effect.flip)
+        assert.strictEqual(lost._tag, "IconikTransportError")
+        assert.strictEqual(titled("Made, answer lost"), 1)
       }))
 
     it.effect("a truncated body over the socket is an IconikDecodeError", () =>
@@ -76,4 +91,40 @@ describe("runServer", () => {
       const after = yield* assets.listAssets().pipe(Effect.provide(client), Effect.flip)
       assert.strictEqual(after._tag, "IconikTransportError")
     }))
+})
+
+describe("stopping", () => {
+  it.live("a client stalled mid-body does not keep the server from stopping", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const emulator = yield* IconikEmulator.serve({ rateLimit: false }).pipe(
+        Effect.provide(NodeHttpClient.layerUndici),
+        Scope.provide(scope)
+      )
+      const { hostname, port } = new URL(emulator.baseUrl)
+      // Headers and part of a chunked body, then nothing: the route waits for the rest, and so would close().
+      const socket = yield* Effect.callback<Net.Socket>((resume) => {
+        const stalled = Net.connect(Number(port), hostname, () => {
+          stalled.write(
+            "POST /API/assets/v1/assets/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" +
+              `App-ID: ${emulator.credentials.appId}\r\nAuth-Token: ${emulator.credentials.authToken}\r\n` +
+              "Content-Type: application/json\r\n\r\n5\r\n{\"tit\r\n",
+            () => resume(Effect.succeed(stalled))
+          )
+        })
+      })
+      const closed = Effect.callback<void>((resume) => {
+        if (socket.destroyed) return resume(Effect.void)
+        socket.once("close", () => resume(Effect.void))
+      })
+      socket.on("error", () => {})
+      // Without the drop after the grace period this never finishes (the test times out).
+      yield* Scope.close(scope, Exit.void)
+      yield* closed
+      const after = yield* raw("GET", "/API/assets/v1/assets/").pipe(
+        Effect.provideService(IconikEmulator, { ...emulator, httpClient: yield* HttpClient.HttpClient }),
+        Effect.exit
+      )
+      assert.isTrue(Exit.isFailure(after))
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })

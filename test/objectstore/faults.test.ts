@@ -1,9 +1,10 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { Faults, serve } from "../../src/testing/objectstore/index.ts"
-import { call, concat, md5Hex, sha1Hex, testBytes, xmlValue } from "./support.ts"
+import { TestClock } from "effect/testing"
+import { Faults, inProcessClient, make, type ObjectStoreShape, serve } from "../../src/testing/objectstore/index.ts"
+import { call, callWith, concat, md5Hex, sha1Hex, testBytes, xmlValue } from "./support.ts"
 
 const KiB = 1024
 
@@ -65,18 +66,20 @@ describe("object store: fault injection", () => {
       assert.deepStrictEqual(log.map((r) => [r.status, r.fault]), [[0, "Reset"], [200, undefined]])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
-  it.live("a delay fault holds the answer back", () =>
+  it.effect("a delay fault holds the request back until the Clock has moved, then it is handled", () =>
     Effect.gen(function*() {
-      const s = yield* serve({ buckets: [{ name: "b", provider: "s3" }] })
+      const s = yield* make({ buckets: [{ name: "b", provider: "s3" }] })
+      const put = callWith(inProcessClient(s))
       yield* s.addFault({ operation: "PutObject", fault: Faults.delay(150) })
-      const started = Date.now()
-      const answer = yield* call("PUT", yield* s.signS3Put("b", "slow"), { body: "x" })
-      assert.strictEqual(answer.status, 200)
-      assert.isAtLeast(Date.now() - started, 140)
+      const slow = yield* Effect.forkChild(put("PUT", yield* s.signS3Put("b", "slow"), { body: "x" }))
+      yield* TestClock.adjust("149 millis")
+      assert.isTrue(Option.isNone(yield* s.stat("b", "slow")))
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual((yield* Fiber.join(slow)).status, 200)
+      assert.isTrue(Option.isSome(yield* s.stat("b", "slow")))
       yield* s.clearFaults
-      const quick = Date.now()
-      yield* call("PUT", yield* s.signS3Put("b", "fast"), { body: "x" })
-      assert.isBelow(Date.now() - quick, 140)
+      // Without the rule the clock need not move.
+      assert.strictEqual((yield* put("PUT", yield* s.signS3Put("b", "fast"), { body: "x" })).status, 200)
     }))
 
   it.live("probabilistic rules fault the same keys for the same seed", () =>
@@ -149,5 +152,84 @@ describe("object store: fault injection", () => {
         code: "service_unavailable",
         message: "c001_v0001000_t0000 is too busy"
       })
+    }))
+})
+
+describe("object store: faults say whether the request was carried out", () => {
+  const starts = (s: ObjectStoreShape) =>
+    Effect.gen(function*() {
+      const gcs = yield* call("POST", yield* s.signGcsResumableStart("g", "o"), { headers: { "x-goog-resumable": "start" } })
+      const s3 = yield* call("POST", yield* s.signS3CreateMultipart("b", "o"))
+      const blob = yield* s.signAzureBlob("a", "o")
+      const azure = yield* call("PUT", `${blob}&comp=block&blockid=${encodeURIComponent(Buffer.from("b1").toString("base64"))}`, {
+        body: testBytes(10)
+      })
+      const put = yield* call("PUT", yield* s.signS3Put("b", "single"), { body: "x" })
+      return [gcs.status, s3.status, azure.status, put.status]
+    })
+
+  const buckets = [
+    { name: "g", provider: "gcs" },
+    { name: "b", provider: "s3" },
+    { name: "a", provider: "azure" }
+  ] as const
+
+  it.live("a failed start (500) leaves no GCS session, S3 upload, Azure block or object behind", () =>
+    Effect.gen(function*() {
+      const s = yield* serve({ buckets, faults: { rules: [{ fault: Faults.fail(500), times: 1 }] } })
+      assert.deepStrictEqual(yield* starts(s), [500, 500, 500, 500])
+      assert.deepStrictEqual(yield* s.pendingUploads, [])
+      assert.isTrue(Option.isNone(yield* s.stat("b", "single")))
+      // The same requests without the fault do create them: the check above can fail.
+      assert.deepStrictEqual(yield* starts(s), [201, 200, 201, 200])
+      assert.sameMembers((yield* s.pendingUploads).map((u) => u.provider), ["gcs", "s3", "azure"])
+    }))
+
+  it.live("a reset before handling leaves nothing behind either", () =>
+    Effect.gen(function*() {
+      const s = yield* serve({ buckets, faults: { rules: [{ fault: Faults.reset(), times: 1 }] } })
+      const client = yield* HttpClient.HttpClient
+      const gcsStart = HttpClientRequest.post(yield* s.signGcsResumableStart("g", "o")).pipe(
+        HttpClientRequest.setHeader("x-goog-resumable", "start")
+      )
+      const error = yield* client.execute(gcsStart).pipe(Effect.flip)
+      assert.strictEqual(error.reason._tag, "TransportError")
+      assert.deepStrictEqual(yield* s.pendingUploads, [])
+      assert.deepStrictEqual((yield* s.requests).map((r) => [r.operation, r.fault]), [["ResumableStart", "Reset"]])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.live("a lost answer completes the multipart upload, then drops the connection: the retry finds no upload", () =>
+    Effect.gen(function*() {
+      const s = yield* serve({ minPartSize: KiB, buckets: [{ name: "b", provider: "s3" }] })
+      const created = yield* call("POST", yield* s.signS3CreateMultipart("b", "k"))
+      const uploadId = xmlValue(created.text, "UploadId")!
+      const part = testBytes(10)
+      const put = yield* call("PUT", yield* s.signS3UploadPart("b", "k", uploadId, 1), { body: part })
+      yield* s.addFault({ operation: "CompleteMultipartUpload", times: 1, fault: Faults.lostAnswer() })
+      const complete = HttpClientRequest.post(yield* s.signS3Complete("b", "k", uploadId)).pipe(
+        HttpClientRequest.bodyText(completeXml([put.headers["etag"]!]))
+      )
+      const client = yield* HttpClient.HttpClient
+      const lost = yield* client.execute(complete).pipe(Effect.flip)
+      assert.strictEqual(lost.reason._tag, "TransportError")
+      // Applied: the object is there although the client never heard.
+      assert.strictEqual(Option.getOrThrow(yield* s.stat("b", "k")).md5, md5Hex(part))
+      assert.deepStrictEqual(yield* s.pendingUploads, [])
+      const retried = yield* client.execute(complete)
+      assert.strictEqual(retried.status, 404)
+      assert.strictEqual(xmlValue(yield* retried.text, "Code"), "NoSuchUpload")
+      const log = (yield* s.requests).filter((r) => r.operation === "CompleteMultipartUpload")
+      assert.deepStrictEqual(log.map((r) => [r.status, r.fault]), [[0, "LostAnswer"], [404, undefined]])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.effect("in-process, a lost answer is a transport error too, and the object is stored", () =>
+    Effect.gen(function*() {
+      const s = yield* make({ buckets: [{ name: "b", provider: "s3" }] })
+      yield* s.addFault({ operation: "PutObject", times: 1, fault: Faults.lostAnswer() })
+      const client = inProcessClient(s)
+      const put = HttpClientRequest.put(yield* s.signS3Put("b", "k")).pipe(HttpClientRequest.bodyText("hello"))
+      const error = yield* client.execute(put).pipe(Effect.flip)
+      assert.strictEqual(error.reason._tag, "TransportError")
+      assert.strictEqual(Option.getOrThrow(yield* s.stat("b", "k")).size, 5)
     }))
 })

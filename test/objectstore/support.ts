@@ -120,3 +120,55 @@ export const xmlValue = (xml: string, name: string): string | undefined =>
   new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1]
 
 export const concat = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => Buffer.concat(parts)
+
+export interface Sent {
+  readonly status: number
+  readonly body: string
+  /** Bytes handed to the socket before the answer came. */
+  readonly written: number
+}
+
+/**
+ * Sends up to `total` bytes chunked (or with a declared `contentLength`), writing only as fast as the socket takes
+ * them and stopping as soon as the answer arrives.
+ */
+export const sendLarge = (
+  method: "POST" | "PUT",
+  url: string,
+  headers: Record<string, string>,
+  total: number,
+  contentLength?: number
+) =>
+  Effect.callback<Sent>((resume) => {
+    let written = 0
+    let answered = false
+    const chunk = Buffer.alloc(64 * 1024, 0x61)
+    const request = Http.request(url, {
+      method,
+      headers: {
+        ...headers,
+        ...(contentLength === undefined ? {} : { "content-length": String(contentLength) })
+      }
+    }, (response) => {
+      answered = true
+      const parts: Array<Buffer> = []
+      response.on("data", (part: Buffer) => parts.push(part))
+      response.on("end", () => {
+        request.destroy()
+        resume(Effect.succeed({ status: response.statusCode ?? 0, body: Buffer.concat(parts).toString(), written }))
+      })
+    })
+    // The server closes the connection after its answer; writes racing that are expected to fail.
+    request.on("error", () => {
+      if (!answered) resume(Effect.die(new Error("no answer before the connection closed")))
+    })
+    const pump = () => {
+      while (!answered && written < total) {
+        written += chunk.length
+        if (!request.write(chunk)) return void request.once("drain", pump)
+      }
+      if (!answered && contentLength === undefined) request.end()
+    }
+    pump()
+    return Effect.sync(() => request.destroy())
+  })

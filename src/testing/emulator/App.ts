@@ -11,12 +11,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
+import * as Stream from "effect/Stream"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { Definition, Method } from "../../Endpoint.ts"
 import { issuePath } from "../../IconikClient.ts"
 import * as TokenBucket from "../../TokenBucket.ts"
 import type { ObjectStoreShape } from "../objectstore/index.ts"
+import { declaredLength } from "../objectstore/Protocol.ts"
 import type { Env } from "./Env.ts"
 import { type Fault, type FaultPlan, htmlPage } from "./Faults.ts"
 import { ApiFailure, failure, invalidFields, Query, type Reply, type Route } from "./Route.ts"
@@ -26,14 +28,14 @@ import { refreshJobs } from "./routes/Jobs.ts"
 import type { EmulatorUser } from "./State.ts"
 
 /**
- * The connection was dropped on purpose (a `Reset` fault), after the request was handled. Over a socket the server
- * sends the status, headers and half of `body`, then drops the connection; an in-process transport fails with a
- * transport error instead.
+ * The connection was dropped on purpose (a `Reset` fault). After the request was handled (a lost answer), over a
+ * socket the server sends the status, headers and half of `body`, then drops the connection; before it was handled
+ * (status 0) nothing is sent. An in-process transport fails with a transport error instead.
  */
 export class EmulatorConnectionReset extends Schema.TaggedError<EmulatorConnectionReset>()("EmulatorConnectionReset", {
   method: Schema.String,
   path: Schema.String,
-  /** The answer that was cut off (0 when the object store reset while reading the request). */
+  /** The answer that was cut off (0 when nothing was answered: a reset before handling, or in the object store). */
   status: Schema.Number,
   body: Schema.String
 }) {
@@ -65,6 +67,8 @@ export interface AppConfig {
   readonly validateResponses: boolean
   /** Keep every answer's body in the request log (conformance checks, debugging). */
   readonly recordResponses: boolean
+  /** Largest Iconik request body read; a larger one is refused with 413 while it is read. */
+  readonly maxBodyBytes: number
 }
 
 type RouteEntry = { readonly route: Route | undefined; readonly definition: Definition | undefined }
@@ -103,6 +107,39 @@ const declaredKeysOf = (schema: Schema.Top, body: Record<string, unknown>): Reco
   const names = new Set(ast.propertySignatures.map((property) => property.name))
   return Object.fromEntries(Object.entries(body).filter(([key]) => names.has(key)))
 }
+
+/** The fault as the request log names it: resets say whether they came before or after handling. */
+const faultName = (fault: Exclude<Fault, { _tag: "Latency" }> | undefined): string | undefined =>
+  fault?._tag === "Reset" ? (fault.when === "BeforeHandling" ? "ResetBeforeHandling" : "LostAnswer") : fault?._tag
+
+/** 413 with Iconik's body; the connection closes, so the rest of the upload is not read. */
+const tooLarge = (limit: number) =>
+  new ApiFailure({
+    status: 413,
+    errors: [`Request body is larger than the limit of ${limit} bytes`],
+    headers: { connection: "close" }
+  })
+
+/**
+ * The body as text, read chunk by chunk and refused (413) as soon as it passes `limit` bytes (at once when the
+ * declared length says so), so an oversized body never sits in memory whole.
+ */
+const readText = (request: HttpServerRequest.HttpServerRequest, limit: number): Effect.Effect<string, ApiFailure> =>
+  Effect.gen(function*() {
+    const declared = declaredLength(request)
+    if (declared._tag === "Known" && declared.length > limit) return yield* tooLarge(limit)
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    yield* Stream.runForEachWhile(request.stream, (chunk) =>
+      Effect.sync(() => {
+        size += chunk.length
+        if (size > limit) return false
+        chunks.push(chunk)
+        return true
+      })).pipe(Effect.mapError(() => failure(400, "The request body could not be read")))
+    if (size > limit) return yield* tooLarge(limit)
+    return new TextDecoder().decode(Buffer.concat(chunks, size))
+  })
 
 const methodsWithBody = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
@@ -174,7 +211,7 @@ export const makeApp = (config: AppConfig) => {
       if (!methodsWithBody.has(request.method.toUpperCase())) return undefined
       const bodySpec = definition?.body
       if (bodySpec !== undefined && bodySpec.contentType !== "application/json") return undefined
-      const text = yield* request.text.pipe(Effect.mapError(() => failure(400, "The request body could not be read")))
+      const text = yield* readText(request, config.maxBodyBytes)
       let json: unknown
       if (text.trim() !== "") {
         try {
@@ -245,8 +282,11 @@ export const makeApp = (config: AppConfig) => {
       if (decision.latencyMillis > 0) yield* Effect.sleep(decision.latencyMillis)
       const fault: Exclude<Fault, { _tag: "Latency" }> | undefined = decision.fault
       let headers: Record<string, string> = {}
+      // Whether the route ran: faults that refuse or drop a request before it never let it change anything.
+      let handled = false
 
       const answer: Effect.Effect<HttpServerResponse.HttpServerResponse> = Effect.gen(function*() {
+        if (fault?._tag === "Reset" && fault.when === "BeforeHandling") return HttpServerResponse.empty({ status: 0 })
         if (fault?._tag === "Status") {
           return jsonResponse(fault.status, { errors: fault.errors ?? ["Internal Server Error"] }, fault.headers)
         }
@@ -292,7 +332,8 @@ export const makeApp = (config: AppConfig) => {
             const delay = env.settings.indexDelayMillis
             // Writes reach index-backed lists and search only after the index delay: note what they touch first.
             const finish = method === "GET" || delay === 0 ? undefined : beginWrite(state, match.params, body)
-            const handled = route.handler({
+            handled = true
+            const run = route.handler({
               method: method as Method,
               template: match.template,
               params: match.params,
@@ -304,9 +345,9 @@ export const makeApp = (config: AppConfig) => {
               state,
               env
             })
-            if (finish === undefined) return handled
+            if (finish === undefined) return run
             const visibleAt = now + (routeQuery.flag("index_immediately") ? 0 : delay)
-            return Effect.tap(handled, (reply) => Effect.sync(() => finish(reply.body, visibleAt, now)))
+            return Effect.tap(run, (reply) => Effect.sync(() => finish(reply.body, visibleAt, now)))
           }),
           Effect.flatMap((reply) => {
             const broken = checkResponse(definition, reply)
@@ -326,12 +367,15 @@ export const makeApp = (config: AppConfig) => {
         template,
         appId: request.headers["app-id"],
         status: fault?._tag === "Reset" ? 0 : response.status,
-        fault: fault?._tag ?? (decision.latencyMillis > 0 ? "Latency" : undefined),
+        fault: faultName(fault) ?? (decision.latencyMillis > 0 ? "Latency" : undefined),
+        handled,
         at,
         responseBody: config.recordResponses ? bodyTextOf(response) : undefined
       })
       if (fault?._tag === "Reset") {
-        return yield* new EmulatorConnectionReset({ method, path, status: response.status, body: bodyTextOf(response) })
+        return yield* fault.when === "BeforeHandling"
+          ? new EmulatorConnectionReset({ method, path, status: 0, body: "" })
+          : new EmulatorConnectionReset({ method, path, status: response.status, body: bodyTextOf(response) })
       }
       if (fault?._tag === "TruncatedBody" && response.status < 300) {
         const text = bodyTextOf(response)

@@ -31,6 +31,7 @@ import type { Definition } from "../../Endpoint.ts"
 import * as IconikClient from "../../IconikClient.ts"
 import { allDefinitions } from "../../generated/index.ts"
 import * as ObjectStore from "../objectstore/index.ts"
+import { byteLimit, resetSocket } from "../objectstore/Protocol.ts"
 import { EmulatorConnectionReset, makeApp, type RateLimitSettings } from "./App.ts"
 import type { EmulatorSettings, Env } from "./Env.ts"
 import { FaultPlan, type FaultRule } from "./Faults.ts"
@@ -106,6 +107,11 @@ export interface IconikEmulatorOptions {
   readonly validateResponses?: boolean | undefined
   /** Keep each answer's body in `requests` (for conformance checks). Default false. */
   readonly recordResponses?: boolean | undefined
+  /**
+   * Largest Iconik API request body, in bytes; a larger one is answered 413 `{"errors": [...]}` while it is being read
+   * (storage uploads have the object store's own limit). Default 16 MiB.
+   */
+  readonly maxBodyBytes?: number | undefined
   /** The definitions to route with. Default: every generated operation. */
   readonly definitions?: ReadonlyArray<Definition> | undefined
   /**
@@ -285,7 +291,8 @@ export const make = Effect.fnUntraced(function*(
     faults,
     rateLimit,
     validateResponses: options.validateResponses ?? true,
-    recordResponses: options.recordResponses ?? false
+    recordResponses: options.recordResponses ?? false,
+    maxBodyBytes: byteLimit("maxBodyBytes", options.maxBodyBytes, 16 * 1024 * 1024)
   })
 
   const verifyClosedUploads = Effect.gen(function*() {
@@ -329,12 +336,19 @@ export const make = Effect.fnUntraced(function*(
 })
 
 /**
- * The handler as a server serves it: a reset fault sends the status, headers and half the body, then drops the
- * connection (the client sees a premature close).
+ * The handler as a server serves it: a lost answer sends the status, headers and half the body, then drops the
+ * connection (the client sees a premature close); a reset with nothing to answer drops it at once.
  */
 const serverHandler = (handler: IconikEmulatorShape["handler"]) =>
   handler.pipe(
     Effect.catchTag("EmulatorConnectionReset", (reset) => {
+      if (reset.status === 0) {
+        return Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+          resetSocket(request)
+          // Never written: the connection is gone.
+          return HttpServerResponse.empty({ status: 500 })
+        })
+      }
       const bytes = new TextEncoder().encode(reset.body)
       const half = bytes.subarray(0, Math.floor(bytes.length / 2))
       return Effect.succeed(
@@ -346,19 +360,32 @@ const serverHandler = (handler: IconikEmulatorShape["handler"]) =>
     })
   )
 
+/** How long requests still running when the server stops may take before their connections are dropped. */
+const shutdownGraceMillis = 1000
+
 /** Starts the emulator on a `node:http` server for the life of the scope. */
 export const serve = (
   options: ServerEmulatorOptions = {}
 ): Effect.Effect<IconikEmulatorShape, HttpServerError.ServeError, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const fallback = yield* HttpClient.HttpClient
-    const server = yield* NodeHttpServer.make(() => Http.createServer(), {
+    let nodeServer: Http.Server | undefined
+    const server = yield* NodeHttpServer.make(() => (nodeServer = Http.createServer()), {
       port: options.port ?? 0,
       host: options.host ?? "127.0.0.1"
     })
     const url = HttpServer.formatAddress(server.address)
     const emulator = yield* make(options, fallback, url)
     yield* server.serve(serverHandler(emulator.handler))
+    // Runs first when the scope closes. The server's own finalizers wait for every open connection and every request
+    // in flight: under load, or with a client stalled mid-body, that is never. Requests get a grace period (a real
+    // timer: TestClock must not hold it), then every connection still open is dropped, which ends them.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        nodeServer?.closeIdleConnections()
+        setTimeout(() => nodeServer?.closeAllConnections(), shutdownGraceMillis).unref()
+      })
+    )
     // Over a socket, "the emulator's client" is a real one: uploads go through the server like anyone else's.
     return { ...emulator, httpClient: fallback }
   })

@@ -3,11 +3,18 @@
  * `METHOD /path`) and when (the Nth matching calls, the first `times`, or with a probability derived from the seed),
  * and what happens: an error status with Iconik's body, a proxy's HTML error page, added latency on effect's Clock, a
  * connection reset, or a 2xx whose JSON body is cut short. Storage faults belong to the object store's own plan.
+ *
+ * Every fault says whether the emulator carried the request out ({@link isApplied}):
+ *
+ * - not applied: `serverError`, `rateLimited`, `htmlError`, `resetBeforeHandling` answer (or drop the connection)
+ *   before the route runs, so nothing changes and a retry is safe;
+ * - applied: `lostAnswer` (alias `reset`) and `truncatedBody` run the route first, then lose or mangle its answer, so
+ *   the change is made and a client that retries blindly makes it twice (why POSTs need reconciliation).
  */
 import { createHash } from "node:crypto"
 import type { Method } from "../../Endpoint.ts"
 
-/** Answer with this status and Iconik's error body (e.g. a 500, a 503 or a 429 the limiter would not give). */
+/** Answer with this status and Iconik's error body (e.g. a 500, a 503 or a 429 the limiter would not give). Not applied. */
 export interface StatusFault {
   readonly _tag: "Status"
   readonly status: number
@@ -15,32 +22,40 @@ export interface StatusFault {
   readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
-/** Answer with an HTML error page, as a load balancer in front of Iconik does. */
+/** Answer with an HTML error page, as a load balancer in front of Iconik does. Not applied. */
 export interface HtmlFault {
   readonly _tag: "Html"
   readonly status: number
 }
 
-/** Wait this long (effect's Clock) before handling the request. */
+/** Wait this long (effect's Clock) before handling the request, which then runs as usual. */
 export interface LatencyFault {
   readonly _tag: "Latency"
   readonly millis: number
 }
 
 /**
- * Drop the connection part-way through the answer: over a socket the client sees ECONNRESET after the status line
- * and part of the body; in-process, the HttpClient fails with a transport error whose cause has code ECONNRESET.
+ * Drop the connection (in-process: the HttpClient fails with a transport error whose cause has code ECONNRESET).
+ *
+ * - `BeforeHandling`: the request never reaches its route; over a socket the client gets no answer at all. Not applied.
+ * - `AfterHandling` (a lost answer): the route runs and its change is made; over a socket the client gets the status
+ *   line, headers and half the body, then the connection drops. Applied.
  */
 export interface ResetFault {
   readonly _tag: "Reset"
+  readonly when: "BeforeHandling" | "AfterHandling"
 }
 
-/** Run the request, then send only the first half of its JSON body (with the full Content-Length gone). */
+/** Run the request, then send only the first half of its JSON body (with the full Content-Length gone). Applied. */
 export interface TruncatedBodyFault {
   readonly _tag: "TruncatedBody"
 }
 
 export type Fault = StatusFault | HtmlFault | LatencyFault | ResetFault | TruncatedBodyFault
+
+/** Whether a request this fault hit was carried out by its route (its change is in the state). */
+export const isApplied = (fault: Fault): boolean =>
+  fault._tag === "Latency" || fault._tag === "TruncatedBody" || (fault._tag === "Reset" && fault.when === "AfterHandling")
 
 export const serverError = (status = 500, errors?: ReadonlyArray<string>): StatusFault => ({
   _tag: "Status",
@@ -58,7 +73,12 @@ export const rateLimited = (retryAfterSeconds?: number): StatusFault => ({
 
 export const htmlError = (status = 502): HtmlFault => ({ _tag: "Html", status })
 export const latency = (millis: number): LatencyFault => ({ _tag: "Latency", millis })
-export const reset: ResetFault = { _tag: "Reset" }
+/** The connection drops before the request is handled: nothing changes. */
+export const resetBeforeHandling: ResetFault = { _tag: "Reset", when: "BeforeHandling" }
+/** The request is handled, then the connection drops before the answer arrives: the change is made. */
+export const lostAnswer: ResetFault = { _tag: "Reset", when: "AfterHandling" }
+/** {@link lostAnswer}: the request is handled, then the connection drops. */
+export const reset: ResetFault = lostAnswer
 export const truncatedBody: TruncatedBodyFault = { _tag: "TruncatedBody" }
 
 export interface FaultRule {

@@ -174,8 +174,13 @@ export interface RecordedRequest {
   readonly template: string | undefined
   readonly appId: string | undefined
   readonly status: number
-  /** The injected fault that shaped the answer, if any. */
+  /**
+   * The injected fault that shaped the answer, if any: `Status`, `Html`, `Latency`, `ResetBeforeHandling`,
+   * `LostAnswer` (reset after handling) or `TruncatedBody`.
+   */
   readonly fault: string | undefined
+  /** Whether the route ran (false when a fault, the rate limit, authentication or routing answered first). */
+  readonly handled: boolean
   readonly at: number
   /** The answer's body, when the emulator records responses. */
   readonly responseBody?: string | undefined

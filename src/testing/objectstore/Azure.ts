@@ -10,7 +10,9 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { base64, joinChunks, type Operation } from "./Model.ts"
 import {
   answerAfterDrain,
+  bodyLimit,
   bytesResponse,
+  closing,
   declaredLength,
   type DefaultErrors,
   emptyResponse,
@@ -219,7 +221,7 @@ export const handle = (
         azureError(req, 404, "ContainerNotFound", "The specified container does not exist.")
       )
     }
-    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), run(env, req, operation))
+    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), () => run(env, req, operation))
   })
 
 const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
@@ -249,7 +251,14 @@ const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect
     Effect.catchTag("IncompleteBody", () =>
       Effect.succeed(
         azureError(req, 400, "InvalidInput", "The request body is shorter or longer than its Content-Length.")
-      ))
+      )),
+    Effect.catchTag("BodyTooLarge", () =>
+      Effect.succeed(closing(azureError(
+        req,
+        413,
+        "RequestBodyTooLarge",
+        "The request body is too large and exceeds the maximum permissible limit."
+      ))))
   )
 }
 
@@ -297,7 +306,7 @@ const putBlob = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   }
   const problem = lengthProblem(req)
   if (problem !== undefined) return yield* answerAfterDrain(req, problem)
-  const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const mismatch = md5Problem(req, md5)
   if (mismatch !== undefined) return mismatch
@@ -367,7 +376,7 @@ const putBlock = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const blockId = req.query.get("blockid")
   const bad = blockIdProblem(env, req, blockId) ?? lengthProblem(req)
   if (bad !== undefined) return yield* answerAfterDrain(req, bad)
-  const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const mismatch = md5Problem(req, md5)
   if (mismatch !== undefined) return mismatch
@@ -405,7 +414,7 @@ export const parseBlockList = (
 const putBlockList = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const problem = lengthProblem(req)
   if (problem !== undefined) return yield* answerAfterDrain(req, problem)
-  const body = yield* readBody(req.request, { keep: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: true })
   const entries = parseBlockList(Buffer.concat(body.chunks).toString("utf8").replace(/^\uFEFF/, ""))
   if (entries === undefined) {
     return azureError(req, 400, "InvalidXmlDocument", "XML specified is not syntactically valid.")

@@ -12,7 +12,10 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { hex, joinChunks, type Operation } from "./Model.ts"
 import {
   answerAfterDrain,
+  bodyLimit,
+  type BodyTooLarge,
   bytesResponse,
+  closing,
   declaredLength,
   type DefaultErrors,
   type Env,
@@ -197,21 +200,18 @@ export const handle = (
       : route.operation === "UploadPart"
       ? env.state.b2LargeFiles.get(route.fileId)?.key ?? ""
       : route.fileName
-    const effect = route.operation === "UploadFile"
-      ? uploadFile(env, req)
-      : route.operation === "UploadPart"
-      ? uploadPart(env, req, route.fileId)
-      : Effect.sync(() => download(env, req, route.fileName))
-    return withFaults(
-      env,
-      req,
-      { operation, key, partNumber },
-      renderFault,
-      effect.pipe(
-        Effect.catchTag("IncompleteBody", () =>
-          Effect.succeed(badRequest("The request body is shorter or longer than its Content-Length")))
-      )
-    )
+    const run = () =>
+      (route.operation === "UploadFile"
+        ? uploadFile(env, req)
+        : route.operation === "UploadPart"
+        ? uploadPart(env, req, route.fileId)
+        : Effect.sync(() => download(env, req, route.fileName))).pipe(
+          Effect.catchTag("IncompleteBody", () =>
+            Effect.succeed(badRequest("The request body is shorter or longer than its Content-Length"))),
+          Effect.catchTag("BodyTooLarge", (error) =>
+            Effect.succeed(closing(badRequest(`The request body is larger than ${error.limit} bytes`))))
+        )
+    return withFaults(env, req, { operation, key, partNumber }, renderFault, run)
   })
 
 /** B2 file names travel percent-encoded, with `+` for spaces. */
@@ -239,7 +239,7 @@ interface VerifiedBody {
 const readVerified = Effect.fnUntraced(function*(
   env: Env,
   req: StorageRequest
-): Effect.fn.Return<VerifiedBody | HttpServerResponse.HttpServerResponse, IncompleteBody> {
+): Effect.fn.Return<VerifiedBody | HttpServerResponse.HttpServerResponse, IncompleteBody | BodyTooLarge> {
   const declared = declaredLength(req.request)
   if (declared._tag !== "Known") {
     return yield* answerAfterDrain(req, badRequest("Missing header: Content-Length"))
@@ -252,7 +252,7 @@ const readVerified = Effect.fnUntraced(function*(
     if (declared.length < 40) {
       return yield* answerAfterDrain(req, badRequest("Content-Length too small for hex_digits_at_end"))
     }
-    const received = yield* readBody(req.request, { keep: true })
+    const received = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: true })
     const all = Buffer.concat(received.chunks)
     const content = all.subarray(0, all.length - 40)
     const sha1 = createHash("sha1").update(content).digest()
@@ -262,7 +262,7 @@ const readVerified = Effect.fnUntraced(function*(
     const md5 = createHash("md5").update(content).digest()
     return { body: { chunks: env.state.keepBytes ? [content] : [], size: content.length }, sha1, md5 }
   }
-  const received = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true, sha1: true })
+  const received = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: env.state.keepBytes, md5: true, sha1: true })
   if (sha1Header !== "do_not_verify" && !sha1Header.startsWith("unverified:")) {
     if (!/^[0-9a-fA-F]{40}$/.test(sha1Header)) return badRequest(`Invalid X-Bz-Content-Sha1: ${sha1Header}`)
     if (sha1Header.toLowerCase() !== hex(received.sha1!)) return badRequest("Sha1 did not match data received")

@@ -1,13 +1,18 @@
 /**
  * Deterministic storage faults. A rule names which requests it hits (provider, operation, bucket, key, part
- * number) and what happens: an error in the provider's own format, added latency, or a connection reset part-way
- * through the body. Attempts are counted per (rule, bucket, key, part), and a probabilistic rule decides from a
- * hash of (seed, rule, target, attempt), so a run faults the same way whatever order concurrent requests arrive in.
+ * number) and what happens: an error in the provider's own format, added latency, or a connection reset. Attempts are
+ * counted per (rule, bucket, key, part), and a probabilistic rule decides from a hash of (seed, rule, target,
+ * attempt), so a run faults the same way whatever order concurrent requests arrive in.
+ *
+ * Every fault says whether the store carried the request out: a failure and a reset before handling leave no trace
+ * (no object, part, session or block is created), so a retry is always safe; a lost answer (`lostAnswer`) applies the
+ * request and then drops the connection, so a client has to find out what happened (e.g. a completed multipart
+ * upload whose answer never came: the retried complete answers NoSuchUpload).
  */
 import { createHash } from "node:crypto"
 import type { Operation, Provider } from "./Model.ts"
 
-/** Answer with this status and provider error (`code` defaults to the provider's usual code for the status). */
+/** Answer with this status and provider error (`code` defaults to the provider's usual code for the status). Not applied. */
 export interface FailFault {
   readonly _tag: "Fail"
   readonly status: number
@@ -21,13 +26,25 @@ export interface DelayFault {
   readonly millis: number
 }
 
-/** Read `afterBytes` of the body (default: half the declared length), then reset the TCP connection. */
+/**
+ * Reset the TCP connection (in-process: a transport error with code ECONNRESET).
+ *
+ * - `BeforeHandling` (the default): read `afterBytes` of the body (default: half the declared length), then reset.
+ *   Not applied: the store keeps nothing of the request.
+ * - `AfterHandling`: handle the request completely (the upload is stored, the session started, the multipart upload
+ *   completed), then reset instead of answering. Applied: the answer is lost.
+ */
 export interface ResetFault {
   readonly _tag: "Reset"
   readonly afterBytes?: number | undefined
+  readonly when?: "BeforeHandling" | "AfterHandling" | undefined
 }
 
 export type Fault = FailFault | DelayFault | ResetFault
+
+/** Whether a request this fault hit was carried out (its change is in the store). */
+export const isApplied = (fault: Fault): boolean =>
+  fault._tag === "Delay" || (fault._tag === "Reset" && fault.when === "AfterHandling")
 
 export const fail = (
   status: number,
@@ -36,7 +53,11 @@ export const fail = (
 
 export const delay = (millis: number): DelayFault => ({ _tag: "Delay", millis })
 
-export const reset = (afterBytes?: number): ResetFault => ({ _tag: "Reset", afterBytes })
+/** Reset before handling, after reading `afterBytes` of the body: nothing is stored. */
+export const reset = (afterBytes?: number): ResetFault => ({ _tag: "Reset", afterBytes, when: "BeforeHandling" })
+
+/** Handle the request, then reset instead of answering: the change is made, the client never hears of it. */
+export const lostAnswer = (): ResetFault => ({ _tag: "Reset", when: "AfterHandling" })
 
 export interface FaultRule {
   readonly fault: Fault

@@ -11,7 +11,9 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { base64, type Chunks, hex, type Operation, sliceChunks } from "./Model.ts"
 import {
   answerAfterDrain,
+  bodyLimit,
   bytesResponse,
+  closing,
   type DefaultErrors,
   drainBody,
   emptyResponse,
@@ -170,7 +172,7 @@ export const handle = (
         gcsError(req, 404, "NoSuchBucket", "The specified bucket does not exist.")
       )
     }
-    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), run(env, req, operation))
+    return withFaults(env, req, { operation, key: req.key, partNumber: undefined }, renderFault(req), () => run(env, req, operation))
   })
 
 const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
@@ -197,7 +199,9 @@ const run = (env: Env, req: StorageRequest, operation: Operation): Effect.Effect
     }
   })()
   return effect.pipe(
-    Effect.catchTag("IncompleteBody", () => Effect.succeed(invalid(req, "The request body ended before its declared length.")))
+    Effect.catchTag("IncompleteBody", () => Effect.succeed(invalid(req, "The request body ended before its declared length."))),
+    Effect.catchTag("BodyTooLarge", (error) =>
+      Effect.succeed(closing(gcsError(req, 413, "EntityTooLarge", `The request body is larger than ${error.limit} bytes.`))))
   )
 }
 
@@ -343,7 +347,7 @@ const putToSession = Effect.fnUntraced(function*(env: Env, req: StorageRequest) 
     }
     return incomplete(session)
   }
-  const body = yield* readBody(req.request, { keep: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: true })
   // No Content-Range: the whole object in one request.
   const data = range ?? { _tag: "Data" as const, first: 0, last: body.size - 1, total: body.size }
   if (data.last - data.first + 1 !== body.size) {
@@ -397,7 +401,7 @@ const cancelSession = (env: Env, req: StorageRequest) => {
 // Simple upload and downloads
 
 const putObject = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
-  const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const object: StoredObject = {
     provider: "gcs",

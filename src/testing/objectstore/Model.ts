@@ -97,7 +97,7 @@ export interface RequestRecord {
   /** 0 when the connection was reset. */
   readonly status: number
   /** The fault that shaped the answer, if any. */
-  readonly fault: "Fail" | "Delay" | "Reset" | undefined
+  readonly fault: "Fail" | "Delay" | "Reset" | "LostAnswer" | undefined
   readonly at: number
 }
 

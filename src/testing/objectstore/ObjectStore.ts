@@ -32,7 +32,14 @@ import {
   providers,
   type RequestRecord
 } from "./Model.ts"
-import type { Env, RequestNotes, StorageConnectionReset, StorageRequest, StoreSettings } from "./Protocol.ts"
+import {
+  byteLimit,
+  type Env,
+  type RequestNotes,
+  type StorageConnectionReset,
+  type StorageRequest,
+  type StoreSettings
+} from "./Protocol.ts"
 import * as S3 from "./S3.ts"
 import { makeSigningKey } from "./Signing.ts"
 import { objectStat, StoreState, type StoredObject } from "./State.ts"
@@ -50,6 +57,13 @@ export interface ObjectStoreOptions {
   readonly minPartSize?: number | undefined
   /** GCS resumable chunks (except the last) are whole multiples of this. Default 256 KiB. */
   readonly gcsChunkGranularity?: number | undefined
+  /**
+   * Largest request body the store reads, in bytes. Bodies are kept in memory (objects, parts, blocks), so this bounds
+   * what one request can take; the providers' own maxima apply within it (S3 PUT and part 5 GiB, Azure Put Blob
+   * 5000 MiB and Put Block 4000 MiB, B2 5 GB). A larger body is refused with the provider's error while it is read.
+   * Default 5 GiB: lower it on a server with little memory.
+   */
+  readonly maxBodyBytes?: number | undefined
   /** Null sink: accept and hash bodies, answer ETags, keep no bytes (benchmarks). Default false. */
   readonly discardBodies?: boolean | undefined
   /** Faults active from the start (more can be added with `addFault`). */
@@ -170,7 +184,8 @@ export const make = (options: ObjectStoreOptions = {}): Effect.Effect<ObjectStor
       basePath: normalizeBasePath(options.basePath),
       minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
       gcsChunkGranularity: options.gcsChunkGranularity ?? 256 * 1024,
-      defaultExpiresInSeconds: options.defaultExpiresInSeconds ?? 3600
+      defaultExpiresInSeconds: options.defaultExpiresInSeconds ?? 3600,
+      maxBodyBytes: byteLimit("objectStore.maxBodyBytes", options.maxBodyBytes, 5 * 1024 * 1024 * 1024)
     }
     let baseUrl = (options.baseUrl ?? "http://127.0.0.1").replace(/\/+$/, "")
     const state = new StoreState(!(options.discardBodies ?? false))

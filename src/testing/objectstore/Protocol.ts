@@ -35,6 +35,8 @@ export interface StoreSettings {
   readonly minPartSize: number
   readonly gcsChunkGranularity: number
   readonly defaultExpiresInSeconds: number
+  /** Largest request body the store reads (it keeps bodies in memory); the provider's own maximum may be lower. */
+  readonly maxBodyBytes: number
 }
 
 export interface Env {
@@ -50,7 +52,8 @@ export interface Env {
 export interface RequestNotes {
   operation: Operation | undefined
   partNumber: number | undefined
-  fault: "Fail" | "Delay" | "Reset" | undefined
+  /** `Reset` is a reset before handling, `LostAnswer` one after it. */
+  fault: "Fail" | "Delay" | "Reset" | "LostAnswer" | undefined
 }
 
 /** A request addressed to one bucket of one provider. */
@@ -118,6 +121,47 @@ export class IncompleteBody extends Schema.TaggedError<IncompleteBody>()("Incomp
   declared: Schema.optional(Schema.Number)
 }) {}
 
+/** A configured body limit, checked when the emulator or store is built (a bad one is a setup mistake, so it throws). */
+export const byteLimit = (name: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive whole number of bytes, got ${value}`)
+  }
+  return value
+}
+
+/** The body is larger than the store accepts; reading stopped there. */
+export class BodyTooLarge extends Schema.TaggedError<BodyTooLarge>()("BodyTooLarge", {
+  limit: Schema.Number
+}) {}
+
+const GiB = 1024 * 1024 * 1024
+
+/** An answer to an oversized body: the connection closes, so the rest of the body is not read. */
+export const closing = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.setHeader(response, "connection", "close")
+
+/** The providers' own maxima for one request's body (GCS resumable chunks have none below the 5 TiB object limit). */
+const providerMaximum = (operation: Operation | undefined): number => {
+  switch (operation) {
+    case "PutObject":
+    case "UploadPart":
+      return 5 * GiB
+    case "PutBlob":
+      return 5000 * 1024 * 1024
+    case "PutBlock":
+      return 4000 * 1024 * 1024
+    case "UploadFile":
+      return 5_000_000_000
+    default:
+      return Number.POSITIVE_INFINITY
+  }
+}
+
+/** The largest body this request may carry: the provider's maximum for the operation, within the store's limit. */
+export const bodyLimit = (env: Env, req: StorageRequest): number =>
+  Math.min(env.settings.maxBodyBytes, providerMaximum(req.notes.operation))
+
 export interface ReceivedBody extends Chunks {
   readonly md5: Buffer | undefined
   readonly sha1: Buffer | undefined
@@ -126,6 +170,8 @@ export interface ReceivedBody extends Chunks {
 export interface ReadOptions {
   /** Keep the chunks (false: count and hash only, the null sink). */
   readonly keep: boolean
+  /** Stop reading and fail with {@link BodyTooLarge} past this many bytes (see {@link bodyLimit}). */
+  readonly limit: number
   readonly md5?: boolean | undefined
   readonly sha1?: boolean | undefined
 }
@@ -137,25 +183,34 @@ export interface ReadOptions {
 export const readBody = (
   request: HttpServerRequest.HttpServerRequest,
   options: ReadOptions
-): Effect.Effect<ReceivedBody, IncompleteBody> =>
+): Effect.Effect<ReceivedBody, IncompleteBody | BodyTooLarge> =>
   Effect.suspend(() => {
     const declared = declaredLength(request)
+    if (declared._tag === "Known" && declared.length > options.limit) {
+      return Effect.fail(new BodyTooLarge({ limit: options.limit }))
+    }
     const copy = HttpClientRequest.isHttpClientRequest(request.source)
     const md5 = options.md5 ? createHash("md5") : undefined
     const sha1 = options.sha1 ? createHash("sha1") : undefined
     const chunks: Array<Uint8Array> = []
     let size = 0
+    const tooLarge = new BodyTooLarge({ limit: options.limit })
     return Stream.runForEachArray(request.stream, (array) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         for (const chunk of array) {
+          size += chunk.length
+          // Stop reading: the rest of an oversized body never reaches memory.
+          if (size > options.limit) return Effect.fail(tooLarge)
           md5?.update(chunk)
           sha1?.update(chunk)
-          size += chunk.length
           if (options.keep) chunks.push(copy ? chunk.slice() : chunk)
         }
+        return Effect.void
       })).pipe(
-        Effect.mapError(() =>
-          new IncompleteBody({ received: size, declared: declared._tag === "Known" ? declared.length : undefined })
+        Effect.mapError((error) =>
+          error === tooLarge
+            ? tooLarge
+            : new IncompleteBody({ received: size, declared: declared._tag === "Known" ? declared.length : undefined })
         ),
         Effect.flatMap(() =>
           declared._tag === "Known" && declared.length !== size
@@ -185,6 +240,14 @@ const nodeSocket = (source: object): { resetAndDestroy(): void; destroy(): void 
     : undefined
 }
 
+/** Resets the TCP connection (RST) under a request served by NodeHttpServer; in-process requests have none. */
+export const resetSocket = (request: HttpServerRequest.HttpServerRequest): void => {
+  const socket = nodeSocket(request.source)
+  if (socket === undefined) return
+  if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy()
+  else socket.destroy()
+}
+
 /** Reads `afterBytes` of the body, then resets the TCP connection (RST) and fails. */
 export const resetConnection = (
   req: StorageRequest,
@@ -201,11 +264,7 @@ export const resetConnection = (
           return bytesRead < limit
         })).pipe(Effect.ignore)
     }
-    const socket = nodeSocket(req.request.source)
-    if (socket !== undefined) {
-      if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy()
-      else socket.destroy()
-    }
+    resetSocket(req.request)
     return yield* new StorageConnectionReset({
       provider: req.provider,
       operation: req.notes.operation ?? "unknown",
@@ -217,16 +276,17 @@ export const resetConnection = (
 // Faults
 
 /**
- * Applies the fault plan to a request: sleeps for matching delays, answers a matching failure with the provider's
- * error (after draining the body, as a server that read the upload and then failed would), resets on a matching
- * reset; otherwise runs the handler.
+ * Applies the fault plan to a request: sleeps for matching delays; answers a matching failure with the provider's
+ * error (after draining the body, as a server that read the upload and then failed would) and resets on a matching
+ * reset before handling, in both cases without running the handler, so nothing of the request is kept; runs the
+ * handler and then resets on a lost answer. `run` is only called when the request is to be handled.
  */
 export const withFaults = <E>(
   env: Env,
   req: StorageRequest,
   target: Omit<FaultTarget, "provider" | "bucket">,
   renderFailure: (fault: FailFault) => HttpServerResponse.HttpServerResponse,
-  run: Effect.Effect<HttpServerResponse.HttpServerResponse, E>
+  run: () => Effect.Effect<HttpServerResponse.HttpServerResponse, E>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, E | StorageConnectionReset> =>
   Effect.gen(function*() {
     req.notes.operation = target.operation
@@ -237,9 +297,17 @@ export const withFaults = <E>(
       yield* Effect.sleep(decision.delayMillis)
     }
     const failure = decision.failure
-    if (failure === undefined) return yield* run
+    if (failure === undefined) return yield* run()
+    if (failure._tag === "Reset") {
+      if (failure.when !== "AfterHandling") {
+        req.notes.fault = "Reset"
+        return yield* resetConnection(req, failure.afterBytes)
+      }
+      req.notes.fault = "LostAnswer"
+      yield* run()
+      return yield* resetConnection(req, 0)
+    }
     req.notes.fault = failure._tag
-    if (failure._tag === "Reset") return yield* resetConnection(req, failure.afterBytes)
     yield* drainBody(req.request)
     return renderFailure(failure)
   })

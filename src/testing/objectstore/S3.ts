@@ -10,7 +10,9 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { hex, joinChunks, type Operation } from "./Model.ts"
 import {
   answerAfterDrain,
+  bodyLimit,
   bytesResponse,
+  closing,
   declaredLength,
   type DefaultErrors,
   emptyResponse,
@@ -211,7 +213,7 @@ export const handle = (
       )
     }
     const partNumber = operation === "UploadPart" ? Number(req.query.get("partNumber")) : undefined
-    return withFaults(env, req, { operation, key: req.key, partNumber }, renderFault(req), run(env, req, operation))
+    return withFaults(env, req, { operation, key: req.key, partNumber }, renderFault(req), () => run(env, req, operation))
   })
 
 const run = (
@@ -242,7 +244,13 @@ const run = (
         return Effect.sync(() => getObject(env, req))
     }
   })()
-  return effect.pipe(Effect.catchTag("IncompleteBody", (error) => Effect.succeed(incompleteBody(req, error))))
+  return effect.pipe(
+    Effect.catchTag("IncompleteBody", (error) => Effect.succeed(incompleteBody(req, error))),
+    Effect.catchTag("BodyTooLarge", (error) =>
+      Effect.succeed(closing(s3Error(req, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", [
+        ["MaxSizeAllowed", error.limit]
+      ]))))
+  )
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -251,7 +259,7 @@ const run = (
 const putObject = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   const problem = lengthProblem(req)
   if (problem !== undefined) return yield* answerAfterDrain(req, problem)
-  const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const badDigest = digestProblem(req, md5)
   if (badDigest !== undefined) return badDigest
@@ -319,7 +327,7 @@ const uploadPart = Effect.fnUntraced(function*(env: Env, req: StorageRequest) {
   if (openUpload(env, req) === undefined) return yield* answerAfterDrain(req, noSuchUpload(req, uploadId))
   const problem = lengthProblem(req)
   if (problem !== undefined) return yield* answerAfterDrain(req, problem)
-  const body = yield* readBody(req.request, { keep: env.state.keepBytes, md5: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: env.state.keepBytes, md5: true })
   const md5 = body.md5!
   const badDigest = digestProblem(req, md5)
   if (badDigest !== undefined) return badDigest
@@ -361,7 +369,7 @@ const completeMultipartUpload = Effect.fnUntraced(function*(env: Env, req: Stora
   if (openUpload(env, req) === undefined) return yield* answerAfterDrain(req, noSuchUpload(req, uploadId))
   const problem = lengthProblem(req)
   if (problem !== undefined) return yield* answerAfterDrain(req, problem)
-  const body = yield* readBody(req.request, { keep: true })
+  const body = yield* readBody(req.request, { limit: bodyLimit(env, req), keep: true })
   const upload = openUpload(env, req)
   if (upload === undefined) return noSuchUpload(req, uploadId)
   const requested = parseCompleteDocument(Buffer.concat(body.chunks).toString("utf8"))

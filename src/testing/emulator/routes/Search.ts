@@ -11,6 +11,7 @@ import { parseDate, toNaive } from "../Ids.ts"
 import { pageOf, readPage, scrollOf } from "../Paging.ts"
 import { failure, notFound, ok, type Route, route, type RouteContext } from "../Route.ts"
 import { type AssetDoc, type Doc, type EmulatorState, metadataKey, type ObjectValues } from "../State.ts"
+import { indexOfLinear, markOccurrences, wildcardMatches } from "../Wildcard.ts"
 import { presentCollectionElastic } from "./Collections.ts"
 import { indexedRecords, indexedView, presentAssetElastic } from "./Common.ts"
 import { metadataFrom, viewFieldNames } from "./Metadata.ts"
@@ -135,13 +136,11 @@ const parseQuery = (query: string): Array<Array<QueryTerm>> => {
   return groups.filter((group) => group.length > 0)
 }
 
-const wildcard = (pattern: string): RegExp =>
-  new RegExp(pattern.toLowerCase().split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*"))
-
-const textMatches = (value: unknown, text: string): boolean => {
-  const haystack = String(value).toLowerCase()
-  return text.includes("*") ? wildcard(text).test(haystack) : haystack.includes(text.toLowerCase())
-}
+// Matched without RegExps built from the query (see Wildcard.ts): linear in the value and the term.
+const textMatches = (value: unknown, text: string): boolean =>
+  text.includes("*")
+    ? wildcardMatches(text, String(value))
+    : indexOfLinear(String(value).toLowerCase(), text.toLowerCase()) >= 0
 
 const defaultSearchFields = ["title", "description", "segment_text", "file_names", "external_id", "metadata"]
 
@@ -237,8 +236,7 @@ const highlight = (doc: Doc, groups: ReadonlyArray<ReadonlyArray<QueryTerm>>): D
   const title = typeof doc.title === "string" ? doc.title : undefined
   if (title === undefined) return {}
   const words = groups.flat().filter((t) => !t.negated && t.field === undefined && !t.text.includes("*")).map((t) => t.text)
-  const marked = words.reduce((text, word) =>
-    text.replace(new RegExp(word.replace(/[.+?^${}()|[\]\\]/g, "\\$&"), "gi"), (m) => `<em>${m}</em>`), title)
+  const marked = words.reduce(markOccurrences, title)
   return marked === title ? {} : { title: [marked] }
 }
 
