@@ -39,7 +39,7 @@ describe("truncated answers over a socket", () => {
       yield* emulator.addFault({ method: "GET", times: 1, fault: Faults.reset })
       const got = yield* assets.getAsset({ asset_id: asset.id })
       assert.strictEqual(got.title, "Whole")
-      assert.deepStrictEqual(yield* seen("GET"), [[0, "Reset"], [200, "none"]])
+      assert.deepStrictEqual(yield* seen("GET"), [[0, "LostAnswer"], [200, "none"]])
     }).pipe(Effect.provide(overSocket)))
 
   it.live("a PATCH (it sets fields: the same body twice is safe) is sent again after a truncated answer", () =>

@@ -105,8 +105,9 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
     { name: "a part-URL GET cut short", iconik: { fault: Faults.truncatedBody, method: "GET" as const, route: /\/multipart_url\/part\//, times: 1 } },
     { name: "one 503 on S3 CreateMultipartUpload", store: { fault: { _tag: "Fail" as const, status: 503, code: "SlowDown" }, operation: "CreateMultipartUpload" as const, times: 1 } },
     { name: "a reset on S3 CreateMultipartUpload", store: { fault: { _tag: "Reset" as const }, operation: "CreateMultipartUpload" as const, times: 1 } },
-    // The store acts before the reset: the first session stays, empty.
-    { name: "a reset on a GCS session start", method: "GCS", lostSessions: 1, store: { fault: { _tag: "Reset" as const }, operation: "ResumableStart" as const, times: 1 } }
+    // A reset before the store acts leaves nothing; a lost answer leaves the first session, empty and unnamed.
+    { name: "a reset on a GCS session start", method: "GCS", store: { fault: { _tag: "Reset" as const }, operation: "ResumableStart" as const, times: 1 } },
+    { name: "a lost answer to a GCS session start", method: "GCS", lostSessions: 1, store: { fault: { _tag: "Reset" as const, when: "AfterHandling" as const }, operation: "ResumableStart" as const, times: 1 } }
   ])("$name: read or sent again, the original ingested", ({ iconik, lostSessions, method, store }) =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
