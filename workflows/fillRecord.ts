@@ -361,7 +361,8 @@ export interface RecordState {
 
 /**
  * Looks for a checkpoint a crashed run of `workflow` left beside `file`. When it describes this very file (and
- * asset, if given), its record is still OPEN and its storage upload had started, the answer is what to resume.
+ * asset, if given), its record is still OPEN and its storage upload had started (or completed: only the CLOSE is
+ * left), the answer is what to resume. A checkpoint started before its record was made goes to `discardUnfilled`.
  * Otherwise the checkpoint is stale: its OPEN record is marked FAILED, its S3 upload cleaned up, `discard` runs (e.g.
  * to delete a half-made asset) and the file removed, so the caller starts over without leaving anything behind.
  */
