@@ -2,9 +2,11 @@
  * Resume after a crash. While a large upload runs, a checkpoint file beside the media
  * (`<media>.<workflow>.iconik-upload`)
  * records, one JSON line at a time: the Iconik record being filled, then the storage-side upload (S3 UploadId or GCS
- * session), then every part S3 has stored. A rerun of the same workflow on the same, unchanged file reads it back
- * and continues that upload instead of starting over. Lines are appended (never rewritten), so a crash mid-write
- * loses at most the last line, which is ignored.
+ * session), then every part S3 has stored, then that the storage holds the whole file (`stored`: only the CLOSE is
+ * left). A rerun of the same workflow on the same, unchanged file reads it back and continues that upload instead of
+ * starting over. Lines are appended (never rewritten), so a crash mid-write loses at most the last line, which is
+ * ignored. A workflow that creates its records may start the checkpoint as soon as the asset exists (`recordId`
+ * still empty) and append a fuller header as the records are made: the last header counts.
  *
  * The file is removed when the upload ends, successfully or not (a failed upload is aborted, so there is nothing to
  * resume); only a crash, or `onFailure: "keep"`, leaves it behind. It can hold a GCS session URL, a credential for
@@ -26,6 +28,7 @@ export interface CheckpointHeader {
   /** The Iconik base URL (a checkpoint never resumes against another Iconik). */
   readonly iconik: string
   readonly assetId: string
+  /** Empty while the record is not made yet (only the asset exists). */
   readonly recordKind: "proxy" | "file"
   readonly recordId: string
   /** The record's `storage_method` (a resumed upload does not get the record's upload fields again). */
@@ -54,17 +57,21 @@ export interface Checkpoint {
   readonly header: CheckpointHeader
   readonly upload?: CheckpointUpload | undefined
   readonly parts: ReadonlyArray<CheckpointPart>
+  /** The storage holds the whole file (the upload completed): only the record's CLOSE is left. */
+  readonly stored: boolean
 }
 
 type Line =
   | { readonly header: CheckpointHeader }
   | { readonly upload: CheckpointUpload }
   | { readonly part: CheckpointPart }
+  | { readonly stored: true }
 
 const parse = (text: string): Checkpoint | undefined => {
   let header: CheckpointHeader | undefined
   let upload: CheckpointUpload | undefined
   const parts = new Map<number, CheckpointPart>()
+  let stored = false
   for (const raw of text.split("\n")) {
     if (raw.trim() === "") continue
     let line: Line
@@ -77,9 +84,11 @@ const parse = (text: string): Checkpoint | undefined => {
     else if ("upload" in line) upload = line.upload
     else if ("part" in line && typeof line.part?.partNumber === "number" && typeof line.part.etag === "string") {
       parts.set(line.part.partNumber, line.part)
-    }
+    } else if ("stored" in line && line.stored === true) stored = true
   }
-  return header === undefined ? undefined : { header, upload, parts: [...parts.values()].sort((a, b) => a.partNumber - b.partNumber) }
+  return header === undefined
+    ? undefined
+    : { header, upload, parts: [...parts.values()].sort((a, b) => a.partNumber - b.partNumber), stored }
 }
 
 /** The checkpoint `workflow` left beside `mediaPath` against this Iconik, if any. */
@@ -117,12 +126,22 @@ export const remove = (mediaPath: string, workflow: string): Effect.Effect<void,
 export interface CheckpointWriter {
   readonly upload: (upload: CheckpointUpload) => Effect.Effect<void>
   readonly part: (part: CheckpointPart) => Effect.Effect<void>
+  /** The storage holds the whole file now (written right after the upload completed). */
+  readonly stored: Effect.Effect<void>
+  /** A fuller header (records made since the checkpoint started): it replaces the earlier one on reading. */
+  readonly header: (header: CheckpointHeader) => Effect.Effect<void>
   /** Deletes the checkpoint (the upload finished or was abandoned). */
   readonly remove: Effect.Effect<void>
 }
 
 /** A writer that writes nothing (checkpoints turned off). */
-export const disabled: CheckpointWriter = { upload: () => Effect.void, part: () => Effect.void, remove: Effect.void }
+export const disabled: CheckpointWriter = {
+  upload: () => Effect.void,
+  part: () => Effect.void,
+  stored: Effect.void,
+  header: () => Effect.void,
+  remove: Effect.void
+}
 
 /**
  * Starts (with `header`, truncating any older file) or continues (`fresh: false`) the checkpoint beside `mediaPath`.
@@ -151,6 +170,8 @@ export const open = (
     return {
       upload: (upload) => write({ upload }, "a"),
       part: (part) => write({ part }, "a"),
+      stored: write({ stored: true }, "a"),
+      header: (header) => write({ header }, "a"),
       remove: lock.withPermit(Effect.suspend(() => {
         working = false
         return Effect.ignore(fs.remove(path))

@@ -237,11 +237,31 @@ export interface FillOptions extends Omit<TransferOptions, "checkpoint" | "resum
   readonly checkpointExtra?: Pick<Checkpoint.CheckpointHeader, "formatId" | "fileSetId"> | undefined
   /** The file as it was checksummed: checked again after the upload, before the CLOSE. */
   readonly snapshot?: FileSnapshot | undefined
+  /**
+   * The caller started this checkpoint already (as soon as its asset existed): the full header is appended to it
+   * rather than starting it over.
+   */
+  readonly checkpointStarted?: boolean | undefined
 }
 
 export interface Resumable {
   readonly checkpoint: Checkpoint.Checkpoint
 }
+
+/** What a resumed upload that had completed before the crash reports: nothing sent by this run. */
+const storedResult = (method: string, file: LocalFile, upload: Checkpoint.CheckpointUpload | undefined): TransferResult => ({
+  method: method.toUpperCase(),
+  strategy: upload?.sessionUrl !== undefined
+    ? "resumable"
+    : upload?.uploadId === undefined
+    ? "single"
+    : upload.provider === "B2"
+    ? "large-file"
+    : "multipart",
+  size: file.size,
+  partsUploaded: 0,
+  resumed: true
+})
 
 /**
  * Uploads `file` into `record` (created OPEN with `fields`) and closes it. With `resume`, continues the storage
@@ -273,14 +293,20 @@ export const fillRecord = (
       size: file.size,
       modifiedMillis: file.modifiedMillis
     }
+    const started = resume === undefined && options.checkpointStarted === true
     const checkpoint = options.checkpoint === false
       ? Checkpoint.disabled
-      : yield* Checkpoint.open(file.path, header, { fresh: resume === undefined })
+      : yield* Checkpoint.open(file.path, header, { fresh: resume === undefined && !started })
+    if (started) yield* checkpoint.header(header)
     const upload = resume?.checkpoint.upload
-    const run = Effect.gen(function*() {
-      const result = yield* Workflow.step(
-        `upload ${record.kind}`,
-        transfer({
+    // A crashed run whose upload had completed: the storage holds the file, only the CLOSE is left (the record was
+    // found OPEN by `takeOver`).
+    const transferOrStored = resume?.checkpoint.stored === true
+      ? Effect.as(
+        Effect.logInfo(`${record.kind} ${record.id}: the storage holds the file already; closing it`),
+        storedResult(header.storageMethod, file, upload)
+      )
+      : transfer({
           kind: record.kind,
           assetId: record.assetId,
           recordId: record.id,
@@ -292,7 +318,8 @@ export const fillRecord = (
           item: options.item ?? file.path,
           resume: upload === undefined ? undefined : { upload, parts: resume!.checkpoint.parts }
         })
-      )
+    const run = Effect.gen(function*() {
+      const result = yield* Workflow.step(`upload ${record.kind}`, transferOrStored)
       // What was stored must be what was checksummed: a change since the snapshot fails before the CLOSE.
       if (options.snapshot !== undefined) yield* Workflow.step("check file unchanged", ensureSnapshot(options.snapshot))
       yield* closeRecord(record)
@@ -334,7 +361,8 @@ export interface RecordState {
 
 /**
  * Looks for a checkpoint a crashed run of `workflow` left beside `file`. When it describes this very file (and
- * asset, if given), its record is still OPEN and its storage upload had started, the answer is what to resume.
+ * asset, if given), its record is still OPEN and its storage upload had started (or completed: only the CLOSE is
+ * left), the answer is what to resume. A checkpoint started before its record was made goes to `discardUnfilled`.
  * Otherwise the checkpoint is stale: its OPEN record is marked FAILED, its S3 upload cleaned up, `discard` runs (e.g.
  * to delete a half-made asset) and the file removed, so the caller starts over without leaving anything behind.
  */
@@ -344,6 +372,8 @@ export const takeOver = <S extends RecordState>(options: {
   readonly assetId?: string | undefined
   readonly lookup: (header: Checkpoint.CheckpointHeader) => Effect.Effect<S, IconikError, IconikClient>
   readonly discard?: ((state: S) => Effect.Effect<void, never, IconikClient>) | undefined
+  /** A checkpoint started before its record was made (a crash right after the asset create): clean up its asset. */
+  readonly discardUnfilled?: ((header: Checkpoint.CheckpointHeader) => Effect.Effect<void, never, IconikClient>) | undefined
 }): Effect.Effect<Option.Option<Resumable & S>, IconikError, IconikClient | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const client = yield* IconikClient
@@ -351,12 +381,22 @@ export const takeOver = <S extends RecordState>(options: {
     if (Option.isNone(found)) return Option.none()
     const checkpoint = found.value
     const { header, upload } = checkpoint
+    if (header.recordId === "") {
+      yield* Workflow.step(
+        "discard unfilled checkpoint",
+        Effect.andThen(
+          options.discardUnfilled === undefined ? Effect.void : options.discardUnfilled(header),
+          Checkpoint.remove(options.file.path, options.workflow)
+        )
+      )
+      return Option.none()
+    }
     const state = yield* options.lookup(header).pipe(
       Effect.map(Option.some),
       Effect.catchTag("IconikNotFound", () => Effect.succeed(Option.none()))
     )
     if (
-      Option.isSome(state) && state.value.status === "OPEN" && isResumable(upload) &&
+      Option.isSome(state) && state.value.status === "OPEN" && (isResumable(upload) || checkpoint.stored) &&
       Checkpoint.describes(checkpoint, options.file, options.assetId)
     ) {
       return Option.some({ checkpoint, ...state.value })

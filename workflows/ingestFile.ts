@@ -31,8 +31,9 @@ import type * as assets from "../src/generated/assets.ts"
 import * as Collections from "../src/Collections.ts"
 import * as Files from "../src/Files.ts"
 import type * as Jobs from "../src/Jobs.ts"
-import type { IconikClient } from "../src/IconikClient.ts"
+import { IconikClient } from "../src/IconikClient.ts"
 import type { IconikError } from "../src/IconikError.ts"
+import * as Checkpoint from "./Checkpoint.ts"
 import { createReconciled, fillRecord, readRetry, type RecordRef, runJob, takeOver, takeSnapshot } from "./fillRecord.ts"
 import * as LocalFile from "./LocalFile.ts"
 import { validateTransfer } from "./Options.ts"
@@ -160,6 +161,30 @@ const findLostAsset = (
 
 const collect = <A, E, R>(stream: Stream.Stream<A, E, R>) => Effect.map(Stream.runCollect(stream), (all) => [...all])
 
+/**
+ * Deletes an asset an ingest made for its file alone, after a failure or a crash: its OPEN file records first (one a
+ * lost create made, or one a crash left before its upload started), so nothing stays OPEN. An asset holding a CLOSED
+ * file (a CLOSE whose answer was lost) is kept: stored bytes are never discarded. Logged, not raised.
+ */
+const deleteIngestAsset = (assetId: string): Effect.Effect<void, never, IconikClient> =>
+  Workflow.step(
+    "delete asset",
+    Effect.gen(function*() {
+      const files = yield* collect(Files.streamFiles(assetId))
+      if (files.some((f) => f.status === "CLOSED")) {
+        return yield* Effect.logWarning(`asset ${assetId} holds a CLOSED file: kept`)
+      }
+      for (const open of files) {
+        if (open.status === "OPEN" && typeof open.id === "string") {
+          yield* Files.deleteFile(assetId, open.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+        }
+      }
+      yield* Assets.delete(assetId).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+    })
+  ).pipe(
+    Effect.catchCause((cause) => Effect.logWarning(`could not delete asset ${assetId}`, Cause.pretty(cause)))
+  )
+
 export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOptions) =>
   Effect.gen(function*() {
     yield* validateTransfer(options)
@@ -196,9 +221,12 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
           storageId: found.storage_id ?? ""
         })),
       // The asset was made for that upload alone.
-      discard: (stale) => onFailure === "delete" ? Effect.ignore(Assets.delete(stale.record.assetId)) : Effect.void
+      discard: (stale) => onFailure === "delete" ? deleteIngestAsset(stale.record.assetId) : Effect.void,
+      // A crash before the file record was in the checkpoint: the asset holds no upload (nothing CLOSED), it goes.
+      discardUnfilled: (header) => deleteIngestAsset(header.assetId)
     })
 
+    // A resumed upload that fails is cleaned up as a new one is: its file is FAILED by now, and the asset goes too.
     const resumeUpload = (resumed: Option.Option.Value<typeof resume>) =>
       Effect.map(fillRecord(resumed.record, {}, file, fillOptions, resumed), (transfer): Ingested => ({
         assetId: resumed.record.assetId,
@@ -207,7 +235,11 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
         fileId: resumed.record.id,
         storageId: resumed.storageId,
         transfer
-      }))
+      })).pipe(
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit) || onFailure !== "delete" ? Effect.void : deleteIngestAsset(resumed.record.assetId)
+        )
+      )
 
     const ingestNew = Effect.gen(function*() {
       const storage = options.storageId === undefined
@@ -235,6 +267,23 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
       )
       const versionId = asset.versions?.[0]?.id ?? undefined
       const withVersion = versionId === undefined ? {} : { version_id: versionId }
+
+      // The checkpoint starts as soon as the asset exists: a crash before the file record is made leaves it for a
+      // rerun to find (and the asset is not left behind as a second one). Records are added as they are made.
+      const started: Checkpoint.CheckpointHeader = {
+        version: 1,
+        workflow: "ingestFile",
+        iconik: (yield* IconikClient).baseUrl,
+        assetId: asset.id,
+        recordKind: "file",
+        recordId: "",
+        storageMethod: storage.method,
+        size: file.size,
+        modifiedMillis: file.modifiedMillis
+      }
+      const checkpoint = options.checkpoint === false
+        ? Checkpoint.disabled
+        : yield* Checkpoint.open(file.path, started, { fresh: true })
 
       const records = Effect.gen(function*() {
         let directoryPath = options.directoryPath ?? ""
@@ -270,6 +319,7 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
               Option.map((f) => ({ id: f.id as string }))
             ))
         )
+        yield* checkpoint.header({ ...started, formatId: format.id })
         const fileSet = yield* createReconciled(
           "create file set",
           Effect.map(
@@ -288,6 +338,7 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
               sets.find((set) => set.name === file.name && set.format_id === format.id && typeof set.id === "string")
             ).pipe(Option.map((set) => ({ id: set.id as string }))))
         )
+        yield* checkpoint.header({ ...started, formatId: format.id, fileSetId: fileSet.id })
         const created = yield* createReconciled(
           "create file",
           Files.createFile(asset.id, {
@@ -322,35 +373,19 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
           fileRecord(asset.id, fileId, fileSet.id, directoryPath),
           created,
           file,
-          { ...fillOptions, checkpointExtra: { formatId: format.id, fileSetId: fileSet.id } }
+          { ...fillOptions, checkpointExtra: { formatId: format.id, fileSetId: fileSet.id }, checkpointStarted: true }
         )
         return { assetId: asset.id, versionId, formatId: format.id, fileSetId: fileSet.id, fileId, storageId: storage.id, transfer }
       })
 
       // Anything failing after the asset exists: the asset goes too (its file is already FAILED, its upload aborted),
       // unless a file of it turns out CLOSED (a CLOSE whose answer was lost): stored bytes are never discarded.
+      // The checkpoint goes too (fillRecord removes it itself once it runs), unless kept for a rerun.
       return yield* records.pipe(
         Effect.onExit((exit) =>
-          Exit.isSuccess(exit) || onFailure !== "delete"
+          Exit.isSuccess(exit) || onFailure === "keep"
             ? Effect.void
-            : Workflow.step(
-              "delete asset",
-              Effect.gen(function*() {
-                const files = yield* collect(Files.streamFiles(asset.id))
-                if (files.some((f) => f.status === "CLOSED")) {
-                  return yield* Effect.logWarning(`asset ${asset.id} holds a CLOSED file: kept`)
-                }
-                // A file record a lost create made, never handed to this run, goes first: nothing stays OPEN.
-                for (const open of files) {
-                  if (open.status === "OPEN" && typeof open.id === "string") {
-                    yield* Files.deleteFile(asset.id, open.id).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
-                  }
-                }
-                yield* Assets.delete(asset.id)
-              })
-            ).pipe(
-              Effect.catchCause((cause) => Effect.logWarning(`could not delete asset ${asset.id}`, Cause.pretty(cause)))
-            )
+            : Effect.andThen(checkpoint.remove, onFailure === "delete" ? deleteIngestAsset(asset.id) : Effect.void)
         )
       )
     })

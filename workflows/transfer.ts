@@ -241,6 +241,9 @@ const onTransferEvent = (item: string, checkpoint: CheckpointWriter) => (event: 
       return event.etag === undefined
         ? Effect.void
         : checkpoint.part({ partNumber: event.partNumber, etag: event.etag, size: event.size })
+    case "UploadCompleted":
+      // The storage holds the whole file: a crash from here on leaves only the record's CLOSE to do.
+      return checkpoint.stored
     case "BytesTransferred":
       return Progress.emit({ _tag: "BytesTransferred", item, transferred: event.transferredBytes, total: event.totalBytes })
     case "PartRetrying":

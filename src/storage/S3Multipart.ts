@@ -15,6 +15,10 @@
  * upload may have been aborted: the object itself is read (one byte, through the injected `getObjectUrl`, Iconik's
  * download URL) and its size and multipart ETag compared with what was sent; only a match counts as done.
  *
+ * A resume whose upload is gone (ListParts answers NoSuchUpload: the crashed run may have completed it) is resolved
+ * the same way: the object is read, and only one of the file's size (and, when the checkpoint holds every part, the
+ * parts' multipart ETag) counts as the upload done.
+ *
  * On failure or interruption after the upload id exists, the upload is aborted (`abort_url`) and the injected
  * clean-up (Iconik's `multipart/cleanup/`) runs, so no parts are left behind — unless `onFailure: "keep"` asks to keep
  * them for a later resume.
@@ -325,10 +329,41 @@ export const uploadS3Multipart = <E, R>(
       const listPartsUrls = options.resume === undefined
         ? []
         : options.resume.listPartsUrls ?? (yield* options.getCompletionUrls(uploadId)).listPartsUrls ?? []
-      if (listPartsUrls.length > 0) {
-        for (const part of yield* listUploadedParts(listPartsUrls)) {
-          if (isPlanned(part)) stored.set(part.partNumber, part)
-        }
+      const listed: { readonly parts: ReadonlyArray<S3UploadedPart>; readonly gone?: StorageFailure } =
+        listPartsUrls.length === 0 ? { parts: [] } : yield* listUploadedParts(listPartsUrls).pipe(
+          Effect.map((parts) => ({ parts })),
+          Effect.catch((error: StorageFailure) => isNoSuchUpload(error) ? Effect.succeed({ parts: [], gone: error }) : Effect.fail(error))
+        )
+      if (listed.gone !== undefined) {
+        // The upload is gone: the run that left it may have completed it before its crash (the object decides), or
+        // it was aborted (verification fails; nothing is assumed).
+        const known = plan.parts.every((part) => stored.has(part.partNumber))
+          ? plan.parts.map((part) => stored.get(part.partNumber)!)
+          : undefined
+        const verified = yield* verifyObject(known === undefined ? undefined : multipartEtag(known), file.size, options, listed.gone)
+        yield* tracker.emit({
+          _tag: "UploadStarted",
+          provider: "S3",
+          totalBytes: file.size,
+          partCount,
+          partSize: plan.partSize,
+          uploadId,
+          resumedParts: partCount
+        })
+        yield* tracker.bytes(file.size)
+        yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
+        return {
+          uploadId,
+          size: file.size,
+          partSize: plan.partSize,
+          parts: known ?? [...stored.values()].sort((a, b) => a.partNumber - b.partNumber),
+          uploadedParts: 0,
+          etag: verified.verifiedEtag === "" ? undefined : verified.verifiedEtag,
+          location: undefined
+        } satisfies S3MultipartResult
+      }
+      for (const part of listed.parts) {
+        if (isPlanned(part)) stored.set(part.partNumber, part)
       }
       const resumedParts = stored.size
       yield* tracker.emit({
@@ -458,7 +493,7 @@ const completeWithRetries = <E, R>(
     const attempt = sendComplete(url, parts).pipe(
       Effect.map((response): { readonly response: StorageResponse; readonly verifiedEtag?: string | undefined } => ({ response })),
       Effect.catch((error: StorageFailure) => {
-        if (first !== undefined && isNoSuchUpload(error)) return verifyObject(parts, size, options, first)
+        if (first !== undefined && isNoSuchUpload(error)) return verifyObject(multipartEtag(parts), size, options, first)
         first ??= error
         return Effect.fail(error)
       })
@@ -477,11 +512,12 @@ const completeWithRetries = <E, R>(
   })
 
 /**
- * After a repeated completion found the upload gone: the object must exist with the size sent and, where it can be
- * computed, the multipart ETag of the parts sent (an aborted upload, or another object at the key, fails here).
+ * After a repeated completion (or a resume) found the upload gone: the object must exist with the size sent and,
+ * where it is known, the multipart ETag of the parts sent (an aborted upload, or another object at the key, fails
+ * here).
  */
 const verifyObject = <E, R>(
-  parts: ReadonlyArray<S3UploadedPart>,
+  expectedEtag: string | undefined,
   size: number,
   options: S3MultipartOptions<E, R>,
   cause: StorageFailure
@@ -505,7 +541,6 @@ const verifyObject = <E, R>(
       : response.status === 200
       ? Number(response.headers["content-length"])
       : undefined
-    const expectedEtag = multipartEtag(parts)
     const etag = response.headers["etag"]
     if (stored !== size) {
       return yield* protocolError("CompleteMultipartUpload", `the upload is gone and the object holds ${stored ?? "no"} bytes, not ${size}`)
@@ -513,7 +548,7 @@ const verifyObject = <E, R>(
     if (expectedEtag !== undefined && etag !== undefined && etag !== "" && etag !== expectedEtag) {
       return yield* protocolError("CompleteMultipartUpload", "the upload is gone and the object's ETag is not that of the parts sent")
     }
-    yield* Effect.logInfo("S3 completion answer was lost: the object is stored as sent")
+    yield* Effect.logInfo("S3 multipart upload is gone, and the object is stored as sent")
     return { response: { status: 200, headers: {}, body: "" }, verifiedEtag: etag }
   })
 

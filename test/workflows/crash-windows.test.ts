@@ -1,0 +1,115 @@
+/**
+ * Crash windows of `ingestFile`: a run killed at an exact point, then run again, must end with one asset whose file
+ * is CLOSED and holds the source's bytes, nothing OPEN, nothing pending on storage and no checkpoint left.
+ *
+ * A kill is simulated by a first run with `onFailure: "keep"` (no clean-up runs, as after a SIGKILL) stopped by a
+ * refused Iconik call at the point under test; the checkpoint is left as that run wrote it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, FileSystem, Option, Path } from "effect"
+import { createHash } from "node:crypto"
+import * as Faults from "../../src/testing/emulator/Faults.ts"
+import * as Checkpoint from "../../workflows/Checkpoint.ts"
+import { ingestFile } from "../../workflows/ingestFile.ts"
+import { IconikEmulator, inProcess, mediaFolder, MiB, stillOpen, storageRequests } from "./support.ts"
+
+const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex")
+
+const closeRoute = /^PATCH \/API\/files\/v1\/assets\/[^/]+\/files\/[^/]+\/$/
+const formatRoute = /^POST \/API\/files\/v1\/assets\/[^/]+\/formats\/$/
+
+/** The first run, stopped by a refused call on `route` as a kill there would stop it: nothing cleaned up. */
+const killedAt = (route: RegExp, file: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    yield* emulator.addFault({ fault: Faults.serverError(403, ["simulated kill"]), route, times: 1 })
+    const exit = yield* Effect.exit(
+      ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1, onFailure: "keep" })
+    )
+    assert.isTrue(Exit.isFailure(exit))
+  })
+
+/** Everything a rerun after a crash must leave: one asset, its file CLOSED with the source's bytes, nothing else. */
+const assertOneCleanAsset = (media: string, fileId: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    const fs = yield* FileSystem.FileSystem
+    const active = [...emulator.state.assets.values()].filter((asset) => asset.status === "ACTIVE")
+    assert.strictEqual(active.length, 1)
+    const files = [...emulator.state.files.values()].filter((f) => f.asset_id === active[0]!.id)
+    assert.deepStrictEqual(files.map((f) => [f.id, f.status]), [[fileId, "CLOSED"]])
+    const location = emulator.state.locations.get(fileId)!
+    const stored = yield* emulator.objectStore.readObject(location.bucket, location.key)
+    assert.strictEqual(Option.map(stored, md5).pipe(Option.getOrUndefined), md5(yield* fs.readFile(media)))
+    assert.deepStrictEqual(yield* stillOpen, [])
+    assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
+    assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
+  })
+
+describe("ingestFile crash windows", () => {
+  it.live("killed after the upload completed, before the CLOSE: the rerun only closes the file", () =>
+    Effect.gen(function*() {
+      const path = yield* Path.Path
+      const fs = yield* FileSystem.FileSystem
+      const media = path.join(yield* mediaFolder({ "done.mxf": 12 * MiB }), "done.mxf")
+      yield* killedAt(closeRoute, media)
+      assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
+
+      const partsBefore = (yield* storageRequests("UploadPart")).length
+      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      assert.isTrue(result.transfer.resumed)
+      assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
+      yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  it.live("killed right after CompleteMultipartUpload, before its checkpoint line: the object is verified, then closed", () =>
+    Effect.gen(function*() {
+      const path = yield* Path.Path
+      const fs = yield* FileSystem.FileSystem
+      const media = path.join(yield* mediaFolder({ "done.mxf": 12 * MiB }), "done.mxf")
+      yield* killedAt(closeRoute, media)
+      // The kill came before the line saying the storage holds the file was written.
+      const checkpointPath = Checkpoint.pathFor(media, "ingestFile")
+      const lines = (yield* fs.readFileString(checkpointPath)).trim().split("\n")
+      yield* fs.writeFileString(checkpointPath, lines.filter((line) => !line.startsWith("{\"stored\"")).join("\n") + "\n")
+
+      const partsBefore = (yield* storageRequests("UploadPart")).length
+      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
+      yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  it.live("a resume that fails deletes its asset, so the next rerun makes only one", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const fs = yield* FileSystem.FileSystem
+      const media = path.join(yield* mediaFolder({ "lost.mxf": 12 * MiB }), "lost.mxf")
+      yield* killedAt(closeRoute, media)
+      // The stored object is lost meanwhile (and the checkpoint predates its completion): the resume cannot verify it.
+      const checkpointPath = Checkpoint.pathFor(media, "ingestFile")
+      const lines = (yield* fs.readFileString(checkpointPath)).trim().split("\n")
+      yield* fs.writeFileString(checkpointPath, lines.filter((line) => !line.startsWith("{\"stored\"")).join("\n") + "\n")
+      const first = [...emulator.state.files.values()][0]!
+      const location = emulator.state.locations.get(String(first.id))!
+      assert.isTrue(yield* emulator.objectStore.deleteObject(location.bucket, location.key))
+
+      const options = { file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 } as const
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(ingestFile(options))))
+      assert.notStrictEqual(emulator.state.assets.get(String(first.asset_id))?.status, "ACTIVE")
+      const result = yield* ingestFile(options)
+      yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  it.live("killed between the asset create and the file record: the rerun leaves one asset", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const media = path.join(yield* mediaFolder({ "early.mxf": 12 * MiB }), "early.mxf")
+      yield* killedAt(formatRoute, media)
+      assert.strictEqual(emulator.state.assets.size, 1)
+
+      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+})
