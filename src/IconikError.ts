@@ -152,6 +152,25 @@ export class IconikTransportError extends Schema.TaggedError<IconikTransportErro
   }
 }
 
+/** What a spent deadline reports, for the Iconik client and the storage client alike. */
+export const deadlineReportFields = {
+  attempts: Schema.Number,
+  elapsedMillis: Schema.Number,
+  deadlineMillis: Schema.Number,
+  /** The last failed attempt's error message, if any had failed. */
+  lastError: Schema.optional(Schema.String)
+}
+
+export const describeDeadline = (report: {
+  readonly attempts: number
+  readonly elapsedMillis: number
+  readonly deadlineMillis: number
+  readonly lastError?: string | undefined
+}): string => {
+  const last = report.lastError === undefined ? "" : `; last failure: ${report.lastError}`
+  return `no success within the ${report.deadlineMillis} ms deadline (${report.attempts} attempt(s) over ${report.elapsedMillis} ms${last})`
+}
+
 /**
  * The call's overall deadline passed (or its next wait would have passed it) before an attempt succeeded: the
  * per-attempt timeout bounds one try, this bounds them all.
@@ -159,15 +178,10 @@ export class IconikTransportError extends Schema.TaggedError<IconikTransportErro
 export class IconikDeadlineExceeded extends Schema.TaggedError<IconikDeadlineExceeded>()("IconikDeadlineExceeded", {
   method: Schema.String,
   path: Schema.String,
-  attempts: Schema.Number,
-  elapsedMillis: Schema.Number,
-  deadlineMillis: Schema.Number,
-  /** The last failed attempt's error message, if any had failed. */
-  lastError: Schema.optional(Schema.String)
+  ...deadlineReportFields
 }) {
   override get message() {
-    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
-    return `${this.method} ${this.path}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+    return `${this.method} ${this.path}: ${describeDeadline(this)}`
   }
 }
 

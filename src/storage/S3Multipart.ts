@@ -310,6 +310,16 @@ export const uploadS3Multipart = <E, R>(
     }
 
     const tracker = makeProgressTracker(file.size, options.onProgress)
+    const started = (resumedParts: number) =>
+      tracker.emit({
+        _tag: "UploadStarted",
+        provider: "S3",
+        totalBytes: file.size,
+        partCount,
+        partSize: plan.partSize,
+        uploadId,
+        resumedParts
+      })
     let completionUrls: S3CompletionUrls | undefined
     const getCompletionUrls = Effect.suspend(() =>
       completionUrls !== undefined
@@ -341,15 +351,7 @@ export const uploadS3Multipart = <E, R>(
           ? plan.parts.map((part) => stored.get(part.partNumber)!)
           : undefined
         const verified = yield* verifyObject(known === undefined ? undefined : multipartEtag(known), file.size, options, listed.gone)
-        yield* tracker.emit({
-          _tag: "UploadStarted",
-          provider: "S3",
-          totalBytes: file.size,
-          partCount,
-          partSize: plan.partSize,
-          uploadId,
-          resumedParts: partCount
-        })
+        yield* started(partCount)
         yield* tracker.bytes(file.size)
         yield* tracker.emit({ _tag: "UploadCompleted", totalBytes: file.size })
         return {
@@ -366,15 +368,7 @@ export const uploadS3Multipart = <E, R>(
         if (isPlanned(part)) stored.set(part.partNumber, part)
       }
       const resumedParts = stored.size
-      yield* tracker.emit({
-        _tag: "UploadStarted",
-        provider: "S3",
-        totalBytes: file.size,
-        partCount,
-        partSize: plan.partSize,
-        uploadId,
-        resumedParts
-      })
+      yield* started(resumedParts)
       const alreadyStored = plan.parts.filter((part) => stored.has(part.partNumber))
       if (alreadyStored.length > 0) yield* tracker.bytes(alreadyStored.reduce((sum, part) => sum + part.size, 0))
 

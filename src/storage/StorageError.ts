@@ -6,6 +6,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { deadlineReportFields, describeDeadline } from "../IconikError.ts"
 import { redactUrl, scrubSecrets, scrubValue } from "../Redaction.ts"
 import { xmlInner, xmlText } from "./Xml.ts"
 
@@ -68,15 +69,10 @@ export class StorageTransportError extends Schema.TaggedError<StorageTransportEr
 /** The request's overall deadline passed (or its next wait would have passed it) before an attempt succeeded. */
 export class StorageDeadlineExceeded extends Schema.TaggedError<StorageDeadlineExceeded>()("StorageDeadlineExceeded", {
   ...location,
-  attempts: Schema.Number,
-  elapsedMillis: Schema.Number,
-  deadlineMillis: Schema.Number,
-  /** The last failed attempt's error message, if any had failed. */
-  lastError: Schema.optional(Schema.String)
+  ...deadlineReportFields
 }) {
   override get message() {
-    const last = this.lastError === undefined ? "" : `; last failure: ${this.lastError}`
-    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: no success within the ${this.deadlineMillis} ms deadline (${this.attempts} attempt(s) over ${this.elapsedMillis} ms${last})`
+    return `${this.provider} ${this.operation}: ${this.method} ${this.url}: ${describeDeadline(this)}`
   }
 }
 
