@@ -234,7 +234,7 @@ const ingestCommand = Command.make(
             ...report.skipped.map((s) => `  skipped  ${s.path}: ${skipText(s)}`),
             ...report.failed.map((f) => `  FAILED   ${f.path}: ${f.reason}: ${f.message}`)
           ])
-          if (report.failed.length > 0) return yield* new Output.CommandFailed({ code: ExitCode.Partial })
+          if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.files, "files")
           return
         }
         const result = yield* withProgressBar(
@@ -345,7 +345,9 @@ const metadataImport = Command.make(
             : `Wrote ${report.written} objects (${report.changes.length} changes, ${report.unchanged} unchanged, ${report.failed.length} failed)`,
           ...report.failed.map((f) => `  FAILED ${f.objectId}: ${f.reason}: ${f.message}`)
         ])
-        if (report.failed.length > 0) return yield* new Output.CommandFailed({ code: ExitCode.Partial })
+        if (report.failed.length > 0) {
+          return yield* Output.partial(report.failed.length, report.rows - report.unchanged, "objects")
+        }
       })
     )
 ).pipe(Command.withDescription("CSV back into metadata: shows the diff; --apply writes it"))

@@ -87,7 +87,8 @@ const describeHttp = (error: Tagged): string => {
 /** Explains any failure a command can end with. */
 export const explain = (error: unknown): Explained => {
   if (!isTagged(error)) {
-    return { code: ExitCode.Failure, tag: "Error", message: error instanceof Error ? error.message : String(error) }
+    const message = error instanceof Error ? error.message : String(error)
+    return { code: ExitCode.Failure, tag: "Error", message: message.trim() === "" ? "unexpected error (no details given)" : message }
   }
   const method = String(error.method ?? "")
   const path = String(error.path ?? "")
@@ -131,6 +132,16 @@ export const explain = (error: unknown): Explained => {
     case "IconikConflict":
     case "IconikUnexpectedStatus":
     case "IconikServerError":
+      // A 404 for an id given in the body (a missing `--collection-id` on POST …/assets/) arrives here when the
+      // operation does not declare 404: it is still "not found".
+      if (error.status === 404) {
+        return {
+          code: ExitCode.NotFound,
+          tag: error._tag,
+          message: `Not found (404): ${where}${describeHttp(error)}`,
+          hint: "check the ids given (--collection-id, --storage-id, …), and that the token's user can see them"
+        }
+      }
       return {
         code: ExitCode.Failure,
         tag: error._tag,
@@ -153,6 +164,8 @@ export const explain = (error: unknown): Explained => {
     case "IconikResponseTooLarge":
       return { code: ExitCode.Failure, tag: error._tag, message: String(error.message) }
     case "InvalidOption":
+    case "MetadataImportError":
+    case "CsvParseError":
     case "IconikInvalidRequest":
     case "IconikConfigError":
     case "ConfigError":
@@ -181,9 +194,39 @@ export const explain = (error: unknown): Explained => {
     case "VerificationFailed":
     case "BatchIncomplete":
       return { code: ExitCode.Partial, tag: error._tag, message: String(error.message) }
+    case "ServeError":
+      return { code: ExitCode.Failure, tag: error._tag, message: serveMessage(error.cause) }
     default:
-      return { code: ExitCode.Failure, tag: error._tag, message: String(error.message ?? error._tag) }
+      return { code: ExitCode.Failure, tag: error._tag, message: messageOf(error) }
   }
+}
+
+/** Node's own error for a server that could not listen (`code`, `address`, `port`). */
+const serveMessage = (cause: unknown): string => {
+  const { address, code, port } = (typeof cause === "object" && cause !== null ? cause : {}) as {
+    readonly address?: unknown
+    readonly code?: unknown
+    readonly port?: unknown
+  }
+  const where = port === undefined ? "the port" : `port ${String(port)}${address === undefined ? "" : ` on ${String(address)}`}`
+  switch (code) {
+    case "EADDRINUSE":
+      return `${where} is in use: stop what listens there or pick another --port (0: any free port)`
+    case "EACCES":
+      return `not allowed to listen on ${where}: ports below 1024 need privileges`
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${where}: no such address on this machine (--host)`
+    default:
+      return `the server could not start${cause instanceof Error && cause.message !== "" ? `: ${cause.message}` : ""}`
+  }
+}
+
+/** An error's own message, or, when it has none, its tag and cause: never an empty line. */
+const messageOf = (error: Tagged): string => {
+  if (typeof error.message === "string" && error.message.trim() !== "") return error.message
+  const cause = error.cause
+  const why = cause instanceof Error && cause.message.trim() !== "" ? cause.message : undefined
+  return why === undefined ? `${error._tag} (no details given)` : `${error._tag}: ${why}`
 }
 
 /** Explains how a command's Effect ended (typed failure, interruption or defect). */
@@ -192,5 +235,10 @@ export const explainCause = (cause: Cause.Cause<unknown>): Explained => {
   if (Option.isSome(failure)) return explain(failure.value)
   if (Cause.hasInterruptsOnly(cause)) return { code: ExitCode.Interrupted, tag: "Interrupted", message: "Interrupted" }
   const defect = Cause.squash(cause)
-  return { code: ExitCode.Failure, tag: "Defect", message: defect instanceof Error ? defect.message : String(defect) }
+  const message = defect instanceof Error ? defect.message : String(defect)
+  return {
+    code: ExitCode.Failure,
+    tag: "Defect",
+    message: message.trim() === "" ? `unexpected ${defect instanceof Error ? defect.name : "failure"} (no details given)` : message
+  }
 }

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { scrubSecrets } from "../Redaction.ts"
-import { type Explained, explainCause } from "./Failure.ts"
+import { type Explained, ExitCode, explainCause } from "./Failure.ts"
 
 /** A command failed and has already said so; carries the exit code. */
 export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandFailed", {
@@ -50,6 +50,16 @@ export const failure = (json: boolean, explained: Explained) =>
   })
 
 /**
+ * Ends a command whose batch finished with some items failed: the result (with the failures in it) is printed
+ * already; this says how many failed on stderr and exits 9.
+ */
+export const partial = (failed: number, total: number, items: string) =>
+  Effect.andThen(
+    toStderr(`error: ${failed} of ${total} ${items} failed (the report lists each with its reason)`),
+    Effect.fail(new CommandFailed({ code: ExitCode.Partial }))
+  )
+
+/**
  * Runs a command body: on failure, explains it (stderr, and stdout with `--json`) and fails with
  * {@link CommandFailed} carrying the exit code.
  */
@@ -57,6 +67,9 @@ export const reporting = <A, E, R>(json: boolean, body: Effect.Effect<A, E, R>):
   Effect.catchCause(body, (cause: Cause.Cause<E>) => {
     // Ctrl-C: let the interruption through (finalizers have cleaned up); the runtime exits 130.
     if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    // The body has said what went wrong already (a partial batch): keep its exit code, print nothing more.
+    const failed = Cause.findErrorOption(cause)
+    if (Option.isSome(failed) && failed.value instanceof CommandFailed) return Effect.fail(failed.value)
     const explained = explainCause(cause)
     return Effect.andThen(failure(json, explained), Effect.fail(new CommandFailed({ code: explained.code })))
   })

@@ -7,8 +7,19 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import { runCli } from "./Cli.ts"
+import { ExitCode } from "./Failure.ts"
 
-runCli(process.argv.slice(2)).pipe(
+/**
+ * The reader closed stdout (`iconik metadata export … | head -3`): it has what it wanted, so the command stops —
+ * interrupted, its finalizers run — and exits 0 without a word. The listener stays for good, so a write during that
+ * clean-up cannot raise an unhandled EPIPE either. Any other stdout failure ends the run as a defect (exit 1).
+ */
+const stdoutClosed = Effect.callback<number>((resume) => {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) =>
+    resume(error.code === "EPIPE" ? Effect.succeed(ExitCode.Ok) : Effect.die(error)))
+})
+
+Effect.raceFirst(runCli(process.argv.slice(2)), stdoutClosed).pipe(
   Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
   Effect.provide(NodeServices.layer),
   // stdout is for results (`--json` must stay parseable): logs go to stderr.

@@ -2,41 +2,11 @@
  * The `iconik` command's numeric flags and folder options, run in-process (no child process: each run takes
  * milliseconds) against the emulator on a 127.0.0.1 socket, with the command's output captured.
  */
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, layer } from "@effect/vitest"
-import { ConfigProvider, Console, Effect, FileSystem, Path } from "effect"
+import { Effect, FileSystem, Path } from "effect"
 import * as Jobs from "../../src/Jobs.ts"
-import { runCli } from "../../src/cli/Cli.ts"
 import { IconikEmulator, mediaFolder, overSocket } from "../workflows/support.ts"
-import { envFor } from "./support.ts"
-
-interface Ran {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs `iconik …argv` in this process with the emulator's credentials in its environment, capturing its output. */
-const iconik = (...argv: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const emulator = yield* IconikEmulator
-    const stdout: Array<string> = []
-    const stderr: Array<string> = []
-    const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
-    const capture: Console.Console = Object.assign(Object.create(globalThis.console), {
-      log: (...args: ReadonlyArray<unknown>) => stdout.push(text(args)),
-      info: (...args: ReadonlyArray<unknown>) => stdout.push(text(args)),
-      error: (...args: ReadonlyArray<unknown>) => stderr.push(text(args)),
-      warn: (...args: ReadonlyArray<unknown>) => stderr.push(text(args))
-    })
-    const code = yield* runCli(argv).pipe(
-      Effect.provide(NodeServices.layer),
-      Effect.provideService(Console.Console, capture),
-      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: envFor(emulator) }))
-    )
-    const ran: Ran = { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") }
-    return ran
-  })
+import { iconik } from "./support.ts"
 
 /** A bad value: exit 2, a message naming the flag and its accepted range, and not one request to Iconik. */
 const refused = (argv: ReadonlyArray<string>, flag: string, range: string) =>

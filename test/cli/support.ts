@@ -1,7 +1,10 @@
 /** Runs the `iconik` command as a child process with the Node 22 from node_modules, and collects what it printed. */
-import { Effect } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { ConfigProvider, Console, Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { runCli } from "../../src/cli/Cli.ts"
+import { IconikEmulator } from "../workflows/support.ts"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const node = `${repoRoot}node_modules/.bin/node`
@@ -45,3 +48,31 @@ export const envFor = (emulator: { readonly baseUrl: string; readonly credential
   ICONIK_APP_ID: emulator.credentials.appId,
   ICONIK_AUTH_TOKEN: emulator.credentials.authToken
 })
+
+export interface RanInProcess {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `iconik …argv` in this process with the emulator's credentials in its environment, capturing its output. */
+export const iconik = (...argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    const stdout: Array<string> = []
+    const stderr: Array<string> = []
+    const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
+    const capture: Console.Console = Object.assign(Object.create(globalThis.console), {
+      log: (...args: ReadonlyArray<unknown>) => stdout.push(text(args)),
+      info: (...args: ReadonlyArray<unknown>) => stdout.push(text(args)),
+      error: (...args: ReadonlyArray<unknown>) => stderr.push(text(args)),
+      warn: (...args: ReadonlyArray<unknown>) => stderr.push(text(args))
+    })
+    const code = yield* runCli(argv).pipe(
+      Effect.provide(NodeServices.layer),
+      Effect.provideService(Console.Console, capture),
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: envFor(emulator) }))
+    )
+    const ran: RanInProcess = { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") }
+    return ran
+  })
