@@ -167,15 +167,21 @@ describe("ingestFolder", () => {
       assert.strictEqual(emulator.state.files.size, 0)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
+  /** Two files, a link to a file outside the folder and a link to the folder itself (`self -> .`). */
+  const folderWithLinks = Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = yield* mediaFolder({ "in.mov": 1000, "sub/deep.mov": 2000 })
+    const outside = yield* mediaFolder({ "secret.mov": 3000 })
+    yield* fs.symlink(path.join(outside, "secret.mov"), path.join(dir, "outside.mov"))
+    yield* fs.symlink(".", path.join(dir, "self"))
+    return { dir, fs, outside, path }
+  })
+
   it.live("symbolic links are not followed by default: each is reported as skipped, nothing outside is uploaded", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      const dir = yield* mediaFolder({ "in.mov": 1000, "sub/deep.mov": 2000 })
-      const outside = yield* mediaFolder({ "secret.mov": 3000 })
-      yield* fs.symlink(path.join(outside, "secret.mov"), path.join(dir, "outside.mov"))
-      yield* fs.symlink(".", path.join(dir, "self"))
+      const { dir, outside, path } = yield* folderWithLinks
       const events: Array<Progress.ProgressEvent> = []
       const report = yield* ingestFolder({ folder: dir }).pipe(Progress.tap((event) => events.push(event)))
       assert.deepStrictEqual(report.ingested.map((i) => i.path), ["in.mov", "sub/deep.mov"])
@@ -193,12 +199,7 @@ describe("ingestFolder", () => {
   it.live("followSymlinks: links inside the folder are ingested at their own place; outside and loops are skipped", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      const dir = yield* mediaFolder({ "in.mov": 1000, "sub/deep.mov": 2000 })
-      const outside = yield* mediaFolder({ "secret.mov": 3000 })
-      yield* fs.symlink(path.join(outside, "secret.mov"), path.join(dir, "outside.mov"))
-      yield* fs.symlink(".", path.join(dir, "self"))
+      const { dir, fs, path } = yield* folderWithLinks
       yield* fs.symlink("sub", path.join(dir, "linked"))
       const report = yield* ingestFolder({ folder: dir, followSymlinks: true })
       assert.deepStrictEqual(report.ingested.map((i) => i.path), ["in.mov", "linked/deep.mov", "sub/deep.mov"])
