@@ -15,7 +15,7 @@ import { operationOverlays, statusRules, type DeclaredSuccess } from "../../code
 import { type JsonSchema, loadSpecs, specsDirectory, type ServiceSpec } from "../../codegen/spec.ts"
 import { allDefinitions } from "../../src/generated/index.ts"
 import { IconikEmulator, routes } from "../../src/testing/index.ts"
-import { raw, storage } from "./support.ts"
+import { ok, storage } from "./support.ts"
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..")
 const specsPresent = fs.existsSync(specsDirectory(repoRoot))
@@ -101,14 +101,6 @@ const declaredSuccesses = (spec: ServiceSpec, method: string, specPath: string):
 // ---------------------------------------------------------------------------------------------------------------
 // A scenario that calls every implemented route with a successful request
 
-type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
-
-const ok = (method: Verb, url: string, body?: unknown) =>
-  Effect.gen(function*() {
-    const answer = yield* raw(method, url, body === undefined ? undefined : { body })
-    assert.isTrue(answer.status >= 200 && answer.status < 300, `${method} ${url} → ${answer.status} ${answer.text}`)
-    return answer.json as any
-  })
 
 const A = "/API/assets/v1"
 const F = "/API/files/v1"

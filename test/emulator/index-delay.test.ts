@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { IconikEmulator } from "../../src/testing/index.ts"
-import { raw } from "./support.ts"
+import { ok } from "./support.ts"
 
 const A = "/API/assets/v1"
 const F = "/API/files/v1"
@@ -12,14 +12,6 @@ const S = "/API/search/v1/search/"
 
 const emulatorLayer = IconikEmulator.layerClient({ rateLimit: false, indexDelay: "5 seconds" }, { rateLimit: false, retry: false })
 
-type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
-
-const ok = (method: Verb, url: string, body?: unknown) =>
-  Effect.gen(function*() {
-    const answer = yield* raw(method, url, body === undefined ? undefined : { body })
-    assert.isTrue(answer.status >= 200 && answer.status < 300, `${method} ${url} → ${answer.status} ${answer.text}`)
-    return answer.json as any
-  })
 
 const ids = (page: { readonly objects?: ReadonlyArray<{ readonly id: string }> }) => (page.objects ?? []).map((o) => o.id)
 const titles = (page: { readonly objects?: ReadonlyArray<{ readonly title: string }> }) =>

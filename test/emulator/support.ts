@@ -1,4 +1,5 @@
 /** Helpers shared by the emulator tests: raw calls that bypass the SDK, to look at the wire. */
+import { assert } from "@effect/vitest"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { IconikEmulator } from "../../src/testing/index.ts"
@@ -45,6 +46,14 @@ export const raw = (
     if (options?.body !== undefined) request = HttpClientRequest.bodyText(request, JSON.stringify(options.body), "application/json")
     const response = yield* Effect.orDie(emulator.httpClient.execute(request))
     return yield* readAnswer(response)
+  })
+
+/** {@link raw}, asserting a 2xx answer; its JSON body. */
+export const ok = (method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown) =>
+  Effect.gen(function*() {
+    const answer = yield* raw(method, path, body === undefined ? undefined : { body })
+    assert.isTrue(answer.status >= 200 && answer.status < 300, `${method} ${path} → ${answer.status} ${answer.text}`)
+    return answer.json as any
   })
 
 /** A plain request to a presigned storage URL (no Iconik headers). */
