@@ -70,11 +70,14 @@ export const isTransientIconik = (error: { readonly _tag: string }): boolean =>
 export const mayHaveActed = (error: { readonly _tag: string }): boolean =>
   error._tag === "IconikServerError" || error._tag === "IconikTransportError" || error._tag === "IconikDecodeError"
 
+/** Failures a request that is safe to repeat (a read, the CLOSE) is sent again after, at the step level. */
+const worthRepeating = (error: { readonly _tag: string }): boolean => isTransientIconik(error) || mayHaveActed(error)
+
 /** Step retries for reads (GETs are safe to repeat; a 2xx cut short does not decode, and the client does not retry that). */
 export const readRetry: Workflow.RetryPolicy<{ readonly _tag: string }> = {
   times: 3,
-  delay: "200 millis",
-  while: (error) => isTransientIconik(error) || mayHaveActed(error)
+  baseDelay: "200 millis",
+  while: worthRepeating
 }
 
 /** PATCH the record's status. */
@@ -109,7 +112,7 @@ export const closeRecord = (record: RecordRef): Effect.Effect<void, IconikError,
         )
       )
     ),
-    { retry: { times: 4, delay: "500 millis", while: (error) => isTransientIconik(error) || mayHaveActed(error) } }
+    { retry: { times: 4, baseDelay: "500 millis", while: worthRepeating } }
   )
 
 const deleteRecord = (record: RecordRef) =>
@@ -129,7 +132,7 @@ export const abandon = (record: RecordRef, onFailure: OnFailure): Effect.Effect<
     yield* Workflow.step(
       onFailure === "delete" ? `delete ${record.kind}` : `mark ${record.kind} failed`,
       onFailure === "delete" ? deleteRecord(record) : setStatus(record, "FAILED"),
-      { retry: { times: 2, delay: "200 millis", while: isTransientIconik } }
+      { retry: { times: 2, baseDelay: "200 millis", while: isTransientIconik } }
     )
   }).pipe(
     Effect.catchCause((cause) => Effect.logWarning(`could not clean up ${record.kind} ${record.id}`, Cause.pretty(cause)))
@@ -201,7 +204,8 @@ export interface FileSnapshot {
   readonly ino: bigint
 }
 
-const statSnapshot = (path: string) =>
+/** Snapshots the file; take it before the checksum, so a change while hashing is caught too. */
+export const takeSnapshot = (path: string): Effect.Effect<FileSnapshot, FileChanged> =>
   Effect.tryPromise({
     try: () => stat(path, { bigint: true }),
     catch: (error) => new FileChanged({ path, detail: `cannot stat it: ${(error as Error).message}` })
@@ -209,12 +213,9 @@ const statSnapshot = (path: string) =>
     Effect.map((info): FileSnapshot => ({ path, size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, ino: info.ino }))
   )
 
-/** Snapshots the file; take it before the checksum, so a change while hashing is caught too. */
-export const takeSnapshot = (path: string): Effect.Effect<FileSnapshot, FileChanged> => statSnapshot(path)
-
 /** Fails with {@link FileChanged} when the file no longer matches `snapshot`. */
 export const ensureSnapshot = (snapshot: FileSnapshot): Effect.Effect<void, FileChanged> =>
-  Effect.flatMap(statSnapshot(snapshot.path), (now) => {
+  Effect.flatMap(takeSnapshot(snapshot.path), (now) => {
     const changed = now.size !== snapshot.size
       ? `size ${snapshot.size} → ${now.size}`
       : now.ino !== snapshot.ino
