@@ -8,18 +8,18 @@ import { Config, Effect, Layer, Schema } from "effect"
 import { Iconik, Metadata } from "../src/index.ts"
 
 export class ViewNotFound extends Schema.TaggedError<ViewNotFound>()("ViewNotFound", {
-  name: Schema.String,
+  viewName: Schema.String,
   known: Schema.Array(Schema.String)
 }) {
   override get message() {
-    return `No metadata view is named "${this.name}"; there are: ${this.known.join(", ")}`
+    return `No metadata view is named "${this.viewName}" (views: ${this.known.join(", ") || "none"})`
   }
 }
 
 export const findView = Effect.fn("findView")(function*(name: string) {
   const views = (yield* Metadata.listViews()).objects ?? [] // one answer: Iconik does not page views
   const view = views.find((v) => v.name === name) ?? views.find((v) => v.name.toLowerCase() === name.toLowerCase())
-  if (view === undefined) return yield* new ViewNotFound({ name, known: views.map((v) => v.name) })
+  if (view === undefined) return yield* new ViewNotFound({ viewName: name, known: views.map((v) => v.name) })
   const fields = (view.view_fields ?? []).map((field) => field.name).filter((field) => field !== "__separator__")
   yield* Effect.log(`${view.name}: ${view.id} (${fields.join(", ")})`)
   return { id: view.id, name: view.name, fields }

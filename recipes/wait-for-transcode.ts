@@ -11,7 +11,11 @@ import { Files, Iconik, Jobs } from "../src/index.ts"
 /** The asset has no CLOSED file to transcode, or its storage's ignore pattern skips the file (no job is made). */
 export class NothingToTranscode extends Schema.TaggedError<NothingToTranscode>()("NothingToTranscode", {
   assetId: Schema.String
-}) {}
+}) {
+  override get message() {
+    return `Asset ${this.assetId}: no CLOSED file to transcode, or its storage skips it`
+  }
+}
 
 export const transcodeAndWait = Effect.fn("transcodeAndWait")(
   function*(assetId: string, wait: { readonly interval?: Duration.Input; readonly timeout?: Duration.Input } = {}) {
