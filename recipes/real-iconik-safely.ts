@@ -23,10 +23,8 @@ export const cleanTitles = Effect.fn("cleanTitles")(function*(options: { query: 
   // Read-only first: a wrong token or base URL fails here (IconikUnauthorized, IconikNotFound), before any plan.
   const me = yield* users.getCurrentUser()
   yield* Effect.log(`signed in as ${me.email}`)
-  const hits = yield* Search.stream({ doc_types: ["assets"], query: options.query }).pipe(
-    Stream.take(options.limit), // a bound on what one run may touch
-    Stream.runCollect
-  )
+  const search = Search.stream({ doc_types: ["assets"], query: options.query })
+  const hits = yield* Stream.runCollect(Stream.take(search, options.limit)) // a bound on what one run may touch
   const plan: Array<Change> = hits.flatMap((hit) => {
     const before = hit.title ?? ""
     const after = withoutExtension(before)
