@@ -68,7 +68,8 @@ describe("docs/recipes.md", () => {
 
   it.each(recipeFiles)("shows %s as it is, with the package's import names", (file) => {
     const source = fs.readFileSync(path.join(root, "recipes", file), "utf8")
-    assert.strictEqual(docBlocks().get(file)?.[0], asPublished(source))
+    const message = `docs/recipes.md does not show recipes/${file} as it is: copy the file into its block, with the package names for its imports`
+    assert.strictEqual(docBlocks().get(file)?.[0], asPublished(source), message)
   })
 
   it.each(recipeFiles)("%s imports the package only through its public entry points", (file) => {
