@@ -28,16 +28,15 @@ import { backoffMillis } from "../src/Retry.ts"
 import type { IconikError } from "../src/IconikError.ts"
 import * as Jobs from "../src/Jobs.ts"
 import type { StorageClient } from "../src/storage/StorageClient.ts"
-import type { StorageFailure } from "../src/storage/StorageError.ts"
 import * as Checkpoint from "./Checkpoint.ts"
 import type { LocalFile } from "./LocalFile.ts"
 import {
   discardUpload,
   isResumable,
   transfer,
+  type TransferError,
   type TransferOptions,
   type TransferResult,
-  type UnsupportedStorage,
   type UploadFields
 } from "./transfer.ts"
 import * as Workflow from "./Workflow.ts"
@@ -276,7 +275,7 @@ export const fillRecord = (
   resume?: Resumable | undefined
 ): Effect.Effect<
   TransferResult,
-  StorageFailure | IconikError | UnsupportedStorage | FileChanged,
+  TransferError | FileChanged,
   StorageClient | IconikClient | FileSystem.FileSystem
 > =>
   Effect.gen(function*() {
