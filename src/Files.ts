@@ -7,12 +7,12 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import type { CallOptions, Definition } from "./Endpoint.ts"
 import * as files from "./generated/files.ts"
 import type { IconikClient } from "./IconikClient.ts"
 import { IconikInvalidRequest } from "./IconikError.ts"
 import * as Pagination from "./Pagination.ts"
+import { makePartUrlResolver } from "./PartUrls.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Formats
@@ -350,108 +350,56 @@ export const createProxyKeyframesJob = (
 // ---------------------------------------------------------------------------------------------------------------
 // Multipart upload URLs (S3)
 
-/** Iconik listed no presigned URL for an upload part that should exist. */
-export class IconikPartUrlMissing extends Schema.TaggedError<IconikPartUrlMissing>()("IconikPartUrlMissing", {
-  /** The part-URL list's path (no query string, so no upload id). */
-  path: Schema.String,
-  partNumber: Schema.Number
-}) {
-  override get message() {
-    return `GET ${this.path}: no upload URL for part ${this.partNumber}`
-  }
-}
+export { IconikPartUrlMissing } from "./PartUrls.ts"
 
-/** Parts requested per page of part URLs. */
-const partUrlsPerPage = 100
 /** S3's limit on parts per upload. */
 const maxParts = 10_000
 
-interface PartPageQuery {
-  readonly parts_num: number
-  readonly per_page: number
-  readonly page: number
-}
-/** One upload's part-URL list: its path (for errors; no query string, so no upload id) and a fetch of one page. */
-interface PartUrlList<E> {
-  readonly path: string
-  readonly fetchPage: (query: PartPageQuery) => Effect.Effect<files.MultiPartUploadURLs, E, IconikClient>
-}
-
-/** The part-URL list of the upload `uploadId` of the record `ids` (a proxy or an original file). */
-const partUrlList = <Ids extends Record<string, string>, E>(
+/** One upload's part-URL list, through the generated operation for a proxy or an original file. */
+const partUrls = <Ids extends Record<string, string>, E>(
   operation: {
     (
-      input: Ids & { readonly query: PartPageQuery & { readonly upload_id: string } },
+      input: Ids & { readonly query: { readonly upload_id: string; readonly parts_num: number; readonly per_page: number; readonly page: number } },
       options?: CallOptions
     ): Effect.Effect<files.MultiPartUploadURLs, E, IconikClient>
     readonly definition: Definition
   },
   ids: Ids,
   uploadId: string,
+  partsNum: number,
   options: CallOptions | undefined
-): PartUrlList<E> => ({
-  path: operation.definition.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(ids[name] ?? "")),
-  fetchPage: (query) => operation({ ...ids, query: { upload_id: uploadId, ...query } }, options)
-})
+) => {
+  const path = operation.definition.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(ids[name] ?? ""))
+  return Effect.andThen(
+    checkPartCount(path, partsNum),
+    makePartUrlResolver({
+      path,
+      partsNum,
+      fetchPage: ({ page, perPage }) =>
+        Effect.map(
+          operation({ ...ids, query: { upload_id: uploadId, parts_num: partsNum, per_page: perPage, page } }, options),
+          (answer) => answer.objects ?? []
+        )
+    })
+  )
+}
 
-const proxyPartUrls = (assetId: string, proxyId: string, uploadId: string, options?: CallOptions) =>
-  partUrlList(files.listAssetProxyMultipartUrlPart, { asset_id: assetId, proxy_id: proxyId }, uploadId, options)
-
-const filePartUrls = (assetId: string, fileId: string, uploadId: string, options?: CallOptions) =>
-  partUrlList(files.listAssetFileMultipartUrlPart, { asset_id: assetId, file_id: fileId }, uploadId, options)
-
-const checkPartCount = (path: string, name: string, value: number) =>
+const checkPartCount = (path: string, value: number) =>
   Number.isInteger(value) && value >= 1 && value <= maxParts
     ? Effect.void
     : Effect.fail(
       new IconikInvalidRequest({
         method: "GET",
         path,
-        detail: `${name} must be an integer from 1 to ${maxParts}, got ${value}`
+        detail: `the part number or count must be an integer from 1 to ${maxParts}, got ${value}`
       })
     )
 
-/**
- * Finds part `partNumber`'s URL. Part URLs come numbered 1..N in pages, so the page holding the part is asked for
- * directly; if Iconik pages smaller than asked, the observed page size re-aims the next request.
- */
-const findPartUrl = <E>({ fetchPage, path }: PartUrlList<E>, partNumber: number) =>
-  Effect.gen(function*() {
-    yield* checkPartCount(path, "partNumber", partNumber)
-    let page = Math.ceil(partNumber / partUrlsPerPage)
-    // Every round moves at least one page forward, and a list of N parts never has more than N pages.
-    while (page <= partNumber) {
-      const urls = (yield* fetchPage({ parts_num: partNumber, per_page: partUrlsPerPage, page })).objects ?? []
-      const hit = urls.find((url) => url.number === partNumber)
-      if (hit !== undefined) return hit
-      const highest = Math.max(0, ...urls.map((url) => url.number ?? 0))
-      if (urls.length === 0 || highest >= partNumber) break
-      page = Math.max(page + 1, Math.ceil(partNumber / urls.length))
-    }
-    return yield* new IconikPartUrlMissing({ path, partNumber })
-  })
+const proxyPartUrls = (assetId: string, proxyId: string, uploadId: string, partsNum: number, options?: CallOptions) =>
+  partUrls(files.listAssetProxyMultipartUrlPart, { asset_id: assetId, proxy_id: proxyId }, uploadId, partsNum, options)
 
-/** Every part URL 1..`partsCount`, in part order, walking the pages until each number has its URL. */
-const collectPartUrls = <E>({ fetchPage, path }: PartUrlList<E>, partsCount: number) =>
-  Effect.gen(function*() {
-    yield* checkPartCount(path, "partsCount", partsCount)
-    const byNumber = new Map<number, files.MultiPartUploadURL>()
-    for (let page = 1; page <= partsCount && byNumber.size < partsCount; page++) {
-      const urls = (yield* fetchPage({ parts_num: partsCount, per_page: partUrlsPerPage, page })).objects ?? []
-      const before = byNumber.size
-      for (const url of urls) {
-        if (typeof url.number === "number" && url.number >= 1 && url.number <= partsCount) byNumber.set(url.number, url)
-      }
-      if (byNumber.size === before) break // an empty or repeated page: nothing more to learn
-    }
-    const parts: Array<files.MultiPartUploadURL> = []
-    for (let number = 1; number <= partsCount; number++) {
-      const url = byNumber.get(number)
-      if (url === undefined) return yield* new IconikPartUrlMissing({ path, partNumber: number })
-      parts.push(url)
-    }
-    return parts
-  })
+const filePartUrls = (assetId: string, fileId: string, uploadId: string, partsNum: number, options?: CallOptions) =>
+  partUrls(files.listAssetFileMultipartUrlPart, { asset_id: assetId, file_id: fileId }, uploadId, partsNum, options)
 
 /**
  * The presigned PUT URL (with `number`, `key`…) for part `partNumber` of a proxy's S3 multipart upload. Iconik's
@@ -465,7 +413,7 @@ export const getS3PartUrl = (
   uploadId: string,
   partNumber: number,
   options?: CallOptions
-) => findPartUrl(proxyPartUrls(assetId, proxyId, uploadId, options), partNumber)
+) => Effect.flatMap(proxyPartUrls(assetId, proxyId, uploadId, partNumber, options), (list) => list.find(partNumber))
 
 /**
  * The presigned PUT URLs of parts 1..`partsCount` of a proxy's S3 multipart upload, in part order, over as many
@@ -477,7 +425,7 @@ export const getS3PartUrls = (
   uploadId: string,
   partsCount: number,
   options?: CallOptions
-) => collectPartUrls(proxyPartUrls(assetId, proxyId, uploadId, options), partsCount)
+) => Effect.flatMap(proxyPartUrls(assetId, proxyId, uploadId, partsCount, options), (list) => list.all)
 
 /** Options of {@link getS3CompleteUrls}. */
 export interface CompleteUrlOptions extends CallOptions {
@@ -523,7 +471,7 @@ export const getFileS3PartUrl = (
   uploadId: string,
   partNumber: number,
   options?: CallOptions
-) => findPartUrl(filePartUrls(assetId, fileId, uploadId, options), partNumber)
+) => Effect.flatMap(filePartUrls(assetId, fileId, uploadId, partNumber, options), (list) => list.find(partNumber))
 
 /**
  * {@link getS3PartUrls} for an original file's upload.
@@ -535,7 +483,7 @@ export const getFileS3PartUrls = (
   uploadId: string,
   partsCount: number,
   options?: CallOptions
-) => collectPartUrls(filePartUrls(assetId, fileId, uploadId, options), partsCount)
+) => Effect.flatMap(filePartUrls(assetId, fileId, uploadId, partsCount, options), (list) => list.all)
 
 /**
  * {@link getS3CompleteUrls} for an original file's upload.

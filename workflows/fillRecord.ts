@@ -24,20 +24,19 @@ import { stat } from "node:fs/promises"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import { IconikClient } from "../src/IconikClient.ts"
-import { backoffMillis } from "../src/Retry.ts"
+import * as Retry from "../src/Retry.ts"
 import type { IconikError } from "../src/IconikError.ts"
 import * as Jobs from "../src/Jobs.ts"
 import type { StorageClient } from "../src/storage/StorageClient.ts"
-import type { StorageFailure } from "../src/storage/StorageError.ts"
 import * as Checkpoint from "./Checkpoint.ts"
 import type { LocalFile } from "./LocalFile.ts"
 import {
   discardUpload,
   isResumable,
   transfer,
+  type TransferError,
   type TransferOptions,
   type TransferResult,
-  type UnsupportedStorage,
   type UploadFields
 } from "./transfer.ts"
 import * as Workflow from "./Workflow.ts"
@@ -154,30 +153,46 @@ export const createReconciled = <A, E extends { readonly _tag: string }, R, R2>(
   reconcile: Effect.Effect<Option.Option<A>, { readonly _tag: string }, R2>,
   options?: { readonly times?: number | undefined }
 ): Effect.Effect<A, E, R | R2> => {
-  const times = options?.times ?? 3
-  const attempt = (n: number): Effect.Effect<A, E, R | R2> =>
-    create.pipe(
-      Effect.catch((error: E) =>
-        !mayHaveActed(error) || n >= times
-          ? Effect.fail(error)
-          : Workflow.step(`reconcile ${name}`, reconcile, { retry: readRetry }).pipe(
-            // A reconciliation that cannot read leaves the create's own failure: nothing is sent twice blindly.
-            Effect.catch(() => Effect.succeed(undefined)),
-            Effect.flatMap((found) =>
-              found === undefined
-                ? Effect.fail(error)
-                : Option.isSome(found)
-                ? Effect.as(Effect.logInfo(`${name}: the answer was lost; found what the create made`), found.value)
-                : Effect.logInfo(`${name}: the answer was lost and nothing was made; sending it again`).pipe(
-                  Effect.andThen(Effect.flatMap(backoffMillis(200, 5_000, n), (millis) => Effect.sleep(millis))),
-                  Effect.andThen(attempt(n + 1))
-                )
-            )
+  // One attempt: the create, then (when its answer was lost) the reconciliation. Only a reconciliation that found
+  // nothing made leaves a failure worth sending the create again; the schedule decides when, and how often.
+  const attempt: Effect.Effect<A, LostCreate<E>, R | R2> = create.pipe(
+    Effect.catch((error: E) =>
+      !mayHaveActed(error)
+        ? Effect.fail(new LostCreate({ error, nothingMade: false }))
+        : Workflow.step(`reconcile ${name}`, reconcile, { retry: readRetry }).pipe(
+          // A reconciliation that cannot read leaves the create's own failure: nothing is sent twice blindly.
+          Effect.catch(() => Effect.fail(new LostCreate({ error, nothingMade: false }))),
+          Effect.flatMap((found) =>
+            Option.isSome(found)
+              ? Effect.as(Effect.logInfo(`${name}: the answer was lost; found what the create made`), found.value)
+              : Effect.andThen(
+                Effect.logInfo(`${name}: the answer was lost and nothing was made; sending it again`),
+                Effect.fail(new LostCreate({ error, nothingMade: true }))
+              )
           )
-      )
+        )
     )
-  return Workflow.step(name, attempt(0))
+  )
+  return Workflow.step(
+    name,
+    Retry.retry(attempt, { ...reconcileRetry, times: options?.times ?? reconcileRetry.times }, {
+      retryable: (lost) => lost.nothingMade
+    }).pipe(Effect.mapError((lost) => lost.error))
+  )
 }
+
+/** A create's failure, and whether a reconciliation showed that nothing was made (so it may be sent again). */
+class LostCreate<E> {
+  readonly error: E
+  readonly nothingMade: boolean
+  constructor(fields: { readonly error: E; readonly nothingMade: boolean }) {
+    this.error = fields.error
+    this.nothingMade = fields.nothingMade
+  }
+}
+
+/** Sends of a create after a reconciliation found nothing made. */
+const reconcileRetry: Retry.RetryPolicy = { times: 3, baseDelay: "200 millis", maxDelay: "5 seconds" }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The local file must stay as it was checksummed
@@ -276,7 +291,7 @@ export const fillRecord = (
   resume?: Resumable | undefined
 ): Effect.Effect<
   TransferResult,
-  StorageFailure | IconikError | UnsupportedStorage | FileChanged,
+  TransferError | FileChanged,
   StorageClient | IconikClient | FileSystem.FileSystem
 > =>
   Effect.gen(function*() {

@@ -24,8 +24,8 @@
  * them for a later resume.
  */
 import * as Effect from "effect/Effect"
-import * as Semaphore from "effect/Semaphore"
 import { createHash } from "node:crypto"
+import { type IconikPartUrlMissing, makePartUrlResolver } from "../PartUrls.ts"
 import { redactUrl } from "../Redaction.ts"
 import { cleanupOnFailure, concurrencyOf, logFailure, MiB, type Part, type PartRules, planParts } from "./Parts.ts"
 import { makeProgressTracker, type OnProgress } from "./Progress.ts"
@@ -109,6 +109,8 @@ export interface S3MultipartOptions<E, R> {
   readonly concurrency?: number | undefined
   /** Page size asked of the part-URL call (default 100). */
   readonly partUrlsPerPage?: number | undefined
+  /** The part-URL list's path, named in {@link IconikPartUrlMissing}. */
+  readonly partUrlsPath?: string | undefined
   /** Retry policy of part PUTs and of the completion (defaults to the client's). */
   readonly retry?: Partial<RetryPolicy> | undefined
   /** S3's AbortMultipartUpload is `DELETE` (default); use `POST` if the abort URL was signed for POST. */
@@ -234,62 +236,13 @@ const verifyStoredParts = (listPartsUrls: ReadonlyArray<string>, planned: Readon
   })
 
 /**
- * Part URLs by part number, fetched page by page as parts need them (URLs expire; 10 000 of them need not be held
- * up front). Iconik's pagination is not trusted to put part `n` on page `⌈n / perPage⌉`: when it is not there, the
- * pages are walked until it shows up.
- */
-const makePartUrlResolver = <E, R>(
-  uploadId: string,
-  partsNum: number,
-  perPage: number,
-  getPartUrls: (query: S3PartUrlsQuery) => Effect.Effect<S3PartUrlsPage, E, R>
-) => {
-  const urls = new Map<number, string>()
-  const fetchedPages = new Set<number>()
-  const emptyPages = new Set<number>()
-  const lock = Semaphore.makeUnsafe(1)
-  const lastPage = Math.max(1, Math.ceil(partsNum / perPage))
-
-  const fetchPage = (page: number) =>
-    fetchedPages.has(page) ? Effect.void : Effect.map(getPartUrls({ uploadId, partsNum, page, perPage }), (result) => {
-      fetchedPages.add(page)
-      if (result.objects.length === 0) emptyPages.add(page)
-      for (const object of result.objects) {
-        if (!urls.has(object.number)) urls.set(object.number, object.url)
-      }
-    })
-
-  const take = (partNumber: number) => {
-    const url = urls.get(partNumber)
-    // Each URL is used by one part (its retries keep it), so it can be dropped here.
-    if (url !== undefined) urls.delete(partNumber)
-    return url
-  }
-
-  return (partNumber: number): Effect.Effect<string, E | StorageProtocolError, R> =>
-    lock.withPermit(Effect.gen(function*() {
-      yield* fetchPage(Math.ceil(partNumber / perPage))
-      let url = take(partNumber)
-      for (let page = 1; url === undefined && page <= lastPage + 1; page++) {
-        if (emptyPages.has(page) && page > 1) break
-        yield* fetchPage(page)
-        url = take(partNumber)
-      }
-      if (url === undefined) {
-        return yield* protocolError("GetPartUrls", `no URL for part ${partNumber} of ${partsNum} in Iconik's answer`)
-      }
-      return url
-    }))
-}
-
-/**
  * Uploads a file with S3 multipart through presigned URLs. See the module comment for the flow; fails with
  * `StorageFileError` (checked before any request), `StorageError` / `StorageTransportError` from S3,
  * `StorageProtocolError` for unusable answers or options, or the injected calls' own errors.
  */
 export const uploadS3Multipart = <E, R>(
   options: S3MultipartOptions<E, R>
-): Effect.Effect<S3MultipartResult, StorageFailure | E, StorageClient | R> =>
+): Effect.Effect<S3MultipartResult, StorageFailure | IconikPartUrlMissing | E, StorageClient | R> =>
   Effect.gen(function*() {
     const client = yield* StorageClient
     const file = yield* client.fileInfo(options.path)
@@ -372,10 +325,18 @@ export const uploadS3Multipart = <E, R>(
       const alreadyStored = plan.parts.filter((part) => stored.has(part.partNumber))
       if (alreadyStored.length > 0) yield* tracker.bytes(alreadyStored.reduce((sum, part) => sum + part.size, 0))
 
-      const partUrl = makePartUrlResolver(uploadId, partCount, options.partUrlsPerPage ?? 100, options.getPartUrls)
+      // URLs expire, and 10 000 of them need not be held up front: pages are fetched as parts need them.
+      const partUrls = yield* makePartUrlResolver({
+        path: options.partUrlsPath ?? "the upload's part-URL list",
+        partsNum: partCount,
+        perPage: options.partUrlsPerPage,
+        fetchPage: ({ page, perPage }) =>
+          Effect.map(options.getPartUrls({ uploadId, partsNum: partCount, page, perPage }), (answer) => answer.objects),
+        forgetTaken: true
+      })
       const uploadPart = (part: Part) =>
         Effect.gen(function*() {
-          const url = yield* partUrl(part.partNumber)
+          const { url } = yield* partUrls.find(part.partNumber)
           const response = yield* client.send({
             provider: "S3",
             operation: "UploadPart",
