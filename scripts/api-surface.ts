@@ -300,7 +300,7 @@ export const readSurface = (
   })
 
   // Every effect / @effect/platform-node module the compiled package imports, with the stability its header declares.
-  const specifiers = new Set<string>()
+  const specifiers = new Map<string, string>()
   for (const source of program.getSourceFiles()) {
     if (source.isDeclarationFile || source.fileName.includes("/node_modules/")) continue
     for (const statement of source.statements) {
@@ -309,12 +309,12 @@ export const readSurface = (
         statement.moduleSpecifier !== undefined && ts.isStringLiteral(statement.moduleSpecifier) &&
         /^(effect|@effect\/[^/]+)(\/|$)/.test(statement.moduleSpecifier.text)
       ) {
-        specifiers.add(statement.moduleSpecifier.text)
+        if (!specifiers.has(statement.moduleSpecifier.text)) specifiers.set(statement.moduleSpecifier.text, source.fileName)
       }
     }
   }
-  const effectModules = [...specifiers].sort(compareText).map((specifier) => {
-    const resolved = ts.resolveModuleName(specifier, entries[0]!.file, options, ts.sys).resolvedModule
+  const effectModules = [...specifiers.keys()].sort(compareText).map((specifier) => {
+    const resolved = ts.resolveModuleName(specifier, specifiers.get(specifier)!, options, ts.sys).resolvedModule
     if (resolved === undefined) throw new Error(`cannot resolve ${specifier}`)
     // The module's own doc comment comes first; a module without one (NodeFileSystem) tags its exports instead.
     const stability = /@stability\s+(\w+)/.exec(fs.readFileSync(resolved.resolvedFileName, "utf8"))?.[1]
