@@ -403,7 +403,10 @@ export interface Difference {
  * is deprecated, not removed; a member that goes with its deprecated parent's new shape counts with the parent.
  */
 export const compare = (before: ReadonlyMap<string, Entry>, after: ReadonlyMap<string, Entry>): Difference => {
-  const show = (key: string, entry: Entry) => `${key.split("\t")[0]}  ${renderEntry(entry)}`
+  // An Effect module's line is its specifier and stability, as in the report.
+  const line = (key: string, entry: Entry) =>
+    key.startsWith("modules\t") ? `${entry.name} ${entry.signature}` : renderEntry(entry)
+  const show = (key: string, entry: Entry) => `${key.split("\t")[0]}  ${line(key, entry)}`
   const added: Array<string> = []
   const removed: Array<string> = []
   const deprecated: Array<string> = []
@@ -413,7 +416,7 @@ export const compare = (before: ReadonlyMap<string, Entry>, after: ReadonlyMap<s
     if (old === undefined) added.push(show(key, entry))
     else if (entry.deprecated && !old.deprecated) deprecated.push(show(key, entry))
     else if (old.kind !== entry.kind || old.signature !== entry.signature || old.deprecated !== entry.deprecated) {
-      changed.push({ key: key.replace("\t", "  "), before: renderEntry(old), after: renderEntry(entry) })
+      changed.push({ key: key.replace("\t", "  "), before: line(key, old), after: line(key, entry) })
     }
   }
   for (const [key, entry] of before) if (!after.has(key)) removed.push(show(key, entry))
