@@ -8,6 +8,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { operationNameOverrides } from "./names.ts"
+import { applyRenames, loadRenames } from "./renames.ts"
 import { generateService, type GeneratedService } from "./service.ts"
 import { loadSpecs, specsDirectory } from "./spec.ts"
 
@@ -45,7 +46,7 @@ export const generate = (repoRoot: string): Generated => {
   for (const key of Object.keys(operationNameOverrides)) {
     if (!known.has(key.split(" ")[0]!)) throw new Error(`codegen/names.ts: ${key} names no known service`)
   }
-  const services = specs.map(generateService)
+  const services = applyRenames(specs.map(generateService), loadRenames(path.join(repoRoot, "codegen", "renames.json")))
   const files = new Map<string, string>()
   for (const service of services) files.set(service.fileName, service.source)
   files.set("index.ts", indexSource(services))
