@@ -57,12 +57,13 @@ export type ExtraFields<T, E> = { readonly [K in keyof E]: K extends keyof T ? n
  *   createAssetFile({ asset_id, body: IconikSchema.extraFields({ original_name, ... }, { date_created }) })
  *
  * The body is checked against the type the call expects (`NoInfer`: a misspelled declared key is still a compile
- * error); the extras may not name a declared key (and if a cast lets one through, the body's own value wins).
+ * error); the extras may not name a declared key. They win over the body's own undeclared keys (a decoded object
+ * spread into the body carries the old values of those).
  */
 export const extraFields = <T extends object, const E extends Readonly<Record<string, unknown>> = {}>(
   body: NoInfer<T>,
   extra: E & ExtraFields<T, E>
-): T => ({ ...extra, ...body })
+): T => ({ ...body, ...extra })
 
 /** A number written as text, as Iconik's own examples send some (`"size": "1024"`). */
 export type NumericString = `${number}`
