@@ -36,6 +36,7 @@ const rest = [Schema.Record(Schema.String, Schema.Unknown)] as const
 export const Struct = <const Fields extends Schema.Struct.Fields>(
   fields: Fields
 ): Schema.Codec<Schema.Struct.Type<Fields>, Schema.Struct.Encoded<Fields>> =>
+  // The rest's index signature is left out of the type on purpose: with it, `asset.titel` would compile.
   Schema.StructWithRest(Schema.Struct(fields), rest) as any
 
 /** A decoded object with the keys its type does not name readable too (as `unknown`). */
