@@ -123,9 +123,9 @@ export interface RenderContext {
   readonly referenceName: (component: string, mode: Mode) => string
   /** Whether a reference from `from` to `to` must be suspended (`to` is defined later, e.g. in a cycle). */
   readonly mustSuspend: (from: string | undefined, to: string) => boolean
-  /** Overlay patch for a property of a model (responses only). */
+  /** Overlay patch for a property of a model (each kind says which modes it applies to: codegen/overlay.ts). */
   readonly patchOf: (model: string, property: string) => ModelPatch | undefined
-  /** Whether a model keeps the keys its schema does not declare (responses only). */
+  /** Whether a model's type names its undeclared keys too (responses only; every struct keeps them at run time). */
   readonly isOpen: (model: string) => boolean
 }
 
@@ -235,7 +235,7 @@ export const structParts = (
   for (const property of Object.keys(node.properties ?? {}).sort()) {
     const propertySchema = unwrap(node.properties![property]!)
     if (mode !== "output" && propertySchema.readOnly === true) continue
-    const patch = mode === "output" && model !== undefined ? context.patchOf(model, property) : undefined
+    const patch = model === undefined ? undefined : patchIn(mode, context.patchOf(model, property))
     const isRequired = mode === "patch"
       ? false
       : patch?.kind === "present"
@@ -244,7 +244,14 @@ export const structParts = (
           ? false
           : required.has(property) && !(mode === "output" && propertySchema.writeOnly === true)
     const nullable = patch?.kind === "present" ? false : propertySchema.nullable === true
-    const base = render(context, { ...propertySchema, nullable: false }, childMode(mode), from)
+    const base = patch?.kind === "numericString"
+      ? { type: union(["number", "IconikSchema.NumericString"]), schema: "IconikSchema.NumberOrNumericString" }
+      : render(
+        context,
+        { ...(patch?.kind === "anyValues" ? anyValues(propertySchema) : propertySchema), nullable: false },
+        childMode(mode),
+        from
+      )
     const key = propertyKey(property)
     const doc = shortDescription(propertySchema.description)
     if (isRequired) {
@@ -258,6 +265,33 @@ export const structParts = (
   return { members, fields }
 }
 
+/** Whether a patch applies to a shape: response-only kinds to the full model, `numericString` to request bodies. */
+const patchIn = (mode: Mode, patch: ModelPatch | undefined): ModelPatch | undefined => {
+  switch (patch?.kind) {
+    case undefined:
+      return undefined
+    case "anyValues":
+      return patch
+    case "numericString":
+      return mode === "output" ? undefined : patch
+    default:
+      return mode === "output" ? patch : undefined
+  }
+}
+
+/** A string-valued map, or a list of them, with values of any JSON type (`anyValues`). */
+export const anyValues = (schema: JsonSchema): JsonSchema => {
+  const node = unwrap(schema)
+  if (node.type === "array" && node.items !== undefined) return { ...node, items: anyValues(node.items) }
+  if (node.type === "object" && typeof node.additionalProperties === "object" && !hasProperties(node)) {
+    return { ...node, additionalProperties: {} }
+  }
+  throw new Error("anyValues applies to a map with typed values, or a list of them")
+}
+
+/** Whether a property is a number (`numericString`). */
+export const isNumber = (schema: JsonSchema): boolean => ["integer", "number"].includes(unwrap(schema).type ?? "")
+
 const renderStruct = (
   context: RenderContext,
   node: JsonSchema,
@@ -266,5 +300,5 @@ const renderStruct = (
   model: string | undefined
 ): Rendered => {
   const { members, fields } = structParts(context, node, mode, from, model)
-  return { type: typeLiteral(members), schema: call("Schema.Struct", [objectLiteral(fields)]) }
+  return { type: typeLiteral(members), schema: call("IconikSchema.Struct", [objectLiteral(fields)]) }
 }

@@ -2,12 +2,15 @@
  * Corrections the generator applies on top of Iconik's specs, each with the reason it is needed. Every entry must
  * match something in the specs: the generator fails when one does not, so a stale entry cannot linger silently.
  *
- * Model entries are keyed by service and generated model name (docs/naming.md) and change only the response shape
- * (the full model); request bodies keep the spec's rules. Operation entries are keyed by service, method and spec path.
+ * Model entries are keyed by service and generated model name (docs/naming.md). `present`, `nullable` and `add` change
+ * the response shape (the full model), request bodies keep the spec's rules; `anyValues` changes every shape (what a
+ * response carries must be accepted again when it is sent back); `numericString` changes request bodies only.
+ * Operation entries are keyed by service, method and spec path.
  *
  * Already tolerant without an entry: every property that is not `required` accepts absent, `undefined` and `null`
- * (so `AssetVersion`'s fields and `Component.metadata`, which Pythonik had to loosen after live nulls, need nothing
- * here), every enum is open, and unknown keys are ignored.
+ * (so `AssetVersion`'s fields and an absent or null `Component.metadata`, which Pythonik had to loosen after live
+ * nulls, need nothing here), every enum is open, and every struct keeps the keys it does not declare (in responses
+ * and request bodies alike: docs/decisions/0015-preserving-codecs.md).
  */
 import type { JsonSchema } from "./spec.ts"
 
@@ -18,6 +21,13 @@ export type ModelPatch =
   | { readonly kind: "nullable" }
   /** A property live responses carry that the spec does not declare (optional and nullable like any other). */
   | { readonly kind: "add"; readonly schema: JsonSchema }
+  /**
+   * A map (or a list of maps) the spec types as string-valued whose values live data also sends as `null`, numbers or
+   * more: any JSON value, in responses and request bodies alike.
+   */
+  | { readonly kind: "anyValues" }
+  /** A number Iconik's own examples send as a numeric string (`"size": "1024"`): request bodies accept both. */
+  | { readonly kind: "numericString" }
 
 export interface ModelOverlay {
   readonly service: string
@@ -118,6 +128,35 @@ export const modelOverlays: ReadonlyArray<ModelOverlay> = [
     reason: "live view responses omit view_fields when asked without fields (Pythonik's ViewResponse)"
   },
   {
+    service: "files",
+    model: "Component",
+    property: "metadata",
+    patch: { kind: "anyValues" },
+    reason: "a component's metadata is what the media analysis found (mediainfo's numbers, empty values as null); " +
+      "one null or number in it must not reject the whole format"
+  },
+  {
+    service: "files",
+    model: "Format",
+    property: "metadata",
+    patch: { kind: "anyValues" },
+    reason: "format metadata maps are written by analysis and by clients alike; values may be null or numbers"
+  },
+  {
+    service: "files",
+    model: "FormatElastic",
+    property: "metadata",
+    patch: { kind: "anyValues" },
+    reason: "the list / search documents of formats carry the same metadata maps as the format itself"
+  },
+  {
+    service: "files",
+    model: "FileCreate",
+    property: "size",
+    patch: { kind: "numericString" },
+    reason: "Iconik's own upload tutorial creates the file record with `size` as a string"
+  },
+  {
     service: "metadata",
     model: "MetadataViewForList",
     property: "view_fields",
@@ -126,7 +165,11 @@ export const modelOverlays: ReadonlyArray<ModelOverlay> = [
   }
 ]
 
-/** Models whose documents carry more than the spec declares: unknown keys are kept (in responses) instead of dropped. */
+/**
+ * Models whose documents are known to carry far more than the spec declares: their type also names the other keys (an
+ * index signature, `readonly [key: string]: unknown`), so they read without `IconikSchema.open`. Every model
+ * keeps its undeclared keys at run time; this only widens the type.
+ */
 export interface OpenModelOverlay {
   readonly service: string
   readonly model: string

@@ -14,8 +14,10 @@ import {
   union
 } from "./format.ts"
 import {
+  anyValues,
   directReferences,
   hasProperties,
+  isNumber,
   type Mode,
   modelNames,
   render,
@@ -210,6 +212,10 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       modelSchemas.set(overlay.model, { ...target, schema: { ...target.schema, properties } })
     } else if (declared === undefined) {
       throw new Error(`overlay ${service} ${overlay.model}.${overlay.property}: no such model property`)
+    } else if (overlay.patch.kind === "anyValues") {
+      anyValues(declared) // throws unless the property is a typed map or a list of them
+    } else if (overlay.patch.kind === "numericString" && !isNumber(declared)) {
+      throw new Error(`overlay ${service} ${overlay.model}.${overlay.property}: numericString on a non-number`)
     }
     patches.set(modelOverlayKey(overlay.model, overlay.property), overlay.patch)
     counters.applied++
@@ -302,9 +308,10 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
     const node = unwrap(modelSchemas.get(model)!.schema)
     return Object.entries(node.properties ?? {}).some(([property, schema]) => {
       const unwrapped = unwrap(schema)
+      const kind = patches.get(modelOverlayKey(model, property))?.kind
       return (
         unwrapped.readOnly === true ||
-        patches.has(modelOverlayKey(model, property)) ||
+        kind === "present" || kind === "nullable" || kind === "add" || kind === "numericString" ||
         (unwrapped.writeOnly === true && (node.required ?? []).includes(property))
       )
     })
@@ -396,7 +403,7 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       docLines.push(`{@link ${model}} as sent in PATCH bodies: only the properties that change, none read-only.`)
     }
     else if (component !== model) docLines.push(`Iconik's \`${component}\`.`)
-    chunks.push(emitNamedSchema(context, unit, schema, mode, unit, mode === "output" ? model : undefined, docLines))
+    chunks.push(emitNamedSchema(context, unit, schema, mode, unit, model, docLines))
     schemaCount++
   }
 
@@ -437,7 +444,7 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       local.push(
         tsdoc(`Query parameters of {@link ${op.name}}.`, 0) +
           `export interface ${name} ${print(typeLiteral(members, true), 0, 0)}\n` +
-          emitConst(name, call("Schema.Struct", [objectLiteral(fields)]), name)
+          emitConst(name, call("IconikSchema.Struct", [objectLiteral(fields)]), name)
       )
       schemaCount++
       query = { type: name, schema: name }
@@ -638,12 +645,7 @@ const emitNamedSchema = (
     const parts = structParts(context, node, mode, from, model)
     const { fields } = parts
     const open = mode === "output" && model !== undefined && context.isOpen(model)
-    const struct = open
-      ? call("Schema.StructWithRest", [
-        call("Schema.Struct", [objectLiteral(fields)]),
-        arrayLiteral([call("Schema.Record", ["Schema.String", "Schema.Unknown"])])
-      ])
-      : call("Schema.Struct", [objectLiteral(fields)])
+    const struct = call("IconikSchema.Struct", [objectLiteral(fields)])
     const members = open
       ? [...parts.members, { key: "readonly [key: string]", value: "unknown", doc: "Any other field Iconik sends, kept." }]
       : parts.members

@@ -12,7 +12,7 @@ export interface GroupACLBase {
   readonly group_id?: string | null | undefined
   readonly permissions: ReadonlyArray<string>
 }
-export const GroupACLBase: Schema.Codec<GroupACLBase> = Schema.Struct({
+export const GroupACLBase: Schema.Codec<GroupACLBase> = IconikSchema.Struct({
   group_id: IconikSchema.optional(Schema.String),
   permissions: Schema.Array(Schema.String)
 })
@@ -24,7 +24,7 @@ export interface PropagatingACL {
   readonly permissions: ReadonlyArray<string>
   readonly user_id?: string | null | undefined
 }
-export const PropagatingACL: Schema.Codec<PropagatingACL> = Schema.Struct({
+export const PropagatingACL: Schema.Codec<PropagatingACL> = IconikSchema.Struct({
   object_key: IconikSchema.optional(Schema.String),
   object_type: IconikSchema.optional(Schema.String),
   permissions: Schema.Array(Schema.String),
@@ -38,7 +38,7 @@ export interface PropagatingGroupACL {
   readonly object_type?: string | null | undefined
   readonly permissions: ReadonlyArray<string>
 }
-export const PropagatingGroupACL: Schema.Codec<PropagatingGroupACL> = Schema.Struct({
+export const PropagatingGroupACL: Schema.Codec<PropagatingGroupACL> = IconikSchema.Struct({
   group_id: IconikSchema.optional(Schema.String),
   object_key: IconikSchema.optional(Schema.String),
   object_type: IconikSchema.optional(Schema.String),
@@ -50,7 +50,7 @@ export interface UserACLBase {
   readonly permissions: ReadonlyArray<string>
   readonly user_id?: string | null | undefined
 }
-export const UserACLBase: Schema.Codec<UserACLBase> = Schema.Struct({
+export const UserACLBase: Schema.Codec<UserACLBase> = IconikSchema.Struct({
   permissions: Schema.Array(Schema.String),
   user_id: IconikSchema.optional(Schema.String)
 })
@@ -64,7 +64,7 @@ export interface ACL {
   readonly propagating_users_acl?: ReadonlyArray<PropagatingACL> | null | undefined
   readonly users_acl?: ReadonlyArray<UserACLBase> | null | undefined
 }
-export const ACL: Schema.Codec<ACL> = Schema.Struct({
+export const ACL: Schema.Codec<ACL> = IconikSchema.Struct({
   groups_acl: IconikSchema.optional(Schema.Array(GroupACLBase)),
   inherited_groups_acl: IconikSchema.optional(Schema.Array(PropagatingGroupACL)),
   inherited_users_acl: IconikSchema.optional(Schema.Array(PropagatingACL)),
@@ -80,7 +80,7 @@ export interface ACLTemplate {
   readonly id?: string | null | undefined
   readonly name: string
 }
-export const ACLTemplate: Schema.Codec<ACLTemplate> = Schema.Struct({
+export const ACLTemplate: Schema.Codec<ACLTemplate> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -91,13 +91,13 @@ export const ACLTemplate: Schema.Codec<ACLTemplate> = Schema.Struct({
 export interface ACLTemplateInput {
   readonly name: string
 }
-export const ACLTemplateInput: Schema.Codec<ACLTemplateInput> = Schema.Struct({ name: Schema.String })
+export const ACLTemplateInput: Schema.Codec<ACLTemplateInput> = IconikSchema.Struct({ name: Schema.String })
 
 /** {@link ACLTemplate} as sent in PATCH bodies: only the properties that change, none read-only. */
 export interface ACLTemplatePatch {
   readonly name?: string | null | undefined
 }
-export const ACLTemplatePatch: Schema.Codec<ACLTemplatePatch> = Schema.Struct({
+export const ACLTemplatePatch: Schema.Codec<ACLTemplatePatch> = IconikSchema.Struct({
   name: IconikSchema.optional(Schema.String)
 })
 
@@ -105,7 +105,7 @@ export const ACLTemplatePatch: Schema.Codec<ACLTemplatePatch> = Schema.Struct({
 export interface ACLTemplates {
   readonly objects?: ReadonlyArray<ACLTemplate> | null | undefined
 }
-export const ACLTemplates: Schema.Codec<ACLTemplates> = Schema.Struct({
+export const ACLTemplates: Schema.Codec<ACLTemplates> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ACLTemplate))
 })
 
@@ -114,7 +114,7 @@ export interface ACLs {
   /** The number of object_keys in the list is limited to a minimum of 0 and a maximum of 500 */
   readonly object_keys?: ReadonlyArray<string> | null | undefined
 }
-export const ACLs: Schema.Codec<ACLs> = Schema.Struct({
+export const ACLs: Schema.Codec<ACLs> = IconikSchema.Struct({
   object_keys: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -123,7 +123,7 @@ export interface BulkACL {
   readonly access_denied?: ReadonlyArray<string> | null | undefined
   readonly access_granted?: ReadonlyArray<string> | null | undefined
 }
-export const BulkACL: Schema.Codec<BulkACL> = Schema.Struct({
+export const BulkACL: Schema.Codec<BulkACL> = IconikSchema.Struct({
   access_denied: IconikSchema.optional(Schema.Array(Schema.String)),
   access_granted: IconikSchema.optional(Schema.Array(Schema.String))
 })
@@ -134,7 +134,7 @@ export interface BulkACLsObject {
   readonly object_type: string
   readonly permissions: ReadonlyArray<IconikSchema.OpenEnum<"read" | "write" | "delete" | "change-acl">>
 }
-export const BulkACLsObject: Schema.Codec<BulkACLsObject> = Schema.Struct({
+export const BulkACLsObject: Schema.Codec<BulkACLsObject> = IconikSchema.Struct({
   object_keys: Schema.Array(Schema.String),
   object_type: Schema.String,
   permissions: Schema.Array(IconikSchema.OpenEnum(["read", "write", "delete", "change-acl"]))
@@ -144,7 +144,7 @@ export interface BulkCreateShareACLs {
   readonly permissions: ReadonlyArray<string>
   readonly share_ids: ReadonlyArray<string>
 }
-export const BulkCreateShareACLs: Schema.Codec<BulkCreateShareACLs> = Schema.Struct({
+export const BulkCreateShareACLs: Schema.Codec<BulkCreateShareACLs> = IconikSchema.Struct({
   permissions: Schema.Array(Schema.String),
   share_ids: Schema.Array(Schema.String)
 })
@@ -152,7 +152,7 @@ export const BulkCreateShareACLs: Schema.Codec<BulkCreateShareACLs> = Schema.Str
 export interface BulkDeleteShareACLs {
   readonly share_ids: ReadonlyArray<string>
 }
-export const BulkDeleteShareACLs: Schema.Codec<BulkDeleteShareACLs> = Schema.Struct({
+export const BulkDeleteShareACLs: Schema.Codec<BulkDeleteShareACLs> = IconikSchema.Struct({
   share_ids: Schema.Array(Schema.String)
 })
 
@@ -161,13 +161,13 @@ export interface CheckBulkACLs {
   /** The number of objects in the list is limited to a minimum of 0 and a maximum of 500 */
   readonly objects: ReadonlyArray<BulkACLsObject>
 }
-export const CheckBulkACLs: Schema.Codec<CheckBulkACLs> = Schema.Struct({ objects: Schema.Array(BulkACLsObject) })
+export const CheckBulkACLs: Schema.Codec<CheckBulkACLs> = IconikSchema.Struct({ objects: Schema.Array(BulkACLsObject) })
 
 /** Iconik's `CombinedPermissionsSchema`. */
 export interface CombinedPermissions {
   readonly permissions?: ReadonlyArray<string> | null | undefined
 }
-export const CombinedPermissions: Schema.Codec<CombinedPermissions> = Schema.Struct({
+export const CombinedPermissions: Schema.Codec<CombinedPermissions> = IconikSchema.Struct({
   permissions: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -179,7 +179,7 @@ export interface CopyInheritedACL {
   readonly object_key: string
   readonly object_type: string
 }
-export const CopyInheritedACL: Schema.Codec<CopyInheritedACL> = Schema.Struct({
+export const CopyInheritedACL: Schema.Codec<CopyInheritedACL> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   from_collection_ids: Schema.Array(Schema.String),
@@ -197,7 +197,7 @@ export interface CreateACLs {
   readonly permissions: ReadonlyArray<string>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CreateACLs: Schema.Codec<CreateACLs> = Schema.Struct({
+export const CreateACLs: Schema.Codec<CreateACLs> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   mode: IconikSchema.optional(IconikSchema.OpenEnum(["APPEND", "OVERWRITE"])),
   object_keys: Schema.Array(Schema.String),
@@ -215,7 +215,7 @@ export interface CreateACLsInput {
   readonly permissions: ReadonlyArray<string>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CreateACLsInput: Schema.Codec<CreateACLsInput> = Schema.Struct({
+export const CreateACLsInput: Schema.Codec<CreateACLsInput> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   mode: IconikSchema.optional(IconikSchema.OpenEnum(["APPEND", "OVERWRITE"])),
   object_keys: Schema.Array(Schema.String),
@@ -227,7 +227,7 @@ export const CreateACLsInput: Schema.Codec<CreateACLsInput> = Schema.Struct({
 export interface CreateACLsResult {
   readonly updated_object_keys?: ReadonlyArray<string> | null | undefined
 }
-export const CreateACLsResult: Schema.Codec<CreateACLsResult> = Schema.Struct({
+export const CreateACLsResult: Schema.Codec<CreateACLsResult> = IconikSchema.Struct({
   updated_object_keys: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -240,7 +240,7 @@ export interface CreateACLsSchemaMultiple {
   readonly permissions: ReadonlyArray<string>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CreateACLsSchemaMultiple: Schema.Codec<CreateACLsSchemaMultiple> = Schema.Struct({
+export const CreateACLsSchemaMultiple: Schema.Codec<CreateACLsSchemaMultiple> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   mode: IconikSchema.optional(IconikSchema.OpenEnum(["APPEND", "OVERWRITE"])),
   object_keys: Schema.Array(Schema.String),
@@ -258,7 +258,7 @@ export interface CreateACLsSchemaMultipleInput {
   readonly permissions: ReadonlyArray<string>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CreateACLsSchemaMultipleInput: Schema.Codec<CreateACLsSchemaMultipleInput> = Schema.Struct({
+export const CreateACLsSchemaMultipleInput: Schema.Codec<CreateACLsSchemaMultipleInput> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   mode: IconikSchema.optional(IconikSchema.OpenEnum(["APPEND", "OVERWRITE"])),
   object_keys: Schema.Array(Schema.String),
@@ -278,7 +278,7 @@ export interface CreateBulkACLs {
   readonly permissions: ReadonlyArray<string>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CreateBulkACLs: Schema.Codec<CreateBulkACLs> = Schema.Struct({
+export const CreateBulkACLs: Schema.Codec<CreateBulkACLs> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
@@ -300,7 +300,7 @@ export interface CreateBulkACLsInput {
   readonly permissions: ReadonlyArray<string>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CreateBulkACLsInput: Schema.Codec<CreateBulkACLsInput> = Schema.Struct({
+export const CreateBulkACLsInput: Schema.Codec<CreateBulkACLsInput> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
@@ -315,7 +315,7 @@ export interface CreateMultipleACLs {
   /** The number of objects in the list is limited to a minimum of 1 and a maximum of 100 */
   readonly objects: ReadonlyArray<CreateACLsSchemaMultiple>
 }
-export const CreateMultipleACLs: Schema.Codec<CreateMultipleACLs> = Schema.Struct({
+export const CreateMultipleACLs: Schema.Codec<CreateMultipleACLs> = IconikSchema.Struct({
   objects: Schema.Array(CreateACLsSchemaMultiple)
 })
 
@@ -324,7 +324,7 @@ export interface CreateMultipleACLsInput {
   /** The number of objects in the list is limited to a minimum of 1 and a maximum of 100 */
   readonly objects: ReadonlyArray<CreateACLsSchemaMultipleInput>
 }
-export const CreateMultipleACLsInput: Schema.Codec<CreateMultipleACLsInput> = Schema.Struct({
+export const CreateMultipleACLsInput: Schema.Codec<CreateMultipleACLsInput> = IconikSchema.Struct({
   objects: Schema.Array(CreateACLsSchemaMultipleInput)
 })
 
@@ -336,7 +336,7 @@ export interface CreateShareACLs {
   readonly permissions: ReadonlyArray<string>
   readonly share_id?: string | null | undefined
 }
-export const CreateShareACLs: Schema.Codec<CreateShareACLs> = Schema.Struct({
+export const CreateShareACLs: Schema.Codec<CreateShareACLs> = IconikSchema.Struct({
   object_keys: IconikSchema.optional(Schema.Array(Schema.String)),
   object_type: IconikSchema.optional(Schema.String),
   permissions: Schema.Array(Schema.String),
@@ -349,7 +349,7 @@ export interface CreateShareACLsInput {
   readonly object_keys?: ReadonlyArray<string> | null | undefined
   readonly permissions: ReadonlyArray<string>
 }
-export const CreateShareACLsInput: Schema.Codec<CreateShareACLsInput> = Schema.Struct({
+export const CreateShareACLsInput: Schema.Codec<CreateShareACLsInput> = IconikSchema.Struct({
   object_keys: IconikSchema.optional(Schema.Array(Schema.String)),
   permissions: Schema.Array(Schema.String)
 })
@@ -362,7 +362,7 @@ export interface DeleteACLs {
   readonly object_type?: string | null | undefined
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const DeleteACLs: Schema.Codec<DeleteACLs> = Schema.Struct({
+export const DeleteACLs: Schema.Codec<DeleteACLs> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   object_keys: IconikSchema.optional(Schema.Array(Schema.String)),
   object_type: IconikSchema.optional(Schema.String),
@@ -376,7 +376,7 @@ export interface DeleteACLsInput {
   readonly object_keys?: ReadonlyArray<string> | null | undefined
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const DeleteACLsInput: Schema.Codec<DeleteACLsInput> = Schema.Struct({
+export const DeleteACLsInput: Schema.Codec<DeleteACLsInput> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   object_keys: IconikSchema.optional(Schema.Array(Schema.String)),
   user_ids: IconikSchema.optional(Schema.Array(Schema.String))
@@ -392,7 +392,7 @@ export interface DeleteBulkACLs {
   readonly object_type?: string | null | undefined
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const DeleteBulkACLs: Schema.Codec<DeleteBulkACLs> = Schema.Struct({
+export const DeleteBulkACLs: Schema.Codec<DeleteBulkACLs> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
@@ -410,7 +410,7 @@ export interface DeleteBulkACLsInput {
   readonly object_ids?: ReadonlyArray<string> | null | undefined
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const DeleteBulkACLsInput: Schema.Codec<DeleteBulkACLsInput> = Schema.Struct({
+export const DeleteBulkACLsInput: Schema.Codec<DeleteBulkACLsInput> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
@@ -427,7 +427,7 @@ export interface GroupACL {
   readonly object_type?: string | null | undefined
   readonly permissions: ReadonlyArray<string>
 }
-export const GroupACL: Schema.Codec<GroupACL> = Schema.Struct({
+export const GroupACL: Schema.Codec<GroupACL> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   group_id: IconikSchema.optional(Schema.String),
@@ -440,13 +440,15 @@ export const GroupACL: Schema.Codec<GroupACL> = Schema.Struct({
 export interface GroupACLInput {
   readonly permissions: ReadonlyArray<string>
 }
-export const GroupACLInput: Schema.Codec<GroupACLInput> = Schema.Struct({ permissions: Schema.Array(Schema.String) })
+export const GroupACLInput: Schema.Codec<GroupACLInput> = IconikSchema.Struct({
+  permissions: Schema.Array(Schema.String)
+})
 
 /** Iconik's `GroupIDsSchema`. */
 export interface GroupIDs {
   readonly group_ids?: ReadonlyArray<string> | null | undefined
 }
-export const GroupIDs: Schema.Codec<GroupIDs> = Schema.Struct({
+export const GroupIDs: Schema.Codec<GroupIDs> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -458,7 +460,7 @@ export interface InheritedACL {
   readonly object_key?: string | null | undefined
   readonly object_type?: string | null | undefined
 }
-export const InheritedACL: Schema.Codec<InheritedACL> = Schema.Struct({
+export const InheritedACL: Schema.Codec<InheritedACL> = IconikSchema.Struct({
   collection_ids: Schema.Array(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -477,7 +479,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -492,7 +494,7 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface ReindexPropagatingACL {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexPropagatingACL: Schema.Codec<ReindexPropagatingACL> = Schema.Struct({
+export const ReindexPropagatingACL: Schema.Codec<ReindexPropagatingACL> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -505,7 +507,7 @@ export interface ShareACL {
   readonly permissions: ReadonlyArray<string>
   readonly share_id?: string | null | undefined
 }
-export const ShareACL: Schema.Codec<ShareACL> = Schema.Struct({
+export const ShareACL: Schema.Codec<ShareACL> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   object_key: IconikSchema.optional(Schema.String),
@@ -518,7 +520,9 @@ export const ShareACL: Schema.Codec<ShareACL> = Schema.Struct({
 export interface ShareACLInput {
   readonly permissions: ReadonlyArray<string>
 }
-export const ShareACLInput: Schema.Codec<ShareACLInput> = Schema.Struct({ permissions: Schema.Array(Schema.String) })
+export const ShareACLInput: Schema.Codec<ShareACLInput> = IconikSchema.Struct({
+  permissions: Schema.Array(Schema.String)
+})
 
 /** Iconik's `SharesACLSchema`. */
 export interface SharesACL {
@@ -532,7 +536,7 @@ export interface SharesACL {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const SharesACL: Schema.Codec<SharesACL> = Schema.Struct({
+export const SharesACL: Schema.Codec<SharesACL> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -553,7 +557,7 @@ export interface UserACL {
   readonly permissions: ReadonlyArray<string>
   readonly user_id?: string | null | undefined
 }
-export const UserACL: Schema.Codec<UserACL> = Schema.Struct({
+export const UserACL: Schema.Codec<UserACL> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   object_key: IconikSchema.optional(Schema.String),
@@ -566,13 +570,15 @@ export const UserACL: Schema.Codec<UserACL> = Schema.Struct({
 export interface UserACLInput {
   readonly permissions: ReadonlyArray<string>
 }
-export const UserACLInput: Schema.Codec<UserACLInput> = Schema.Struct({ permissions: Schema.Array(Schema.String) })
+export const UserACLInput: Schema.Codec<UserACLInput> = IconikSchema.Struct({
+  permissions: Schema.Array(Schema.String)
+})
 
 /** Iconik's `UserIDsSchema`. */
 export interface UserIDs {
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const UserIDs: Schema.Codec<UserIDs> = Schema.Struct({
+export const UserIDs: Schema.Codec<UserIDs> = IconikSchema.Struct({
   user_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -581,7 +587,7 @@ export interface UsersCheckAcl {
   readonly group_ids?: ReadonlyArray<string> | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const UsersCheckAcl: Schema.Codec<UsersCheckAcl> = Schema.Struct({
+export const UsersCheckAcl: Schema.Codec<UsersCheckAcl> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   user_id: IconikSchema.optional(Schema.String)
 })
@@ -590,7 +596,9 @@ export const UsersCheckAcl: Schema.Codec<UsersCheckAcl> = Schema.Struct({
 export interface Users {
   readonly users?: ReadonlyArray<UsersCheckAcl> | null | undefined
 }
-export const Users: Schema.Codec<Users> = Schema.Struct({ users: IconikSchema.optional(Schema.Array(UsersCheckAcl)) })
+export const Users: Schema.Codec<Users> = IconikSchema.Struct({
+  users: IconikSchema.optional(Schema.Array(UsersCheckAcl))
+})
 
 /**
  * Check if objects have required permission
@@ -743,7 +751,7 @@ export interface CreateAclTemplateObjectQuery {
   /** Do not apply any ACLs that are not in the collection_id provided (Parent collection normally) */
   readonly restrict_acls_collection_id?: string | undefined
 }
-export const CreateAclTemplateObjectQuery: Schema.Codec<CreateAclTemplateObjectQuery> = Schema.Struct({
+export const CreateAclTemplateObjectQuery: Schema.Codec<CreateAclTemplateObjectQuery> = IconikSchema.Struct({
   ignore_reindexing: Schema.optional(Schema.Boolean),
   restrict_acls_collection_id: Schema.optional(Schema.String)
 })
@@ -902,7 +910,7 @@ export interface GetAclObjectQuery {
   /** Don't return the deleted users/groups */
   readonly exclude_deleted?: boolean | undefined
 }
-export const GetAclObjectQuery: Schema.Codec<GetAclObjectQuery> = Schema.Struct({
+export const GetAclObjectQuery: Schema.Codec<GetAclObjectQuery> = IconikSchema.Struct({
   exclude_deleted: Schema.optional(Schema.Boolean)
 })
 

@@ -20,7 +20,7 @@ export interface ApprovalBy {
   readonly user?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ApprovalBy: Schema.Codec<ApprovalBy> = Schema.Struct({
+export const ApprovalBy: Schema.Codec<ApprovalBy> = IconikSchema.Struct({
   change_date: IconikSchema.optional(IconikSchema.DateTimeString),
   external: IconikSchema.optional(Schema.String),
   object_id: IconikSchema.optional(Schema.String),
@@ -40,7 +40,7 @@ export interface User {
   readonly photo_big?: string | null | undefined
   readonly photo_small?: string | null | undefined
 }
-export const User: Schema.Codec<User> = Schema.Struct({
+export const User: Schema.Codec<User> = IconikSchema.Struct({
   email: IconikSchema.optional(Schema.String),
   first_name: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -74,7 +74,7 @@ export interface Approval {
   readonly users_info?: ReadonlyArray<User> | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Approval: Schema.Codec<Approval> = Schema.Struct({
+export const Approval: Schema.Codec<Approval> = IconikSchema.Struct({
   approvals_by: IconikSchema.optional(Schema.Array(ApprovalBy)),
   change_date: IconikSchema.optional(IconikSchema.DateTimeString),
   externals: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -102,7 +102,7 @@ export interface ApprovalByInput {
     | undefined
   readonly user?: string | null | undefined
 }
-export const ApprovalByInput: Schema.Codec<ApprovalByInput> = Schema.Struct({
+export const ApprovalByInput: Schema.Codec<ApprovalByInput> = IconikSchema.Struct({
   change_date: IconikSchema.optional(IconikSchema.DateTimeString),
   external: IconikSchema.optional(Schema.String),
   status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "APPROVED", "NOT_APPROVED", "MIXED"])),
@@ -123,7 +123,7 @@ export interface ApprovalInput {
     | undefined
   readonly users?: ReadonlyArray<string> | null | undefined
 }
-export const ApprovalInput: Schema.Codec<ApprovalInput> = Schema.Struct({
+export const ApprovalInput: Schema.Codec<ApprovalInput> = IconikSchema.Struct({
   change_date: IconikSchema.optional(IconikSchema.DateTimeString),
   externals: IconikSchema.optional(Schema.Array(Schema.String)),
   groups: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -138,7 +138,9 @@ export const ApprovalInput: Schema.Codec<ApprovalInput> = Schema.Struct({
 export interface ApprovalJob {
   readonly job_id?: string | null | undefined
 }
-export const ApprovalJob: Schema.Codec<ApprovalJob> = Schema.Struct({ job_id: IconikSchema.optional(Schema.String) })
+export const ApprovalJob: Schema.Codec<ApprovalJob> = IconikSchema.Struct({
+  job_id: IconikSchema.optional(Schema.String)
+})
 
 /** {@link Approval} as sent in PATCH bodies: only the properties that change, none read-only. */
 export interface ApprovalPatch {
@@ -154,7 +156,7 @@ export interface ApprovalPatch {
     | undefined
   readonly users?: ReadonlyArray<string> | null | undefined
 }
-export const ApprovalPatch: Schema.Codec<ApprovalPatch> = Schema.Struct({
+export const ApprovalPatch: Schema.Codec<ApprovalPatch> = IconikSchema.Struct({
   change_date: IconikSchema.optional(IconikSchema.DateTimeString),
   externals: IconikSchema.optional(Schema.Array(Schema.String)),
   groups: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -178,7 +180,7 @@ export interface ApprovalsBy {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ApprovalsBy: Schema.Codec<ApprovalsBy> = Schema.Struct({
+export const ApprovalsBy: Schema.Codec<ApprovalsBy> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -223,7 +225,7 @@ export interface AssetVersion {
   readonly transcribed_languages?: ReadonlyArray<string> | null | undefined
   readonly version_number?: number | null | undefined
 }
-export const AssetVersion: Schema.Codec<AssetVersion> = Schema.Struct({
+export const AssetVersion: Schema.Codec<AssetVersion> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -311,7 +313,7 @@ export interface Asset {
   readonly versions?: ReadonlyArray<AssetVersion> | null | undefined
   readonly warning?: string | null | undefined
 }
-export const Asset: Schema.Codec<Asset> = Schema.Struct({
+export const Asset: Schema.Codec<Asset> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -424,7 +426,7 @@ export interface AssetBase {
   readonly updated_by_user_info?: User | null | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetBase: Schema.Codec<AssetBase> = Schema.Struct({
+export const AssetBase: Schema.Codec<AssetBase> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -536,7 +538,7 @@ export interface AssetCreate {
   readonly updated_by_user_info?: User | null | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetCreate: Schema.Codec<AssetCreate> = Schema.Struct({
+export const AssetCreate: Schema.Codec<AssetCreate> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -598,7 +600,7 @@ export const AssetCreate: Schema.Codec<AssetCreate> = Schema.Struct({
 
 /** {@link User} as sent in request bodies: without its read-only properties. */
 export interface UserInput {}
-export const UserInput: Schema.Codec<UserInput> = Schema.Struct({})
+export const UserInput: Schema.Codec<UserInput> = IconikSchema.Struct({})
 
 /** {@link AssetCreate} as sent in request bodies: without its read-only properties. */
 export interface AssetCreateInput {
@@ -643,7 +645,7 @@ export interface AssetCreateInput {
     | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetCreateInput: Schema.Codec<AssetCreateInput> = Schema.Struct({
+export const AssetCreateInput: Schema.Codec<AssetCreateInput> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -745,7 +747,7 @@ export interface AssetEdit {
   readonly updated_by_user_info?: User | null | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetEdit: Schema.Codec<AssetEdit> = Schema.Struct({
+export const AssetEdit: Schema.Codec<AssetEdit> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -847,7 +849,7 @@ export interface AssetEditInput {
     | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetEditInput: Schema.Codec<AssetEditInput> = Schema.Struct({
+export const AssetEditInput: Schema.Codec<AssetEditInput> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -906,7 +908,7 @@ export interface RelationElastic {
   readonly related_to_asset_id?: string | null | undefined
   readonly relation_type?: string | null | undefined
 }
-export const RelationElastic: Schema.Codec<RelationElastic> = Schema.Struct({
+export const RelationElastic: Schema.Codec<RelationElastic> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   description: IconikSchema.optional(Schema.String),
@@ -984,7 +986,7 @@ export interface AssetElastic {
   readonly versions_number?: number | null | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetElastic: Schema.Codec<AssetElastic> = Schema.Struct({
+export const AssetElastic: Schema.Codec<AssetElastic> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   ancestor_collections: IconikSchema.optional(Schema.Array(Schema.String)),
   approval: IconikSchema.optional(Approval),
@@ -1096,7 +1098,7 @@ export interface AssetElasticInput {
     | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetElasticInput: Schema.Codec<AssetElasticInput> = Schema.Struct({
+export const AssetElasticInput: Schema.Codec<AssetElasticInput> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -1184,7 +1186,7 @@ export interface AssetHistory {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const AssetHistory: Schema.Codec<AssetHistory> = Schema.Struct({
+export const AssetHistory: Schema.Codec<AssetHistory> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1269,7 +1271,7 @@ export interface AssetHistoryBase {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const AssetHistoryBase: Schema.Codec<AssetHistoryBase> = Schema.Struct({
+export const AssetHistoryBase: Schema.Codec<AssetHistoryBase> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   job_id: IconikSchema.optional(Schema.String),
   operation_description: IconikSchema.optional(Schema.String),
@@ -1355,7 +1357,7 @@ export interface AssetHistoryBulk {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const AssetHistoryBulk: Schema.Codec<AssetHistoryBulk> = Schema.Struct({
+export const AssetHistoryBulk: Schema.Codec<AssetHistoryBulk> = IconikSchema.Struct({
   asset_ids: Schema.Array(Schema.String),
   assets_jobs_map: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1444,7 +1446,7 @@ export interface AssetHistoryElastic {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const AssetHistoryElastic: Schema.Codec<AssetHistoryElastic> = Schema.Struct({
+export const AssetHistoryElastic: Schema.Codec<AssetHistoryElastic> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1501,7 +1503,7 @@ export interface AssetHistoryEntities {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const AssetHistoryEntities: Schema.Codec<AssetHistoryEntities> = Schema.Struct({
+export const AssetHistoryEntities: Schema.Codec<AssetHistoryEntities> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1551,7 +1553,7 @@ export interface AssetHistoryInput {
   readonly share_id?: string | null | undefined
   readonly share_user_id?: string | null | undefined
 }
-export const AssetHistoryInput: Schema.Codec<AssetHistoryInput> = Schema.Struct({
+export const AssetHistoryInput: Schema.Codec<AssetHistoryInput> = IconikSchema.Struct({
   job_id: IconikSchema.optional(Schema.String),
   operation_description: IconikSchema.optional(Schema.String),
   operation_type: IconikSchema.OpenEnum([
@@ -1630,7 +1632,7 @@ export interface AssetInput {
     | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetInput: Schema.Codec<AssetInput> = Schema.Struct({
+export const AssetInput: Schema.Codec<AssetInput> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -1708,7 +1710,7 @@ export interface CollectionElastic {
   readonly storage_id?: string | null | undefined
   readonly title?: string | null | undefined
 }
-export const CollectionElastic: Schema.Codec<CollectionElastic> = Schema.Struct({
+export const CollectionElastic: Schema.Codec<CollectionElastic> = IconikSchema.Struct({
   category: IconikSchema.optional(Schema.String),
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
@@ -1783,7 +1785,7 @@ export interface AssetPatch {
     | undefined
   readonly warning?: string | null | undefined
 }
-export const AssetPatch: Schema.Codec<AssetPatch> = Schema.Struct({
+export const AssetPatch: Schema.Codec<AssetPatch> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -1843,7 +1845,7 @@ export interface AssetPersonChange {
   readonly update_segments?: boolean | null | undefined
   readonly version_id: string
 }
-export const AssetPersonChange: Schema.Codec<AssetPersonChange> = Schema.Struct({
+export const AssetPersonChange: Schema.Codec<AssetPersonChange> = IconikSchema.Struct({
   asset_id: Schema.String,
   delete_source_person_from_version: IconikSchema.optional(Schema.Boolean),
   destination_person_id: Schema.String,
@@ -1863,7 +1865,7 @@ export interface AssetTranscriptionFromSubtitle {
   /** Set to source subtitle_id or do not set and use the content fields instead */
   readonly source_subtitle_id?: string | null | undefined
 }
-export const AssetTranscriptionFromSubtitle: Schema.Codec<AssetTranscriptionFromSubtitle> = Schema.Struct({
+export const AssetTranscriptionFromSubtitle: Schema.Codec<AssetTranscriptionFromSubtitle> = IconikSchema.Struct({
   content: IconikSchema.optional(Schema.String),
   delete_old_transcriptions: IconikSchema.optional(Schema.Boolean),
   format: IconikSchema.optional(IconikSchema.OpenEnum(["VTT", "WEBVTT", "SRT"])),
@@ -1880,7 +1882,7 @@ export interface AssetTranscriptionProperties {
   readonly system_domain_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const AssetTranscriptionProperties: Schema.Codec<AssetTranscriptionProperties> = Schema.Struct({
+export const AssetTranscriptionProperties: Schema.Codec<AssetTranscriptionProperties> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
   language: IconikSchema.optional(Schema.String),
@@ -1894,7 +1896,7 @@ export interface AssetTranscriptionPropertiesInput {
   readonly language?: string | null | undefined
   readonly speaker_labels?: { readonly [key: string]: string } | null | undefined
 }
-export const AssetTranscriptionPropertiesInput: Schema.Codec<AssetTranscriptionPropertiesInput> = Schema.Struct({
+export const AssetTranscriptionPropertiesInput: Schema.Codec<AssetTranscriptionPropertiesInput> = IconikSchema.Struct({
   language: IconikSchema.optional(Schema.String),
   speaker_labels: IconikSchema.optional(Schema.Record(Schema.String, Schema.String))
 })
@@ -1904,7 +1906,7 @@ export interface AssetTranscriptionPropertiesPatch {
   readonly language?: string | null | undefined
   readonly speaker_labels?: { readonly [key: string]: string } | null | undefined
 }
-export const AssetTranscriptionPropertiesPatch: Schema.Codec<AssetTranscriptionPropertiesPatch> = Schema.Struct({
+export const AssetTranscriptionPropertiesPatch: Schema.Codec<AssetTranscriptionPropertiesPatch> = IconikSchema.Struct({
   language: IconikSchema.optional(Schema.String),
   speaker_labels: IconikSchema.optional(Schema.Record(Schema.String, Schema.String))
 })
@@ -1913,7 +1915,7 @@ export const AssetTranscriptionPropertiesPatch: Schema.Codec<AssetTranscriptionP
 export interface AssetTranscriptionsProperties {
   readonly objects?: ReadonlyArray<AssetTranscriptionProperties> | null | undefined
 }
-export const AssetTranscriptionsProperties: Schema.Codec<AssetTranscriptionsProperties> = Schema.Struct({
+export const AssetTranscriptionsProperties: Schema.Codec<AssetTranscriptionsProperties> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(AssetTranscriptionProperties))
 })
 
@@ -1948,7 +1950,7 @@ export interface AssetVersionInput {
   readonly transcribed_languages?: ReadonlyArray<string> | null | undefined
   readonly version_number?: number | null | undefined
 }
-export const AssetVersionInput: Schema.Codec<AssetVersionInput> = Schema.Struct({
+export const AssetVersionInput: Schema.Codec<AssetVersionInput> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -2012,7 +2014,7 @@ export interface AssetVersionPatch {
   readonly transcribed_languages?: ReadonlyArray<string> | null | undefined
   readonly version_number?: number | null | undefined
 }
-export const AssetVersionPatch: Schema.Codec<AssetVersionPatch> = Schema.Struct({
+export const AssetVersionPatch: Schema.Codec<AssetVersionPatch> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -2077,7 +2079,7 @@ export interface EditAssetVersion {
   readonly transcribed_languages?: ReadonlyArray<string> | null | undefined
   readonly version_number?: number | null | undefined
 }
-export const EditAssetVersion: Schema.Codec<EditAssetVersion> = Schema.Struct({
+export const EditAssetVersion: Schema.Codec<EditAssetVersion> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
@@ -2117,7 +2119,7 @@ export interface AssetVersions {
   readonly system_domain_id?: string | null | undefined
   readonly versions?: ReadonlyArray<EditAssetVersion> | null | undefined
 }
-export const AssetVersions: Schema.Codec<AssetVersions> = Schema.Struct({
+export const AssetVersions: Schema.Codec<AssetVersions> = IconikSchema.Struct({
   asset_id: Schema.String,
   system_domain_id: IconikSchema.optional(Schema.String),
   versions: IconikSchema.optional(Schema.Array(EditAssetVersion))
@@ -2136,7 +2138,7 @@ export interface Assets {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Assets: Schema.Codec<Assets> = Schema.Struct({
+export const Assets: Schema.Codec<Assets> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -2158,7 +2160,7 @@ export interface AssetsHistoryQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const AssetsHistoryQueryParams: Schema.Codec<AssetsHistoryQueryParams> = Schema.Struct({
+export const AssetsHistoryQueryParams: Schema.Codec<AssetsHistoryQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -2175,7 +2177,7 @@ export interface AssetsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const AssetsQueryParams: Schema.Codec<AssetsQueryParams> = Schema.Struct({
+export const AssetsQueryParams: Schema.Codec<AssetsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -2192,7 +2194,7 @@ export interface BaseQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
+export const BaseQueryParams: Schema.Codec<BaseQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -2203,7 +2205,7 @@ export interface BulkAction {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
 }
-export const BulkAction: Schema.Codec<BulkAction> = Schema.Struct({
+export const BulkAction: Schema.Codec<BulkAction> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "saved_searches"])
 })
@@ -2213,7 +2215,7 @@ export interface BulkAddToFavorites {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections">
 }
-export const BulkAddToFavorites: Schema.Codec<BulkAddToFavorites> = Schema.Struct({
+export const BulkAddToFavorites: Schema.Codec<BulkAddToFavorites> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections"])
 })
@@ -2222,13 +2224,13 @@ export const BulkAddToFavorites: Schema.Codec<BulkAddToFavorites> = Schema.Struc
 export interface BulkAssetEdit {
   readonly objects: ReadonlyArray<AssetEdit>
 }
-export const BulkAssetEdit: Schema.Codec<BulkAssetEdit> = Schema.Struct({ objects: Schema.Array(AssetEdit) })
+export const BulkAssetEdit: Schema.Codec<BulkAssetEdit> = IconikSchema.Struct({ objects: Schema.Array(AssetEdit) })
 
 /** {@link BulkAssetEdit} as sent in request bodies: without its read-only properties. */
 export interface BulkAssetEditInput {
   readonly objects: ReadonlyArray<AssetEditInput>
 }
-export const BulkAssetEditInput: Schema.Codec<BulkAssetEditInput> = Schema.Struct({
+export const BulkAssetEditInput: Schema.Codec<BulkAssetEditInput> = IconikSchema.Struct({
   objects: Schema.Array(AssetEditInput)
 })
 
@@ -2236,7 +2238,7 @@ export const BulkAssetEditInput: Schema.Codec<BulkAssetEditInput> = Schema.Struc
 export interface BulkAssetEditPatch {
   readonly objects?: ReadonlyArray<AssetEditInput> | null | undefined
 }
-export const BulkAssetEditPatch: Schema.Codec<BulkAssetEditPatch> = Schema.Struct({
+export const BulkAssetEditPatch: Schema.Codec<BulkAssetEditPatch> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(AssetEditInput))
 })
 
@@ -2245,7 +2247,7 @@ export interface BulkAssetPersonChange {
   readonly job_id: string
   readonly objects: ReadonlyArray<AssetPersonChange>
 }
-export const BulkAssetPersonChange: Schema.Codec<BulkAssetPersonChange> = Schema.Struct({
+export const BulkAssetPersonChange: Schema.Codec<BulkAssetPersonChange> = IconikSchema.Struct({
   job_id: Schema.String,
   objects: Schema.Array(AssetPersonChange)
 })
@@ -2254,7 +2256,7 @@ export const BulkAssetPersonChange: Schema.Codec<BulkAssetPersonChange> = Schema
 export interface BulkAssetVersionEdit {
   readonly objects: ReadonlyArray<AssetVersions>
 }
-export const BulkAssetVersionEdit: Schema.Codec<BulkAssetVersionEdit> = Schema.Struct({
+export const BulkAssetVersionEdit: Schema.Codec<BulkAssetVersionEdit> = IconikSchema.Struct({
   objects: Schema.Array(AssetVersions)
 })
 
@@ -2269,7 +2271,7 @@ export interface BulkCollectionACLsUpdate {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionACLsUpdate: Schema.Codec<BulkCollectionACLsUpdate> = Schema.Struct({
+export const BulkCollectionACLsUpdate: Schema.Codec<BulkCollectionACLsUpdate> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2291,7 +2293,7 @@ export interface BulkCollectionAction {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionAction: Schema.Codec<BulkCollectionAction> = Schema.Struct({
+export const BulkCollectionAction: Schema.Codec<BulkCollectionAction> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2313,7 +2315,7 @@ export interface BulkCollectionAnalyze {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionAnalyze: Schema.Codec<BulkCollectionAnalyze> = Schema.Struct({
+export const BulkCollectionAnalyze: Schema.Codec<BulkCollectionAnalyze> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2330,7 +2332,7 @@ export interface BulkCollectionDelete {
   readonly job_id: string
   readonly storage_id: string
 }
-export const BulkCollectionDelete: Schema.Codec<BulkCollectionDelete> = Schema.Struct({
+export const BulkCollectionDelete: Schema.Codec<BulkCollectionDelete> = IconikSchema.Struct({
   collection_ids: Schema.Array(Schema.String),
   job_id: Schema.String,
   storage_id: Schema.String
@@ -2347,7 +2349,7 @@ export interface BulkCollectionFaceExtraction {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionFaceExtraction: Schema.Codec<BulkCollectionFaceExtraction> = Schema.Struct({
+export const BulkCollectionFaceExtraction: Schema.Codec<BulkCollectionFaceExtraction> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2369,7 +2371,7 @@ export interface BulkCollectionMetadataUpdate {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionMetadataUpdate: Schema.Codec<BulkCollectionMetadataUpdate> = Schema.Struct({
+export const BulkCollectionMetadataUpdate: Schema.Codec<BulkCollectionMetadataUpdate> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2391,7 +2393,7 @@ export interface BulkCollectionTranscode {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionTranscode: Schema.Codec<BulkCollectionTranscode> = Schema.Struct({
+export const BulkCollectionTranscode: Schema.Codec<BulkCollectionTranscode> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2413,7 +2415,7 @@ export interface BulkCollectionTranscribe {
   readonly include_collections: boolean
   readonly job_id: string
 }
-export const BulkCollectionTranscribe: Schema.Codec<BulkCollectionTranscribe> = Schema.Struct({
+export const BulkCollectionTranscribe: Schema.Codec<BulkCollectionTranscribe> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2438,7 +2440,7 @@ export interface BulkCollectionTransfer {
   readonly keep_collection_structure?: boolean | null | undefined
   readonly keep_parent_collection_structure?: boolean | null | undefined
 }
-export const BulkCollectionTransfer: Schema.Codec<BulkCollectionTransfer> = Schema.Struct({
+export const BulkCollectionTransfer: Schema.Codec<BulkCollectionTransfer> = IconikSchema.Struct({
   callback_chunk_size: IconikSchema.optional(Schema.Number),
   callback_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   callback_data_request: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -2457,7 +2459,7 @@ export interface DrawingPoint {
   readonly x: number
   readonly y: number
 }
-export const DrawingPoint: Schema.Codec<DrawingPoint> = Schema.Struct({ x: Schema.Number, y: Schema.Number })
+export const DrawingPoint: Schema.Codec<DrawingPoint> = IconikSchema.Struct({ x: Schema.Number, y: Schema.Number })
 
 /** Iconik's `DrawingPrimitiveSchema`. */
 export interface DrawingPrimitive {
@@ -2468,7 +2470,7 @@ export interface DrawingPrimitive {
   readonly type: IconikSchema.OpenEnum<"LINE" | "RECTANGLE" | "ARROW" | "ELLIPSE" | "PENCIL" | "TEXT">
   readonly width?: number | null | undefined
 }
-export const DrawingPrimitive: Schema.Codec<DrawingPrimitive> = Schema.Struct({
+export const DrawingPrimitive: Schema.Codec<DrawingPrimitive> = IconikSchema.Struct({
   color: IconikSchema.optional(Schema.String),
   opacity: IconikSchema.optional(Schema.Number),
   points: IconikSchema.optional(Schema.Array(DrawingPoint)),
@@ -2482,7 +2484,7 @@ export interface Drawing {
   readonly primitives?: ReadonlyArray<DrawingPrimitive> | null | undefined
   readonly version?: number | null | undefined
 }
-export const Drawing: Schema.Codec<Drawing> = Schema.Struct({
+export const Drawing: Schema.Codec<Drawing> = IconikSchema.Struct({
   primitives: IconikSchema.optional(Schema.Array(DrawingPrimitive)),
   version: IconikSchema.optional(Schema.Number)
 })
@@ -2492,7 +2494,7 @@ export interface FaceLandmark {
   readonly x: number
   readonly y: number
 }
-export const FaceLandmark: Schema.Codec<FaceLandmark> = Schema.Struct({ x: Schema.Number, y: Schema.Number })
+export const FaceLandmark: Schema.Codec<FaceLandmark> = IconikSchema.Struct({ x: Schema.Number, y: Schema.Number })
 
 /** Iconik's `FaceBoundingBoxSchema`. */
 export interface FaceBoundingBox {
@@ -2501,7 +2503,7 @@ export interface FaceBoundingBox {
   readonly person_version_face_id: string
   readonly timestamp_ms?: number | null | undefined
 }
-export const FaceBoundingBox: Schema.Codec<FaceBoundingBox> = Schema.Struct({
+export const FaceBoundingBox: Schema.Codec<FaceBoundingBox> = IconikSchema.Struct({
   bounding_box: IconikSchema.optional(Schema.Array(Schema.Number)),
   landmarks: IconikSchema.optional(Schema.Array(FaceLandmark)),
   person_version_face_id: Schema.String,
@@ -2515,7 +2517,7 @@ export interface TranscriptionElementType {
   readonly start_ms: number
   readonly value: string
 }
-export const TranscriptionElementType: Schema.Codec<TranscriptionElementType> = Schema.Struct({
+export const TranscriptionElementType: Schema.Codec<TranscriptionElementType> = IconikSchema.Struct({
   end_ms: Schema.Number,
   score: IconikSchema.optional(Schema.Number),
   start_ms: Schema.Number,
@@ -2527,7 +2529,7 @@ export interface TranscriptionType {
   readonly speaker?: number | null | undefined
   readonly words: ReadonlyArray<TranscriptionElementType>
 }
-export const TranscriptionType: Schema.Codec<TranscriptionType> = Schema.Struct({
+export const TranscriptionType: Schema.Codec<TranscriptionType> = IconikSchema.Struct({
   speaker: IconikSchema.optional(Schema.Number),
   words: Schema.Array(TranscriptionElementType)
 })
@@ -2576,7 +2578,7 @@ export interface SegmentAlt {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SegmentAlt: Schema.Codec<SegmentAlt> = Schema.Struct({
+export const SegmentAlt: Schema.Codec<SegmentAlt> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2628,7 +2630,9 @@ export const SegmentAlt: Schema.Codec<SegmentAlt> = Schema.Struct({
 export interface BulkCreateSegments {
   readonly objects: ReadonlyArray<SegmentAlt>
 }
-export const BulkCreateSegments: Schema.Codec<BulkCreateSegments> = Schema.Struct({ objects: Schema.Array(SegmentAlt) })
+export const BulkCreateSegments: Schema.Codec<BulkCreateSegments> = IconikSchema.Struct({
+  objects: Schema.Array(SegmentAlt)
+})
 
 /** {@link SegmentAlt} as sent in request bodies: without its read-only properties. */
 export interface SegmentAltInput {
@@ -2665,7 +2669,7 @@ export interface SegmentAltInput {
   readonly user_info?: UserInput | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SegmentAltInput: Schema.Codec<SegmentAltInput> = Schema.Struct({
+export const SegmentAltInput: Schema.Codec<SegmentAltInput> = IconikSchema.Struct({
   drawing: IconikSchema.optional(Drawing),
   external_id: IconikSchema.optional(Schema.String),
   face_bounding_boxes: IconikSchema.optional(Schema.Array(FaceBoundingBox)),
@@ -2708,7 +2712,7 @@ export const SegmentAltInput: Schema.Codec<SegmentAltInput> = Schema.Struct({
 export interface BulkCreateSegmentsInput {
   readonly objects: ReadonlyArray<SegmentAltInput>
 }
-export const BulkCreateSegmentsInput: Schema.Codec<BulkCreateSegmentsInput> = Schema.Struct({
+export const BulkCreateSegmentsInput: Schema.Codec<BulkCreateSegmentsInput> = IconikSchema.Struct({
   objects: Schema.Array(SegmentAltInput)
 })
 
@@ -2719,7 +2723,7 @@ export interface BulkDelete {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
 }
-export const BulkDelete: Schema.Codec<BulkDelete> = Schema.Struct({
+export const BulkDelete: Schema.Codec<BulkDelete> = IconikSchema.Struct({
   content_only: IconikSchema.optional(Schema.Boolean),
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "saved_searches"])
@@ -2730,7 +2734,7 @@ export interface BulkDeleteFromFavorites {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections">
 }
-export const BulkDeleteFromFavorites: Schema.Codec<BulkDeleteFromFavorites> = Schema.Struct({
+export const BulkDeleteFromFavorites: Schema.Codec<BulkDeleteFromFavorites> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections"])
 })
@@ -2778,7 +2782,7 @@ export interface EditAssetSegment {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const EditAssetSegment: Schema.Codec<EditAssetSegment> = Schema.Struct({
+export const EditAssetSegment: Schema.Codec<EditAssetSegment> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2829,7 +2833,7 @@ export const EditAssetSegment: Schema.Codec<EditAssetSegment> = Schema.Struct({
 export interface BulkEditAssetSegments {
   readonly objects: ReadonlyArray<EditAssetSegment>
 }
-export const BulkEditAssetSegments: Schema.Codec<BulkEditAssetSegments> = Schema.Struct({
+export const BulkEditAssetSegments: Schema.Codec<BulkEditAssetSegments> = IconikSchema.Struct({
   objects: Schema.Array(EditAssetSegment)
 })
 
@@ -2865,7 +2869,7 @@ export interface EditAssetSegmentInput {
   readonly user_info?: UserInput | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const EditAssetSegmentInput: Schema.Codec<EditAssetSegmentInput> = Schema.Struct({
+export const EditAssetSegmentInput: Schema.Codec<EditAssetSegmentInput> = IconikSchema.Struct({
   drawing: IconikSchema.optional(Drawing),
   external_id: IconikSchema.optional(Schema.String),
   face_bounding_boxes: IconikSchema.optional(Schema.Array(FaceBoundingBox)),
@@ -2905,7 +2909,7 @@ export const EditAssetSegmentInput: Schema.Codec<EditAssetSegmentInput> = Schema
 export interface BulkEditAssetSegmentsInput {
   readonly objects: ReadonlyArray<EditAssetSegmentInput>
 }
-export const BulkEditAssetSegmentsInput: Schema.Codec<BulkEditAssetSegmentsInput> = Schema.Struct({
+export const BulkEditAssetSegmentsInput: Schema.Codec<BulkEditAssetSegmentsInput> = IconikSchema.Struct({
   objects: Schema.Array(EditAssetSegmentInput)
 })
 
@@ -2952,7 +2956,7 @@ export interface EditSegmentForBulk {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const EditSegmentForBulk: Schema.Codec<EditSegmentForBulk> = Schema.Struct({
+export const EditSegmentForBulk: Schema.Codec<EditSegmentForBulk> = IconikSchema.Struct({
   asset_id: Schema.String,
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -3003,7 +3007,7 @@ export const EditSegmentForBulk: Schema.Codec<EditSegmentForBulk> = Schema.Struc
 export interface BulkEditSegments {
   readonly objects: ReadonlyArray<EditSegmentForBulk>
 }
-export const BulkEditSegments: Schema.Codec<BulkEditSegments> = Schema.Struct({
+export const BulkEditSegments: Schema.Codec<BulkEditSegments> = IconikSchema.Struct({
   objects: Schema.Array(EditSegmentForBulk)
 })
 
@@ -3012,7 +3016,7 @@ export interface BulkRemoveApproval {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
 }
-export const BulkRemoveApproval: Schema.Codec<BulkRemoveApproval> = Schema.Struct({
+export const BulkRemoveApproval: Schema.Codec<BulkRemoveApproval> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "saved_searches"])
 })
@@ -3023,7 +3027,7 @@ export interface BulkSetApproval {
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
   readonly status: IconikSchema.OpenEnum<"APPROVED" | "NOT_APPROVED">
 }
-export const BulkSetApproval: Schema.Codec<BulkSetApproval> = Schema.Struct({
+export const BulkSetApproval: Schema.Codec<BulkSetApproval> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "saved_searches"]),
   status: IconikSchema.OpenEnum(["APPROVED", "NOT_APPROVED"])
@@ -3059,7 +3063,7 @@ export interface BulkShareCreate {
   readonly title: string
   readonly upload_storage_id?: string | null | undefined
 }
-export const BulkShareCreate: Schema.Codec<BulkShareCreate> = Schema.Struct({
+export const BulkShareCreate: Schema.Codec<BulkShareCreate> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -3115,7 +3119,7 @@ export interface BulkShareCreateInput {
   readonly title: string
   readonly upload_storage_id?: string | null | undefined
 }
-export const BulkShareCreateInput: Schema.Codec<BulkShareCreateInput> = Schema.Struct({
+export const BulkShareCreateInput: Schema.Codec<BulkShareCreateInput> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -3145,7 +3149,9 @@ export const BulkShareCreateInput: Schema.Codec<BulkShareCreateInput> = Schema.S
 export interface BulkShareDelete {
   readonly share_ids: ReadonlyArray<string>
 }
-export const BulkShareDelete: Schema.Codec<BulkShareDelete> = Schema.Struct({ share_ids: Schema.Array(Schema.String) })
+export const BulkShareDelete: Schema.Codec<BulkShareDelete> = IconikSchema.Struct({
+  share_ids: Schema.Array(Schema.String)
+})
 
 /** Iconik's `CollectionSchema`. */
 export interface Collection {
@@ -3176,7 +3182,7 @@ export interface Collection {
   readonly storage_id?: string | null | undefined
   readonly title?: string | null | undefined
 }
-export const Collection: Schema.Codec<Collection> = Schema.Struct({
+export const Collection: Schema.Codec<Collection> = IconikSchema.Struct({
   category: IconikSchema.optional(Schema.String),
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
@@ -3231,7 +3237,7 @@ export interface CollectionBase {
   readonly storage_id?: string | null | undefined
   readonly title: string
 }
-export const CollectionBase: Schema.Codec<CollectionBase> = Schema.Struct({
+export const CollectionBase: Schema.Codec<CollectionBase> = IconikSchema.Struct({
   category: IconikSchema.optional(Schema.String),
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
@@ -3273,7 +3279,7 @@ export interface CollectionBodyInput {
   readonly storage_id?: string | null | undefined
   readonly title: string
 }
-export const CollectionBodyInput: Schema.Codec<CollectionBodyInput> = Schema.Struct({
+export const CollectionBodyInput: Schema.Codec<CollectionBodyInput> = IconikSchema.Struct({
   category: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -3296,7 +3302,7 @@ export interface CollectionContent {
   readonly object_id: string
   readonly object_type: string
 }
-export const CollectionContent: Schema.Codec<CollectionContent> = Schema.Struct({
+export const CollectionContent: Schema.Codec<CollectionContent> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   object_id: Schema.String,
@@ -3311,7 +3317,7 @@ export interface StorageContentInfo {
   readonly total_duration_milliseconds?: number | null | undefined
   readonly total_size?: number | null | undefined
 }
-export const StorageContentInfo: Schema.Codec<StorageContentInfo> = Schema.Struct({
+export const StorageContentInfo: Schema.Codec<StorageContentInfo> = IconikSchema.Struct({
   assets_count: IconikSchema.optional(Schema.Number),
   file_count: IconikSchema.optional(Schema.Number),
   storage_id: IconikSchema.optional(Schema.String),
@@ -3328,7 +3334,7 @@ export interface CollectionContentInfo {
   readonly total_duration_milliseconds?: number | null | undefined
   readonly total_size?: number | null | undefined
 }
-export const CollectionContentInfo: Schema.Codec<CollectionContentInfo> = Schema.Struct({
+export const CollectionContentInfo: Schema.Codec<CollectionContentInfo> = IconikSchema.Struct({
   assets_count: IconikSchema.optional(Schema.Number),
   collections_count: IconikSchema.optional(Schema.Number),
   storage_info: IconikSchema.optional(Schema.Array(StorageContentInfo)),
@@ -3342,7 +3348,7 @@ export interface CollectionContentInput {
   readonly object_id: string
   readonly object_type: string
 }
-export const CollectionContentInput: Schema.Codec<CollectionContentInput> = Schema.Struct({
+export const CollectionContentInput: Schema.Codec<CollectionContentInput> = IconikSchema.Struct({
   object_id: Schema.String,
   object_type: Schema.String
 })
@@ -3354,7 +3360,7 @@ export interface CollectionContentOrdering {
   /** Position the member will be moved to. To insert athe the end send -1 */
   readonly position?: number | null | undefined
 }
-export const CollectionContentOrdering: Schema.Codec<CollectionContentOrdering> = Schema.Struct({
+export const CollectionContentOrdering: Schema.Codec<CollectionContentOrdering> = IconikSchema.Struct({
   after_object_id: IconikSchema.optional(Schema.String),
   before_object_id: IconikSchema.optional(Schema.String),
   position: IconikSchema.optional(Schema.Number)
@@ -3369,7 +3375,7 @@ export interface CollectionContentQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const CollectionContentQueryParams: Schema.Codec<CollectionContentQueryParams> = Schema.Struct({
+export const CollectionContentQueryParams: Schema.Codec<CollectionContentQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -3389,7 +3395,7 @@ export interface CollectionInput {
   readonly storage_id?: string | null | undefined
   readonly title: string
 }
-export const CollectionInput: Schema.Codec<CollectionInput> = Schema.Struct({
+export const CollectionInput: Schema.Codec<CollectionInput> = IconikSchema.Struct({
   category: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -3417,7 +3423,7 @@ export interface CollectionInputPatch {
   readonly storage_id?: string | null | undefined
   readonly title?: string | null | undefined
 }
-export const CollectionInputPatch: Schema.Codec<CollectionInputPatch> = Schema.Struct({
+export const CollectionInputPatch: Schema.Codec<CollectionInputPatch> = IconikSchema.Struct({
   category: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -3437,7 +3443,7 @@ export interface CollectionSize {
   readonly size?: number | null | undefined
   readonly title?: string | null | undefined
 }
-export const CollectionSize: Schema.Codec<CollectionSize> = Schema.Struct({
+export const CollectionSize: Schema.Codec<CollectionSize> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   size: IconikSchema.optional(Schema.Number),
   title: IconikSchema.optional(Schema.String)
@@ -3456,7 +3462,7 @@ export interface Collections {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Collections: Schema.Codec<Collections> = Schema.Struct({
+export const Collections: Schema.Codec<Collections> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -3480,7 +3486,7 @@ export interface CollectionsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const CollectionsQueryParams: Schema.Codec<CollectionsQueryParams> = Schema.Struct({
+export const CollectionsQueryParams: Schema.Codec<CollectionsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -3502,7 +3508,7 @@ export interface CreateAssetVersion {
   readonly source_version_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const CreateAssetVersion: Schema.Codec<CreateAssetVersion> = Schema.Struct({
+export const CreateAssetVersion: Schema.Codec<CreateAssetVersion> = IconikSchema.Struct({
   copy_metadata: IconikSchema.optional(Schema.Boolean),
   copy_persons: IconikSchema.optional(Schema.Boolean),
   copy_segments: IconikSchema.optional(Schema.Boolean),
@@ -3533,7 +3539,7 @@ export interface CreateAssetVersionFromAsset {
   readonly source_metadata_asset_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const CreateAssetVersionFromAsset: Schema.Codec<CreateAssetVersionFromAsset> = Schema.Struct({
+export const CreateAssetVersionFromAsset: Schema.Codec<CreateAssetVersionFromAsset> = IconikSchema.Struct({
   copy_previous_version_persons: IconikSchema.optional(Schema.Boolean),
   copy_previous_version_segments: IconikSchema.optional(Schema.Boolean),
   include_segment_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
@@ -3562,7 +3568,7 @@ export interface CreateAssetVersionFromAssetInput {
     | undefined
   readonly source_metadata_asset_id?: string | null | undefined
 }
-export const CreateAssetVersionFromAssetInput: Schema.Codec<CreateAssetVersionFromAssetInput> = Schema.Struct({
+export const CreateAssetVersionFromAssetInput: Schema.Codec<CreateAssetVersionFromAssetInput> = IconikSchema.Struct({
   copy_previous_version_persons: IconikSchema.optional(Schema.Boolean),
   copy_previous_version_segments: IconikSchema.optional(Schema.Boolean),
   include_segment_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
@@ -3592,7 +3598,7 @@ export interface CreateAssetVersionFromVersion {
   readonly source_metadata_asset_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const CreateAssetVersionFromVersion: Schema.Codec<CreateAssetVersionFromVersion> = Schema.Struct({
+export const CreateAssetVersionFromVersion: Schema.Codec<CreateAssetVersionFromVersion> = IconikSchema.Struct({
   copy_previous_version_persons: IconikSchema.optional(Schema.Boolean),
   copy_previous_version_segments: IconikSchema.optional(Schema.Boolean),
   exclude_format_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3623,7 +3629,7 @@ export interface CreateAssetVersionFromVersionInput {
     | undefined
   readonly source_metadata_asset_id?: string | null | undefined
 }
-export const CreateAssetVersionFromVersionInput: Schema.Codec<CreateAssetVersionFromVersionInput> = Schema.Struct({
+export const CreateAssetVersionFromVersionInput: Schema.Codec<CreateAssetVersionFromVersionInput> = IconikSchema.Struct({
   copy_previous_version_persons: IconikSchema.optional(Schema.Boolean),
   copy_previous_version_segments: IconikSchema.optional(Schema.Boolean),
   exclude_format_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3653,7 +3659,7 @@ export interface CreateAssetVersionInput {
     | undefined
   readonly source_version_id?: string | null | undefined
 }
-export const CreateAssetVersionInput: Schema.Codec<CreateAssetVersionInput> = Schema.Struct({
+export const CreateAssetVersionInput: Schema.Codec<CreateAssetVersionInput> = IconikSchema.Struct({
   copy_metadata: IconikSchema.optional(Schema.Boolean),
   copy_persons: IconikSchema.optional(Schema.Boolean),
   copy_segments: IconikSchema.optional(Schema.Boolean),
@@ -3678,7 +3684,7 @@ export interface CreateCollectionContentOrdering {
    */
   readonly custom_order_sort?: string | null | undefined
 }
-export const CreateCollectionContentOrdering: Schema.Codec<CreateCollectionContentOrdering> = Schema.Struct({
+export const CreateCollectionContentOrdering: Schema.Codec<CreateCollectionContentOrdering> = IconikSchema.Struct({
   custom_order_sort: IconikSchema.optional(Schema.String)
 })
 
@@ -3688,7 +3694,7 @@ export interface CreateCollectionFromSavedSearch {
   readonly job_id: string
   readonly saved_search_id: string
 }
-export const CreateCollectionFromSavedSearch: Schema.Codec<CreateCollectionFromSavedSearch> = Schema.Struct({
+export const CreateCollectionFromSavedSearch: Schema.Codec<CreateCollectionFromSavedSearch> = IconikSchema.Struct({
   collection_id: Schema.String,
   job_id: Schema.String,
   saved_search_id: Schema.String
@@ -3698,7 +3704,7 @@ export const CreateCollectionFromSavedSearch: Schema.Codec<CreateCollectionFromS
 export interface CreateCollectionFromSavedSearchResponse {
   readonly collection_title?: string | null | undefined
 }
-export const CreateCollectionFromSavedSearchResponse: Schema.Codec<CreateCollectionFromSavedSearchResponse> = Schema.Struct({
+export const CreateCollectionFromSavedSearchResponse: Schema.Codec<CreateCollectionFromSavedSearchResponse> = IconikSchema.Struct({
   collection_title: IconikSchema.optional(Schema.String)
 })
 
@@ -3724,7 +3730,7 @@ export interface CustomAction {
   readonly type?: IconikSchema.OpenEnum<"OPEN" | "POST" | "PUBLISH"> | null | undefined
   readonly url: string
 }
-export const CustomAction: Schema.Codec<CustomAction> = Schema.Struct({
+export const CustomAction: Schema.Codec<CustomAction> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   context: IconikSchema.OpenEnum([
     "ASSET",
@@ -3758,7 +3764,7 @@ export interface MetadataFieldValue {
   readonly date_created?: string | null | undefined
   readonly field_values?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
 }
-export const MetadataFieldValue: Schema.Codec<MetadataFieldValue> = Schema.Struct({
+export const MetadataFieldValue: Schema.Codec<MetadataFieldValue> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   field_values: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
 })
@@ -3773,7 +3779,7 @@ export interface CustomActionCallback {
   readonly metadata_view_id?: string | null | undefined
   readonly saved_search_ids?: ReadonlyArray<string> | null | undefined
 }
-export const CustomActionCallback: Schema.Codec<CustomActionCallback> = Schema.Struct({
+export const CustomActionCallback: Schema.Codec<CustomActionCallback> = IconikSchema.Struct({
   asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   collection_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   from_collection_id: IconikSchema.optional(Schema.String),
@@ -3786,7 +3792,7 @@ export const CustomActionCallback: Schema.Codec<CustomActionCallback> = Schema.S
 export interface CustomActionCallbackReply {
   readonly redirect_url?: string | null | undefined
 }
-export const CustomActionCallbackReply: Schema.Codec<CustomActionCallbackReply> = Schema.Struct({
+export const CustomActionCallbackReply: Schema.Codec<CustomActionCallbackReply> = IconikSchema.Struct({
   redirect_url: IconikSchema.optional(Schema.String)
 })
 
@@ -3813,7 +3819,7 @@ export interface CustomActionCreate {
   readonly type?: IconikSchema.OpenEnum<"OPEN" | "POST" | "PUBLISH"> | null | undefined
   readonly url: string
 }
-export const CustomActionCreate: Schema.Codec<CustomActionCreate> = Schema.Struct({
+export const CustomActionCreate: Schema.Codec<CustomActionCreate> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   context: IconikSchema.OpenEnum([
     "ASSET",
@@ -3860,7 +3866,7 @@ export interface CustomActionCreateInput {
   readonly type?: IconikSchema.OpenEnum<"OPEN" | "POST" | "PUBLISH"> | null | undefined
   readonly url: string
 }
-export const CustomActionCreateInput: Schema.Codec<CustomActionCreateInput> = Schema.Struct({
+export const CustomActionCreateInput: Schema.Codec<CustomActionCreateInput> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   context: IconikSchema.OpenEnum([
     "ASSET",
@@ -3900,7 +3906,7 @@ export interface CustomActionInput {
   readonly type?: IconikSchema.OpenEnum<"OPEN" | "POST" | "PUBLISH"> | null | undefined
   readonly url: string
 }
-export const CustomActionInput: Schema.Codec<CustomActionInput> = Schema.Struct({
+export const CustomActionInput: Schema.Codec<CustomActionInput> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   context: IconikSchema.OpenEnum([
     "ASSET",
@@ -3942,7 +3948,7 @@ export interface CustomActionPatch {
   readonly type?: IconikSchema.OpenEnum<"OPEN" | "POST" | "PUBLISH"> | null | undefined
   readonly url?: string | null | undefined
 }
-export const CustomActionPatch: Schema.Codec<CustomActionPatch> = Schema.Struct({
+export const CustomActionPatch: Schema.Codec<CustomActionPatch> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   context: IconikSchema.optional(IconikSchema.OpenEnum([
     "ASSET",
@@ -3969,7 +3975,7 @@ export const CustomActionPatch: Schema.Codec<CustomActionPatch> = Schema.Struct(
 export interface CustomActions {
   readonly objects?: ReadonlyArray<CustomAction> | null | undefined
 }
-export const CustomActions: Schema.Codec<CustomActions> = Schema.Struct({
+export const CustomActions: Schema.Codec<CustomActions> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(CustomAction))
 })
 
@@ -3977,7 +3983,7 @@ export const CustomActions: Schema.Codec<CustomActions> = Schema.Struct({
 export interface DeleteQueue {
   readonly ids: ReadonlyArray<string>
 }
-export const DeleteQueue: Schema.Codec<DeleteQueue> = Schema.Struct({ ids: Schema.Array(Schema.String) })
+export const DeleteQueue: Schema.Codec<DeleteQueue> = IconikSchema.Struct({ ids: Schema.Array(Schema.String) })
 
 /** Iconik's `DeleteQueueAssetsQueryParamsSchema`. */
 export interface DeleteQueueAssetsQueryParams {
@@ -3988,7 +3994,7 @@ export interface DeleteQueueAssetsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const DeleteQueueAssetsQueryParams: Schema.Codec<DeleteQueueAssetsQueryParams> = Schema.Struct({
+export const DeleteQueueAssetsQueryParams: Schema.Codec<DeleteQueueAssetsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -4003,7 +4009,7 @@ export interface DeleteQueueCollectionsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const DeleteQueueCollectionsQueryParams: Schema.Codec<DeleteQueueCollectionsQueryParams> = Schema.Struct({
+export const DeleteQueueCollectionsQueryParams: Schema.Codec<DeleteQueueCollectionsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -4018,7 +4024,7 @@ export interface DeleteSegments {
     | undefined
   readonly version_id?: string | null | undefined
 }
-export const DeleteSegments: Schema.Codec<DeleteSegments> = Schema.Struct({
+export const DeleteSegments: Schema.Codec<DeleteSegments> = IconikSchema.Struct({
   segment_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   segment_type: IconikSchema.optional(IconikSchema.OpenEnum([
     "MARKER",
@@ -4038,7 +4044,7 @@ export interface EditPersonAssetVersion {
   readonly asset_id: string
   readonly version_id: string
 }
-export const EditPersonAssetVersion: Schema.Codec<EditPersonAssetVersion> = Schema.Struct({
+export const EditPersonAssetVersion: Schema.Codec<EditPersonAssetVersion> = IconikSchema.Struct({
   asset_id: Schema.String,
   version_id: Schema.String
 })
@@ -4057,7 +4063,7 @@ export interface EditPersonStatus {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const EditPersonStatus: Schema.Codec<EditPersonStatus> = Schema.Struct({
+export const EditPersonStatus: Schema.Codec<EditPersonStatus> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   has_unconfirmed_persons: IconikSchema.optional(Schema.Boolean),
   last_url: IconikSchema.optional(Schema.String),
@@ -4114,7 +4120,7 @@ export interface EditSegment {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const EditSegment: Schema.Codec<EditSegment> = Schema.Struct({
+export const EditSegment: Schema.Codec<EditSegment> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -4192,7 +4198,7 @@ export interface EditSegmentInput {
   readonly user_info?: UserInput | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const EditSegmentInput: Schema.Codec<EditSegmentInput> = Schema.Struct({
+export const EditSegmentInput: Schema.Codec<EditSegmentInput> = IconikSchema.Struct({
   drawing: IconikSchema.optional(Drawing),
   external_id: IconikSchema.optional(Schema.String),
   face_bounding_boxes: IconikSchema.optional(Schema.Array(FaceBoundingBox)),
@@ -4259,7 +4265,7 @@ export interface EditSegmentPatch {
   readonly user_info?: UserInput | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const EditSegmentPatch: Schema.Codec<EditSegmentPatch> = Schema.Struct({
+export const EditSegmentPatch: Schema.Codec<EditSegmentPatch> = IconikSchema.Struct({
   drawing: IconikSchema.optional(Drawing),
   external_id: IconikSchema.optional(Schema.String),
   face_bounding_boxes: IconikSchema.optional(Schema.Array(FaceBoundingBox)),
@@ -4307,7 +4313,7 @@ export interface Favorites {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Favorites: Schema.Codec<Favorites> = Schema.Struct({
+export const Favorites: Schema.Codec<Favorites> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -4326,7 +4332,7 @@ export interface GetAssetsLatestVersion {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type?: IconikSchema.OpenEnum<"assets"> | null | undefined
 }
-export const GetAssetsLatestVersion: Schema.Codec<GetAssetsLatestVersion> = Schema.Struct({
+export const GetAssetsLatestVersion: Schema.Codec<GetAssetsLatestVersion> = IconikSchema.Struct({
   include_in_progress: IconikSchema.optional(Schema.Boolean),
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.optional(IconikSchema.OpenEnum(["assets"]))
@@ -4349,7 +4355,7 @@ export interface ShareUser {
   readonly photo_small?: string | null | undefined
   readonly share_id?: string | null | undefined
 }
-export const ShareUser: Schema.Codec<ShareUser> = Schema.Struct({
+export const ShareUser: Schema.Codec<ShareUser> = IconikSchema.Struct({
   access_count: IconikSchema.optional(Schema.Number),
   email: Schema.String,
   first_name: IconikSchema.optional(Schema.String),
@@ -4375,7 +4381,7 @@ export interface UploadStorage {
   >
   readonly presign_md5_checksum?: boolean | null | undefined
 }
-export const UploadStorage: Schema.Codec<UploadStorage> = Schema.Struct({
+export const UploadStorage: Schema.Codec<UploadStorage> = IconikSchema.Struct({
   add_uuid_to_filenames: Schema.Boolean,
   id: Schema.String,
   method: IconikSchema.OpenEnum(["FILE", "HTTP", "FTP", "SFTP", "S3", "B2", "GCS", "PORTAL", "CUSTOM", "AZURE"]),
@@ -4418,7 +4424,7 @@ export interface GetShare {
   readonly url?: string | null | undefined
   readonly users?: ReadonlyArray<ShareUser> | null | undefined
 }
-export const GetShare: Schema.Codec<GetShare> = Schema.Struct({
+export const GetShare: Schema.Codec<GetShare> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -4465,7 +4471,7 @@ export interface ListObjects {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -4481,13 +4487,13 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface MagicLinkCheckSetting {
   readonly hash: string
 }
-export const MagicLinkCheckSetting: Schema.Codec<MagicLinkCheckSetting> = Schema.Struct({ hash: Schema.String })
+export const MagicLinkCheckSetting: Schema.Codec<MagicLinkCheckSetting> = IconikSchema.Struct({ hash: Schema.String })
 
 /** Iconik's `MagicLinkRequestSchema`. */
 export interface MagicLinkRequest {
   readonly email: string
 }
-export const MagicLinkRequest: Schema.Codec<MagicLinkRequest> = Schema.Struct({ email: Schema.String })
+export const MagicLinkRequest: Schema.Codec<MagicLinkRequest> = IconikSchema.Struct({ email: Schema.String })
 
 /** Iconik's `MagicLinkValidateSchema`. */
 export interface MagicLinkValidate {
@@ -4502,7 +4508,7 @@ export interface MagicLinkValidate {
   /** Auth token for session fallback authentication */
   readonly token?: string | null | undefined
 }
-export const MagicLinkValidate: Schema.Codec<MagicLinkValidate> = Schema.Struct({
+export const MagicLinkValidate: Schema.Codec<MagicLinkValidate> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   email: Schema.String,
   hash: Schema.String,
@@ -4519,7 +4525,7 @@ export interface PlaylistItem {
   readonly time_start_milliseconds?: number | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const PlaylistItem: Schema.Codec<PlaylistItem> = Schema.Struct({
+export const PlaylistItem: Schema.Codec<PlaylistItem> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   object_id: Schema.String,
   object_type: IconikSchema.OpenEnum(["assets", "sequences"]),
@@ -4544,7 +4550,7 @@ export interface Playlist {
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const Playlist: Schema.Codec<Playlist> = Schema.Struct({
+export const Playlist: Schema.Codec<Playlist> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -4575,7 +4581,7 @@ export interface PlaylistAlt {
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const PlaylistAlt: Schema.Codec<PlaylistAlt> = Schema.Struct({
+export const PlaylistAlt: Schema.Codec<PlaylistAlt> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -4604,7 +4610,7 @@ export interface PlaylistBase {
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const PlaylistBase: Schema.Codec<PlaylistBase> = Schema.Struct({
+export const PlaylistBase: Schema.Codec<PlaylistBase> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -4633,7 +4639,7 @@ export interface PlaylistCreate {
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const PlaylistCreate: Schema.Codec<PlaylistCreate> = Schema.Struct({
+export const PlaylistCreate: Schema.Codec<PlaylistCreate> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
@@ -4658,7 +4664,7 @@ export interface PlaylistCreateInput {
   readonly project_id?: string | null | undefined
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
 }
-export const PlaylistCreateInput: Schema.Codec<PlaylistCreateInput> = Schema.Struct({
+export const PlaylistCreateInput: Schema.Codec<PlaylistCreateInput> = IconikSchema.Struct({
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
   keyframe_asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -4678,7 +4684,7 @@ export interface PlaylistInput {
   readonly project_id?: string | null | undefined
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
 }
-export const PlaylistInput: Schema.Codec<PlaylistInput> = Schema.Struct({
+export const PlaylistInput: Schema.Codec<PlaylistInput> = IconikSchema.Struct({
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
   keyframe_asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -4757,7 +4763,7 @@ export interface PlaylistItemElastic {
   readonly versions_number?: number | null | undefined
   readonly warning?: string | null | undefined
 }
-export const PlaylistItemElastic: Schema.Codec<PlaylistItemElastic> = Schema.Struct({
+export const PlaylistItemElastic: Schema.Codec<PlaylistItemElastic> = IconikSchema.Struct({
   analyze_status: IconikSchema.optional(IconikSchema.OpenEnum(["N/A", "REQUESTED", "IN_PROGRESS", "FAILED", "DONE"])),
   ancestor_collections: IconikSchema.optional(Schema.Array(Schema.String)),
   approval: IconikSchema.optional(Approval),
@@ -4841,7 +4847,7 @@ export interface PlaylistItemPatch {
   readonly time_start_milliseconds?: number | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const PlaylistItemPatch: Schema.Codec<PlaylistItemPatch> = Schema.Struct({
+export const PlaylistItemPatch: Schema.Codec<PlaylistItemPatch> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   object_id: IconikSchema.optional(Schema.String),
   object_type: IconikSchema.optional(IconikSchema.OpenEnum(["assets", "sequences"])),
@@ -4855,7 +4861,7 @@ export interface PlaylistItemUpdatePosition {
   /** New position of the item in the playlist.If not provided, the item will be appended to the end of the playlist */
   readonly position?: number | null | undefined
 }
-export const PlaylistItemUpdatePosition: Schema.Codec<PlaylistItemUpdatePosition> = Schema.Struct({
+export const PlaylistItemUpdatePosition: Schema.Codec<PlaylistItemUpdatePosition> = IconikSchema.Struct({
   position: IconikSchema.optional(Schema.Number)
 })
 
@@ -4863,7 +4869,7 @@ export const PlaylistItemUpdatePosition: Schema.Codec<PlaylistItemUpdatePosition
 export interface PlaylistItems {
   readonly objects?: ReadonlyArray<PlaylistItemElastic> | null | undefined
 }
-export const PlaylistItems: Schema.Codec<PlaylistItems> = Schema.Struct({
+export const PlaylistItems: Schema.Codec<PlaylistItems> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(PlaylistItemElastic))
 })
 
@@ -4876,7 +4882,7 @@ export interface PlaylistItemsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const PlaylistItemsQueryParams: Schema.Codec<PlaylistItemsQueryParams> = Schema.Struct({
+export const PlaylistItemsQueryParams: Schema.Codec<PlaylistItemsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -4892,7 +4898,7 @@ export interface PlaylistPatch {
   readonly project_id?: string | null | undefined
   readonly status?: IconikSchema.OpenEnum<"HIDDEN"> | null | undefined
 }
-export const PlaylistPatch: Schema.Codec<PlaylistPatch> = Schema.Struct({
+export const PlaylistPatch: Schema.Codec<PlaylistPatch> = IconikSchema.Struct({
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
   keyframe_asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -4915,7 +4921,7 @@ export interface Playlists {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Playlists: Schema.Codec<Playlists> = Schema.Struct({
+export const Playlists: Schema.Codec<Playlists> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -4937,7 +4943,7 @@ export interface PlaylistsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const PlaylistsQueryParams: Schema.Codec<PlaylistsQueryParams> = Schema.Struct({
+export const PlaylistsQueryParams: Schema.Codec<PlaylistsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -4950,7 +4956,7 @@ export interface ProcessBulkPersons {
   readonly person_ids: ReadonlyArray<string>
   readonly queue_name: string
 }
-export const ProcessBulkPersons: Schema.Codec<ProcessBulkPersons> = Schema.Struct({
+export const ProcessBulkPersons: Schema.Codec<ProcessBulkPersons> = IconikSchema.Struct({
   job_id: Schema.String,
   new_person_id: IconikSchema.optional(Schema.String),
   person_ids: Schema.Array(Schema.String),
@@ -4969,7 +4975,7 @@ export interface Project {
   readonly storage_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const Project: Schema.Codec<Project> = Schema.Struct({
+export const Project: Schema.Codec<Project> = IconikSchema.Struct({
   collection_id: Schema.String,
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -4993,7 +4999,7 @@ export interface ProjectBase {
   readonly storage_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const ProjectBase: Schema.Codec<ProjectBase> = Schema.Struct({
+export const ProjectBase: Schema.Codec<ProjectBase> = IconikSchema.Struct({
   collection_id: Schema.String,
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5020,7 +5026,7 @@ export interface ProjectCreate {
   readonly storage_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const ProjectCreate: Schema.Codec<ProjectCreate> = Schema.Struct({
+export const ProjectCreate: Schema.Codec<ProjectCreate> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   collection_parent_id: IconikSchema.optional(Schema.String),
   created_by_user: IconikSchema.optional(Schema.String),
@@ -5043,7 +5049,7 @@ export interface ProjectCreateInput {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE"> | null | undefined
   readonly storage_id?: string | null | undefined
 }
-export const ProjectCreateInput: Schema.Codec<ProjectCreateInput> = Schema.Struct({
+export const ProjectCreateInput: Schema.Codec<ProjectCreateInput> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   collection_parent_id: IconikSchema.optional(Schema.String),
   name: Schema.String,
@@ -5058,7 +5064,7 @@ export interface ProjectInput {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE"> | null | undefined
   readonly storage_id?: string | null | undefined
 }
-export const ProjectInput: Schema.Codec<ProjectInput> = Schema.Struct({
+export const ProjectInput: Schema.Codec<ProjectInput> = IconikSchema.Struct({
   collection_id: Schema.String,
   name: Schema.String,
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE"])),
@@ -5075,7 +5081,7 @@ export interface ProjectMember {
   readonly project_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const ProjectMember: Schema.Codec<ProjectMember> = Schema.Struct({
+export const ProjectMember: Schema.Codec<ProjectMember> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5092,7 +5098,7 @@ export interface ProjectMemberBase {
   readonly project_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const ProjectMemberBase: Schema.Codec<ProjectMemberBase> = Schema.Struct({
+export const ProjectMemberBase: Schema.Codec<ProjectMemberBase> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5110,7 +5116,7 @@ export interface ProjectMemberCreate {
   readonly project_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const ProjectMemberCreate: Schema.Codec<ProjectMemberCreate> = Schema.Struct({
+export const ProjectMemberCreate: Schema.Codec<ProjectMemberCreate> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5124,13 +5130,15 @@ export interface ProjectMemberCreateInput {
   /** User ID in iconik */
   readonly id: string
 }
-export const ProjectMemberCreateInput: Schema.Codec<ProjectMemberCreateInput> = Schema.Struct({ id: Schema.String })
+export const ProjectMemberCreateInput: Schema.Codec<ProjectMemberCreateInput> = IconikSchema.Struct({
+  id: Schema.String
+})
 
 /** Iconik's `ProjectMembersSchema`. */
 export interface ProjectMembers {
   readonly objects?: ReadonlyArray<ProjectMember> | null | undefined
 }
-export const ProjectMembers: Schema.Codec<ProjectMembers> = Schema.Struct({
+export const ProjectMembers: Schema.Codec<ProjectMembers> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ProjectMember))
 })
 
@@ -5143,7 +5151,7 @@ export interface ProjectMembersQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const ProjectMembersQueryParams: Schema.Codec<ProjectMembersQueryParams> = Schema.Struct({
+export const ProjectMembersQueryParams: Schema.Codec<ProjectMembersQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -5156,7 +5164,7 @@ export interface ProjectPatch {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE"> | null | undefined
   readonly storage_id?: string | null | undefined
 }
-export const ProjectPatch: Schema.Codec<ProjectPatch> = Schema.Struct({
+export const ProjectPatch: Schema.Codec<ProjectPatch> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE"])),
@@ -5176,7 +5184,7 @@ export interface Projects {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Projects: Schema.Codec<Projects> = Schema.Struct({
+export const Projects: Schema.Codec<Projects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -5200,7 +5208,7 @@ export interface ProjectsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const ProjectsQueryParams: Schema.Codec<ProjectsQueryParams> = Schema.Struct({
+export const ProjectsQueryParams: Schema.Codec<ProjectsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -5214,7 +5222,7 @@ export interface ReindexAllAssets {
   readonly realms?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexAllAssets: Schema.Codec<ReindexAllAssets> = Schema.Struct({
+export const ReindexAllAssets: Schema.Codec<ReindexAllAssets> = IconikSchema.Struct({
   asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   realms: IconikSchema.optional(Schema.Array(Schema.String)),
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
@@ -5225,7 +5233,7 @@ export interface ReindexAllCollections {
   readonly collection_ids: ReadonlyArray<string> | null
   readonly realms?: ReadonlyArray<string> | null | undefined
 }
-export const ReindexAllCollections: Schema.Codec<ReindexAllCollections> = Schema.Struct({
+export const ReindexAllCollections: Schema.Codec<ReindexAllCollections> = IconikSchema.Struct({
   collection_ids: Schema.NullOr(Schema.Array(Schema.String)),
   realms: IconikSchema.optional(Schema.Array(Schema.String))
 })
@@ -5237,7 +5245,7 @@ export interface ReindexAllSegments {
   readonly realms?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexAllSegments: Schema.Codec<ReindexAllSegments> = Schema.Struct({
+export const ReindexAllSegments: Schema.Codec<ReindexAllSegments> = IconikSchema.Struct({
   asset_ids: Schema.NullOr(Schema.Array(Schema.String)),
   ignore_comments: IconikSchema.optional(Schema.Boolean),
   realms: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -5249,7 +5257,7 @@ export interface ReindexAsset {
   readonly realms?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexAsset: Schema.Codec<ReindexAsset> = Schema.Struct({
+export const ReindexAsset: Schema.Codec<ReindexAsset> = IconikSchema.Struct({
   realms: IconikSchema.optional(Schema.Array(Schema.String)),
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
@@ -5258,7 +5266,7 @@ export const ReindexAsset: Schema.Codec<ReindexAsset> = Schema.Struct({
 export interface ReindexAssetHistory {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexAssetHistory: Schema.Codec<ReindexAssetHistory> = Schema.Struct({
+export const ReindexAssetHistory: Schema.Codec<ReindexAssetHistory> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5271,7 +5279,7 @@ export interface ReindexBulkAction {
   readonly realms?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexBulkAction: Schema.Codec<ReindexBulkAction> = Schema.Struct({
+export const ReindexBulkAction: Schema.Codec<ReindexBulkAction> = IconikSchema.Struct({
   include_assets: IconikSchema.optional(Schema.Boolean),
   include_collections: IconikSchema.optional(Schema.Boolean),
   object_ids: Schema.Array(Schema.String),
@@ -5285,7 +5293,7 @@ export interface ReindexCollection {
   readonly realms?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexCollection: Schema.Codec<ReindexCollection> = Schema.Struct({
+export const ReindexCollection: Schema.Codec<ReindexCollection> = IconikSchema.Struct({
   realms: IconikSchema.optional(Schema.Array(Schema.String)),
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
@@ -5294,7 +5302,7 @@ export const ReindexCollection: Schema.Codec<ReindexCollection> = Schema.Struct(
 export interface ReindexCollectionContent {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexCollectionContent: Schema.Codec<ReindexCollectionContent> = Schema.Struct({
+export const ReindexCollectionContent: Schema.Codec<ReindexCollectionContent> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5304,7 +5312,7 @@ export interface ReindexInheritedCollectionsACL {
   readonly content?: boolean | null | undefined
   readonly recursive?: boolean | null | undefined
 }
-export const ReindexInheritedCollectionsACL: Schema.Codec<ReindexInheritedCollectionsACL> = Schema.Struct({
+export const ReindexInheritedCollectionsACL: Schema.Codec<ReindexInheritedCollectionsACL> = IconikSchema.Struct({
   collection_ids: Schema.NullOr(Schema.Array(Schema.String)),
   content: IconikSchema.optional(Schema.Boolean),
   recursive: IconikSchema.optional(Schema.Boolean)
@@ -5314,7 +5322,7 @@ export const ReindexInheritedCollectionsACL: Schema.Codec<ReindexInheritedCollec
 export interface ReindexPlaylist {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexPlaylist: Schema.Codec<ReindexPlaylist> = Schema.Struct({
+export const ReindexPlaylist: Schema.Codec<ReindexPlaylist> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5322,7 +5330,7 @@ export const ReindexPlaylist: Schema.Codec<ReindexPlaylist> = Schema.Struct({
 export interface ReindexProject {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexProject: Schema.Codec<ReindexProject> = Schema.Struct({
+export const ReindexProject: Schema.Codec<ReindexProject> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5332,7 +5340,7 @@ export interface ReindexSegment {
   readonly realms?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexSegment: Schema.Codec<ReindexSegment> = Schema.Struct({
+export const ReindexSegment: Schema.Codec<ReindexSegment> = IconikSchema.Struct({
   ignore_comments: IconikSchema.optional(Schema.Boolean),
   realms: IconikSchema.optional(Schema.Array(Schema.String)),
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
@@ -5345,7 +5353,7 @@ export interface ReindexSegments {
   readonly segment_ids: ReadonlyArray<string>
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexSegments: Schema.Codec<ReindexSegments> = Schema.Struct({
+export const ReindexSegments: Schema.Codec<ReindexSegments> = IconikSchema.Struct({
   ignore_comments: IconikSchema.optional(Schema.Boolean),
   realms: IconikSchema.optional(Schema.Array(Schema.String)),
   segment_ids: Schema.Array(Schema.String),
@@ -5356,7 +5364,7 @@ export const ReindexSegments: Schema.Codec<ReindexSegments> = Schema.Struct({
 export interface ReindexSequence {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexSequence: Schema.Codec<ReindexSequence> = Schema.Struct({
+export const ReindexSequence: Schema.Codec<ReindexSequence> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5364,7 +5372,7 @@ export const ReindexSequence: Schema.Codec<ReindexSequence> = Schema.Struct({
 export interface ReindexShare {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexShare: Schema.Codec<ReindexShare> = Schema.Struct({
+export const ReindexShare: Schema.Codec<ReindexShare> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5378,7 +5386,7 @@ export interface Relation {
   readonly related_to_asset_id: string
   readonly relation_type: string
 }
-export const Relation: Schema.Codec<Relation> = Schema.Struct({
+export const Relation: Schema.Codec<Relation> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5395,7 +5403,7 @@ export interface RelationInput {
   readonly related_to_asset_id: string
   readonly relation_type: string
 }
-export const RelationInput: Schema.Codec<RelationInput> = Schema.Struct({
+export const RelationInput: Schema.Codec<RelationInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
   related_to_asset_id: Schema.String,
@@ -5413,7 +5421,7 @@ export interface RelationType {
   readonly name: string
   readonly source_label: string
 }
-export const RelationType: Schema.Codec<RelationType> = Schema.Struct({
+export const RelationType: Schema.Codec<RelationType> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   description: IconikSchema.optional(Schema.String),
@@ -5432,7 +5440,7 @@ export interface RelationTypeInput {
   readonly name: string
   readonly source_label: string
 }
-export const RelationTypeInput: Schema.Codec<RelationTypeInput> = Schema.Struct({
+export const RelationTypeInput: Schema.Codec<RelationTypeInput> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   destination_label: Schema.String,
   is_directional: IconikSchema.optional(Schema.Boolean),
@@ -5448,7 +5456,7 @@ export interface RelationTypePatch {
   readonly name?: string | null | undefined
   readonly source_label?: string | null | undefined
 }
-export const RelationTypePatch: Schema.Codec<RelationTypePatch> = Schema.Struct({
+export const RelationTypePatch: Schema.Codec<RelationTypePatch> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   destination_label: IconikSchema.optional(Schema.String),
   is_directional: IconikSchema.optional(Schema.Boolean),
@@ -5469,7 +5477,7 @@ export interface RelationTypes {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const RelationTypes: Schema.Codec<RelationTypes> = Schema.Struct({
+export const RelationTypes: Schema.Codec<RelationTypes> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -5495,7 +5503,7 @@ export interface Relations {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Relations: Schema.Codec<Relations> = Schema.Struct({
+export const Relations: Schema.Codec<Relations> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -5517,7 +5525,7 @@ export interface RelationsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const RelationsQueryParams: Schema.Codec<RelationsQueryParams> = Schema.Struct({
+export const RelationsQueryParams: Schema.Codec<RelationsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -5529,7 +5537,7 @@ export interface SchedulePersonAction {
   readonly new_person_id?: string | null | undefined
   readonly queue_name: string
 }
-export const SchedulePersonAction: Schema.Codec<SchedulePersonAction> = Schema.Struct({
+export const SchedulePersonAction: Schema.Codec<SchedulePersonAction> = IconikSchema.Struct({
   job_id: Schema.String,
   new_person_id: IconikSchema.optional(Schema.String),
   queue_name: Schema.String
@@ -5579,7 +5587,7 @@ export interface Segment {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Segment: Schema.Codec<Segment> = Schema.Struct({
+export const Segment: Schema.Codec<Segment> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5670,7 +5678,7 @@ export interface SegmentBase {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SegmentBase: Schema.Codec<SegmentBase> = Schema.Struct({
+export const SegmentBase: Schema.Codec<SegmentBase> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5761,7 +5769,7 @@ export interface SegmentElastic {
   readonly user_photo?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SegmentElastic: Schema.Codec<SegmentElastic> = Schema.Struct({
+export const SegmentElastic: Schema.Codec<SegmentElastic> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5844,7 +5852,7 @@ export interface SegmentInput {
   readonly user_info?: UserInput | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SegmentInput: Schema.Codec<SegmentInput> = Schema.Struct({
+export const SegmentInput: Schema.Codec<SegmentInput> = IconikSchema.Struct({
   drawing: IconikSchema.optional(Drawing),
   external_id: IconikSchema.optional(Schema.String),
   face_bounding_boxes: IconikSchema.optional(Schema.Array(FaceBoundingBox)),
@@ -5894,7 +5902,7 @@ export interface SegmentQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const SegmentQueryParams: Schema.Codec<SegmentQueryParams> = Schema.Struct({
+export const SegmentQueryParams: Schema.Codec<SegmentQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -5916,7 +5924,7 @@ export interface Segments {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Segments: Schema.Codec<Segments> = Schema.Struct({
+export const Segments: Schema.Codec<Segments> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -5939,7 +5947,7 @@ export interface Sequence {
   readonly name: string
   readonly system_domain_id?: string | null | undefined
 }
-export const Sequence: Schema.Codec<Sequence> = Schema.Struct({
+export const Sequence: Schema.Codec<Sequence> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5957,7 +5965,7 @@ export interface SequenceBase {
   readonly name: string
   readonly system_domain_id?: string | null | undefined
 }
-export const SequenceBase: Schema.Codec<SequenceBase> = Schema.Struct({
+export const SequenceBase: Schema.Codec<SequenceBase> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5975,7 +5983,7 @@ export interface SequenceCreate {
   readonly name: string
   readonly system_domain_id?: string | null | undefined
 }
-export const SequenceCreate: Schema.Codec<SequenceCreate> = Schema.Struct({
+export const SequenceCreate: Schema.Codec<SequenceCreate> = IconikSchema.Struct({
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -5988,13 +5996,13 @@ export const SequenceCreate: Schema.Codec<SequenceCreate> = Schema.Struct({
 export interface SequenceCreateInput {
   readonly name: string
 }
-export const SequenceCreateInput: Schema.Codec<SequenceCreateInput> = Schema.Struct({ name: Schema.String })
+export const SequenceCreateInput: Schema.Codec<SequenceCreateInput> = IconikSchema.Struct({ name: Schema.String })
 
 /** {@link Sequence} as sent in request bodies: without its read-only properties. */
 export interface SequenceInput {
   readonly name: string
 }
-export const SequenceInput: Schema.Codec<SequenceInput> = Schema.Struct({ name: Schema.String })
+export const SequenceInput: Schema.Codec<SequenceInput> = IconikSchema.Struct({ name: Schema.String })
 
 /** Iconik's `SequenceItemSchema`. */
 export interface SequenceItem {
@@ -6005,7 +6013,7 @@ export interface SequenceItem {
   readonly position?: number | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SequenceItem: Schema.Codec<SequenceItem> = Schema.Struct({
+export const SequenceItem: Schema.Codec<SequenceItem> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   object_id: Schema.String,
   object_type: IconikSchema.OpenEnum(["assets", "collections"]),
@@ -6021,7 +6029,7 @@ export interface SequenceItemInput {
   readonly position?: number | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SequenceItemInput: Schema.Codec<SequenceItemInput> = Schema.Struct({
+export const SequenceItemInput: Schema.Codec<SequenceItemInput> = IconikSchema.Struct({
   object_id: Schema.String,
   object_type: IconikSchema.OpenEnum(["assets", "collections"]),
   position: IconikSchema.optional(Schema.Number),
@@ -6033,7 +6041,7 @@ export interface SequenceItemUpdatePosition {
   /** New position of the item in the sequence.If not provided, the item will be appended to the end of the sequence */
   readonly position?: number | null | undefined
 }
-export const SequenceItemUpdatePosition: Schema.Codec<SequenceItemUpdatePosition> = Schema.Struct({
+export const SequenceItemUpdatePosition: Schema.Codec<SequenceItemUpdatePosition> = IconikSchema.Struct({
   position: IconikSchema.optional(Schema.Number)
 })
 
@@ -6041,7 +6049,7 @@ export const SequenceItemUpdatePosition: Schema.Codec<SequenceItemUpdatePosition
 export interface SequenceItems {
   readonly objects?: ReadonlyArray<SequenceItem> | null | undefined
 }
-export const SequenceItems: Schema.Codec<SequenceItems> = Schema.Struct({
+export const SequenceItems: Schema.Codec<SequenceItems> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(SequenceItem))
 })
 
@@ -6054,7 +6062,7 @@ export interface SequenceItemsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const SequenceItemsQueryParams: Schema.Codec<SequenceItemsQueryParams> = Schema.Struct({
+export const SequenceItemsQueryParams: Schema.Codec<SequenceItemsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -6064,7 +6072,9 @@ export const SequenceItemsQueryParams: Schema.Codec<SequenceItemsQueryParams> = 
 export interface SequencePatch {
   readonly name?: string | null | undefined
 }
-export const SequencePatch: Schema.Codec<SequencePatch> = Schema.Struct({ name: IconikSchema.optional(Schema.String) })
+export const SequencePatch: Schema.Codec<SequencePatch> = IconikSchema.Struct({
+  name: IconikSchema.optional(Schema.String)
+})
 
 /** Iconik's `SequencesSchema`. */
 export interface Sequences {
@@ -6079,7 +6089,7 @@ export interface Sequences {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Sequences: Schema.Codec<Sequences> = Schema.Struct({
+export const Sequences: Schema.Codec<Sequences> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -6101,7 +6111,7 @@ export interface SequencesQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const SequencesQueryParams: Schema.Codec<SequencesQueryParams> = Schema.Struct({
+export const SequencesQueryParams: Schema.Codec<SequencesQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -6140,7 +6150,7 @@ export interface Share {
   readonly upload_storage_id?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const Share: Schema.Codec<Share> = Schema.Struct({
+export const Share: Schema.Codec<Share> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6205,7 +6215,7 @@ export interface ShareBase {
   readonly upload_storage_id?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const ShareBase: Schema.Codec<ShareBase> = Schema.Struct({
+export const ShareBase: Schema.Codec<ShareBase> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6268,7 +6278,7 @@ export interface ShareCreate {
   readonly title?: string | null | undefined
   readonly upload_storage_id?: string | null | undefined
 }
-export const ShareCreate: Schema.Codec<ShareCreate> = Schema.Struct({
+export const ShareCreate: Schema.Codec<ShareCreate> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6327,7 +6337,7 @@ export interface ShareCreateInput {
   readonly title?: string | null | undefined
   readonly upload_storage_id?: string | null | undefined
 }
-export const ShareCreateInput: Schema.Codec<ShareCreateInput> = Schema.Struct({
+export const ShareCreateInput: Schema.Codec<ShareCreateInput> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6362,7 +6372,7 @@ export interface ShareUsersElastic {
   readonly id?: string | null | undefined
   readonly last_access_date?: string | null | undefined
 }
-export const ShareUsersElastic: Schema.Codec<ShareUsersElastic> = Schema.Struct({
+export const ShareUsersElastic: Schema.Codec<ShareUsersElastic> = IconikSchema.Struct({
   access_count: IconikSchema.optional(Schema.Number),
   email: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -6406,7 +6416,7 @@ export interface ShareElastic {
   readonly url?: string | null | undefined
   readonly users?: ReadonlyArray<ShareUsersElastic> | null | undefined
 }
-export const ShareElastic: Schema.Codec<ShareElastic> = Schema.Struct({
+export const ShareElastic: Schema.Codec<ShareElastic> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6465,7 +6475,7 @@ export interface ShareInput {
   readonly title?: string | null | undefined
   readonly upload_storage_id?: string | null | undefined
 }
-export const ShareInput: Schema.Codec<ShareInput> = Schema.Struct({
+export const ShareInput: Schema.Codec<ShareInput> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6496,7 +6506,7 @@ export interface ShareLogin {
   readonly password?: string | null | undefined
   readonly token?: string | null | undefined
 }
-export const ShareLogin: Schema.Codec<ShareLogin> = Schema.Struct({
+export const ShareLogin: Schema.Codec<ShareLogin> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   hash: Schema.String,
   object_id: IconikSchema.optional(Schema.String),
@@ -6524,7 +6534,7 @@ export interface ShareOptionsBase {
   readonly show_watermark?: boolean | null | undefined
   readonly upload_storage_id?: string | null | undefined
 }
-export const ShareOptionsBase: Schema.Codec<ShareOptionsBase> = Schema.Struct({
+export const ShareOptionsBase: Schema.Codec<ShareOptionsBase> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6546,7 +6556,7 @@ export const ShareOptionsBase: Schema.Codec<ShareOptionsBase> = Schema.Struct({
 export interface ShareRoles {
   readonly roles?: ReadonlyArray<string> | null | undefined
 }
-export const ShareRoles: Schema.Codec<ShareRoles> = Schema.Struct({
+export const ShareRoles: Schema.Codec<ShareRoles> = IconikSchema.Struct({
   roles: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -6565,7 +6575,7 @@ export interface ShareToken {
   readonly token: string
   readonly user_id: string
 }
-export const ShareToken: Schema.Codec<ShareToken> = Schema.Struct({
+export const ShareToken: Schema.Codec<ShareToken> = IconikSchema.Struct({
   app_id: Schema.String,
   email: Schema.String,
   expires: IconikSchema.DateTimeString,
@@ -6613,7 +6623,7 @@ export interface ShareURL {
   readonly upload_storage_id?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const ShareURL: Schema.Codec<ShareURL> = Schema.Struct({
+export const ShareURL: Schema.Codec<ShareURL> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6671,7 +6681,7 @@ export interface ShareURLCreate {
   readonly title?: string | null | undefined
   readonly upload_storage_id?: string | null | undefined
 }
-export const ShareURLCreate: Schema.Codec<ShareURLCreate> = Schema.Struct({
+export const ShareURLCreate: Schema.Codec<ShareURLCreate> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6722,7 +6732,7 @@ export interface ShareURLCreateInput {
   readonly title?: string | null | undefined
   readonly upload_storage_id?: string | null | undefined
 }
-export const ShareURLCreateInput: Schema.Codec<ShareURLCreateInput> = Schema.Struct({
+export const ShareURLCreateInput: Schema.Codec<ShareURLCreateInput> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -6754,7 +6764,7 @@ export interface ShareUserInput {
   readonly internal_user_id?: string | null | undefined
   readonly password?: string | null | undefined
 }
-export const ShareUserInput: Schema.Codec<ShareUserInput> = Schema.Struct({
+export const ShareUserInput: Schema.Codec<ShareUserInput> = IconikSchema.Struct({
   email: Schema.String,
   id: IconikSchema.optional(Schema.String),
   internal_user_id: IconikSchema.optional(Schema.String),
@@ -6768,7 +6778,7 @@ export interface ShareUserPatch {
   readonly internal_user_id?: string | null | undefined
   readonly password?: string | null | undefined
 }
-export const ShareUserPatch: Schema.Codec<ShareUserPatch> = Schema.Struct({
+export const ShareUserPatch: Schema.Codec<ShareUserPatch> = IconikSchema.Struct({
   email: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
   internal_user_id: IconikSchema.optional(Schema.String),
@@ -6779,7 +6789,7 @@ export const ShareUserPatch: Schema.Codec<ShareUserPatch> = Schema.Struct({
 export interface ShareUsers {
   readonly objects?: ReadonlyArray<ShareUser> | null | undefined
 }
-export const ShareUsers: Schema.Codec<ShareUsers> = Schema.Struct({
+export const ShareUsers: Schema.Codec<ShareUsers> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ShareUser))
 })
 
@@ -6787,7 +6797,7 @@ export const ShareUsers: Schema.Codec<ShareUsers> = Schema.Struct({
 export interface Shares {
   readonly objects?: ReadonlyArray<Share> | null | undefined
 }
-export const Shares: Schema.Codec<Shares> = Schema.Struct({ objects: IconikSchema.optional(Schema.Array(Share)) })
+export const Shares: Schema.Codec<Shares> = IconikSchema.Struct({ objects: IconikSchema.optional(Schema.Array(Share)) })
 
 /** Iconik's `SharesElasticSchema`. */
 export interface SharesElastic {
@@ -6803,7 +6813,7 @@ export interface SharesElastic {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const SharesElastic: Schema.Codec<SharesElastic> = Schema.Struct({
+export const SharesElastic: Schema.Codec<SharesElastic> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -6826,7 +6836,7 @@ export interface SyncSession {
   readonly id?: string | null | undefined
   readonly node?: string | null | undefined
 }
-export const SyncSession: Schema.Codec<SyncSession> = Schema.Struct({
+export const SyncSession: Schema.Codec<SyncSession> = IconikSchema.Struct({
   current_dc_url: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -6844,7 +6854,7 @@ export interface SyncSessionCreate {
   readonly id?: string | null | undefined
   readonly node?: string | null | undefined
 }
-export const SyncSessionCreate: Schema.Codec<SyncSessionCreate> = Schema.Struct({
+export const SyncSessionCreate: Schema.Codec<SyncSessionCreate> = IconikSchema.Struct({
   current_dc_url: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -6857,7 +6867,7 @@ export const SyncSessionCreate: Schema.Codec<SyncSessionCreate> = Schema.Struct(
 export interface SyncSessionCreateInput {
   readonly node?: string | null | undefined
 }
-export const SyncSessionCreateInput: Schema.Codec<SyncSessionCreateInput> = Schema.Struct({
+export const SyncSessionCreateInput: Schema.Codec<SyncSessionCreateInput> = IconikSchema.Struct({
   node: IconikSchema.optional(Schema.String)
 })
 
@@ -6865,7 +6875,7 @@ export const SyncSessionCreateInput: Schema.Codec<SyncSessionCreateInput> = Sche
 export interface SyncSessionInput {
   readonly node?: string | null | undefined
 }
-export const SyncSessionInput: Schema.Codec<SyncSessionInput> = Schema.Struct({
+export const SyncSessionInput: Schema.Codec<SyncSessionInput> = IconikSchema.Struct({
   node: IconikSchema.optional(Schema.String)
 })
 
@@ -6873,7 +6883,7 @@ export const SyncSessionInput: Schema.Codec<SyncSessionInput> = Schema.Struct({
 export interface SyncSessionPatch {
   readonly node?: string | null | undefined
 }
-export const SyncSessionPatch: Schema.Codec<SyncSessionPatch> = Schema.Struct({
+export const SyncSessionPatch: Schema.Codec<SyncSessionPatch> = IconikSchema.Struct({
   node: IconikSchema.optional(Schema.String)
 })
 
@@ -6881,7 +6891,7 @@ export const SyncSessionPatch: Schema.Codec<SyncSessionPatch> = Schema.Struct({
 export interface SynchronizeCollectionKeyframes {
   readonly asset_ids?: ReadonlyArray<string> | null | undefined
 }
-export const SynchronizeCollectionKeyframes: Schema.Codec<SynchronizeCollectionKeyframes> = Schema.Struct({
+export const SynchronizeCollectionKeyframes: Schema.Codec<SynchronizeCollectionKeyframes> = IconikSchema.Struct({
   asset_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -6940,7 +6950,7 @@ export interface ListAssetsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListAssetsQuery: Schema.Codec<ListAssetsQuery> = Schema.Struct({
+export const ListAssetsQuery: Schema.Codec<ListAssetsQuery> = IconikSchema.Struct({
   field_name: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -6986,7 +6996,7 @@ export interface CreateAssetQuery {
   /** If the asset is a subclip, generate keyframes for it */
   readonly generate_subclip_keyframes?: boolean | undefined
 }
-export const CreateAssetQuery: Schema.Codec<CreateAssetQuery> = Schema.Struct({
+export const CreateAssetQuery: Schema.Codec<CreateAssetQuery> = IconikSchema.Struct({
   apply_collection_acls: Schema.optional(Schema.Boolean),
   apply_default_acls: Schema.optional(Schema.Boolean),
   assign_to_collection: Schema.optional(Schema.Boolean),
@@ -7230,7 +7240,7 @@ export interface GetAssetQuery {
   /** include info about the users who have interacted with this asset */
   readonly include_users?: boolean | undefined
 }
-export const GetAssetQuery: Schema.Codec<GetAssetQuery> = Schema.Struct({
+export const GetAssetQuery: Schema.Codec<GetAssetQuery> = IconikSchema.Struct({
   include_collections: Schema.optional(Schema.Boolean),
   include_users: Schema.optional(Schema.Boolean)
 })
@@ -7264,7 +7274,7 @@ export interface UpdateAssetQuery {
   /** If the asset is a subclip, generate keyframes for it */
   readonly generate_subclip_keyframes?: boolean | undefined
 }
-export const UpdateAssetQuery: Schema.Codec<UpdateAssetQuery> = Schema.Struct({
+export const UpdateAssetQuery: Schema.Codec<UpdateAssetQuery> = IconikSchema.Struct({
   generate_subclip_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -7298,7 +7308,7 @@ export interface PatchAssetQuery {
   /** If the asset is a subclip, generate keyframes for it */
   readonly generate_subclip_keyframes?: boolean | undefined
 }
-export const PatchAssetQuery: Schema.Codec<PatchAssetQuery> = Schema.Struct({
+export const PatchAssetQuery: Schema.Codec<PatchAssetQuery> = IconikSchema.Struct({
   generate_subclip_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -7357,7 +7367,7 @@ export interface ListAssetHistoryQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListAssetHistoryQuery: Schema.Codec<ListAssetHistoryQuery> = Schema.Struct({
+export const ListAssetHistoryQuery: Schema.Codec<ListAssetHistoryQuery> = IconikSchema.Struct({
   filter: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -7532,7 +7542,7 @@ export interface ListAssetRelationsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListAssetRelationsQuery: Schema.Codec<ListAssetRelationsQuery> = Schema.Struct({
+export const ListAssetRelationsQuery: Schema.Codec<ListAssetRelationsQuery> = IconikSchema.Struct({
   include_deleted: Schema.optional(Schema.Boolean),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -7593,7 +7603,7 @@ export interface ListAssetRelationsByTypeQuery {
   /** Also show assets from recycle bin in relations */
   readonly include_deleted?: boolean | undefined
 }
-export const ListAssetRelationsByTypeQuery: Schema.Codec<ListAssetRelationsByTypeQuery> = Schema.Struct({
+export const ListAssetRelationsByTypeQuery: Schema.Codec<ListAssetRelationsByTypeQuery> = IconikSchema.Struct({
   include_deleted: Schema.optional(Schema.Boolean)
 })
 
@@ -7793,7 +7803,7 @@ export interface ListAssetSegmentsQuery {
   /** Filter segments by version_id */
   readonly version_id?: string | undefined
 }
-export const ListAssetSegmentsQuery: Schema.Codec<ListAssetSegmentsQuery> = Schema.Struct({
+export const ListAssetSegmentsQuery: Schema.Codec<ListAssetSegmentsQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   include_all_versions: Schema.optional(Schema.Boolean),
   include_users: Schema.optional(Schema.Boolean),
@@ -7897,7 +7907,7 @@ export interface UpdateAssetSegmentsBulkQuery {
   /** If the segment is a subclip, generate keyframes for it */
   readonly generate_subclip_keyframes?: boolean | undefined
 }
-export const UpdateAssetSegmentsBulkQuery: Schema.Codec<UpdateAssetSegmentsBulkQuery> = Schema.Struct({
+export const UpdateAssetSegmentsBulkQuery: Schema.Codec<UpdateAssetSegmentsBulkQuery> = IconikSchema.Struct({
   generate_subclip_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -7937,7 +7947,7 @@ export interface DeleteAssetSegmentsBulkQuery {
   /** If false, delete segments asynchronously */
   readonly immediately?: boolean | undefined
 }
-export const DeleteAssetSegmentsBulkQuery: Schema.Codec<DeleteAssetSegmentsBulkQuery> = Schema.Struct({
+export const DeleteAssetSegmentsBulkQuery: Schema.Codec<DeleteAssetSegmentsBulkQuery> = IconikSchema.Struct({
   ignore_reindexing: Schema.optional(Schema.Boolean),
   immediately: Schema.optional(Schema.Boolean)
 })
@@ -7986,7 +7996,7 @@ export interface GetAssetSegmentsCsvQuery {
   /** Filter segments by version_id */
   readonly version_id?: string | undefined
 }
-export const GetAssetSegmentsCsvQuery: Schema.Codec<GetAssetSegmentsCsvQuery> = Schema.Struct({
+export const GetAssetSegmentsCsvQuery: Schema.Codec<GetAssetSegmentsCsvQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   query: Schema.optional(Schema.String),
   segment_color: Schema.optional(Schema.String),
@@ -8060,7 +8070,7 @@ export interface GetAssetSegmentsSrtQuery {
   /** Limit the number of words per subtitle line */
   readonly words_per_line?: number | undefined
 }
-export const GetAssetSegmentsSrtQuery: Schema.Codec<GetAssetSegmentsSrtQuery> = Schema.Struct({
+export const GetAssetSegmentsSrtQuery: Schema.Codec<GetAssetSegmentsSrtQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   query: Schema.optional(Schema.String),
   segment_color: Schema.optional(Schema.String),
@@ -8109,7 +8119,7 @@ export interface GetAssetSegmentsTextQuery {
   /** Filter segments by version_id */
   readonly version_id?: string | undefined
 }
-export const GetAssetSegmentsTextQuery: Schema.Codec<GetAssetSegmentsTextQuery> = Schema.Struct({
+export const GetAssetSegmentsTextQuery: Schema.Codec<GetAssetSegmentsTextQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   query: Schema.optional(Schema.String),
   segment_color: Schema.optional(Schema.String),
@@ -8159,7 +8169,7 @@ export interface GetAssetSegmentsVttQuery {
   /** Limit the number of words per subtitle line */
   readonly words_per_line?: number | undefined
 }
-export const GetAssetSegmentsVttQuery: Schema.Codec<GetAssetSegmentsVttQuery> = Schema.Struct({
+export const GetAssetSegmentsVttQuery: Schema.Codec<GetAssetSegmentsVttQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   query: Schema.optional(Schema.String),
   segment_color: Schema.optional(Schema.String),
@@ -8200,7 +8210,7 @@ export interface GetAssetSegmentQuery {
   /** In order to get next batch of results using scroll pagination the scroll_id is required */
   readonly scroll_id?: string | undefined
 }
-export const GetAssetSegmentQuery: Schema.Codec<GetAssetSegmentQuery> = Schema.Struct({
+export const GetAssetSegmentQuery: Schema.Codec<GetAssetSegmentQuery> = IconikSchema.Struct({
   scroll: Schema.optional(Schema.Boolean),
   scroll_id: Schema.optional(Schema.String)
 })
@@ -8235,7 +8245,7 @@ export interface UpdateAssetSegmentQuery {
   /** If the segment is a subclip, generate keyframes for it */
   readonly generate_subclip_keyframes?: boolean | undefined
 }
-export const UpdateAssetSegmentQuery: Schema.Codec<UpdateAssetSegmentQuery> = Schema.Struct({
+export const UpdateAssetSegmentQuery: Schema.Codec<UpdateAssetSegmentQuery> = IconikSchema.Struct({
   generate_subclip_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -8274,7 +8284,7 @@ export interface PatchAssetSegmentQuery {
   /** If the segment is a subclip, generate keyframes for it */
   readonly generate_subclip_keyframes?: boolean | undefined
 }
-export const PatchAssetSegmentQuery: Schema.Codec<PatchAssetSegmentQuery> = Schema.Struct({
+export const PatchAssetSegmentQuery: Schema.Codec<PatchAssetSegmentQuery> = IconikSchema.Struct({
   generate_subclip_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -8312,7 +8322,7 @@ export const patchAssetSegment = Endpoint.make<
 export interface DeleteAssetSegmentQuery {
   readonly soft_delete?: boolean | undefined
 }
-export const DeleteAssetSegmentQuery: Schema.Codec<DeleteAssetSegmentQuery> = Schema.Struct({
+export const DeleteAssetSegmentQuery: Schema.Codec<DeleteAssetSegmentQuery> = IconikSchema.Struct({
   soft_delete: Schema.optional(Schema.Boolean)
 })
 
@@ -8391,7 +8401,7 @@ export interface ListAssetSegmentsByTypeQuery {
   /** Get segments with start time greater than or equal to time_start_milliseconds__gte */
   readonly time_start_milliseconds__gte?: number | undefined
 }
-export const ListAssetSegmentsByTypeQuery: Schema.Codec<ListAssetSegmentsByTypeQuery> = Schema.Struct({
+export const ListAssetSegmentsByTypeQuery: Schema.Codec<ListAssetSegmentsByTypeQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   includes: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
@@ -8620,7 +8630,7 @@ export interface DeleteAssetVersionQuery {
   /** completely remove the version */
   readonly hard_delete?: boolean | undefined
 }
-export const DeleteAssetVersionQuery: Schema.Codec<DeleteAssetVersionQuery> = Schema.Struct({
+export const DeleteAssetVersionQuery: Schema.Codec<DeleteAssetVersionQuery> = IconikSchema.Struct({
   hard_delete: Schema.optional(Schema.Boolean)
 })
 
@@ -8882,7 +8892,7 @@ export interface ListCollectionsQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListCollectionsQuery: Schema.Codec<ListCollectionsQuery> = Schema.Struct({
+export const ListCollectionsQuery: Schema.Codec<ListCollectionsQuery> = IconikSchema.Struct({
   is_root: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -8927,7 +8937,7 @@ export interface CreateCollectionQuery {
   /** Restricts ACLS to containing collection's ACLs */
   readonly restrict_collection_acls?: boolean | undefined
 }
-export const CreateCollectionQuery: Schema.Codec<CreateCollectionQuery> = Schema.Struct({
+export const CreateCollectionQuery: Schema.Codec<CreateCollectionQuery> = IconikSchema.Struct({
   apply_collection_acls: Schema.optional(Schema.Boolean),
   apply_default_acls: Schema.optional(Schema.Boolean),
   restrict_collection_acls: Schema.optional(Schema.Boolean)
@@ -9006,7 +9016,7 @@ export interface UpdateCollectionQuery {
   /** Set to 'move' or 'copy'. Ignored if 'parent_id' hasn't changed */
   readonly change_parent_mode?: string | undefined
 }
-export const UpdateCollectionQuery: Schema.Codec<UpdateCollectionQuery> = Schema.Struct({
+export const UpdateCollectionQuery: Schema.Codec<UpdateCollectionQuery> = IconikSchema.Struct({
   change_parent_mode: Schema.optional(Schema.String)
 })
 
@@ -9044,7 +9054,7 @@ export interface PatchCollectionQuery {
   /** Set to 'move' or 'copy'. Ignored if 'parent_id' hasn't changed */
   readonly change_parent_mode?: string | undefined
 }
-export const PatchCollectionQuery: Schema.Codec<PatchCollectionQuery> = Schema.Struct({
+export const PatchCollectionQuery: Schema.Codec<PatchCollectionQuery> = IconikSchema.Struct({
   change_parent_mode: Schema.optional(Schema.String)
 })
 
@@ -9126,7 +9136,7 @@ export interface GetCollectionContentInfoQuery {
   /** If false, include all the contents */
   readonly only_active?: boolean | undefined
 }
-export const GetCollectionContentInfoQuery: Schema.Codec<GetCollectionContentInfoQuery> = Schema.Struct({
+export const GetCollectionContentInfoQuery: Schema.Codec<GetCollectionContentInfoQuery> = IconikSchema.Struct({
   by_storage_id: Schema.optional(Schema.Boolean),
   format_name: Schema.optional(Schema.String),
   include_subcollections: Schema.optional(Schema.Boolean),
@@ -9180,7 +9190,7 @@ export interface ListCollectionContentsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListCollectionContentsQuery: Schema.Codec<ListCollectionContentsQuery> = Schema.Struct({
+export const ListCollectionContentsQuery: Schema.Codec<ListCollectionContentsQuery> = IconikSchema.Struct({
   external_id: Schema.optional(Schema.String),
   filter: Schema.optional(Schema.String),
   object_ids: Schema.optional(Schema.String),
@@ -9372,7 +9382,7 @@ export interface GetCollectionFullPathQuery {
   /** Use to get the upload path instead of the full path */
   readonly get_upload_path?: boolean | undefined
 }
-export const GetCollectionFullPathQuery: Schema.Codec<GetCollectionFullPathQuery> = Schema.Struct({
+export const GetCollectionFullPathQuery: Schema.Codec<GetCollectionFullPathQuery> = IconikSchema.Struct({
   get_upload_path: Schema.optional(Schema.Boolean)
 })
 
@@ -9564,7 +9574,7 @@ export interface GetCollectionSizeQuery {
   /** Compute total size for all files including sub_collections' assets */
   readonly include_subcollections?: boolean | undefined
 }
-export const GetCollectionSizeQuery: Schema.Codec<GetCollectionSizeQuery> = Schema.Struct({
+export const GetCollectionSizeQuery: Schema.Codec<GetCollectionSizeQuery> = IconikSchema.Struct({
   format_name: Schema.optional(Schema.String),
   include_subcollections: Schema.optional(Schema.Boolean)
 })
@@ -9600,7 +9610,7 @@ export interface CreateCollectionSubcollectionQuery {
   /** Copy collection keyframes. */
   readonly copy_keyframes?: string | undefined
 }
-export const CreateCollectionSubcollectionQuery: Schema.Codec<CreateCollectionSubcollectionQuery> = Schema.Struct({
+export const CreateCollectionSubcollectionQuery: Schema.Codec<CreateCollectionSubcollectionQuery> = IconikSchema.Struct({
   copy_acl: Schema.optional(Schema.String),
   copy_keyframes: Schema.optional(Schema.String)
 })
@@ -9849,7 +9859,7 @@ export interface ListDeleteQueueAssetsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListDeleteQueueAssetsQuery: Schema.Codec<ListDeleteQueueAssetsQuery> = Schema.Struct({
+export const ListDeleteQueueAssetsQuery: Schema.Codec<ListDeleteQueueAssetsQuery> = IconikSchema.Struct({
   filter: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -10010,7 +10020,7 @@ export interface ListDeleteQueueCollectionsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListDeleteQueueCollectionsQuery: Schema.Codec<ListDeleteQueueCollectionsQuery> = Schema.Struct({
+export const ListDeleteQueueCollectionsQuery: Schema.Codec<ListDeleteQueueCollectionsQuery> = IconikSchema.Struct({
   filter: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -10168,7 +10178,7 @@ export interface ListFavoritesQuery {
   /** A comma separated list of fieldnames with order. For example - title,asc;date_created,desc */
   readonly sort?: string | undefined
 }
-export const ListFavoritesQuery: Schema.Codec<ListFavoritesQuery> = Schema.Struct({
+export const ListFavoritesQuery: Schema.Codec<ListFavoritesQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
   sort: Schema.optional(Schema.String)
@@ -10294,7 +10304,7 @@ export interface GetPersonQuery {
   readonly page?: number | undefined
   readonly per_page?: number | undefined
 }
-export const GetPersonQuery: Schema.Codec<GetPersonQuery> = Schema.Struct({
+export const GetPersonQuery: Schema.Codec<GetPersonQuery> = IconikSchema.Struct({
   asset_id: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number)
@@ -10340,7 +10350,7 @@ export interface ListPlaylistsQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListPlaylistsQuery: Schema.Codec<ListPlaylistsQuery> = Schema.Struct({
+export const ListPlaylistsQuery: Schema.Codec<ListPlaylistsQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
   scroll: Schema.optional(Schema.Boolean),
@@ -10490,7 +10500,7 @@ export interface ListPlaylistItemsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListPlaylistItemsQuery: Schema.Codec<ListPlaylistItemsQuery> = Schema.Struct({
+export const ListPlaylistItemsQuery: Schema.Codec<ListPlaylistItemsQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number)
@@ -10703,7 +10713,7 @@ export interface ListProjectsQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListProjectsQuery: Schema.Codec<ListProjectsQuery> = Schema.Struct({
+export const ListProjectsQuery: Schema.Codec<ListProjectsQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
   scroll: Schema.optional(Schema.Boolean),
@@ -10763,7 +10773,7 @@ export interface GetProjectQuery {
   /** include info about the users who have interacted with this project */
   readonly include_users?: boolean | undefined
 }
-export const GetProjectQuery: Schema.Codec<GetProjectQuery> = Schema.Struct({
+export const GetProjectQuery: Schema.Codec<GetProjectQuery> = IconikSchema.Struct({
   include_users: Schema.optional(Schema.Boolean)
 })
 
@@ -11026,7 +11036,7 @@ export interface ListSequencesQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListSequencesQuery: Schema.Codec<ListSequencesQuery> = Schema.Struct({
+export const ListSequencesQuery: Schema.Codec<ListSequencesQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
   scroll: Schema.optional(Schema.Boolean),
@@ -11174,7 +11184,7 @@ export interface ListSequenceItemsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListSequenceItemsQuery: Schema.Codec<ListSequenceItemsQuery> = Schema.Struct({
+export const ListSequenceItemsQuery: Schema.Codec<ListSequenceItemsQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number)
 })
@@ -11373,7 +11383,7 @@ export interface ListSharesQuery {
   /** Filter by title */
   readonly title?: string | undefined
 }
-export const ListSharesQuery: Schema.Codec<ListSharesQuery> = Schema.Struct({
+export const ListSharesQuery: Schema.Codec<ListSharesQuery> = IconikSchema.Struct({
   _exists_: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -11468,7 +11478,7 @@ export interface ListSharesAllQuery {
   /** Filter by title */
   readonly title?: string | undefined
 }
-export const ListSharesAllQuery: Schema.Codec<ListSharesAllQuery> = Schema.Struct({
+export const ListSharesAllQuery: Schema.Codec<ListSharesAllQuery> = IconikSchema.Struct({
   _exists_: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -11615,7 +11625,7 @@ export const deleteSharesBulkAll = Endpoint.make<{ readonly body: BulkShareDelet
 export interface CreateSharesMagicLinkEnabledResponse {
   readonly system_domain_id?: string | null | undefined
 }
-export const CreateSharesMagicLinkEnabledResponse: Schema.Codec<CreateSharesMagicLinkEnabledResponse> = Schema.Struct({
+export const CreateSharesMagicLinkEnabledResponse: Schema.Codec<CreateSharesMagicLinkEnabledResponse> = IconikSchema.Struct({
   system_domain_id: IconikSchema.optional(Schema.String)
 })
 
@@ -11648,7 +11658,7 @@ export interface CreateShareMagicLinkRequestResponse {
   readonly expires_in_minutes?: number | null | undefined
   readonly message?: string | null | undefined
 }
-export const CreateShareMagicLinkRequestResponse: Schema.Codec<CreateShareMagicLinkRequestResponse> = Schema.Struct({
+export const CreateShareMagicLinkRequestResponse: Schema.Codec<CreateShareMagicLinkRequestResponse> = IconikSchema.Struct({
   expires_in_minutes: IconikSchema.optional(Schema.Number),
   message: IconikSchema.optional(Schema.String)
 })
@@ -11751,7 +11761,7 @@ export interface UpdateSyncSessionQuery {
   /** Update only if the field is not set (set to None) in the database */
   readonly update_if_none?: boolean | undefined
 }
-export const UpdateSyncSessionQuery: Schema.Codec<UpdateSyncSessionQuery> = Schema.Struct({
+export const UpdateSyncSessionQuery: Schema.Codec<UpdateSyncSessionQuery> = IconikSchema.Struct({
   update_if_none: Schema.optional(Schema.Boolean)
 })
 
@@ -11789,7 +11799,7 @@ export interface PatchSyncSessionQuery {
   /** Update only if the field is not set (set to None) in the database */
   readonly update_if_none?: boolean | undefined
 }
-export const PatchSyncSessionQuery: Schema.Codec<PatchSyncSessionQuery> = Schema.Struct({
+export const PatchSyncSessionQuery: Schema.Codec<PatchSyncSessionQuery> = IconikSchema.Struct({
   update_if_none: Schema.optional(Schema.Boolean)
 })
 
@@ -12081,7 +12091,7 @@ export interface ListObjectSharesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListObjectSharesQuery: Schema.Codec<ListObjectSharesQuery> = Schema.Struct({
+export const ListObjectSharesQuery: Schema.Codec<ListObjectSharesQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -12259,7 +12269,7 @@ export interface ListObjectShareUsersQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListObjectShareUsersQuery: Schema.Codec<ListObjectShareUsersQuery> = Schema.Struct({
+export const ListObjectShareUsersQuery: Schema.Codec<ListObjectShareUsersQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })

@@ -18,7 +18,7 @@ export interface App {
   readonly system_domain_id?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const App: Schema.Codec<App> = Schema.Struct({
+export const App: Schema.Codec<App> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   default_user_id: IconikSchema.optional(Schema.String),
@@ -36,7 +36,7 @@ export interface AppInput {
   readonly name: string
   readonly url?: string | null | undefined
 }
-export const AppInput: Schema.Codec<AppInput> = Schema.Struct({
+export const AppInput: Schema.Codec<AppInput> = IconikSchema.Struct({
   default_user_id: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
   name: Schema.String,
@@ -50,7 +50,7 @@ export interface AppPatch {
   readonly name?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const AppPatch: Schema.Codec<AppPatch> = Schema.Struct({
+export const AppPatch: Schema.Codec<AppPatch> = IconikSchema.Struct({
   default_user_id: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
@@ -63,7 +63,7 @@ export interface ApprovedAppInstance {
   readonly date_created?: string | null | undefined
   readonly id: string
 }
-export const ApprovedAppInstance: Schema.Codec<ApprovedAppInstance> = Schema.Struct({
+export const ApprovedAppInstance: Schema.Codec<ApprovedAppInstance> = IconikSchema.Struct({
   app_id: Schema.String,
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   id: Schema.String
@@ -74,7 +74,7 @@ export interface ApprovedAppInstanceInput {
   readonly app_id: string
   readonly id: string
 }
-export const ApprovedAppInstanceInput: Schema.Codec<ApprovedAppInstanceInput> = Schema.Struct({
+export const ApprovedAppInstanceInput: Schema.Codec<ApprovedAppInstanceInput> = IconikSchema.Struct({
   app_id: Schema.String,
   id: Schema.String
 })
@@ -91,7 +91,7 @@ export interface Apps {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Apps: Schema.Codec<Apps> = Schema.Struct({
+export const Apps: Schema.Codec<Apps> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -140,7 +140,7 @@ export interface Auth0Settings {
     | null
     | undefined
 }
-export const Auth0Settings: Schema.Codec<Auth0Settings> = Schema.Struct({
+export const Auth0Settings: Schema.Codec<Auth0Settings> = IconikSchema.Struct({
   auth0_client_id: Schema.String,
   auth0_name: Schema.String,
   auth0_region: Schema.String,
@@ -173,7 +173,7 @@ export interface AutoLogin {
   readonly app_id: string
   readonly token: string
 }
-export const AutoLogin: Schema.Codec<AutoLogin> = Schema.Struct({ app_id: Schema.String, token: Schema.String })
+export const AutoLogin: Schema.Codec<AutoLogin> = IconikSchema.Struct({ app_id: Schema.String, token: Schema.String })
 
 /** Iconik's `BillingLimitsSchema`. */
 export interface BillingLimits {
@@ -194,7 +194,7 @@ export interface BillingLimits {
   readonly sync_session_max_clients?: number | null | undefined
   readonly transcription_hours?: number | null | undefined
 }
-export const BillingLimits: Schema.Codec<BillingLimits> = Schema.Struct({
+export const BillingLimits: Schema.Codec<BillingLimits> = IconikSchema.Struct({
   ai_object_detection_hours: IconikSchema.optional(Schema.Number),
   automation_tasks: IconikSchema.optional(Schema.Number),
   browse_users: IconikSchema.optional(Schema.Number),
@@ -221,7 +221,7 @@ export interface CompleteInvitation {
   readonly password?: string | null | undefined
   readonly repeat_password?: string | null | undefined
 }
-export const CompleteInvitation: Schema.Codec<CompleteInvitation> = Schema.Struct({
+export const CompleteInvitation: Schema.Codec<CompleteInvitation> = IconikSchema.Struct({
   email_marketing_consent: IconikSchema.optional(Schema.Boolean),
   first_name: Schema.String,
   last_name: IconikSchema.optional(Schema.String),
@@ -237,7 +237,7 @@ export interface CompleteInvitationInput {
   readonly password: string
   readonly repeat_password: string
 }
-export const CompleteInvitationInput: Schema.Codec<CompleteInvitationInput> = Schema.Struct({
+export const CompleteInvitationInput: Schema.Codec<CompleteInvitationInput> = IconikSchema.Struct({
   email_marketing_consent: IconikSchema.optional(Schema.Boolean),
   first_name: Schema.String,
   last_name: IconikSchema.optional(Schema.String),
@@ -253,7 +253,7 @@ export interface Country {
   readonly name: string
   readonly numeric?: string | null | undefined
 }
-export const Country: Schema.Codec<Country> = Schema.Struct({
+export const Country: Schema.Codec<Country> = IconikSchema.Struct({
   alpha2: IconikSchema.optional(Schema.String),
   alpha3: IconikSchema.optional(Schema.String),
   apolitical_name: IconikSchema.optional(Schema.String),
@@ -273,7 +273,7 @@ export interface Countries {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Countries: Schema.Codec<Countries> = Schema.Struct({
+export const Countries: Schema.Codec<Countries> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -291,7 +291,7 @@ export interface DomainIdentityProviderMap {
   readonly identity_provider_id: string
   readonly system_domain_id: string
 }
-export const DomainIdentityProviderMap: Schema.Codec<DomainIdentityProviderMap> = Schema.Struct({
+export const DomainIdentityProviderMap: Schema.Codec<DomainIdentityProviderMap> = IconikSchema.Struct({
   domain: Schema.String,
   identity_provider_id: Schema.String,
   system_domain_id: Schema.String
@@ -302,7 +302,7 @@ export interface EmailLogin {
   readonly app_name?: string | null | undefined
   readonly email: string
 }
-export const EmailLogin: Schema.Codec<EmailLogin> = Schema.Struct({
+export const EmailLogin: Schema.Codec<EmailLogin> = IconikSchema.Struct({
   app_name: IconikSchema.optional(Schema.String),
   email: Schema.String
 })
@@ -312,7 +312,7 @@ export interface RedirectInfoType {
   readonly headers?: { readonly [key: string]: unknown } | null | undefined
   readonly url?: string | null | undefined
 }
-export const RedirectInfoType: Schema.Codec<RedirectInfoType> = Schema.Struct({
+export const RedirectInfoType: Schema.Codec<RedirectInfoType> = IconikSchema.Struct({
   headers: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   url: IconikSchema.optional(Schema.String)
 })
@@ -324,7 +324,7 @@ export interface ExternalAuth {
   readonly redirect_info?: RedirectInfoType | null | undefined
   readonly token?: string | null | undefined
 }
-export const ExternalAuth: Schema.Codec<ExternalAuth> = Schema.Struct({
+export const ExternalAuth: Schema.Codec<ExternalAuth> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   redirect_info: IconikSchema.optional(RedirectInfoType),
@@ -338,7 +338,7 @@ export interface ExternalAuthRequest {
   readonly redirect_info?: RedirectInfoType | null | undefined
   readonly secret: string
 }
-export const ExternalAuthRequest: Schema.Codec<ExternalAuthRequest> = Schema.Struct({
+export const ExternalAuthRequest: Schema.Codec<ExternalAuthRequest> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   app_name: IconikSchema.optional(Schema.String),
   redirect_info: IconikSchema.optional(RedirectInfoType),
@@ -350,7 +350,7 @@ export interface ExternalAuthRequestResponse {
   readonly app_id?: string | null | undefined
   readonly redirect_info?: RedirectInfoType | null | undefined
 }
-export const ExternalAuthRequestResponse: Schema.Codec<ExternalAuthRequestResponse> = Schema.Struct({
+export const ExternalAuthRequestResponse: Schema.Codec<ExternalAuthRequestResponse> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   redirect_info: IconikSchema.optional(RedirectInfoType)
 })
@@ -360,7 +360,7 @@ export interface ForgotPassword {
   readonly email: string
   readonly reset_hash?: string | null | undefined
 }
-export const ForgotPassword: Schema.Codec<ForgotPassword> = Schema.Struct({
+export const ForgotPassword: Schema.Codec<ForgotPassword> = IconikSchema.Struct({
   email: Schema.String,
   reset_hash: IconikSchema.optional(Schema.String)
 })
@@ -406,7 +406,7 @@ export interface GenericSettings {
   readonly want_assertions_signed?: boolean | null | undefined
   readonly want_messages_signed?: boolean | null | undefined
 }
-export const GenericSettings: Schema.Codec<GenericSettings> = Schema.Struct({
+export const GenericSettings: Schema.Codec<GenericSettings> = IconikSchema.Struct({
   cert_fingerprint: IconikSchema.optional(Schema.String),
   cert_fingerprint_algorithm: IconikSchema.optional(IconikSchema.OpenEnum([
     "http://www.w3.org/2000/09/xmldsig#sha1",
@@ -449,7 +449,7 @@ export interface IdentityProvider {
   readonly type: IconikSchema.OpenEnum<"onelogin.com" | "auth0.com" | "okta.com" | "GENERIC">
   readonly verbose_logging?: boolean | null | undefined
 }
-export const IdentityProvider: Schema.Codec<IdentityProvider> = Schema.Struct({
+export const IdentityProvider: Schema.Codec<IdentityProvider> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -464,7 +464,7 @@ export const IdentityProvider: Schema.Codec<IdentityProvider> = Schema.Struct({
 export interface IdentityProviderBase {
   readonly saml_settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const IdentityProviderBase: Schema.Codec<IdentityProviderBase> = Schema.Struct({
+export const IdentityProviderBase: Schema.Codec<IdentityProviderBase> = IconikSchema.Struct({
   saml_settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
@@ -502,7 +502,7 @@ export interface IdentityProviderBaseSettings {
     | null
     | undefined
 }
-export const IdentityProviderBaseSettings: Schema.Codec<IdentityProviderBaseSettings> = Schema.Struct({
+export const IdentityProviderBaseSettings: Schema.Codec<IdentityProviderBaseSettings> = IconikSchema.Struct({
   cert_fingerprint: IconikSchema.optional(Schema.String),
   cert_fingerprint_algorithm: IconikSchema.optional(IconikSchema.OpenEnum([
     "http://www.w3.org/2000/09/xmldsig#sha1",
@@ -533,7 +533,7 @@ export interface IdentityProviderInput {
   readonly type: IconikSchema.OpenEnum<"onelogin.com" | "auth0.com" | "okta.com" | "GENERIC">
   readonly verbose_logging?: boolean | null | undefined
 }
-export const IdentityProviderInput: Schema.Codec<IdentityProviderInput> = Schema.Struct({
+export const IdentityProviderInput: Schema.Codec<IdentityProviderInput> = IconikSchema.Struct({
   settings: Schema.Record(Schema.String, Schema.Unknown),
   type: IconikSchema.OpenEnum(["onelogin.com", "auth0.com", "okta.com", "GENERIC"]),
   verbose_logging: IconikSchema.optional(Schema.Boolean)
@@ -545,7 +545,7 @@ export interface IdentityProviderPatch {
   readonly type?: IconikSchema.OpenEnum<"onelogin.com" | "auth0.com" | "okta.com" | "GENERIC"> | null | undefined
   readonly verbose_logging?: boolean | null | undefined
 }
-export const IdentityProviderPatch: Schema.Codec<IdentityProviderPatch> = Schema.Struct({
+export const IdentityProviderPatch: Schema.Codec<IdentityProviderPatch> = IconikSchema.Struct({
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   type: IconikSchema.optional(IconikSchema.OpenEnum(["onelogin.com", "auth0.com", "okta.com", "GENERIC"])),
   verbose_logging: IconikSchema.optional(Schema.Boolean)
@@ -563,7 +563,7 @@ export interface IdentityProviders {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const IdentityProviders: Schema.Codec<IdentityProviders> = Schema.Struct({
+export const IdentityProviders: Schema.Codec<IdentityProviders> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -581,7 +581,7 @@ export interface InternalAuthenticateUser {
   readonly marketplace_signup_nonce?: string | null | undefined
   readonly user: { readonly [key: string]: unknown }
 }
-export const InternalAuthenticateUser: Schema.Codec<InternalAuthenticateUser> = Schema.Struct({
+export const InternalAuthenticateUser: Schema.Codec<InternalAuthenticateUser> = IconikSchema.Struct({
   app_name: Schema.String,
   marketplace_signup_nonce: IconikSchema.optional(Schema.String),
   user: Schema.Record(Schema.String, Schema.Unknown)
@@ -592,7 +592,7 @@ export interface InternalTempToken {
   readonly email: string
   readonly expires_in: number
 }
-export const InternalTempToken: Schema.Codec<InternalTempToken> = Schema.Struct({
+export const InternalTempToken: Schema.Codec<InternalTempToken> = IconikSchema.Struct({
   email: Schema.String,
   expires_in: Schema.Number
 })
@@ -604,7 +604,7 @@ export interface InvitationResponse {
   readonly login_data?: AutoLogin | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const InvitationResponse: Schema.Codec<InvitationResponse> = Schema.Struct({
+export const InvitationResponse: Schema.Codec<InvitationResponse> = IconikSchema.Struct({
   auto_login: IconikSchema.optional(Schema.Boolean),
   domain_status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "WARNING", "FROZEN", "DEACTIVATED"])),
   login_data: IconikSchema.optional(AutoLogin),
@@ -622,7 +622,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -637,7 +637,7 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface MarketplaceGoogleLink {
   readonly marketplace_signup_nonce: string
 }
-export const MarketplaceGoogleLink: Schema.Codec<MarketplaceGoogleLink> = Schema.Struct({
+export const MarketplaceGoogleLink: Schema.Codec<MarketplaceGoogleLink> = IconikSchema.Struct({
   marketplace_signup_nonce: Schema.String
 })
 
@@ -645,7 +645,7 @@ export const MarketplaceGoogleLink: Schema.Codec<MarketplaceGoogleLink> = Schema
 export interface MarketplaceGoogleSignup {
   readonly "x-gcp-marketplace-token"?: string | null | undefined
 }
-export const MarketplaceGoogleSignup: Schema.Codec<MarketplaceGoogleSignup> = Schema.Struct({
+export const MarketplaceGoogleSignup: Schema.Codec<MarketplaceGoogleSignup> = IconikSchema.Struct({
   "x-gcp-marketplace-token": IconikSchema.optional(Schema.String)
 })
 
@@ -658,7 +658,7 @@ export interface MultiDomainLogin {
   readonly otp_type?: string | null | undefined
   readonly system_domain_id: string
 }
-export const MultiDomainLogin: Schema.Codec<MultiDomainLogin> = Schema.Struct({
+export const MultiDomainLogin: Schema.Codec<MultiDomainLogin> = IconikSchema.Struct({
   app_name: IconikSchema.optional(Schema.String),
   email: Schema.String,
   marketplace_signup_nonce: IconikSchema.optional(Schema.String),
@@ -679,7 +679,7 @@ export interface MultiDomainUserSystem {
   readonly system_domain_name?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const MultiDomainUserSystem: Schema.Codec<MultiDomainUserSystem> = Schema.Struct({
+export const MultiDomainUserSystem: Schema.Codec<MultiDomainUserSystem> = IconikSchema.Struct({
   logo_url: IconikSchema.optional(Schema.String),
   mfa_methods: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"]))),
   mfa_methods_configured: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"]))),
@@ -703,7 +703,7 @@ export interface MultiDomainUserSystems {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const MultiDomainUserSystems: Schema.Codec<MultiDomainUserSystems> = Schema.Struct({
+export const MultiDomainUserSystems: Schema.Codec<MultiDomainUserSystems> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -728,7 +728,7 @@ export interface MultiPlatformDomainUserSystem {
   readonly token: string
   readonly url?: string | null | undefined
 }
-export const MultiPlatformDomainUserSystem: Schema.Codec<MultiPlatformDomainUserSystem> = Schema.Struct({
+export const MultiPlatformDomainUserSystem: Schema.Codec<MultiPlatformDomainUserSystem> = IconikSchema.Struct({
   logo_url: IconikSchema.optional(Schema.String),
   mfa_methods: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"]))),
   mfa_methods_configured: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"]))),
@@ -747,7 +747,7 @@ export interface NotifyOTPConfigurationChanged {
   readonly message_type: IconikSchema.OpenEnum<"otp_enabled" | "otp_disabled" | "totp_enabled" | "totp_disabled">
   readonly metadata?: { readonly [key: string]: unknown } | null | undefined
 }
-export const NotifyOTPConfigurationChanged: Schema.Codec<NotifyOTPConfigurationChanged> = Schema.Struct({
+export const NotifyOTPConfigurationChanged: Schema.Codec<NotifyOTPConfigurationChanged> = IconikSchema.Struct({
   email: Schema.String,
   message_type: IconikSchema.OpenEnum(["otp_enabled", "otp_disabled", "totp_enabled", "totp_disabled"]),
   metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
@@ -759,7 +759,7 @@ export interface NotifySystemDomainOTPConfigurationChanged {
   readonly metadata?: { readonly [key: string]: unknown } | null | undefined
   readonly user_id: string
 }
-export const NotifySystemDomainOTPConfigurationChanged: Schema.Codec<NotifySystemDomainOTPConfigurationChanged> = Schema.Struct({
+export const NotifySystemDomainOTPConfigurationChanged: Schema.Codec<NotifySystemDomainOTPConfigurationChanged> = IconikSchema.Struct({
   message_type: IconikSchema.OpenEnum(["otp_enabled", "otp_disabled", "totp_enabled", "totp_disabled"]),
   metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   user_id: Schema.String
@@ -803,7 +803,7 @@ export interface OktaSettings {
     | null
     | undefined
 }
-export const OktaSettings: Schema.Codec<OktaSettings> = Schema.Struct({
+export const OktaSettings: Schema.Codec<OktaSettings> = IconikSchema.Struct({
   cert_fingerprint: IconikSchema.optional(Schema.String),
   cert_fingerprint_algorithm: IconikSchema.optional(IconikSchema.OpenEnum([
     "http://www.w3.org/2000/09/xmldsig#sha1",
@@ -868,7 +868,7 @@ export interface OneloginSettings {
     | null
     | undefined
 }
-export const OneloginSettings: Schema.Codec<OneloginSettings> = Schema.Struct({
+export const OneloginSettings: Schema.Codec<OneloginSettings> = IconikSchema.Struct({
   cert_fingerprint: IconikSchema.optional(Schema.String),
   cert_fingerprint_algorithm: IconikSchema.optional(IconikSchema.OpenEnum([
     "http://www.w3.org/2000/09/xmldsig#sha1",
@@ -904,7 +904,7 @@ export interface PasswordChecks {
   readonly special_symbols?: number | null | undefined
   readonly uppercase?: number | null | undefined
 }
-export const PasswordChecks: Schema.Codec<PasswordChecks> = Schema.Struct({
+export const PasswordChecks: Schema.Codec<PasswordChecks> = IconikSchema.Struct({
   digits: IconikSchema.optional(Schema.Number),
   lowercase: IconikSchema.optional(Schema.Number),
   max_length: IconikSchema.optional(Schema.Number),
@@ -927,7 +927,7 @@ export interface ReferralCode {
   readonly valid_to: string
   readonly value: number
 }
-export const ReferralCode: Schema.Codec<ReferralCode> = Schema.Struct({
+export const ReferralCode: Schema.Codec<ReferralCode> = IconikSchema.Struct({
   billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
   code: Schema.String,
   credit_expiry_days: IconikSchema.optional(Schema.Number),
@@ -945,7 +945,7 @@ export const ReferralCode: Schema.Codec<ReferralCode> = Schema.Struct({
 export interface ReferralCodes {
   readonly objects?: ReadonlyArray<ReferralCode> | null | undefined
 }
-export const ReferralCodes: Schema.Codec<ReferralCodes> = Schema.Struct({
+export const ReferralCodes: Schema.Codec<ReferralCodes> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ReferralCode))
 })
 
@@ -967,7 +967,7 @@ export interface Registration {
   readonly referral_code?: string | null | undefined
   readonly stripe_id?: string | null | undefined
 }
-export const Registration: Schema.Codec<Registration> = Schema.Struct({
+export const Registration: Schema.Codec<Registration> = IconikSchema.Struct({
   base_url: IconikSchema.optional(Schema.String),
   company_name: IconikSchema.optional(Schema.String),
   country: Schema.String,
@@ -1000,7 +1000,7 @@ export interface RegistrationInput {
   readonly referral_code?: string | null | undefined
   readonly stripe_id?: string | null | undefined
 }
-export const RegistrationInput: Schema.Codec<RegistrationInput> = Schema.Struct({
+export const RegistrationInput: Schema.Codec<RegistrationInput> = IconikSchema.Struct({
   company_name: IconikSchema.optional(Schema.String),
   country: Schema.String,
   email: Schema.String,
@@ -1020,7 +1020,7 @@ export interface ResetPassword {
   readonly password?: string | null | undefined
   readonly repeat_password?: string | null | undefined
 }
-export const ResetPassword: Schema.Codec<ResetPassword> = Schema.Struct({
+export const ResetPassword: Schema.Codec<ResetPassword> = IconikSchema.Struct({
   password: IconikSchema.optional(Schema.String),
   repeat_password: IconikSchema.optional(Schema.String)
 })
@@ -1030,7 +1030,7 @@ export interface ResetPasswordInput {
   readonly password: string
   readonly repeat_password: string
 }
-export const ResetPasswordInput: Schema.Codec<ResetPasswordInput> = Schema.Struct({
+export const ResetPasswordInput: Schema.Codec<ResetPasswordInput> = IconikSchema.Struct({
   password: Schema.String,
   repeat_password: Schema.String
 })
@@ -1039,7 +1039,7 @@ export const ResetPasswordInput: Schema.Codec<ResetPasswordInput> = Schema.Struc
 export interface SAMLLogin {
   readonly email: string
 }
-export const SAMLLogin: Schema.Codec<SAMLLogin> = Schema.Struct({ email: Schema.String })
+export const SAMLLogin: Schema.Codec<SAMLLogin> = IconikSchema.Struct({ email: Schema.String })
 
 /** Iconik's `SimpleLoginSchema`. */
 export interface SimpleLogin {
@@ -1048,7 +1048,7 @@ export interface SimpleLogin {
   readonly marketplace_signup_nonce?: string | null | undefined
   readonly password?: string | null | undefined
 }
-export const SimpleLogin: Schema.Codec<SimpleLogin> = Schema.Struct({
+export const SimpleLogin: Schema.Codec<SimpleLogin> = IconikSchema.Struct({
   app_name: IconikSchema.optional(Schema.String),
   email: Schema.String,
   marketplace_signup_nonce: IconikSchema.optional(Schema.String),
@@ -1062,7 +1062,7 @@ export interface SimpleLoginInput {
   readonly marketplace_signup_nonce?: string | null | undefined
   readonly password: string
 }
-export const SimpleLoginInput: Schema.Codec<SimpleLoginInput> = Schema.Struct({
+export const SimpleLoginInput: Schema.Codec<SimpleLoginInput> = IconikSchema.Struct({
   app_name: IconikSchema.optional(Schema.String),
   email: Schema.String,
   marketplace_signup_nonce: IconikSchema.optional(Schema.String),
@@ -1137,7 +1137,7 @@ export interface SystemDomain {
   readonly type?: IconikSchema.OpenEnum<"TRIAL" | "CUSTOMER" | "PARTNER" | "INTERNAL"> | null | undefined
   readonly warning_message?: string | null | undefined
 }
-export const SystemDomain: Schema.Codec<SystemDomain> = Schema.Struct({
+export const SystemDomain: Schema.Codec<SystemDomain> = IconikSchema.Struct({
   base_url: Schema.String,
   billing_limits: IconikSchema.optional(BillingLimits),
   billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
@@ -1220,7 +1220,7 @@ export interface SystemDomainFromReferralCode {
   readonly id?: string | null | undefined
   readonly name: string
 }
-export const SystemDomainFromReferralCode: Schema.Codec<SystemDomainFromReferralCode> = Schema.Struct({
+export const SystemDomainFromReferralCode: Schema.Codec<SystemDomainFromReferralCode> = IconikSchema.Struct({
   admin_email: Schema.String,
   admin_first_name: Schema.String,
   admin_last_name: IconikSchema.optional(Schema.String),
@@ -1245,7 +1245,7 @@ export interface SystemDomainFromReferralCodeInput {
   readonly description?: string | null | undefined
   readonly name: string
 }
-export const SystemDomainFromReferralCodeInput: Schema.Codec<SystemDomainFromReferralCodeInput> = Schema.Struct({
+export const SystemDomainFromReferralCodeInput: Schema.Codec<SystemDomainFromReferralCodeInput> = IconikSchema.Struct({
   admin_email: Schema.String,
   admin_first_name: Schema.String,
   admin_last_name: IconikSchema.optional(Schema.String),
@@ -1274,7 +1274,7 @@ export interface SystemDomainFromTemplate {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "WARNING" | "FROZEN" | "DEACTIVATED"> | null | undefined
   readonly type?: IconikSchema.OpenEnum<"TRIAL" | "CUSTOMER" | "PARTNER" | "INTERNAL"> | null | undefined
 }
-export const SystemDomainFromTemplate: Schema.Codec<SystemDomainFromTemplate> = Schema.Struct({
+export const SystemDomainFromTemplate: Schema.Codec<SystemDomainFromTemplate> = IconikSchema.Struct({
   admin_email: Schema.String,
   admin_first_name: IconikSchema.optional(Schema.String),
   admin_id: IconikSchema.optional(Schema.String),
@@ -1331,7 +1331,7 @@ export interface SystemDomainInput {
   readonly is_plg?: boolean | null | undefined
   readonly name: string
 }
-export const SystemDomainInput: Schema.Codec<SystemDomainInput> = Schema.Struct({
+export const SystemDomainInput: Schema.Codec<SystemDomainInput> = IconikSchema.Struct({
   base_url: Schema.String,
   billing_limits: IconikSchema.optional(BillingLimits),
   billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
@@ -1398,7 +1398,7 @@ export interface SystemDomainProfile {
     | null
     | undefined
 }
-export const SystemDomainProfile: Schema.Codec<SystemDomainProfile> = Schema.Struct({
+export const SystemDomainProfile: Schema.Codec<SystemDomainProfile> = IconikSchema.Struct({
   industry: IconikSchema.optional(IconikSchema.OpenEnum([
     "ADVERTISING_MARKETING_CREATIVE",
     "AUTOMOTIVE",
@@ -1457,7 +1457,7 @@ export interface SystemDomainProfilePatch {
     | null
     | undefined
 }
-export const SystemDomainProfilePatch: Schema.Codec<SystemDomainProfilePatch> = Schema.Struct({
+export const SystemDomainProfilePatch: Schema.Codec<SystemDomainProfilePatch> = IconikSchema.Struct({
   industry: IconikSchema.optional(IconikSchema.OpenEnum([
     "ADVERTISING_MARKETING_CREATIVE",
     "AUTOMOTIVE",
@@ -1552,7 +1552,7 @@ export interface SystemDomainSuperAdmin {
   readonly type?: IconikSchema.OpenEnum<"TRIAL" | "CUSTOMER" | "PARTNER" | "INTERNAL"> | null | undefined
   readonly warning_message?: string | null | undefined
 }
-export const SystemDomainSuperAdmin: Schema.Codec<SystemDomainSuperAdmin> = Schema.Struct({
+export const SystemDomainSuperAdmin: Schema.Codec<SystemDomainSuperAdmin> = IconikSchema.Struct({
   base_url: Schema.String,
   billing_limits: IconikSchema.optional(BillingLimits),
   billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
@@ -1680,7 +1680,7 @@ export interface SystemDomainSuperAdminInput {
   readonly type?: IconikSchema.OpenEnum<"TRIAL" | "CUSTOMER" | "PARTNER" | "INTERNAL"> | null | undefined
   readonly warning_message?: string | null | undefined
 }
-export const SystemDomainSuperAdminInput: Schema.Codec<SystemDomainSuperAdminInput> = Schema.Struct({
+export const SystemDomainSuperAdminInput: Schema.Codec<SystemDomainSuperAdminInput> = IconikSchema.Struct({
   base_url: Schema.String,
   billing_limits: IconikSchema.optional(BillingLimits),
   billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
@@ -1805,7 +1805,7 @@ export interface SystemDomainSuperAdminPatch {
   readonly type?: IconikSchema.OpenEnum<"TRIAL" | "CUSTOMER" | "PARTNER" | "INTERNAL"> | null | undefined
   readonly warning_message?: string | null | undefined
 }
-export const SystemDomainSuperAdminPatch: Schema.Codec<SystemDomainSuperAdminPatch> = Schema.Struct({
+export const SystemDomainSuperAdminPatch: Schema.Codec<SystemDomainSuperAdminPatch> = IconikSchema.Struct({
   base_url: IconikSchema.optional(Schema.String),
   billing_limits: IconikSchema.optional(BillingLimits),
   billing_tier: IconikSchema.optional(IconikSchema.OpenEnum(["PAYGO", "PRO", "ENTERPRISE"])),
@@ -1870,7 +1870,7 @@ export const SystemDomainSuperAdminPatch: Schema.Codec<SystemDomainSuperAdminPat
 export interface SystemDomains {
   readonly objects?: ReadonlyArray<SystemDomain> | null | undefined
 }
-export const SystemDomains: Schema.Codec<SystemDomains> = Schema.Struct({
+export const SystemDomains: Schema.Codec<SystemDomains> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(SystemDomain))
 })
 
@@ -1883,7 +1883,7 @@ export interface TemporaryPasswordToken {
   readonly id?: string | null | undefined
   readonly token: string
 }
-export const TemporaryPasswordToken: Schema.Codec<TemporaryPasswordToken> = Schema.Struct({
+export const TemporaryPasswordToken: Schema.Codec<TemporaryPasswordToken> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   email: Schema.String,
@@ -1916,7 +1916,7 @@ export interface Token {
   readonly token: string
   readonly user_id?: string | null | undefined
 }
-export const Token: Schema.Codec<Token> = Schema.Struct({
+export const Token: Schema.Codec<Token> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   auth_system_domains: IconikSchema.optional(Schema.Array(MultiDomainUserSystem)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1960,7 +1960,7 @@ export interface TokenBase {
   readonly system_domains?: ReadonlyArray<string> | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const TokenBase: Schema.Codec<TokenBase> = Schema.Struct({
+export const TokenBase: Schema.Codec<TokenBase> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   auth_system_domains: IconikSchema.optional(Schema.Array(MultiDomainUserSystem)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2005,7 +2005,7 @@ export interface TokenMultiplatformLogin {
   readonly token?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const TokenMultiplatformLogin: Schema.Codec<TokenMultiplatformLogin> = Schema.Struct({
+export const TokenMultiplatformLogin: Schema.Codec<TokenMultiplatformLogin> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   auth_system_domains: IconikSchema.optional(Schema.Array(MultiPlatformDomainUserSystem)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2049,7 +2049,7 @@ export interface TokenOutput {
   readonly system_domains?: ReadonlyArray<string> | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const TokenOutput: Schema.Codec<TokenOutput> = Schema.Struct({
+export const TokenOutput: Schema.Codec<TokenOutput> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   auth_system_domains: IconikSchema.optional(Schema.Array(MultiDomainUserSystem)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2081,7 +2081,7 @@ export interface Tokens {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Tokens: Schema.Codec<Tokens> = Schema.Struct({
+export const Tokens: Schema.Codec<Tokens> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -2099,7 +2099,7 @@ export interface UserSystemDomainInvite {
   readonly is_existing_user_invitation?: boolean | null | undefined
   readonly system_domain_id: string
 }
-export const UserSystemDomainInvite: Schema.Codec<UserSystemDomainInvite> = Schema.Struct({
+export const UserSystemDomainInvite: Schema.Codec<UserSystemDomainInvite> = IconikSchema.Struct({
   id: Schema.String,
   is_existing_user_invitation: IconikSchema.optional(Schema.Boolean),
   system_domain_id: Schema.String
@@ -2111,7 +2111,7 @@ export interface VerificationResponse {
   readonly domain_data?: SystemDomainFromTemplate | null | undefined
   readonly login_data?: AutoLogin | null | undefined
 }
-export const VerificationResponse: Schema.Codec<VerificationResponse> = Schema.Struct({
+export const VerificationResponse: Schema.Codec<VerificationResponse> = IconikSchema.Struct({
   auto_login: IconikSchema.optional(Schema.Boolean),
   domain_data: IconikSchema.optional(SystemDomainFromTemplate),
   login_data: IconikSchema.optional(AutoLogin)
@@ -2125,7 +2125,7 @@ export interface WebflowContent {
   readonly name?: string | null | undefined
   readonly slug: string
 }
-export const WebflowContent: Schema.Codec<WebflowContent> = Schema.Struct({
+export const WebflowContent: Schema.Codec<WebflowContent> = IconikSchema.Struct({
   caption: IconikSchema.optional(Schema.String),
   category: IconikSchema.optional(Schema.String),
   image: IconikSchema.optional(Schema.String),
@@ -2140,7 +2140,7 @@ export interface ListAppsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAppsQuery: Schema.Codec<ListAppsQuery> = Schema.Struct({
+export const ListAppsQuery: Schema.Codec<ListAppsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -2370,7 +2370,7 @@ export interface CreateAppTokenQuery {
   /** The number of seconds the token will be valid for. Defaults to the system default. */
   readonly expires_in?: number | undefined
 }
-export const CreateAppTokenQuery: Schema.Codec<CreateAppTokenQuery> = Schema.Struct({
+export const CreateAppTokenQuery: Schema.Codec<CreateAppTokenQuery> = IconikSchema.Struct({
   expires_in: Schema.optional(Schema.Number)
 })
 
@@ -2595,7 +2595,7 @@ export interface ListAuthSamlIdpQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAuthSamlIdpQuery: Schema.Codec<ListAuthSamlIdpQuery> = Schema.Struct({
+export const ListAuthSamlIdpQuery: Schema.Codec<ListAuthSamlIdpQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -2771,7 +2771,7 @@ export interface LoginAuthSamlResponse {
   /** saml sso url */
   readonly url?: string | null | undefined
 }
-export const LoginAuthSamlResponse: Schema.Codec<LoginAuthSamlResponse> = Schema.Struct({
+export const LoginAuthSamlResponse: Schema.Codec<LoginAuthSamlResponse> = IconikSchema.Struct({
   url: IconikSchema.optional(Schema.String)
 })
 
@@ -2803,7 +2803,7 @@ export interface CreateAuthSamlLogoutByPublicResponse {
   /** saml sso url. No url is returned if Single Logout is unsupported by IdP */
   readonly url?: string | null | undefined
 }
-export const CreateAuthSamlLogoutByPublicResponse: Schema.Codec<CreateAuthSamlLogoutByPublicResponse> = Schema.Struct({
+export const CreateAuthSamlLogoutByPublicResponse: Schema.Codec<CreateAuthSamlLogoutByPublicResponse> = IconikSchema.Struct({
   url: IconikSchema.optional(Schema.String)
 })
 
@@ -3029,7 +3029,7 @@ export interface CreateAuthTokenQuery {
   /** The number of seconds the token will be valid for. Defaults to the system default. */
   readonly expires_in?: number | undefined
 }
-export const CreateAuthTokenQuery: Schema.Codec<CreateAuthTokenQuery> = Schema.Struct({
+export const CreateAuthTokenQuery: Schema.Codec<CreateAuthTokenQuery> = IconikSchema.Struct({
   expires_in: Schema.optional(Schema.Number)
 })
 
@@ -3136,7 +3136,7 @@ export interface ListAuthTokensQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAuthTokensQuery: Schema.Codec<ListAuthTokensQuery> = Schema.Struct({
+export const ListAuthTokensQuery: Schema.Codec<ListAuthTokensQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -3173,7 +3173,7 @@ export interface ListAuthByAppTokensQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAuthByAppTokensQuery: Schema.Codec<ListAuthByAppTokensQuery> = Schema.Struct({
+export const ListAuthByAppTokensQuery: Schema.Codec<ListAuthByAppTokensQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -3455,7 +3455,7 @@ export interface GetRegistrationsContentQuery {
   /** Page route to fetch content for */
   readonly page_route: string
 }
-export const GetRegistrationsContentQuery: Schema.Codec<GetRegistrationsContentQuery> = Schema.Struct({
+export const GetRegistrationsContentQuery: Schema.Codec<GetRegistrationsContentQuery> = IconikSchema.Struct({
   page_route: Schema.String
 })
 
@@ -3532,7 +3532,7 @@ export interface ListSystemDomainsQuery {
   /** Comma separated list of statuses to show */
   readonly statuses?: string | undefined
 }
-export const ListSystemDomainsQuery: Schema.Codec<ListSystemDomainsQuery> = Schema.Struct({
+export const ListSystemDomainsQuery: Schema.Codec<ListSystemDomainsQuery> = IconikSchema.Struct({
   query: Schema.optional(Schema.String),
   statuses: Schema.optional(Schema.String)
 })
@@ -3759,7 +3759,7 @@ export interface CreateSystemDomainLogoResponse {
   /** Url for the system domain logo */
   readonly logo?: string | null | undefined
 }
-export const CreateSystemDomainLogoResponse: Schema.Codec<CreateSystemDomainLogoResponse> = Schema.Struct({
+export const CreateSystemDomainLogoResponse: Schema.Codec<CreateSystemDomainLogoResponse> = IconikSchema.Struct({
   logo: IconikSchema.optional(Schema.String)
 })
 

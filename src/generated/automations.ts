@@ -14,7 +14,7 @@ export interface ACLUpdate {
   readonly permissions: ReadonlyArray<IconikSchema.OpenEnum<"read" | "delete" | "change-acl" | "write">>
   readonly user_ids?: ReadonlyArray<string> | null | undefined
 }
-export const ACLUpdate: Schema.Codec<ACLUpdate> = Schema.Struct({
+export const ACLUpdate: Schema.Codec<ACLUpdate> = IconikSchema.Struct({
   group_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   mode: IconikSchema.OpenEnum(["APPEND", "OVERWRITE"]),
   permissions: Schema.Array(IconikSchema.OpenEnum(["read", "delete", "change-acl", "write"])),
@@ -25,7 +25,7 @@ export interface AddToCollectionActionParameters {
   readonly collection_id: string
   readonly index_immediately?: boolean | null | undefined
 }
-export const AddToCollectionActionParameters: Schema.Codec<AddToCollectionActionParameters> = Schema.Struct({
+export const AddToCollectionActionParameters: Schema.Codec<AddToCollectionActionParameters> = IconikSchema.Struct({
   collection_id: Schema.String,
   index_immediately: IconikSchema.optional(Schema.Boolean)
 })
@@ -35,7 +35,7 @@ export interface AddToCollectionAction {
   readonly parameters: AddToCollectionActionParameters
   readonly type: unknown
 }
-export const AddToCollectionAction: Schema.Codec<AddToCollectionAction> = Schema.Struct({
+export const AddToCollectionAction: Schema.Codec<AddToCollectionAction> = IconikSchema.Struct({
   parameters: AddToCollectionActionParameters,
   type: Schema.Unknown
 })
@@ -44,7 +44,7 @@ export interface AnalyzeActionParameters {
   readonly force?: boolean | null | undefined
   readonly force_type?: IconikSchema.OpenEnum<"OVERWRITE" | "APPEND"> | null | undefined
 }
-export const AnalyzeActionParameters: Schema.Codec<AnalyzeActionParameters> = Schema.Struct({
+export const AnalyzeActionParameters: Schema.Codec<AnalyzeActionParameters> = IconikSchema.Struct({
   force: IconikSchema.optional(Schema.Boolean),
   force_type: IconikSchema.optional(IconikSchema.OpenEnum(["OVERWRITE", "APPEND"]))
 })
@@ -54,7 +54,7 @@ export interface AnalyzeAction {
   readonly parameters: AnalyzeActionParameters
   readonly type: unknown
 }
-export const AnalyzeAction: Schema.Codec<AnalyzeAction> = Schema.Struct({
+export const AnalyzeAction: Schema.Codec<AnalyzeAction> = IconikSchema.Struct({
   parameters: AnalyzeActionParameters,
   type: Schema.Unknown
 })
@@ -69,7 +69,7 @@ export interface ArchiveActionParameters {
   readonly keep_collection_structure?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ArchiveActionParameters: Schema.Codec<ArchiveActionParameters> = Schema.Struct({
+export const ArchiveActionParameters: Schema.Codec<ArchiveActionParameters> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   allow_host_transfer: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
@@ -85,7 +85,7 @@ export interface ArchiveAction {
   readonly parameters: ArchiveActionParameters
   readonly type: unknown
 }
-export const ArchiveAction: Schema.Codec<ArchiveAction> = Schema.Struct({
+export const ArchiveAction: Schema.Codec<ArchiveAction> = IconikSchema.Struct({
   parameters: ArchiveActionParameters,
   type: Schema.Unknown
 })
@@ -93,7 +93,7 @@ export const ArchiveAction: Schema.Codec<ArchiveAction> = Schema.Struct({
 export interface AssetArchivedTriggerParameters {
   readonly storage_id?: string | null | undefined
 }
-export const AssetArchivedTriggerParameters: Schema.Codec<AssetArchivedTriggerParameters> = Schema.Struct({
+export const AssetArchivedTriggerParameters: Schema.Codec<AssetArchivedTriggerParameters> = IconikSchema.Struct({
   storage_id: IconikSchema.optional(Schema.String)
 })
 
@@ -102,7 +102,7 @@ export interface AssetArchivedTrigger {
   readonly parameters: AssetArchivedTriggerParameters
   readonly type: unknown
 }
-export const AssetArchivedTrigger: Schema.Codec<AssetArchivedTrigger> = Schema.Struct({
+export const AssetArchivedTrigger: Schema.Codec<AssetArchivedTrigger> = IconikSchema.Struct({
   parameters: AssetArchivedTriggerParameters,
   type: Schema.Unknown
 })
@@ -111,7 +111,7 @@ export interface AssetOnlineTriggerParameters {
   readonly only_first_version: boolean
   readonly wait_for_transcode: boolean
 }
-export const AssetOnlineTriggerParameters: Schema.Codec<AssetOnlineTriggerParameters> = Schema.Struct({
+export const AssetOnlineTriggerParameters: Schema.Codec<AssetOnlineTriggerParameters> = IconikSchema.Struct({
   only_first_version: Schema.Boolean,
   wait_for_transcode: Schema.Boolean
 })
@@ -121,7 +121,7 @@ export interface AssetOnlineTrigger {
   readonly parameters: AssetOnlineTriggerParameters
   readonly type: unknown
 }
-export const AssetOnlineTrigger: Schema.Codec<AssetOnlineTrigger> = Schema.Struct({
+export const AssetOnlineTrigger: Schema.Codec<AssetOnlineTrigger> = IconikSchema.Struct({
   parameters: AssetOnlineTriggerParameters,
   type: Schema.Unknown
 })
@@ -129,7 +129,7 @@ export const AssetOnlineTrigger: Schema.Codec<AssetOnlineTrigger> = Schema.Struc
 export interface AssetRestoredTriggerParameters {
   readonly storage_id?: string | null | undefined
 }
-export const AssetRestoredTriggerParameters: Schema.Codec<AssetRestoredTriggerParameters> = Schema.Struct({
+export const AssetRestoredTriggerParameters: Schema.Codec<AssetRestoredTriggerParameters> = IconikSchema.Struct({
   storage_id: IconikSchema.optional(Schema.String)
 })
 
@@ -138,7 +138,7 @@ export interface AssetRestoredTrigger {
   readonly parameters: AssetRestoredTriggerParameters
   readonly type: unknown
 }
-export const AssetRestoredTrigger: Schema.Codec<AssetRestoredTrigger> = Schema.Struct({
+export const AssetRestoredTrigger: Schema.Codec<AssetRestoredTrigger> = IconikSchema.Struct({
   parameters: AssetRestoredTriggerParameters,
   type: Schema.Unknown
 })
@@ -146,7 +146,7 @@ export const AssetRestoredTrigger: Schema.Codec<AssetRestoredTrigger> = Schema.S
 export interface AssetSharedTriggerParameters {
   readonly allow_download?: boolean | null | undefined
 }
-export const AssetSharedTriggerParameters: Schema.Codec<AssetSharedTriggerParameters> = Schema.Struct({
+export const AssetSharedTriggerParameters: Schema.Codec<AssetSharedTriggerParameters> = IconikSchema.Struct({
   allow_download: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -155,7 +155,7 @@ export interface AssetSharedTrigger {
   readonly parameters: AssetSharedTriggerParameters
   readonly type: unknown
 }
-export const AssetSharedTrigger: Schema.Codec<AssetSharedTrigger> = Schema.Struct({
+export const AssetSharedTrigger: Schema.Codec<AssetSharedTrigger> = IconikSchema.Struct({
   parameters: AssetSharedTriggerParameters,
   type: Schema.Unknown
 })
@@ -164,7 +164,7 @@ export interface AssetTransferredToStorageParameters {
   readonly format?: string | null | undefined
   readonly storage_id: string
 }
-export const AssetTransferredToStorageParameters: Schema.Codec<AssetTransferredToStorageParameters> = Schema.Struct({
+export const AssetTransferredToStorageParameters: Schema.Codec<AssetTransferredToStorageParameters> = IconikSchema.Struct({
   format: IconikSchema.optional(Schema.String),
   storage_id: Schema.String
 })
@@ -174,7 +174,7 @@ export interface AssetTransferredToStorageTrigger {
   readonly parameters: AssetTransferredToStorageParameters
   readonly type: unknown
 }
-export const AssetTransferredToStorageTrigger: Schema.Codec<AssetTransferredToStorageTrigger> = Schema.Struct({
+export const AssetTransferredToStorageTrigger: Schema.Codec<AssetTransferredToStorageTrigger> = IconikSchema.Struct({
   parameters: AssetTransferredToStorageParameters,
   type: Schema.Unknown
 })
@@ -186,7 +186,7 @@ export interface RangeFilter {
   /** Format: +02:00. Results returned in UTC by default */
   readonly timezone?: string | null | undefined
 }
-export const RangeFilter: Schema.Codec<RangeFilter> = Schema.Struct({
+export const RangeFilter: Schema.Codec<RangeFilter> = IconikSchema.Struct({
   max: IconikSchema.optional(Schema.String),
   min: IconikSchema.optional(Schema.String),
   timezone: IconikSchema.optional(Schema.String)
@@ -202,7 +202,7 @@ export interface Term {
   readonly value?: unknown | null | undefined
   readonly value_in?: ReadonlyArray<string> | null | undefined
 }
-export const Term: Schema.Codec<Term> = Schema.Struct({
+export const Term: Schema.Codec<Term> = IconikSchema.Struct({
   exists: IconikSchema.optional(Schema.Boolean),
   external: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   missing: IconikSchema.optional(Schema.Boolean),
@@ -219,7 +219,7 @@ export interface Condition {
   readonly path?: string | null | undefined
   readonly terms?: ReadonlyArray<Term> | null | undefined
 }
-export const Condition: Schema.Codec<Condition> = Schema.Struct({
+export const Condition: Schema.Codec<Condition> = IconikSchema.Struct({
   conditions: IconikSchema.optional(Schema.Array(Schema.suspend((): Schema.Codec<Condition> => Condition))),
   operator: Schema.String,
   path: IconikSchema.optional(Schema.String),
@@ -249,7 +249,7 @@ export interface CreateShareActionParameters {
   readonly upload_storage_id?: string | null | undefined
   readonly user_id: string
 }
-export const CreateShareActionParameters: Schema.Codec<CreateShareActionParameters> = Schema.Struct({
+export const CreateShareActionParameters: Schema.Codec<CreateShareActionParameters> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -277,7 +277,7 @@ export interface CreateShareAction {
   readonly parameters: CreateShareActionParameters
   readonly type: unknown
 }
-export const CreateShareAction: Schema.Codec<CreateShareAction> = Schema.Struct({
+export const CreateShareAction: Schema.Codec<CreateShareAction> = IconikSchema.Struct({
   parameters: CreateShareActionParameters,
   type: Schema.Unknown
 })
@@ -286,7 +286,7 @@ export interface CreatedAtTransitionTriggerParameters {
   /** Indicates a number of days passed since an objects was created. */
   readonly days_since_created: number
 }
-export const CreatedAtTransitionTriggerParameters: Schema.Codec<CreatedAtTransitionTriggerParameters> = Schema.Struct({
+export const CreatedAtTransitionTriggerParameters: Schema.Codec<CreatedAtTransitionTriggerParameters> = IconikSchema.Struct({
   days_since_created: Schema.Number
 })
 
@@ -295,7 +295,7 @@ export interface CreatedAtTransitionTrigger {
   readonly parameters: CreatedAtTransitionTriggerParameters
   readonly type: unknown
 }
-export const CreatedAtTransitionTrigger: Schema.Codec<CreatedAtTransitionTrigger> = Schema.Struct({
+export const CreatedAtTransitionTrigger: Schema.Codec<CreatedAtTransitionTrigger> = IconikSchema.Struct({
   parameters: CreatedAtTransitionTriggerParameters,
   type: Schema.Unknown
 })
@@ -305,7 +305,7 @@ export interface DeleteAction {
   readonly parameters?: { readonly [key: string]: unknown } | null | undefined
   readonly type: unknown
 }
-export const DeleteAction: Schema.Codec<DeleteAction> = Schema.Struct({
+export const DeleteAction: Schema.Codec<DeleteAction> = IconikSchema.Struct({
   parameters: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   type: Schema.Unknown
 })
@@ -314,7 +314,7 @@ export interface DeleteFileSetActionParameters {
   readonly format: string
   readonly storage_id: string
 }
-export const DeleteFileSetActionParameters: Schema.Codec<DeleteFileSetActionParameters> = Schema.Struct({
+export const DeleteFileSetActionParameters: Schema.Codec<DeleteFileSetActionParameters> = IconikSchema.Struct({
   format: Schema.String,
   storage_id: Schema.String
 })
@@ -324,7 +324,7 @@ export interface DeleteFileSetAction {
   readonly parameters: DeleteFileSetActionParameters
   readonly type: unknown
 }
-export const DeleteFileSetAction: Schema.Codec<DeleteFileSetAction> = Schema.Struct({
+export const DeleteFileSetAction: Schema.Codec<DeleteFileSetAction> = IconikSchema.Struct({
   parameters: DeleteFileSetActionParameters,
   type: Schema.Unknown
 })
@@ -341,7 +341,7 @@ export interface ExportActionParameters {
   readonly preferred_original_storage_id?: string | null | undefined
   readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
 }
-export const ExportActionParameters: Schema.Codec<ExportActionParameters> = Schema.Struct({
+export const ExportActionParameters: Schema.Codec<ExportActionParameters> = IconikSchema.Struct({
   export_location_id: Schema.String,
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
@@ -359,7 +359,7 @@ export interface ExportAction {
   readonly parameters: ExportActionParameters
   readonly type: unknown
 }
-export const ExportAction: Schema.Codec<ExportAction> = Schema.Struct({
+export const ExportAction: Schema.Codec<ExportAction> = IconikSchema.Struct({
   parameters: ExportActionParameters,
   type: Schema.Unknown
 })
@@ -369,7 +369,7 @@ export interface ExtractFacesParameters {
   readonly face_video_analysis_profile_id?: string | null | undefined
   readonly force?: boolean | null | undefined
 }
-export const ExtractFacesParameters: Schema.Codec<ExtractFacesParameters> = Schema.Struct({
+export const ExtractFacesParameters: Schema.Codec<ExtractFacesParameters> = IconikSchema.Struct({
   face_image_analysis_profile_id: IconikSchema.optional(Schema.String),
   face_video_analysis_profile_id: IconikSchema.optional(Schema.String),
   force: IconikSchema.optional(Schema.Boolean)
@@ -380,7 +380,7 @@ export interface ExtractFacesAction {
   readonly parameters: ExtractFacesParameters
   readonly type: unknown
 }
-export const ExtractFacesAction: Schema.Codec<ExtractFacesAction> = Schema.Struct({
+export const ExtractFacesAction: Schema.Codec<ExtractFacesAction> = IconikSchema.Struct({
   parameters: ExtractFacesParameters,
   type: Schema.Unknown
 })
@@ -390,7 +390,7 @@ export interface MetadataFieldValueUpdate {
   readonly field_values?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
   readonly mode?: IconikSchema.OpenEnum<"append" | "delete" | "overwrite"> | null | undefined
 }
-export const MetadataFieldValueUpdate: Schema.Codec<MetadataFieldValueUpdate> = Schema.Struct({
+export const MetadataFieldValueUpdate: Schema.Codec<MetadataFieldValueUpdate> = IconikSchema.Struct({
   field_values: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown))),
   mode: IconikSchema.optional(IconikSchema.OpenEnum(["append", "delete", "overwrite"]))
 })
@@ -399,7 +399,7 @@ export interface MetadataUpdateActionParameters {
   readonly metadata_values: { readonly [key: string]: MetadataFieldValueUpdate }
   readonly metadata_view_id: string
 }
-export const MetadataUpdateActionParameters: Schema.Codec<MetadataUpdateActionParameters> = Schema.Struct({
+export const MetadataUpdateActionParameters: Schema.Codec<MetadataUpdateActionParameters> = IconikSchema.Struct({
   metadata_values: Schema.Record(Schema.String, MetadataFieldValueUpdate),
   metadata_view_id: Schema.String
 })
@@ -409,7 +409,7 @@ export interface MetadataUpdateAction {
   readonly parameters: MetadataUpdateActionParameters
   readonly type: unknown
 }
-export const MetadataUpdateAction: Schema.Codec<MetadataUpdateAction> = Schema.Struct({
+export const MetadataUpdateAction: Schema.Codec<MetadataUpdateAction> = IconikSchema.Struct({
   parameters: MetadataUpdateActionParameters,
   type: Schema.Unknown
 })
@@ -418,7 +418,7 @@ export const MetadataUpdateAction: Schema.Codec<MetadataUpdateAction> = Schema.S
 export interface MetadataFieldValue {
   readonly field_values?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
 }
-export const MetadataFieldValue: Schema.Codec<MetadataFieldValue> = Schema.Struct({
+export const MetadataFieldValue: Schema.Codec<MetadataFieldValue> = IconikSchema.Struct({
   field_values: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
 })
 
@@ -426,7 +426,7 @@ export interface MetadataUpdateTriggerParameters {
   readonly event_type: IconikSchema.OpenEnum<"ASSETS" | "COLLECTIONS">
   readonly metadata_values: { readonly [key: string]: MetadataFieldValue }
 }
-export const MetadataUpdateTriggerParameters: Schema.Codec<MetadataUpdateTriggerParameters> = Schema.Struct({
+export const MetadataUpdateTriggerParameters: Schema.Codec<MetadataUpdateTriggerParameters> = IconikSchema.Struct({
   event_type: IconikSchema.OpenEnum(["ASSETS", "COLLECTIONS"]),
   metadata_values: Schema.Record(Schema.String, MetadataFieldValue)
 })
@@ -436,7 +436,7 @@ export interface MetadataUpdateTrigger {
   readonly parameters: MetadataUpdateTriggerParameters
   readonly type: unknown
 }
-export const MetadataUpdateTrigger: Schema.Codec<MetadataUpdateTrigger> = Schema.Struct({
+export const MetadataUpdateTrigger: Schema.Codec<MetadataUpdateTrigger> = IconikSchema.Struct({
   parameters: MetadataUpdateTriggerParameters,
   type: Schema.Unknown
 })
@@ -445,7 +445,7 @@ export interface ModifiedAtTransitionTriggerParameters {
   /** Indicates a number of days passed since an objects was modified. */
   readonly days_since_modified: number
 }
-export const ModifiedAtTransitionTriggerParameters: Schema.Codec<ModifiedAtTransitionTriggerParameters> = Schema.Struct({
+export const ModifiedAtTransitionTriggerParameters: Schema.Codec<ModifiedAtTransitionTriggerParameters> = IconikSchema.Struct({
   days_since_modified: Schema.Number
 })
 
@@ -454,7 +454,7 @@ export interface ModifiedAtTransitionTrigger {
   readonly parameters: ModifiedAtTransitionTriggerParameters
   readonly type: unknown
 }
-export const ModifiedAtTransitionTrigger: Schema.Codec<ModifiedAtTransitionTrigger> = Schema.Struct({
+export const ModifiedAtTransitionTrigger: Schema.Codec<ModifiedAtTransitionTrigger> = IconikSchema.Struct({
   parameters: ModifiedAtTransitionTriggerParameters,
   type: Schema.Unknown
 })
@@ -465,7 +465,7 @@ export interface _ObjectCollectionTriggerParameters {
   readonly include_subcollections?: boolean | null | undefined
   readonly object_type: string
 }
-export const _ObjectCollectionTriggerParameters: Schema.Codec<_ObjectCollectionTriggerParameters> = Schema.Struct({
+export const _ObjectCollectionTriggerParameters: Schema.Codec<_ObjectCollectionTriggerParameters> = IconikSchema.Struct({
   collection_ids: Schema.Array(Schema.String),
   include_subcollections: IconikSchema.optional(Schema.Boolean),
   object_type: Schema.String
@@ -476,7 +476,7 @@ export interface ObjectAddedToCollectionTrigger {
   readonly parameters: _ObjectCollectionTriggerParameters
   readonly type: unknown
 }
-export const ObjectAddedToCollectionTrigger: Schema.Codec<ObjectAddedToCollectionTrigger> = Schema.Struct({
+export const ObjectAddedToCollectionTrigger: Schema.Codec<ObjectAddedToCollectionTrigger> = IconikSchema.Struct({
   parameters: _ObjectCollectionTriggerParameters,
   type: Schema.Unknown
 })
@@ -486,7 +486,7 @@ export interface ObjectRemovedFromCollectionTrigger {
   readonly parameters: _ObjectCollectionTriggerParameters
   readonly type: unknown
 }
-export const ObjectRemovedFromCollectionTrigger: Schema.Codec<ObjectRemovedFromCollectionTrigger> = Schema.Struct({
+export const ObjectRemovedFromCollectionTrigger: Schema.Codec<ObjectRemovedFromCollectionTrigger> = IconikSchema.Struct({
   parameters: _ObjectCollectionTriggerParameters,
   type: Schema.Unknown
 })
@@ -495,7 +495,7 @@ export interface RemoveAssetRestrictionActionParameters {
   readonly restrict_metadata_field: string
   readonly warning_metadata_field?: string | null | undefined
 }
-export const RemoveAssetRestrictionActionParameters: Schema.Codec<RemoveAssetRestrictionActionParameters> = Schema.Struct({
+export const RemoveAssetRestrictionActionParameters: Schema.Codec<RemoveAssetRestrictionActionParameters> = IconikSchema.Struct({
   restrict_metadata_field: Schema.String,
   warning_metadata_field: IconikSchema.optional(Schema.String)
 })
@@ -505,7 +505,7 @@ export interface RemoveAssetRestrictionAction {
   readonly parameters: RemoveAssetRestrictionActionParameters
   readonly type: unknown
 }
-export const RemoveAssetRestrictionAction: Schema.Codec<RemoveAssetRestrictionAction> = Schema.Struct({
+export const RemoveAssetRestrictionAction: Schema.Codec<RemoveAssetRestrictionAction> = IconikSchema.Struct({
   parameters: RemoveAssetRestrictionActionParameters,
   type: Schema.Unknown
 })
@@ -518,7 +518,7 @@ export interface TransferActionParameters {
   readonly format_name: string
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const TransferActionParameters: Schema.Codec<TransferActionParameters> = Schema.Struct({
+export const TransferActionParameters: Schema.Codec<TransferActionParameters> = IconikSchema.Struct({
   allow_host_transfer: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   destination_storage_id: Schema.String,
@@ -531,7 +531,7 @@ export interface RequestOriginalAction {
   readonly parameters: TransferActionParameters
   readonly type: unknown
 }
-export const RequestOriginalAction: Schema.Codec<RequestOriginalAction> = Schema.Struct({
+export const RequestOriginalAction: Schema.Codec<RequestOriginalAction> = IconikSchema.Struct({
   parameters: TransferActionParameters,
   type: Schema.Unknown
 })
@@ -547,7 +547,7 @@ export interface RequestReviewActionParameters {
     | undefined
   readonly users?: ReadonlyArray<string> | null | undefined
 }
-export const RequestReviewActionParameters: Schema.Codec<RequestReviewActionParameters> = Schema.Struct({
+export const RequestReviewActionParameters: Schema.Codec<RequestReviewActionParameters> = IconikSchema.Struct({
   externals: IconikSchema.optional(Schema.Array(Schema.String)),
   groups: IconikSchema.optional(Schema.Array(Schema.String)),
   min_number: IconikSchema.optional(Schema.Number),
@@ -561,7 +561,7 @@ export interface RequestReviewAction {
   readonly parameters: RequestReviewActionParameters
   readonly type: unknown
 }
-export const RequestReviewAction: Schema.Codec<RequestReviewAction> = Schema.Struct({
+export const RequestReviewAction: Schema.Codec<RequestReviewAction> = IconikSchema.Struct({
   parameters: RequestReviewActionParameters,
   type: Schema.Unknown
 })
@@ -576,7 +576,7 @@ export interface RestoreActionParameters {
   readonly keep_collection_structure?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const RestoreActionParameters: Schema.Codec<RestoreActionParameters> = Schema.Struct({
+export const RestoreActionParameters: Schema.Codec<RestoreActionParameters> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   allow_host_transfer: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
@@ -592,7 +592,7 @@ export interface RestoreAction {
   readonly parameters: RestoreActionParameters
   readonly type: unknown
 }
-export const RestoreAction: Schema.Codec<RestoreAction> = Schema.Struct({
+export const RestoreAction: Schema.Codec<RestoreAction> = IconikSchema.Struct({
   parameters: RestoreActionParameters,
   type: Schema.Unknown
 })
@@ -602,7 +602,7 @@ export interface RestrictAssetActionParameters {
   readonly warning?: string | null | undefined
   readonly warning_metadata_field?: string | null | undefined
 }
-export const RestrictAssetActionParameters: Schema.Codec<RestrictAssetActionParameters> = Schema.Struct({
+export const RestrictAssetActionParameters: Schema.Codec<RestrictAssetActionParameters> = IconikSchema.Struct({
   restrict_metadata_field: Schema.String,
   warning: IconikSchema.optional(Schema.String),
   warning_metadata_field: IconikSchema.optional(Schema.String)
@@ -613,7 +613,7 @@ export interface RestrictAssetAction {
   readonly parameters: RestrictAssetActionParameters
   readonly type: unknown
 }
-export const RestrictAssetAction: Schema.Codec<RestrictAssetAction> = Schema.Struct({
+export const RestrictAssetAction: Schema.Codec<RestrictAssetAction> = IconikSchema.Struct({
   parameters: RestrictAssetActionParameters,
   type: Schema.Unknown
 })
@@ -624,7 +624,7 @@ export interface ReviewStatusChangedTriggerParameters {
     | null
     | undefined
 }
-export const ReviewStatusChangedTriggerParameters: Schema.Codec<ReviewStatusChangedTriggerParameters> = Schema.Struct({
+export const ReviewStatusChangedTriggerParameters: Schema.Codec<ReviewStatusChangedTriggerParameters> = IconikSchema.Struct({
   statuses: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
     "N/A",
     "REQUESTED",
@@ -639,7 +639,7 @@ export interface ReviewStatusChangedTrigger {
   readonly parameters: ReviewStatusChangedTriggerParameters
   readonly type: unknown
 }
-export const ReviewStatusChangedTrigger: Schema.Codec<ReviewStatusChangedTrigger> = Schema.Struct({
+export const ReviewStatusChangedTrigger: Schema.Codec<ReviewStatusChangedTrigger> = IconikSchema.Struct({
   parameters: ReviewStatusChangedTriggerParameters,
   type: Schema.Unknown
 })
@@ -648,7 +648,7 @@ export interface SubtitleAddedTriggerParameters {
   readonly closed_captions?: boolean | null | undefined
   readonly language?: string | null | undefined
 }
-export const SubtitleAddedTriggerParameters: Schema.Codec<SubtitleAddedTriggerParameters> = Schema.Struct({
+export const SubtitleAddedTriggerParameters: Schema.Codec<SubtitleAddedTriggerParameters> = IconikSchema.Struct({
   closed_captions: IconikSchema.optional(Schema.Boolean),
   language: IconikSchema.optional(Schema.String)
 })
@@ -658,7 +658,7 @@ export interface SubtitleAddedTrigger {
   readonly parameters: SubtitleAddedTriggerParameters
   readonly type: unknown
 }
-export const SubtitleAddedTrigger: Schema.Codec<SubtitleAddedTrigger> = Schema.Struct({
+export const SubtitleAddedTrigger: Schema.Codec<SubtitleAddedTrigger> = IconikSchema.Struct({
   parameters: SubtitleAddedTriggerParameters,
   type: Schema.Unknown
 })
@@ -674,7 +674,7 @@ export interface TranscodeActionParameters {
     | undefined
   readonly priority?: number | null | undefined
 }
-export const TranscodeActionParameters: Schema.Codec<TranscodeActionParameters> = Schema.Struct({
+export const TranscodeActionParameters: Schema.Codec<TranscodeActionParameters> = IconikSchema.Struct({
   format_name: IconikSchema.optional(Schema.String),
   prefer_any_cloud: IconikSchema.optional(Schema.Boolean),
   preferred_storage_id: IconikSchema.optional(Schema.String),
@@ -698,7 +698,7 @@ export interface TranscodeAction {
   readonly parameters: TranscodeActionParameters
   readonly type: unknown
 }
-export const TranscodeAction: Schema.Codec<TranscodeAction> = Schema.Struct({
+export const TranscodeAction: Schema.Codec<TranscodeAction> = IconikSchema.Struct({
   parameters: TranscodeActionParameters,
   type: Schema.Unknown
 })
@@ -712,7 +712,7 @@ export interface TranscribeActionParameters {
   readonly topics_extraction?: boolean | null | undefined
   readonly translate_languages?: ReadonlyArray<string> | null | undefined
 }
-export const TranscribeActionParameters: Schema.Codec<TranscribeActionParameters> = Schema.Struct({
+export const TranscribeActionParameters: Schema.Codec<TranscribeActionParameters> = IconikSchema.Struct({
   engine: IconikSchema.optional(Schema.String),
   force: IconikSchema.optional(Schema.Boolean),
   language: IconikSchema.optional(Schema.String),
@@ -727,7 +727,7 @@ export interface TranscribeAction {
   readonly parameters: TranscribeActionParameters
   readonly type: unknown
 }
-export const TranscribeAction: Schema.Codec<TranscribeAction> = Schema.Struct({
+export const TranscribeAction: Schema.Codec<TranscribeAction> = IconikSchema.Struct({
   parameters: TranscribeActionParameters,
   type: Schema.Unknown
 })
@@ -737,7 +737,7 @@ export interface TransferAction {
   readonly parameters: TransferActionParameters
   readonly type: unknown
 }
-export const TransferAction: Schema.Codec<TransferAction> = Schema.Struct({
+export const TransferAction: Schema.Codec<TransferAction> = IconikSchema.Struct({
   parameters: TransferActionParameters,
   type: Schema.Unknown
 })
@@ -747,7 +747,7 @@ export interface TriggerCustomActionParameters {
   readonly context: IconikSchema.OpenEnum<"ASSET" | "ASSET_SUBCLIP" | "BULK">
   readonly metadata_values?: { readonly [key: string]: MetadataFieldValue } | null | undefined
 }
-export const TriggerCustomActionParameters: Schema.Codec<TriggerCustomActionParameters> = Schema.Struct({
+export const TriggerCustomActionParameters: Schema.Codec<TriggerCustomActionParameters> = IconikSchema.Struct({
   action_id: Schema.String,
   context: IconikSchema.OpenEnum(["ASSET", "ASSET_SUBCLIP", "BULK"]),
   metadata_values: IconikSchema.optional(Schema.Record(Schema.String, MetadataFieldValue))
@@ -758,7 +758,7 @@ export interface TriggerCustomAction {
   readonly parameters: TriggerCustomActionParameters
   readonly type: unknown
 }
-export const TriggerCustomAction: Schema.Codec<TriggerCustomAction> = Schema.Struct({
+export const TriggerCustomAction: Schema.Codec<TriggerCustomAction> = IconikSchema.Struct({
   parameters: TriggerCustomActionParameters,
   type: Schema.Unknown
 })
@@ -766,7 +766,7 @@ export const TriggerCustomAction: Schema.Codec<TriggerCustomAction> = Schema.Str
 export interface UpdateACLActionParameters {
   readonly objects: ReadonlyArray<ACLUpdate>
 }
-export const UpdateACLActionParameters: Schema.Codec<UpdateACLActionParameters> = Schema.Struct({
+export const UpdateACLActionParameters: Schema.Codec<UpdateACLActionParameters> = IconikSchema.Struct({
   objects: Schema.Array(ACLUpdate)
 })
 
@@ -775,7 +775,7 @@ export interface UpdateACLAction {
   readonly parameters: UpdateACLActionParameters
   readonly type: unknown
 }
-export const UpdateACLAction: Schema.Codec<UpdateACLAction> = Schema.Struct({
+export const UpdateACLAction: Schema.Codec<UpdateACLAction> = IconikSchema.Struct({
   parameters: UpdateACLActionParameters,
   type: Schema.Unknown
 })
@@ -784,7 +784,7 @@ export interface VersionOnlineTriggerParameters {
   readonly only_first_version: boolean
   readonly wait_for_transcode: boolean
 }
-export const VersionOnlineTriggerParameters: Schema.Codec<VersionOnlineTriggerParameters> = Schema.Struct({
+export const VersionOnlineTriggerParameters: Schema.Codec<VersionOnlineTriggerParameters> = IconikSchema.Struct({
   only_first_version: Schema.Boolean,
   wait_for_transcode: Schema.Boolean
 })
@@ -794,7 +794,7 @@ export interface VersionOnlineTrigger {
   readonly parameters: VersionOnlineTriggerParameters
   readonly type: unknown
 }
-export const VersionOnlineTrigger: Schema.Codec<VersionOnlineTrigger> = Schema.Struct({
+export const VersionOnlineTrigger: Schema.Codec<VersionOnlineTrigger> = IconikSchema.Struct({
   parameters: VersionOnlineTriggerParameters,
   type: Schema.Unknown
 })
@@ -848,7 +848,7 @@ export interface Automation {
     | ObjectRemovedFromCollectionTrigger
   >
 }
-export const Automation: Schema.Codec<Automation> = Schema.Struct({
+export const Automation: Schema.Codec<Automation> = IconikSchema.Struct({
   actions: Schema.Array(Schema.Union([
     AnalyzeAction,
     ExtractFacesAction,
@@ -909,7 +909,7 @@ export interface AutomationHistory {
   readonly system_domain_id: string
   readonly version_id: string
 }
-export const AutomationHistory: Schema.Codec<AutomationHistory> = Schema.Struct({
+export const AutomationHistory: Schema.Codec<AutomationHistory> = IconikSchema.Struct({
   automation_id: Schema.String,
   date_executed: IconikSchema.optional(IconikSchema.DateTimeString),
   error_message: IconikSchema.optional(Schema.String),
@@ -932,7 +932,7 @@ export interface AutomationHistoryInput {
   readonly system_domain_id: string
   readonly version_id: string
 }
-export const AutomationHistoryInput: Schema.Codec<AutomationHistoryInput> = Schema.Struct({
+export const AutomationHistoryInput: Schema.Codec<AutomationHistoryInput> = IconikSchema.Struct({
   automation_id: Schema.String,
   error_message: IconikSchema.optional(Schema.String),
   job_id: IconikSchema.optional(Schema.String),
@@ -965,7 +965,7 @@ export interface CreateShareActionParametersInput {
   readonly upload_storage_id?: string | null | undefined
   readonly user_id: string
 }
-export const CreateShareActionParametersInput: Schema.Codec<CreateShareActionParametersInput> = Schema.Struct({
+export const CreateShareActionParametersInput: Schema.Codec<CreateShareActionParametersInput> = IconikSchema.Struct({
   allow_approving_comments: Schema.Boolean,
   allow_comments: Schema.Boolean,
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -992,7 +992,7 @@ export interface CreateShareActionInput {
   readonly parameters: CreateShareActionParametersInput
   readonly type: unknown
 }
-export const CreateShareActionInput: Schema.Codec<CreateShareActionInput> = Schema.Struct({
+export const CreateShareActionInput: Schema.Codec<CreateShareActionInput> = IconikSchema.Struct({
   parameters: CreateShareActionParametersInput,
   type: Schema.Unknown
 })
@@ -1009,7 +1009,7 @@ export interface RequestReviewActionParametersInput {
     | undefined
   readonly users?: ReadonlyArray<string> | null | undefined
 }
-export const RequestReviewActionParametersInput: Schema.Codec<RequestReviewActionParametersInput> = Schema.Struct({
+export const RequestReviewActionParametersInput: Schema.Codec<RequestReviewActionParametersInput> = IconikSchema.Struct({
   externals: IconikSchema.optional(Schema.Array(Schema.String)),
   groups: IconikSchema.optional(Schema.Array(Schema.String)),
   min_number: IconikSchema.optional(Schema.Number),
@@ -1023,7 +1023,7 @@ export interface RequestReviewActionInput {
   readonly parameters: RequestReviewActionParametersInput
   readonly type: unknown
 }
-export const RequestReviewActionInput: Schema.Codec<RequestReviewActionInput> = Schema.Struct({
+export const RequestReviewActionInput: Schema.Codec<RequestReviewActionInput> = IconikSchema.Struct({
   parameters: RequestReviewActionParametersInput,
   type: Schema.Unknown
 })
@@ -1071,7 +1071,7 @@ export interface AutomationInput {
     | ObjectRemovedFromCollectionTrigger
   >
 }
-export const AutomationInput: Schema.Codec<AutomationInput> = Schema.Struct({
+export const AutomationInput: Schema.Codec<AutomationInput> = IconikSchema.Struct({
   actions: Schema.Array(Schema.Union([
     AnalyzeAction,
     ExtractFacesAction,
@@ -1141,7 +1141,7 @@ export interface Trigger {
     | "ASSET_ONLINE"
   >
 }
-export const Trigger: Schema.Codec<Trigger> = Schema.Struct({
+export const Trigger: Schema.Codec<Trigger> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   event_type: IconikSchema.OpenEnum(["ASSETS", "COLLECTIONS"]),
@@ -1203,7 +1203,7 @@ export interface AutomationInternal {
   readonly system_domain_id?: string | null | undefined
   readonly triggers: ReadonlyArray<Trigger>
 }
-export const AutomationInternal: Schema.Codec<AutomationInternal> = Schema.Struct({
+export const AutomationInternal: Schema.Codec<AutomationInternal> = IconikSchema.Struct({
   actions: Schema.Array(Schema.Union([
     AnalyzeAction,
     ExtractFacesAction,
@@ -1287,7 +1287,7 @@ export interface AutomationPatch {
     | null
     | undefined
 }
-export const AutomationPatch: Schema.Codec<AutomationPatch> = Schema.Struct({
+export const AutomationPatch: Schema.Codec<AutomationPatch> = IconikSchema.Struct({
   actions: IconikSchema.optional(Schema.Array(Schema.Union([
     AnalyzeAction,
     ExtractFacesAction,
@@ -1335,7 +1335,7 @@ export interface Bucket {
   readonly doc_count?: number | null | undefined
   readonly key?: string | null | undefined
 }
-export const Bucket: Schema.Codec<Bucket> = Schema.Struct({
+export const Bucket: Schema.Codec<Bucket> = IconikSchema.Struct({
   doc_count: IconikSchema.optional(Schema.Number),
   key: IconikSchema.optional(Schema.String)
 })
@@ -1346,7 +1346,7 @@ export interface Facet {
   readonly doc_count_error_upper_bound?: number | null | undefined
   readonly sum_other_doc_count?: number | null | undefined
 }
-export const Facet: Schema.Codec<Facet> = Schema.Struct({
+export const Facet: Schema.Codec<Facet> = IconikSchema.Struct({
   buckets: IconikSchema.optional(Schema.Array(Bucket)),
   doc_count_error_upper_bound: IconikSchema.optional(Schema.Number),
   sum_other_doc_count: IconikSchema.optional(Schema.Number)
@@ -1358,7 +1358,7 @@ export interface AutomationRunEstimate {
   readonly facets?: { readonly [key: string]: Facet } | null | undefined
   readonly total?: number | null | undefined
 }
-export const AutomationRunEstimate: Schema.Codec<AutomationRunEstimate> = Schema.Struct({
+export const AutomationRunEstimate: Schema.Codec<AutomationRunEstimate> = IconikSchema.Struct({
   errors: IconikSchema.optional(Schema.Array(Schema.String)),
   facets: IconikSchema.optional(Schema.Record(Schema.String, Facet)),
   total: IconikSchema.optional(Schema.Number)
@@ -1371,7 +1371,7 @@ export interface AutomationStatsObject {
   readonly type: IconikSchema.OpenEnum<"GAUGE">
   readonly value: number
 }
-export const AutomationStatsObject: Schema.Codec<AutomationStatsObject> = Schema.Struct({
+export const AutomationStatsObject: Schema.Codec<AutomationStatsObject> = IconikSchema.Struct({
   name: Schema.String,
   system_domain_id: Schema.String,
   type: IconikSchema.OpenEnum(["GAUGE"]),
@@ -1382,7 +1382,7 @@ export const AutomationStatsObject: Schema.Codec<AutomationStatsObject> = Schema
 export interface AutomationStats {
   readonly objects?: ReadonlyArray<AutomationStatsObject> | null | undefined
 }
-export const AutomationStats: Schema.Codec<AutomationStats> = Schema.Struct({
+export const AutomationStats: Schema.Codec<AutomationStats> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(AutomationStatsObject))
 })
 
@@ -1398,7 +1398,7 @@ export interface Automations {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Automations: Schema.Codec<Automations> = Schema.Struct({
+export const Automations: Schema.Codec<Automations> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1422,7 +1422,7 @@ export interface AutomationsInternal {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const AutomationsInternal: Schema.Codec<AutomationsInternal> = Schema.Struct({
+export const AutomationsInternal: Schema.Codec<AutomationsInternal> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1445,7 +1445,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1460,19 +1460,21 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface Triggers {
   readonly objects?: ReadonlyArray<Trigger> | null | undefined
 }
-export const Triggers: Schema.Codec<Triggers> = Schema.Struct({ objects: IconikSchema.optional(Schema.Array(Trigger)) })
+export const Triggers: Schema.Codec<Triggers> = IconikSchema.Struct({
+  objects: IconikSchema.optional(Schema.Array(Trigger))
+})
 
 export interface _ActionSchemaBase {
   readonly parameters?: { readonly [key: string]: unknown } | null | undefined
 }
-export const _ActionSchemaBase: Schema.Codec<_ActionSchemaBase> = Schema.Struct({
+export const _ActionSchemaBase: Schema.Codec<_ActionSchemaBase> = IconikSchema.Struct({
   parameters: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
 export interface _TriggerSchemaBase {
   readonly parameters?: { readonly [key: string]: unknown } | null | undefined
 }
-export const _TriggerSchemaBase: Schema.Codec<_TriggerSchemaBase> = Schema.Struct({
+export const _TriggerSchemaBase: Schema.Codec<_TriggerSchemaBase> = IconikSchema.Struct({
   parameters: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
@@ -1605,7 +1607,7 @@ export const deleteAutomation = Endpoint.make<{ readonly automation_id: string }
 export interface CreateAutomationHistoryQuery {
   readonly ttl?: number | undefined
 }
-export const CreateAutomationHistoryQuery: Schema.Codec<CreateAutomationHistoryQuery> = Schema.Struct({
+export const CreateAutomationHistoryQuery: Schema.Codec<CreateAutomationHistoryQuery> = IconikSchema.Struct({
   ttl: Schema.optional(Schema.Number)
 })
 

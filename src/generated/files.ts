@@ -17,7 +17,7 @@ export interface AnalysisAmazonRekognitionSettings {
   readonly region: string
   readonly secret_key: string
 }
-export const AnalysisAmazonRekognitionSettings: Schema.Codec<AnalysisAmazonRekognitionSettings> = Schema.Struct({
+export const AnalysisAmazonRekognitionSettings: Schema.Codec<AnalysisAmazonRekognitionSettings> = IconikSchema.Struct({
   access_key: Schema.String,
   bucket: Schema.String,
   endpoint: Schema.String,
@@ -33,7 +33,7 @@ export interface AnalysisGoogleAISettings {
   readonly is_system?: boolean | null | undefined
   readonly json_key: string
 }
-export const AnalysisGoogleAISettings: Schema.Codec<AnalysisGoogleAISettings> = Schema.Struct({
+export const AnalysisGoogleAISettings: Schema.Codec<AnalysisGoogleAISettings> = IconikSchema.Struct({
   bucket_name: Schema.String,
   is_system: IconikSchema.optional(Schema.Boolean),
   json_key: Schema.String
@@ -43,7 +43,7 @@ export const AnalysisGoogleAISettings: Schema.Codec<AnalysisGoogleAISettings> = 
 export interface AnalysisIconikSettings {
   readonly is_system?: boolean | null | undefined
 }
-export const AnalysisIconikSettings: Schema.Codec<AnalysisIconikSettings> = Schema.Struct({
+export const AnalysisIconikSettings: Schema.Codec<AnalysisIconikSettings> = IconikSchema.Struct({
   is_system: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -68,7 +68,7 @@ export interface AnalysisProfile {
     | undefined
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const AnalysisProfile: Schema.Codec<AnalysisProfile> = Schema.Struct({
+export const AnalysisProfile: Schema.Codec<AnalysisProfile> = IconikSchema.Struct({
   analysis_service_account_id: Schema.String,
   enabled: IconikSchema.optional(Schema.Boolean),
   id: IconikSchema.optional(Schema.String),
@@ -91,7 +91,7 @@ export interface AnalysisProfileAmazonRekognitionSettings {
   readonly is_system?: boolean | null | undefined
   readonly min_confidence?: number | null | undefined
 }
-export const AnalysisProfileAmazonRekognitionSettings: Schema.Codec<AnalysisProfileAmazonRekognitionSettings> = Schema.Struct({
+export const AnalysisProfileAmazonRekognitionSettings: Schema.Codec<AnalysisProfileAmazonRekognitionSettings> = IconikSchema.Struct({
   is_system: IconikSchema.optional(Schema.Boolean),
   min_confidence: IconikSchema.optional(Schema.Number)
 })
@@ -106,7 +106,7 @@ export interface AnalysisProfileGoogleVideoIntelligenceSettings {
   readonly is_system?: boolean | null | undefined
   readonly video_confidence_threshold?: number | null | undefined
 }
-export const AnalysisProfileGoogleVideoIntelligenceSettings: Schema.Codec<AnalysisProfileGoogleVideoIntelligenceSettings> = Schema.Struct({
+export const AnalysisProfileGoogleVideoIntelligenceSettings: Schema.Codec<AnalysisProfileGoogleVideoIntelligenceSettings> = IconikSchema.Struct({
   frame_confidence_threshold: IconikSchema.optional(Schema.Number),
   is_system: IconikSchema.optional(Schema.Boolean),
   video_confidence_threshold: IconikSchema.optional(Schema.Number)
@@ -117,7 +117,7 @@ export interface AnalysisProfileGoogleVisionSettings {
   readonly is_system?: boolean | null | undefined
   readonly min_confidence?: number | null | undefined
 }
-export const AnalysisProfileGoogleVisionSettings: Schema.Codec<AnalysisProfileGoogleVisionSettings> = Schema.Struct({
+export const AnalysisProfileGoogleVisionSettings: Schema.Codec<AnalysisProfileGoogleVisionSettings> = IconikSchema.Struct({
   is_system: IconikSchema.optional(Schema.Boolean),
   min_confidence: IconikSchema.optional(Schema.Number)
 })
@@ -131,7 +131,7 @@ export interface AnalysisProfileIconikFaceRecognitionSettings {
   readonly storage_id: string
   readonly unconfirmed_face_match_threshold?: number | null | undefined
 }
-export const AnalysisProfileIconikFaceRecognitionSettings: Schema.Codec<AnalysisProfileIconikFaceRecognitionSettings> = Schema.Struct({
+export const AnalysisProfileIconikFaceRecognitionSettings: Schema.Codec<AnalysisProfileIconikFaceRecognitionSettings> = IconikSchema.Struct({
   confirmed_face_match_threshold: IconikSchema.optional(Schema.Number),
   detection_threshold: IconikSchema.optional(Schema.Number),
   directory_path: Schema.String,
@@ -159,7 +159,7 @@ export interface AnalysisProfileInput {
     | undefined
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const AnalysisProfileInput: Schema.Codec<AnalysisProfileInput> = Schema.Struct({
+export const AnalysisProfileInput: Schema.Codec<AnalysisProfileInput> = IconikSchema.Struct({
   analysis_service_account_id: Schema.String,
   enabled: IconikSchema.optional(Schema.Boolean),
   media_type: IconikSchema.OpenEnum(["image", "video", "transcription", "face_image", "face_video"]),
@@ -197,7 +197,7 @@ export interface AnalysisProfilePatch {
     | undefined
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const AnalysisProfilePatch: Schema.Codec<AnalysisProfilePatch> = Schema.Struct({
+export const AnalysisProfilePatch: Schema.Codec<AnalysisProfilePatch> = IconikSchema.Struct({
   analysis_service_account_id: IconikSchema.optional(Schema.String),
   enabled: IconikSchema.optional(Schema.Boolean),
   media_type: IconikSchema.optional(IconikSchema.OpenEnum([
@@ -224,7 +224,7 @@ export interface AnalysisProfileRevAISettings {
   readonly is_system?: boolean | null | undefined
   readonly min_confidence?: number | null | undefined
 }
-export const AnalysisProfileRevAISettings: Schema.Codec<AnalysisProfileRevAISettings> = Schema.Struct({
+export const AnalysisProfileRevAISettings: Schema.Codec<AnalysisProfileRevAISettings> = IconikSchema.Struct({
   is_system: IconikSchema.optional(Schema.Boolean),
   min_confidence: IconikSchema.optional(Schema.Number)
 })
@@ -233,7 +233,7 @@ export const AnalysisProfileRevAISettings: Schema.Codec<AnalysisProfileRevAISett
 export interface AnalysisProfileServiceId {
   readonly analysis_service_account_id: string
 }
-export const AnalysisProfileServiceId: Schema.Codec<AnalysisProfileServiceId> = Schema.Struct({
+export const AnalysisProfileServiceId: Schema.Codec<AnalysisProfileServiceId> = IconikSchema.Struct({
   analysis_service_account_id: Schema.String
 })
 
@@ -241,7 +241,7 @@ export const AnalysisProfileServiceId: Schema.Codec<AnalysisProfileServiceId> = 
 export interface AnalysisProfileSettings {
   readonly is_system?: boolean | null | undefined
 }
-export const AnalysisProfileSettings: Schema.Codec<AnalysisProfileSettings> = Schema.Struct({
+export const AnalysisProfileSettings: Schema.Codec<AnalysisProfileSettings> = IconikSchema.Struct({
   is_system: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -249,7 +249,7 @@ export const AnalysisProfileSettings: Schema.Codec<AnalysisProfileSettings> = Sc
 export interface AnalysisProfiles {
   readonly objects?: ReadonlyArray<AnalysisProfile> | null | undefined
 }
-export const AnalysisProfiles: Schema.Codec<AnalysisProfiles> = Schema.Struct({
+export const AnalysisProfiles: Schema.Codec<AnalysisProfiles> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(AnalysisProfile))
 })
 
@@ -265,7 +265,7 @@ export interface AnalysisRevAISettings {
   /** If topics extraction is requested, save result to this metadata field */
   readonly topics_metadata_field?: string | null | undefined
 }
-export const AnalysisRevAISettings: Schema.Codec<AnalysisRevAISettings> = Schema.Struct({
+export const AnalysisRevAISettings: Schema.Codec<AnalysisRevAISettings> = IconikSchema.Struct({
   access_token: Schema.String,
   custom_vocabulary: IconikSchema.optional(Schema.Array(Schema.String)),
   is_system: IconikSchema.optional(Schema.Boolean),
@@ -281,7 +281,7 @@ export interface AnalysisServiceAccount {
   readonly name: string
   readonly settings: { readonly [key: string]: unknown }
 }
-export const AnalysisServiceAccount: Schema.Codec<AnalysisServiceAccount> = Schema.Struct({
+export const AnalysisServiceAccount: Schema.Codec<AnalysisServiceAccount> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   method: IconikSchema.OpenEnum(["GOOGLE_AI", "AMAZON", "REV_AI", "ICONIK"]),
   name: Schema.String,
@@ -301,7 +301,7 @@ export interface AnalysisServiceAccountInput {
   readonly name: string
   readonly settings: { readonly [key: string]: unknown }
 }
-export const AnalysisServiceAccountInput: Schema.Codec<AnalysisServiceAccountInput> = Schema.Struct({
+export const AnalysisServiceAccountInput: Schema.Codec<AnalysisServiceAccountInput> = IconikSchema.Struct({
   method: IconikSchema.OpenEnum(["GOOGLE_AI", "AMAZON", "REV_AI", "ICONIK"]),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown)
@@ -313,7 +313,7 @@ export interface AnalysisServiceAccountPatch {
   readonly name?: string | null | undefined
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const AnalysisServiceAccountPatch: Schema.Codec<AnalysisServiceAccountPatch> = Schema.Struct({
+export const AnalysisServiceAccountPatch: Schema.Codec<AnalysisServiceAccountPatch> = IconikSchema.Struct({
   method: IconikSchema.optional(IconikSchema.OpenEnum(["GOOGLE_AI", "AMAZON", "REV_AI", "ICONIK"])),
   name: IconikSchema.optional(Schema.String),
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
@@ -326,7 +326,7 @@ export interface AnalysisServiceAccountRead {
   readonly name: string
   readonly settings: { readonly [key: string]: unknown }
 }
-export const AnalysisServiceAccountRead: Schema.Codec<AnalysisServiceAccountRead> = Schema.Struct({
+export const AnalysisServiceAccountRead: Schema.Codec<AnalysisServiceAccountRead> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   method: IconikSchema.OpenEnum(["GOOGLE_AI", "AMAZON", "REV_AI", "ICONIK"]),
   name: Schema.String,
@@ -337,7 +337,7 @@ export const AnalysisServiceAccountRead: Schema.Codec<AnalysisServiceAccountRead
 export interface AnalysisServiceAccounts {
   readonly objects?: ReadonlyArray<AnalysisServiceAccountRead> | null | undefined
 }
-export const AnalysisServiceAccounts: Schema.Codec<AnalysisServiceAccounts> = Schema.Struct({
+export const AnalysisServiceAccounts: Schema.Codec<AnalysisServiceAccounts> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(AnalysisServiceAccountRead))
 })
 
@@ -363,7 +363,7 @@ export interface AnalysisTranscriptionSettings {
     | undefined
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const AnalysisTranscriptionSettings: Schema.Codec<AnalysisTranscriptionSettings> = Schema.Struct({
+export const AnalysisTranscriptionSettings: Schema.Codec<AnalysisTranscriptionSettings> = IconikSchema.Struct({
   analysis_service_account_id: Schema.String,
   analysis_service_account_settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   enabled: IconikSchema.optional(Schema.Boolean),
@@ -390,7 +390,7 @@ export interface ArchiveAssetFormat {
   readonly destination_storage_id?: string | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ArchiveAssetFormat: Schema.Codec<ArchiveAssetFormat> = Schema.Struct({
+export const ArchiveAssetFormat: Schema.Codec<ArchiveAssetFormat> = IconikSchema.Struct({
   delete_original: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   destination_filename: IconikSchema.optional(Schema.String),
@@ -407,7 +407,7 @@ export interface SourceContext {
   readonly root_collection_storage_id?: string | null | undefined
   readonly storage_id?: string | null | undefined
 }
-export const SourceContext: Schema.Codec<SourceContext> = Schema.Struct({
+export const SourceContext: Schema.Codec<SourceContext> = IconikSchema.Struct({
   external_id: IconikSchema.optional(Schema.String),
   root_collection_path: IconikSchema.optional(Schema.String),
   root_collection_storage_id: IconikSchema.optional(Schema.String),
@@ -429,7 +429,7 @@ export interface ArchiveAssetRequest {
   /** List of version IDs to transfer. */
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const ArchiveAssetRequest: Schema.Codec<ArchiveAssetRequest> = Schema.Struct({
+export const ArchiveAssetRequest: Schema.Codec<ArchiveAssetRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_context: IconikSchema.optional(SourceContext),
@@ -458,7 +458,7 @@ export interface ArchiveCollectionRequest {
   readonly keep_parent_collection_structure?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ArchiveCollectionRequest: Schema.Codec<ArchiveCollectionRequest> = Schema.Struct({
+export const ArchiveCollectionRequest: Schema.Codec<ArchiveCollectionRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_context: IconikSchema.optional(SourceContext),
@@ -484,7 +484,7 @@ export interface ArchiveSavedSearchRequest {
   readonly id: string
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ArchiveSavedSearchRequest: Schema.Codec<ArchiveSavedSearchRequest> = Schema.Struct({
+export const ArchiveSavedSearchRequest: Schema.Codec<ArchiveSavedSearchRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_context: IconikSchema.optional(SourceContext),
@@ -501,7 +501,7 @@ export interface AssetBatchExportItem {
   readonly file_name?: string | null | undefined
   readonly format_id?: string | null | undefined
 }
-export const AssetBatchExportItem: Schema.Codec<AssetBatchExportItem> = Schema.Struct({
+export const AssetBatchExportItem: Schema.Codec<AssetBatchExportItem> = IconikSchema.Struct({
   asset_id: Schema.String,
   file_name: IconikSchema.optional(Schema.String),
   format_id: IconikSchema.optional(Schema.String)
@@ -518,7 +518,7 @@ export interface AssetBatchExport {
   readonly preferred_original_storage_id?: string | null | undefined
   readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
 }
-export const AssetBatchExport: Schema.Codec<AssetBatchExport> = Schema.Struct({
+export const AssetBatchExport: Schema.Codec<AssetBatchExport> = IconikSchema.Struct({
   assets: Schema.Array(AssetBatchExportItem),
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
@@ -541,7 +541,7 @@ export interface AssetExport {
   readonly preferred_original_storage_id?: string | null | undefined
   readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
 }
-export const AssetExport: Schema.Codec<AssetExport> = Schema.Struct({
+export const AssetExport: Schema.Codec<AssetExport> = IconikSchema.Struct({
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
   file_name: IconikSchema.optional(Schema.String),
@@ -561,7 +561,7 @@ export interface AssetLinkProxy {
   readonly url: string
   readonly version_id: string
 }
-export const AssetLinkProxy: Schema.Codec<AssetLinkProxy> = Schema.Struct({
+export const AssetLinkProxy: Schema.Codec<AssetLinkProxy> = IconikSchema.Struct({
   asset_id: Schema.String,
   filename: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
@@ -581,7 +581,7 @@ export interface AssetSubclipKeyframes {
   readonly time_start_milliseconds: number
   readonly version_id: string
 }
-export const AssetSubclipKeyframes: Schema.Codec<AssetSubclipKeyframes> = Schema.Struct({
+export const AssetSubclipKeyframes: Schema.Codec<AssetSubclipKeyframes> = IconikSchema.Struct({
   asset_id: Schema.String,
   filename: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
@@ -598,7 +598,7 @@ export interface ResolutionType {
   readonly height?: number | null | undefined
   readonly width?: number | null | undefined
 }
-export const ResolutionType: Schema.Codec<ResolutionType> = Schema.Struct({
+export const ResolutionType: Schema.Codec<ResolutionType> = IconikSchema.Struct({
   height: IconikSchema.optional(Schema.Number),
   width: IconikSchema.optional(Schema.Number)
 })
@@ -608,7 +608,7 @@ export interface TimeBaseType {
   readonly denominator?: number | null | undefined
   readonly numerator?: number | null | undefined
 }
-export const TimeBaseType: Schema.Codec<TimeBaseType> = Schema.Struct({
+export const TimeBaseType: Schema.Codec<TimeBaseType> = IconikSchema.Struct({
   denominator: IconikSchema.optional(Schema.Number),
   numerator: IconikSchema.optional(Schema.Number)
 })
@@ -619,7 +619,7 @@ export interface TimeCodeType {
   readonly is_drop_frame?: boolean | null | undefined
   readonly time_base?: TimeBaseType | null | undefined
 }
-export const TimeCodeType: Schema.Codec<TimeCodeType> = Schema.Struct({
+export const TimeCodeType: Schema.Codec<TimeCodeType> = IconikSchema.Struct({
   frames_number: IconikSchema.optional(Schema.Number),
   is_drop_frame: IconikSchema.optional(Schema.Boolean),
   time_base: IconikSchema.optional(TimeBaseType)
@@ -656,7 +656,7 @@ export interface Keyframe {
   readonly url?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Keyframe: Schema.Codec<Keyframe> = Schema.Struct({
+export const Keyframe: Schema.Codec<Keyframe> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -698,7 +698,7 @@ export interface AssetVersionKeyframes {
   readonly keyframes?: ReadonlyArray<Keyframe> | null | undefined
   readonly version_id: string
 }
-export const AssetVersionKeyframes: Schema.Codec<AssetVersionKeyframes> = Schema.Struct({
+export const AssetVersionKeyframes: Schema.Codec<AssetVersionKeyframes> = IconikSchema.Struct({
   asset_id: Schema.String,
   keyframes: IconikSchema.optional(Schema.Array(Keyframe)),
   version_id: Schema.String
@@ -708,7 +708,7 @@ export const AssetVersionKeyframes: Schema.Codec<AssetVersionKeyframes> = Schema
 export interface AssetVersionsKeyframes {
   readonly objects?: ReadonlyArray<AssetVersionKeyframes> | null | undefined
 }
-export const AssetVersionsKeyframes: Schema.Codec<AssetVersionsKeyframes> = Schema.Struct({
+export const AssetVersionsKeyframes: Schema.Codec<AssetVersionsKeyframes> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(AssetVersionKeyframes))
 })
 
@@ -743,7 +743,7 @@ export interface AzureSettings {
   readonly transcode_ignore?: ReadonlyArray<string> | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const AzureSettings: Schema.Codec<AzureSettings> = Schema.Struct({
+export const AzureSettings: Schema.Codec<AzureSettings> = IconikSchema.Struct({
   access_group_id: IconikSchema.optional(Schema.String),
   acl_template_id: IconikSchema.optional(Schema.String),
   add_uuid_to_filenames: IconikSchema.optional(Schema.Boolean),
@@ -807,7 +807,7 @@ export interface B2Settings {
   readonly transcode_ignore?: ReadonlyArray<string> | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const B2Settings: Schema.Codec<B2Settings> = Schema.Struct({
+export const B2Settings: Schema.Codec<B2Settings> = IconikSchema.Struct({
   access_group_id: IconikSchema.optional(Schema.String),
   account_id: Schema.String,
   acl_template_id: IconikSchema.optional(Schema.String),
@@ -849,7 +849,7 @@ export interface BaseExport {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BaseExport: Schema.Codec<BaseExport> = Schema.Struct({
+export const BaseExport: Schema.Codec<BaseExport> = IconikSchema.Struct({
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
   metadata_format: IconikSchema.optional(IconikSchema.OpenEnum(["CSV", "JSON", "XML"])),
@@ -867,7 +867,7 @@ export interface BaseQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
+export const BaseQueryParams: Schema.Codec<BaseQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -878,7 +878,7 @@ export interface BulkAction {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "playlists" | "saved_searches">
 }
-export const BulkAction: Schema.Codec<BulkAction> = Schema.Struct({
+export const BulkAction: Schema.Codec<BulkAction> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "playlists", "saved_searches"])
 })
@@ -896,7 +896,7 @@ export interface BulkArchiveAsset {
   readonly formats?: ReadonlyArray<string> | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BulkArchiveAsset: Schema.Codec<BulkArchiveAsset> = Schema.Struct({
+export const BulkArchiveAsset: Schema.Codec<BulkArchiveAsset> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   asset_ids: Schema.Array(Schema.String),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
@@ -916,7 +916,7 @@ export interface BulkArchiveAssetRequest {
   /** Parent job ID */
   readonly parent_job_id?: string | null | undefined
 }
-export const BulkArchiveAssetRequest: Schema.Codec<BulkArchiveAssetRequest> = Schema.Struct({
+export const BulkArchiveAssetRequest: Schema.Codec<BulkArchiveAssetRequest> = IconikSchema.Struct({
   destination_storage_id: IconikSchema.optional(Schema.String),
   objects: IconikSchema.optional(Schema.Array(ArchiveAssetRequest)),
   parent_job_id: IconikSchema.optional(Schema.String)
@@ -929,7 +929,7 @@ export interface BulkArchiveCollectionRequest {
   /** List of collections to archive. Each collection should contain the collection ID. */
   readonly objects?: ReadonlyArray<ArchiveCollectionRequest> | null | undefined
 }
-export const BulkArchiveCollectionRequest: Schema.Codec<BulkArchiveCollectionRequest> = Schema.Struct({
+export const BulkArchiveCollectionRequest: Schema.Codec<BulkArchiveCollectionRequest> = IconikSchema.Struct({
   destination_storage_id: IconikSchema.optional(Schema.String),
   objects: IconikSchema.optional(Schema.Array(ArchiveCollectionRequest))
 })
@@ -941,7 +941,7 @@ export interface BulkArchiveSavedSearchRequest {
   /** List of saved searches to archive. Each saved search should contain the saved search ID. */
   readonly objects?: ReadonlyArray<ArchiveSavedSearchRequest> | null | undefined
 }
-export const BulkArchiveSavedSearchRequest: Schema.Codec<BulkArchiveSavedSearchRequest> = Schema.Struct({
+export const BulkArchiveSavedSearchRequest: Schema.Codec<BulkArchiveSavedSearchRequest> = IconikSchema.Struct({
   destination_storage_id: IconikSchema.optional(Schema.String),
   objects: IconikSchema.optional(Schema.Array(ArchiveSavedSearchRequest))
 })
@@ -949,7 +949,7 @@ export const BulkArchiveSavedSearchRequest: Schema.Codec<BulkArchiveSavedSearchR
 export interface BulkAssetIdsWithFiles {
   readonly asset_ids?: ReadonlyArray<string> | null | undefined
 }
-export const BulkAssetIdsWithFiles: Schema.Codec<BulkAssetIdsWithFiles> = Schema.Struct({
+export const BulkAssetIdsWithFiles: Schema.Codec<BulkAssetIdsWithFiles> = IconikSchema.Struct({
   asset_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -958,7 +958,7 @@ export interface CheckAssetHasFiles {
   readonly asset_id: string
   readonly version_id: string
 }
-export const CheckAssetHasFiles: Schema.Codec<CheckAssetHasFiles> = Schema.Struct({
+export const CheckAssetHasFiles: Schema.Codec<CheckAssetHasFiles> = IconikSchema.Struct({
   asset_id: Schema.String,
   version_id: Schema.String
 })
@@ -967,7 +967,7 @@ export const CheckAssetHasFiles: Schema.Codec<CheckAssetHasFiles> = Schema.Struc
 export interface BulkCheckAssetHasFiles {
   readonly objects: ReadonlyArray<CheckAssetHasFiles>
 }
-export const BulkCheckAssetHasFiles: Schema.Codec<BulkCheckAssetHasFiles> = Schema.Struct({
+export const BulkCheckAssetHasFiles: Schema.Codec<BulkCheckAssetHasFiles> = IconikSchema.Struct({
   objects: Schema.Array(CheckAssetHasFiles)
 })
 
@@ -987,7 +987,7 @@ export interface ExportAssetRequest {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ExportAssetRequest: Schema.Codec<ExportAssetRequest> = Schema.Struct({
+export const ExportAssetRequest: Schema.Codec<ExportAssetRequest> = IconikSchema.Struct({
   destination_filename: IconikSchema.optional(Schema.String),
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
@@ -1004,7 +1004,7 @@ export interface BulkExportAssetRequest {
   /** Parent job ID */
   readonly parent_job_id?: string | null | undefined
 }
-export const BulkExportAssetRequest: Schema.Codec<BulkExportAssetRequest> = Schema.Struct({
+export const BulkExportAssetRequest: Schema.Codec<BulkExportAssetRequest> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ExportAssetRequest)),
   parent_job_id: IconikSchema.optional(Schema.String)
 })
@@ -1027,7 +1027,7 @@ export interface ExportCollectionRequest {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ExportCollectionRequest: Schema.Codec<ExportCollectionRequest> = Schema.Struct({
+export const ExportCollectionRequest: Schema.Codec<ExportCollectionRequest> = IconikSchema.Struct({
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
   formats: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1043,7 +1043,7 @@ export interface BulkExportCollectionRequest {
   /** List of collections to export. Each collection should contain the collection ID. */
   readonly objects?: ReadonlyArray<ExportCollectionRequest> | null | undefined
 }
-export const BulkExportCollectionRequest: Schema.Codec<BulkExportCollectionRequest> = Schema.Struct({
+export const BulkExportCollectionRequest: Schema.Codec<BulkExportCollectionRequest> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ExportCollectionRequest))
 })
 
@@ -1061,7 +1061,7 @@ export interface ExportSavedSearchRequest {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const ExportSavedSearchRequest: Schema.Codec<ExportSavedSearchRequest> = Schema.Struct({
+export const ExportSavedSearchRequest: Schema.Codec<ExportSavedSearchRequest> = IconikSchema.Struct({
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
   formats: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1075,7 +1075,7 @@ export interface BulkExportSavedSearchRequest {
   /** List of saved searches to export. Each saved search should contain the saved search ID. */
   readonly objects?: ReadonlyArray<ExportSavedSearchRequest> | null | undefined
 }
-export const BulkExportSavedSearchRequest: Schema.Codec<BulkExportSavedSearchRequest> = Schema.Struct({
+export const BulkExportSavedSearchRequest: Schema.Codec<BulkExportSavedSearchRequest> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(ExportSavedSearchRequest))
 })
 
@@ -1083,7 +1083,7 @@ export const BulkExportSavedSearchRequest: Schema.Codec<BulkExportSavedSearchReq
 export interface BulkFileset {
   readonly ids: ReadonlyArray<string>
 }
-export const BulkFileset: Schema.Codec<BulkFileset> = Schema.Struct({ ids: Schema.Array(Schema.String) })
+export const BulkFileset: Schema.Codec<BulkFileset> = IconikSchema.Struct({ ids: Schema.Array(Schema.String) })
 
 /** Iconik's `BulkFilesetArchiveSchema`. */
 export interface BulkFilesetArchive {
@@ -1098,7 +1098,7 @@ export interface BulkFilesetArchive {
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "playlists" | "saved_searches">
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BulkFilesetArchive: Schema.Codec<BulkFilesetArchive> = Schema.Struct({
+export const BulkFilesetArchive: Schema.Codec<BulkFilesetArchive> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
   delete_original: IconikSchema.optional(Schema.Boolean),
@@ -1126,7 +1126,7 @@ export interface BulkFilesetExport {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BulkFilesetExport: Schema.Codec<BulkFilesetExport> = Schema.Struct({
+export const BulkFilesetExport: Schema.Codec<BulkFilesetExport> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
   delete_original: IconikSchema.optional(Schema.Boolean),
@@ -1154,7 +1154,7 @@ export interface BulkFilesetRestore {
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "playlists" | "saved_searches">
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BulkFilesetRestore: Schema.Codec<BulkFilesetRestore> = Schema.Struct({
+export const BulkFilesetRestore: Schema.Codec<BulkFilesetRestore> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
   delete_original: IconikSchema.optional(Schema.Boolean),
@@ -1181,7 +1181,7 @@ export interface RestoreAssetToStorageRequest {
   /** List of version IDs to transfer. */
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const RestoreAssetToStorageRequest: Schema.Codec<RestoreAssetToStorageRequest> = Schema.Struct({
+export const RestoreAssetToStorageRequest: Schema.Codec<RestoreAssetToStorageRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   formats: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1200,7 +1200,7 @@ export interface BulkRestoreAssetRequest {
   /** Parent job ID */
   readonly parent_job_id?: string | null | undefined
 }
-export const BulkRestoreAssetRequest: Schema.Codec<BulkRestoreAssetRequest> = Schema.Struct({
+export const BulkRestoreAssetRequest: Schema.Codec<BulkRestoreAssetRequest> = IconikSchema.Struct({
   destination_storage_id: IconikSchema.optional(Schema.String),
   objects: IconikSchema.optional(Schema.Array(RestoreAssetToStorageRequest)),
   parent_job_id: IconikSchema.optional(Schema.String)
@@ -1224,7 +1224,7 @@ export interface RestoreCollectionToStorageRequest {
   /** List of version IDs to transfer. */
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const RestoreCollectionToStorageRequest: Schema.Codec<RestoreCollectionToStorageRequest> = Schema.Struct({
+export const RestoreCollectionToStorageRequest: Schema.Codec<RestoreCollectionToStorageRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   formats: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1243,7 +1243,7 @@ export interface BulkRestoreCollectionRequest {
   /** List of collections to restore. Each collection should contain the collection ID. */
   readonly objects?: ReadonlyArray<RestoreCollectionToStorageRequest> | null | undefined
 }
-export const BulkRestoreCollectionRequest: Schema.Codec<BulkRestoreCollectionRequest> = Schema.Struct({
+export const BulkRestoreCollectionRequest: Schema.Codec<BulkRestoreCollectionRequest> = IconikSchema.Struct({
   destination_storage_id: IconikSchema.optional(Schema.String),
   objects: IconikSchema.optional(Schema.Array(RestoreCollectionToStorageRequest))
 })
@@ -1262,7 +1262,7 @@ export interface RestoreSavedSearchToStorageRequest {
   /** List of version IDs to transfer. */
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const RestoreSavedSearchToStorageRequest: Schema.Codec<RestoreSavedSearchToStorageRequest> = Schema.Struct({
+export const RestoreSavedSearchToStorageRequest: Schema.Codec<RestoreSavedSearchToStorageRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   formats: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1279,7 +1279,7 @@ export interface BulkRestoreSavedSearchRequest {
   /** List of saved searches to restore. Each saved search should contain the saved search ID. */
   readonly objects?: ReadonlyArray<RestoreSavedSearchToStorageRequest> | null | undefined
 }
-export const BulkRestoreSavedSearchRequest: Schema.Codec<BulkRestoreSavedSearchRequest> = Schema.Struct({
+export const BulkRestoreSavedSearchRequest: Schema.Codec<BulkRestoreSavedSearchRequest> = IconikSchema.Struct({
   destination_storage_id: IconikSchema.optional(Schema.String),
   objects: IconikSchema.optional(Schema.Array(RestoreSavedSearchToStorageRequest))
 })
@@ -1297,7 +1297,7 @@ export interface BulkTranscode {
     | undefined
   readonly priority?: number | null | undefined
 }
-export const BulkTranscode: Schema.Codec<BulkTranscode> = Schema.Struct({
+export const BulkTranscode: Schema.Codec<BulkTranscode> = IconikSchema.Struct({
   format_name: IconikSchema.optional(Schema.String),
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "playlists", "saved_searches"]),
@@ -1328,7 +1328,7 @@ export interface BulkTransfer {
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "playlists" | "saved_searches">
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BulkTransfer: Schema.Codec<BulkTransfer> = Schema.Struct({
+export const BulkTransfer: Schema.Codec<BulkTransfer> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
   delete_original: IconikSchema.optional(Schema.Boolean),
@@ -1353,7 +1353,7 @@ export interface TransferAssetToStorageRequest {
   /** List of version IDs to transfer. */
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const TransferAssetToStorageRequest: Schema.Codec<TransferAssetToStorageRequest> = Schema.Struct({
+export const TransferAssetToStorageRequest: Schema.Codec<TransferAssetToStorageRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_context: IconikSchema.optional(SourceContext),
@@ -1372,7 +1372,7 @@ export interface BulkTransferAssetRequest {
   /** Parent job ID */
   readonly parent_job_id?: string | null | undefined
 }
-export const BulkTransferAssetRequest: Schema.Codec<BulkTransferAssetRequest> = Schema.Struct({
+export const BulkTransferAssetRequest: Schema.Codec<BulkTransferAssetRequest> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(TransferAssetToStorageRequest)),
   parent_job_id: IconikSchema.optional(Schema.String)
 })
@@ -1386,7 +1386,7 @@ export interface BulkTransferAssetToStorage {
   /** List of format names to transfer. If not specified, all formats will be transferred. */
   readonly formats?: ReadonlyArray<string> | null | undefined
 }
-export const BulkTransferAssetToStorage: Schema.Codec<BulkTransferAssetToStorage> = Schema.Struct({
+export const BulkTransferAssetToStorage: Schema.Codec<BulkTransferAssetToStorage> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   asset_ids: Schema.Array(Schema.String),
   destination_directory_path: IconikSchema.optional(Schema.String),
@@ -1410,7 +1410,7 @@ export interface TransferCollectionToStorageRequest {
   readonly keep_parent_collection_structure?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const TransferCollectionToStorageRequest: Schema.Codec<TransferCollectionToStorageRequest> = Schema.Struct({
+export const TransferCollectionToStorageRequest: Schema.Codec<TransferCollectionToStorageRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_context: IconikSchema.optional(SourceContext),
@@ -1428,7 +1428,7 @@ export interface BulkTransferCollectionRequest {
   /** List of collections to transfer. Each collection should contain the collection ID. */
   readonly objects?: ReadonlyArray<TransferCollectionToStorageRequest> | null | undefined
 }
-export const BulkTransferCollectionRequest: Schema.Codec<BulkTransferCollectionRequest> = Schema.Struct({
+export const BulkTransferCollectionRequest: Schema.Codec<BulkTransferCollectionRequest> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(TransferCollectionToStorageRequest))
 })
 
@@ -1445,7 +1445,7 @@ export interface TransferSavedSearchToStorageRequest {
   readonly id: string
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const TransferSavedSearchToStorageRequest: Schema.Codec<TransferSavedSearchToStorageRequest> = Schema.Struct({
+export const TransferSavedSearchToStorageRequest: Schema.Codec<TransferSavedSearchToStorageRequest> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_context: IconikSchema.optional(SourceContext),
@@ -1461,7 +1461,7 @@ export interface BulkTransferSavedSearchRequest {
   /** List of saved searches to transfer. Each saved search should contain the saved search ID. */
   readonly objects?: ReadonlyArray<TransferSavedSearchToStorageRequest> | null | undefined
 }
-export const BulkTransferSavedSearchRequest: Schema.Codec<BulkTransferSavedSearchRequest> = Schema.Struct({
+export const BulkTransferSavedSearchRequest: Schema.Codec<BulkTransferSavedSearchRequest> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(TransferSavedSearchToStorageRequest))
 })
 
@@ -1479,7 +1479,7 @@ export interface BulkTransferToStorage {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const BulkTransferToStorage: Schema.Codec<BulkTransferToStorage> = Schema.Struct({
+export const BulkTransferToStorage: Schema.Codec<BulkTransferToStorage> = IconikSchema.Struct({
   allow_duplicate_transfers: IconikSchema.optional(Schema.Boolean),
   delete_only_from_source_folder: IconikSchema.optional(Schema.Boolean),
   delete_original: IconikSchema.optional(Schema.Boolean),
@@ -1499,7 +1499,7 @@ export interface CollectionCopyKeyframesRequest {
   readonly custom_poster?: string | null | undefined
   readonly id: string
 }
-export const CollectionCopyKeyframesRequest: Schema.Codec<CollectionCopyKeyframesRequest> = Schema.Struct({
+export const CollectionCopyKeyframesRequest: Schema.Codec<CollectionCopyKeyframesRequest> = IconikSchema.Struct({
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String),
   id: Schema.String
@@ -1510,7 +1510,7 @@ export interface CollectionCopyKeyframesResponse {
   readonly custom_keyframe?: string | null | undefined
   readonly custom_poster?: string | null | undefined
 }
-export const CollectionCopyKeyframesResponse: Schema.Codec<CollectionCopyKeyframesResponse> = Schema.Struct({
+export const CollectionCopyKeyframesResponse: Schema.Codec<CollectionCopyKeyframesResponse> = IconikSchema.Struct({
   custom_keyframe: IconikSchema.optional(Schema.String),
   custom_poster: IconikSchema.optional(Schema.String)
 })
@@ -1526,7 +1526,7 @@ export interface CollectionExport {
   readonly overwrite?: boolean | null | undefined
   readonly preferred_original_storage_id?: string | null | undefined
 }
-export const CollectionExport: Schema.Codec<CollectionExport> = Schema.Struct({
+export const CollectionExport: Schema.Codec<CollectionExport> = IconikSchema.Struct({
   delete_original: IconikSchema.optional(Schema.Boolean),
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_to_asset_folder: IconikSchema.optional(Schema.Boolean),
@@ -1562,7 +1562,7 @@ export interface CollectionKeyframe {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly url?: string | null | undefined
 }
-export const CollectionKeyframe: Schema.Codec<CollectionKeyframe> = Schema.Struct({
+export const CollectionKeyframe: Schema.Codec<CollectionKeyframe> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1620,7 +1620,7 @@ export interface CollectionKeyframeCreate {
   readonly upload_url?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const CollectionKeyframeCreate: Schema.Codec<CollectionKeyframeCreate> = Schema.Struct({
+export const CollectionKeyframeCreate: Schema.Codec<CollectionKeyframeCreate> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1673,7 +1673,7 @@ export interface CollectionKeyframeInput {
   readonly time_code?: TimeCodeType | null | undefined
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
 }
-export const CollectionKeyframeInput: Schema.Codec<CollectionKeyframeInput> = Schema.Struct({
+export const CollectionKeyframeInput: Schema.Codec<CollectionKeyframeInput> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   filename: IconikSchema.optional(Schema.String),
   format: IconikSchema.optional(Schema.String),
@@ -1718,7 +1718,7 @@ export interface CollectionKeyframePatch {
   readonly time_code?: TimeCodeType | null | undefined
   readonly type?: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER"> | null | undefined
 }
-export const CollectionKeyframePatch: Schema.Codec<CollectionKeyframePatch> = Schema.Struct({
+export const CollectionKeyframePatch: Schema.Codec<CollectionKeyframePatch> = IconikSchema.Struct({
   collection_id: IconikSchema.optional(Schema.String),
   filename: IconikSchema.optional(Schema.String),
   format: IconikSchema.optional(Schema.String),
@@ -1765,7 +1765,7 @@ export interface CollectionKeyframeUpdate {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly url?: string | null | undefined
 }
-export const CollectionKeyframeUpdate: Schema.Codec<CollectionKeyframeUpdate> = Schema.Struct({
+export const CollectionKeyframeUpdate: Schema.Codec<CollectionKeyframeUpdate> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
@@ -1805,7 +1805,7 @@ export interface CollectionKeyframes {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const CollectionKeyframes: Schema.Codec<CollectionKeyframes> = Schema.Struct({
+export const CollectionKeyframes: Schema.Codec<CollectionKeyframes> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1852,7 +1852,7 @@ export interface CompleteExportToLocalStorage {
   readonly temporary_file_set_source?: boolean | null | undefined
   readonly transfer_type?: string | null | undefined
 }
-export const CompleteExportToLocalStorage: Schema.Codec<CompleteExportToLocalStorage> = Schema.Struct({
+export const CompleteExportToLocalStorage: Schema.Codec<CompleteExportToLocalStorage> = IconikSchema.Struct({
   add_file_set: IconikSchema.optional(Schema.Boolean),
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1918,7 +1918,7 @@ export interface CompleteExportToLocalStorageInput {
   readonly parent_job_id?: string | null | undefined
   readonly temporary_file_set_source?: boolean | null | undefined
 }
-export const CompleteExportToLocalStorageInput: Schema.Codec<CompleteExportToLocalStorageInput> = Schema.Struct({
+export const CompleteExportToLocalStorageInput: Schema.Codec<CompleteExportToLocalStorageInput> = IconikSchema.Struct({
   add_file_set: IconikSchema.optional(Schema.Boolean),
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1954,15 +1954,15 @@ export const CompleteExportToLocalStorageInput: Schema.Codec<CompleteExportToLoc
 export interface Component {
   readonly id?: string | null | undefined
   /** Sequence cannot have more than 10000. Excess values will be stripped */
-  readonly metadata?: { readonly [key: string]: string } | null | undefined
+  readonly metadata?: { readonly [key: string]: unknown } | null | undefined
   readonly name: string
   readonly type: IconikSchema.OpenEnum<
     "VIDEO" | "AUDIO" | "IMAGE" | "TEXT" | "OTHER" | "NON_MEDIA" | "EXIF" | "IPTC" | "XMP" | "GENERAL" | "MANIFEST"
   >
 }
-export const Component: Schema.Codec<Component> = Schema.Struct({
+export const Component: Schema.Codec<Component> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
-  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.String)),
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   name: Schema.String,
   type: IconikSchema.OpenEnum([
     "VIDEO",
@@ -1982,14 +1982,14 @@ export const Component: Schema.Codec<Component> = Schema.Struct({
 /** {@link Component} as sent in request bodies: without its read-only properties. */
 export interface ComponentInput {
   /** Sequence cannot have more than 10000. Excess values will be stripped */
-  readonly metadata?: { readonly [key: string]: string } | null | undefined
+  readonly metadata?: { readonly [key: string]: unknown } | null | undefined
   readonly name: string
   readonly type: IconikSchema.OpenEnum<
     "VIDEO" | "AUDIO" | "IMAGE" | "TEXT" | "OTHER" | "NON_MEDIA" | "EXIF" | "IPTC" | "XMP" | "GENERAL" | "MANIFEST"
   >
 }
-export const ComponentInput: Schema.Codec<ComponentInput> = Schema.Struct({
-  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.String)),
+export const ComponentInput: Schema.Codec<ComponentInput> = IconikSchema.Struct({
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   name: Schema.String,
   type: IconikSchema.OpenEnum([
     "VIDEO",
@@ -2019,7 +2019,7 @@ export interface Components {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Components: Schema.Codec<Components> = Schema.Struct({
+export const Components: Schema.Codec<Components> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -2040,7 +2040,7 @@ export interface CustomSettings {
   readonly read?: boolean | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const CustomSettings: Schema.Codec<CustomSettings> = Schema.Struct({
+export const CustomSettings: Schema.Codec<CustomSettings> = IconikSchema.Struct({
   custom: IconikSchema.optional(Schema.String),
   delete: IconikSchema.optional(Schema.Boolean),
   is_system: IconikSchema.optional(Schema.Boolean),
@@ -2052,7 +2052,7 @@ export const CustomSettings: Schema.Codec<CustomSettings> = Schema.Struct({
 export interface DeleteQueue {
   readonly ids: ReadonlyArray<string>
 }
-export const DeleteQueue: Schema.Codec<DeleteQueue> = Schema.Struct({ ids: Schema.Array(Schema.String) })
+export const DeleteQueue: Schema.Codec<DeleteQueue> = IconikSchema.Struct({ ids: Schema.Array(Schema.String) })
 
 /** Iconik's `DeleteQueueFileSetsQueryParamsSchema`. */
 export interface DeleteQueueFileSetsQueryParams {
@@ -2063,7 +2063,7 @@ export interface DeleteQueueFileSetsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const DeleteQueueFileSetsQueryParams: Schema.Codec<DeleteQueueFileSetsQueryParams> = Schema.Struct({
+export const DeleteQueueFileSetsQueryParams: Schema.Codec<DeleteQueueFileSetsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -2078,7 +2078,7 @@ export interface DeleteQueueFormatsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const DeleteQueueFormatsQueryParams: Schema.Codec<DeleteQueueFormatsQueryParams> = Schema.Struct({
+export const DeleteQueueFormatsQueryParams: Schema.Codec<DeleteQueueFormatsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -2098,7 +2098,7 @@ export interface EditProxy {
   readonly version_id: string
   readonly width: number
 }
-export const EditProxy: Schema.Codec<EditProxy> = Schema.Struct({
+export const EditProxy: Schema.Codec<EditProxy> = IconikSchema.Struct({
   allow_mxf: IconikSchema.optional(Schema.Boolean),
   directory_path: Schema.NullOr(Schema.String),
   file_suffix: IconikSchema.optional(Schema.String),
@@ -2128,7 +2128,7 @@ export interface EditProxyResponse {
   readonly type?: string | null | undefined
   readonly width?: number | null | undefined
 }
-export const EditProxyResponse: Schema.Codec<EditProxyResponse> = Schema.Struct({
+export const EditProxyResponse: Schema.Codec<EditProxyResponse> = IconikSchema.Struct({
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_codec: IconikSchema.optional(Schema.String),
   bitrate: IconikSchema.optional(Schema.Number),
@@ -2164,7 +2164,7 @@ export interface EditProxySettings {
   readonly storage_id?: string | null | undefined
   readonly width: number
 }
-export const EditProxySettings: Schema.Codec<EditProxySettings> = Schema.Struct({
+export const EditProxySettings: Schema.Codec<EditProxySettings> = IconikSchema.Struct({
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_codec: IconikSchema.optional(Schema.String),
   bitrate: IconikSchema.optional(Schema.Number),
@@ -2214,7 +2214,7 @@ export interface EditReadyTranscoder {
     | undefined
   readonly width: number
 }
-export const EditReadyTranscoder: Schema.Codec<EditReadyTranscoder> = Schema.Struct({
+export const EditReadyTranscoder: Schema.Codec<EditReadyTranscoder> = IconikSchema.Struct({
   apply_color_conversion: IconikSchema.optional(Schema.Boolean),
   bitrate: IconikSchema.optional(Schema.Number),
   create_edit_proxy: IconikSchema.optional(Schema.Boolean),
@@ -2263,7 +2263,7 @@ export interface ElementalMediaConvert {
   readonly secret_key: string
   readonly temp_upload_path?: string | null | undefined
 }
-export const ElementalMediaConvert: Schema.Codec<ElementalMediaConvert> = Schema.Struct({
+export const ElementalMediaConvert: Schema.Codec<ElementalMediaConvert> = IconikSchema.Struct({
   access_key: Schema.String,
   edit_proxy_directory_path: IconikSchema.optional(Schema.String),
   edit_proxy_storage_id: IconikSchema.optional(Schema.String),
@@ -2300,7 +2300,7 @@ export interface ElementalServer {
   readonly proxy_output_group_order?: number | null | undefined
   readonly username: string
 }
-export const ElementalServer: Schema.Codec<ElementalServer> = Schema.Struct({
+export const ElementalServer: Schema.Codec<ElementalServer> = IconikSchema.Struct({
   api_key: Schema.String,
   base_url: Schema.String,
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -2324,7 +2324,7 @@ export interface EncodingComSettings {
   readonly user_id: string
   readonly user_key: string
 }
-export const EncodingComSettings: Schema.Codec<EncodingComSettings> = Schema.Struct({
+export const EncodingComSettings: Schema.Codec<EncodingComSettings> = IconikSchema.Struct({
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   include_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   local: IconikSchema.optional(Schema.Boolean),
@@ -2353,7 +2353,7 @@ export interface ExportLocation {
   readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
   readonly transcription_format?: IconikSchema.OpenEnum<"WEBVTT" | "SRT"> | null | undefined
 }
-export const ExportLocation: Schema.Codec<ExportLocation> = Schema.Struct({
+export const ExportLocation: Schema.Codec<ExportLocation> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_original: IconikSchema.optional(Schema.Boolean),
@@ -2391,7 +2391,7 @@ export interface ExportLocationInput {
   readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
   readonly transcription_format?: IconikSchema.OpenEnum<"WEBVTT" | "SRT"> | null | undefined
 }
-export const ExportLocationInput: Schema.Codec<ExportLocationInput> = Schema.Struct({
+export const ExportLocationInput: Schema.Codec<ExportLocationInput> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_original: IconikSchema.optional(Schema.Boolean),
@@ -2427,7 +2427,7 @@ export interface ExportLocationPatch {
   readonly transcode_profile_ids?: ReadonlyArray<string> | null | undefined
   readonly transcription_format?: IconikSchema.OpenEnum<"WEBVTT" | "SRT"> | null | undefined
 }
-export const ExportLocationPatch: Schema.Codec<ExportLocationPatch> = Schema.Struct({
+export const ExportLocationPatch: Schema.Codec<ExportLocationPatch> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   export_metadata: IconikSchema.optional(Schema.Boolean),
   export_original: IconikSchema.optional(Schema.Boolean),
@@ -2459,7 +2459,7 @@ export interface ExportLocations {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ExportLocations: Schema.Codec<ExportLocations> = Schema.Struct({
+export const ExportLocations: Schema.Codec<ExportLocations> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -2479,7 +2479,7 @@ export interface ExternalReferences {
   readonly icon?: string | null | undefined
   readonly uri: string
 }
-export const ExternalReferences: Schema.Codec<ExternalReferences> = Schema.Struct({
+export const ExternalReferences: Schema.Codec<ExternalReferences> = IconikSchema.Struct({
   action: IconikSchema.optional(Schema.String),
   display_name: IconikSchema.optional(Schema.String),
   icon: IconikSchema.optional(Schema.String),
@@ -2528,7 +2528,7 @@ export interface FFmpegSettings {
     | undefined
   readonly width?: number | null | undefined
 }
-export const FFmpegSettings: Schema.Codec<FFmpegSettings> = Schema.Struct({
+export const FFmpegSettings: Schema.Codec<FFmpegSettings> = IconikSchema.Struct({
   audio_bitrate: IconikSchema.optional(Schema.Number),
   bitrate: IconikSchema.optional(Schema.Number),
   data: IconikSchema.optional(Schema.String),
@@ -2611,7 +2611,7 @@ export interface File {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const File: Schema.Codec<File> = Schema.Struct({
+export const File: Schema.Codec<File> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2685,7 +2685,7 @@ export interface FileBase {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileBase: Schema.Codec<FileBase> = Schema.Struct({
+export const FileBase: Schema.Codec<FileBase> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2746,7 +2746,7 @@ export interface FileBaseInput {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileBaseInput: Schema.Codec<FileBaseInput> = Schema.Struct({
+export const FileBaseInput: Schema.Codec<FileBaseInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   directory_path: Schema.String,
@@ -2804,7 +2804,7 @@ export interface FileBasePatch {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileBasePatch: Schema.Codec<FileBasePatch> = Schema.Struct({
+export const FileBasePatch: Schema.Codec<FileBasePatch> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   directory_path: IconikSchema.optional(Schema.String),
@@ -2871,7 +2871,7 @@ export interface FileCreate {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileCreate: Schema.Codec<FileCreate> = Schema.Struct({
+export const FileCreate: Schema.Codec<FileCreate> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -2924,7 +2924,7 @@ export interface FileCreateInput {
   readonly name?: string | null | undefined
   readonly original_name: string
   readonly parent_id?: string | null | undefined
-  readonly size?: number | null | undefined
+  readonly size?: number | IconikSchema.NumericString | null | undefined
   readonly status?:
     | IconikSchema.OpenEnum<
       "OPEN" | "GROWING" | "AWAITED" | "CLOSED" | "FAILED" | "ARCHIVED" | "MISSING" | "REDISCOVERED" | "DELETED"
@@ -2938,7 +2938,7 @@ export interface FileCreateInput {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileCreateInput: Schema.Codec<FileCreateInput> = Schema.Struct({
+export const FileCreateInput: Schema.Codec<FileCreateInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   directory_path: Schema.String,
@@ -2949,7 +2949,7 @@ export const FileCreateInput: Schema.Codec<FileCreateInput> = Schema.Struct({
   name: IconikSchema.optional(Schema.String),
   original_name: Schema.String,
   parent_id: IconikSchema.optional(Schema.String),
-  size: IconikSchema.optional(Schema.Number),
+  size: IconikSchema.optional(IconikSchema.NumberOrNumericString),
   status: IconikSchema.optional(IconikSchema.OpenEnum([
     "OPEN",
     "GROWING",
@@ -2985,7 +2985,7 @@ export interface FileDeletionFromLocalStorage {
   readonly template_engine?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileDeletionFromLocalStorage: Schema.Codec<FileDeletionFromLocalStorage> = Schema.Struct({
+export const FileDeletionFromLocalStorage: Schema.Codec<FileDeletionFromLocalStorage> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   directory_path: IconikSchema.optional(Schema.String),
   file_id: Schema.String,
@@ -3014,7 +3014,7 @@ export interface FileDeletions {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const FileDeletions: Schema.Codec<FileDeletions> = Schema.Struct({
+export const FileDeletions: Schema.Codec<FileDeletions> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -3031,7 +3031,7 @@ export const FileDeletions: Schema.Codec<FileDeletions> = Schema.Struct({
 export interface FileDownloadURL {
   readonly url?: string | null | undefined
 }
-export const FileDownloadURL: Schema.Codec<FileDownloadURL> = Schema.Struct({
+export const FileDownloadURL: Schema.Codec<FileDownloadURL> = IconikSchema.Struct({
   url: IconikSchema.optional(Schema.String)
 })
 
@@ -3067,7 +3067,7 @@ export interface FileElastic {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileElastic: Schema.Codec<FileElastic> = Schema.Struct({
+export const FileElastic: Schema.Codec<FileElastic> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -3108,7 +3108,7 @@ export interface FileExistenceCheck {
   readonly directory_path: string
   readonly file_name: string
 }
-export const FileExistenceCheck: Schema.Codec<FileExistenceCheck> = Schema.Struct({
+export const FileExistenceCheck: Schema.Codec<FileExistenceCheck> = IconikSchema.Struct({
   directory_path: Schema.String,
   file_name: Schema.String
 })
@@ -3140,7 +3140,7 @@ export interface FileInput {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileInput: Schema.Codec<FileInput> = Schema.Struct({
+export const FileInput: Schema.Codec<FileInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   directory_path: Schema.String,
@@ -3198,7 +3198,7 @@ export interface FilePatch {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FilePatch: Schema.Codec<FilePatch> = Schema.Struct({
+export const FilePatch: Schema.Codec<FilePatch> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   directory_path: IconikSchema.optional(Schema.String),
@@ -3249,7 +3249,7 @@ export interface FileSet {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileSet: Schema.Codec<FileSet> = Schema.Struct({
+export const FileSet: Schema.Codec<FileSet> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   asset_id: IconikSchema.optional(Schema.String),
   base_dir: Schema.String,
@@ -3289,7 +3289,7 @@ export interface FileSetElastic {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileSetElastic: Schema.Codec<FileSetElastic> = Schema.Struct({
+export const FileSetElastic: Schema.Codec<FileSetElastic> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   asset_id: IconikSchema.optional(Schema.String),
   base_dir: Schema.String,
@@ -3323,7 +3323,7 @@ export interface FileSetInput {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileSetInput: Schema.Codec<FileSetInput> = Schema.Struct({
+export const FileSetInput: Schema.Codec<FileSetInput> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   base_dir: Schema.String,
   component_ids: Schema.Array(Schema.String),
@@ -3351,7 +3351,7 @@ export interface FileSetPatch {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FileSetPatch: Schema.Codec<FileSetPatch> = Schema.Struct({
+export const FileSetPatch: Schema.Codec<FileSetPatch> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   base_dir: IconikSchema.optional(Schema.String),
   component_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3386,7 +3386,7 @@ export interface FileSetSource {
   readonly storage_method: string
   readonly version_id?: string | null | undefined
 }
-export const FileSetSource: Schema.Codec<FileSetSource> = Schema.Struct({
+export const FileSetSource: Schema.Codec<FileSetSource> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   asset_id: IconikSchema.optional(Schema.String),
   base_dir: Schema.String,
@@ -3420,7 +3420,7 @@ export interface FileSetSources {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const FileSetSources: Schema.Codec<FileSetSources> = Schema.Struct({
+export const FileSetSources: Schema.Codec<FileSetSources> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -3446,7 +3446,7 @@ export interface FileSets {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const FileSets: Schema.Codec<FileSets> = Schema.Struct({
+export const FileSets: Schema.Codec<FileSets> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -3473,7 +3473,7 @@ export interface FileSetsElastic {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const FileSetsElastic: Schema.Codec<FileSetsElastic> = Schema.Struct({
+export const FileSetsElastic: Schema.Codec<FileSetsElastic> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -3492,7 +3492,7 @@ export interface PrioDir {
   readonly directory?: string | null | undefined
   readonly priority?: number | null | undefined
 }
-export const PrioDir: Schema.Codec<PrioDir> = Schema.Struct({
+export const PrioDir: Schema.Codec<PrioDir> = IconikSchema.Struct({
   directory: IconikSchema.optional(Schema.String),
   priority: IconikSchema.optional(Schema.Number)
 })
@@ -3546,7 +3546,7 @@ export interface FileSettings {
   readonly upload_ignore?: ReadonlyArray<string> | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const FileSettings: Schema.Codec<FileSettings> = Schema.Struct({
+export const FileSettings: Schema.Codec<FileSettings> = IconikSchema.Struct({
   access_group_id: IconikSchema.optional(Schema.String),
   acl_template_id: IconikSchema.optional(Schema.String),
   aggregate_identical_files: IconikSchema.optional(Schema.Boolean),
@@ -3605,7 +3605,7 @@ export interface FileShareUploadEdit {
     | null
     | undefined
 }
-export const FileShareUploadEdit: Schema.Codec<FileShareUploadEdit> = Schema.Struct({
+export const FileShareUploadEdit: Schema.Codec<FileShareUploadEdit> = IconikSchema.Struct({
   size: IconikSchema.optional(Schema.Number),
   status: IconikSchema.optional(IconikSchema.OpenEnum([
     "OPEN",
@@ -3633,7 +3633,7 @@ export interface Files {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Files: Schema.Codec<Files> = Schema.Struct({
+export const Files: Schema.Codec<Files> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -3660,7 +3660,7 @@ export interface FilesElastic {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const FilesElastic: Schema.Codec<FilesElastic> = Schema.Struct({
+export const FilesElastic: Schema.Codec<FilesElastic> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -3690,7 +3690,7 @@ export interface FilesetTransferBase {
   readonly parent_job_id?: string | null | undefined
   readonly transfer_type?: string | null | undefined
 }
-export const FilesetTransferBase: Schema.Codec<FilesetTransferBase> = Schema.Struct({
+export const FilesetTransferBase: Schema.Codec<FilesetTransferBase> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
   collection_storage_id: IconikSchema.optional(Schema.String),
@@ -3725,7 +3725,7 @@ export interface FlicsTranscoder {
   readonly storage_ids_mapping?: unknown | null | undefined
   readonly template_id?: string | null | undefined
 }
-export const FlicsTranscoder: Schema.Codec<FlicsTranscoder> = Schema.Struct({
+export const FlicsTranscoder: Schema.Codec<FlicsTranscoder> = IconikSchema.Struct({
   audio_template_id: IconikSchema.optional(Schema.String),
   create_edit_proxy: IconikSchema.optional(Schema.Boolean),
   delete_after_upload: IconikSchema.optional(Schema.Boolean),
@@ -3760,7 +3760,7 @@ export interface Format {
   readonly id: string
   readonly is_online?: boolean | null | undefined
   /** Sequence cannot have more than 10000. Excess values will be stripped */
-  readonly metadata?: ReadonlyArray<{ readonly [key: string]: string }> | null | undefined
+  readonly metadata?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
   readonly name: string
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
   readonly storage_methods?: ReadonlyArray<string> | null | undefined
@@ -3768,7 +3768,7 @@ export interface Format {
   readonly version_id?: string | null | undefined
   readonly warnings?: ReadonlyArray<string> | null | undefined
 }
-export const Format: Schema.Codec<Format> = Schema.Struct({
+export const Format: Schema.Codec<Format> = IconikSchema.Struct({
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
     "ARCHIVING",
@@ -3784,7 +3784,7 @@ export const Format: Schema.Codec<Format> = Schema.Struct({
   external_references: IconikSchema.optional(Schema.Array(ExternalReferences)),
   id: Schema.String,
   is_online: IconikSchema.optional(Schema.Boolean),
-  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.String))),
+  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown))),
   name: Schema.String,
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
   storage_methods: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3803,7 +3803,7 @@ export interface FormatArchive {
   readonly format_id?: string | null | undefined
   readonly original_file_set_id?: string | null | undefined
 }
-export const FormatArchive: Schema.Codec<FormatArchive> = Schema.Struct({
+export const FormatArchive: Schema.Codec<FormatArchive> = IconikSchema.Struct({
   delete_original: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   destination_file_set_name: IconikSchema.optional(Schema.String),
@@ -3822,7 +3822,7 @@ export interface FormatArchiveInput {
   readonly format_id?: string | null | undefined
   readonly original_file_set_id?: string | null | undefined
 }
-export const FormatArchiveInput: Schema.Codec<FormatArchiveInput> = Schema.Struct({
+export const FormatArchiveInput: Schema.Codec<FormatArchiveInput> = IconikSchema.Struct({
   delete_original: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   destination_storage_id: IconikSchema.optional(Schema.String),
@@ -3835,7 +3835,7 @@ export const FormatArchiveInput: Schema.Codec<FormatArchiveInput> = Schema.Struc
 export interface FormatDeleteArchive {
   readonly file_set_id?: string | null | undefined
 }
-export const FormatDeleteArchive: Schema.Codec<FormatDeleteArchive> = Schema.Struct({
+export const FormatDeleteArchive: Schema.Codec<FormatDeleteArchive> = IconikSchema.Struct({
   file_set_id: IconikSchema.optional(Schema.String)
 })
 
@@ -3855,7 +3855,7 @@ export interface FormatElastic {
   readonly id: string
   readonly is_online?: boolean | null | undefined
   /** Sequence cannot have more than 10000. Excess values will be stripped */
-  readonly metadata?: ReadonlyArray<{ readonly [key: string]: string }> | null | undefined
+  readonly metadata?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
   readonly name: string
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
   readonly storage_methods?: ReadonlyArray<string> | null | undefined
@@ -3863,7 +3863,7 @@ export interface FormatElastic {
   readonly version_id?: string | null | undefined
   readonly warnings?: ReadonlyArray<string> | null | undefined
 }
-export const FormatElastic: Schema.Codec<FormatElastic> = Schema.Struct({
+export const FormatElastic: Schema.Codec<FormatElastic> = IconikSchema.Struct({
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
     "ARCHIVING",
@@ -3879,7 +3879,7 @@ export const FormatElastic: Schema.Codec<FormatElastic> = Schema.Struct({
   external_references: IconikSchema.optional(Schema.Array(ExternalReferences)),
   id: Schema.String,
   is_online: IconikSchema.optional(Schema.Boolean),
-  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.String))),
+  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown))),
   name: Schema.String,
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
   storage_methods: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3899,14 +3899,14 @@ export interface FormatInput {
   readonly external_references?: ReadonlyArray<ExternalReferences> | null | undefined
   readonly is_online?: boolean | null | undefined
   /** Sequence cannot have more than 10000. Excess values will be stripped */
-  readonly metadata?: ReadonlyArray<{ readonly [key: string]: string }> | null | undefined
+  readonly metadata?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
   readonly name: string
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
   readonly storage_methods?: ReadonlyArray<string> | null | undefined
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FormatInput: Schema.Codec<FormatInput> = Schema.Struct({
+export const FormatInput: Schema.Codec<FormatInput> = IconikSchema.Struct({
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
     "ARCHIVING",
@@ -3917,7 +3917,7 @@ export const FormatInput: Schema.Codec<FormatInput> = Schema.Struct({
   date_deleted: IconikSchema.optional(IconikSchema.DateTimeString),
   external_references: IconikSchema.optional(Schema.Array(ExternalReferences)),
   is_online: IconikSchema.optional(Schema.Boolean),
-  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.String))),
+  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown))),
   name: Schema.String,
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
   storage_methods: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3936,14 +3936,14 @@ export interface FormatPatch {
   readonly external_references?: ReadonlyArray<ExternalReferences> | null | undefined
   readonly is_online?: boolean | null | undefined
   /** Sequence cannot have more than 10000. Excess values will be stripped */
-  readonly metadata?: ReadonlyArray<{ readonly [key: string]: string }> | null | undefined
+  readonly metadata?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
   readonly name?: string | null | undefined
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "DELETED"> | null | undefined
   readonly storage_methods?: ReadonlyArray<string> | null | undefined
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FormatPatch: Schema.Codec<FormatPatch> = Schema.Struct({
+export const FormatPatch: Schema.Codec<FormatPatch> = IconikSchema.Struct({
   archive_status: IconikSchema.optional(IconikSchema.OpenEnum([
     "NOT_ARCHIVED",
     "ARCHIVING",
@@ -3954,7 +3954,7 @@ export const FormatPatch: Schema.Codec<FormatPatch> = Schema.Struct({
   date_deleted: IconikSchema.optional(IconikSchema.DateTimeString),
   external_references: IconikSchema.optional(Schema.Array(ExternalReferences)),
   is_online: IconikSchema.optional(Schema.Boolean),
-  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.String))),
+  metadata: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown))),
   name: IconikSchema.optional(Schema.String),
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "DELETED"])),
   storage_methods: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -3969,7 +3969,7 @@ export interface FormatRestore {
   /** Deprecated field. Use destination_storage_id instead */
   readonly storage_id?: string | null | undefined
 }
-export const FormatRestore: Schema.Codec<FormatRestore> = Schema.Struct({
+export const FormatRestore: Schema.Codec<FormatRestore> = IconikSchema.Struct({
   destination_directory_path: IconikSchema.optional(Schema.String),
   destination_storage_id: IconikSchema.optional(Schema.String),
   storage_id: IconikSchema.optional(Schema.String)
@@ -3988,7 +3988,7 @@ export interface Formats {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Formats: Schema.Codec<Formats> = Schema.Struct({
+export const Formats: Schema.Codec<Formats> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -4015,7 +4015,7 @@ export interface FormatsElastic {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const FormatsElastic: Schema.Codec<FormatsElastic> = Schema.Struct({
+export const FormatsElastic: Schema.Codec<FormatsElastic> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -4040,7 +4040,7 @@ export interface FtpSettings {
   readonly user: string
   readonly write?: boolean | null | undefined
 }
-export const FtpSettings: Schema.Codec<FtpSettings> = Schema.Struct({
+export const FtpSettings: Schema.Codec<FtpSettings> = IconikSchema.Struct({
   address: Schema.String,
   delete: IconikSchema.optional(Schema.Boolean),
   is_system: IconikSchema.optional(Schema.Boolean),
@@ -4082,7 +4082,7 @@ export interface GatewayReport {
   readonly waiting_preview_transcode_jobs_number?: number | null | undefined
   readonly waiting_transcode_jobs_number?: number | null | undefined
 }
-export const GatewayReport: Schema.Codec<GatewayReport> = Schema.Struct({
+export const GatewayReport: Schema.Codec<GatewayReport> = IconikSchema.Struct({
   await_checksum_files_number: IconikSchema.optional(Schema.Number),
   date_reported: IconikSchema.optional(IconikSchema.DateTimeString),
   empty_files_number: IconikSchema.optional(Schema.Number),
@@ -4139,7 +4139,7 @@ export interface GatewayReportInput {
   readonly waiting_preview_transcode_jobs_number?: number | null | undefined
   readonly waiting_transcode_jobs_number?: number | null | undefined
 }
-export const GatewayReportInput: Schema.Codec<GatewayReportInput> = Schema.Struct({
+export const GatewayReportInput: Schema.Codec<GatewayReportInput> = IconikSchema.Struct({
   await_checksum_files_number: IconikSchema.optional(Schema.Number),
   empty_files_number: IconikSchema.optional(Schema.Number),
   error_log_lines: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -4169,7 +4169,7 @@ export const GatewayReportInput: Schema.Codec<GatewayReportInput> = Schema.Struc
 export interface GatewayStatus {
   readonly status?: string | null | undefined
 }
-export const GatewayStatus: Schema.Codec<GatewayStatus> = Schema.Struct({
+export const GatewayStatus: Schema.Codec<GatewayStatus> = IconikSchema.Struct({
   status: IconikSchema.optional(Schema.String)
 })
 
@@ -4205,7 +4205,7 @@ export interface GoogleCloudStorageSettings {
   readonly transcode_ignore?: ReadonlyArray<string> | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const GoogleCloudStorageSettings: Schema.Codec<GoogleCloudStorageSettings> = Schema.Struct({
+export const GoogleCloudStorageSettings: Schema.Codec<GoogleCloudStorageSettings> = IconikSchema.Struct({
   access_group_id: IconikSchema.optional(Schema.String),
   acl_template_id: IconikSchema.optional(Schema.String),
   add_uuid_to_filenames: IconikSchema.optional(Schema.Boolean),
@@ -4246,7 +4246,7 @@ export interface HttpSettings {
   readonly read?: boolean | null | undefined
   readonly scan?: boolean | null | undefined
 }
-export const HttpSettings: Schema.Codec<HttpSettings> = Schema.Struct({
+export const HttpSettings: Schema.Codec<HttpSettings> = IconikSchema.Struct({
   address: Schema.String,
   auto: IconikSchema.optional(Schema.Boolean),
   delete: IconikSchema.optional(Schema.Boolean),
@@ -4259,7 +4259,9 @@ export const HttpSettings: Schema.Codec<HttpSettings> = Schema.Struct({
 export interface ISGHandlerURL {
   readonly url?: string | null | undefined
 }
-export const ISGHandlerURL: Schema.Codec<ISGHandlerURL> = Schema.Struct({ url: IconikSchema.optional(Schema.String) })
+export const ISGHandlerURL: Schema.Codec<ISGHandlerURL> = IconikSchema.Struct({
+  url: IconikSchema.optional(Schema.String)
+})
 
 /** Iconik's `IconikEdgeTranscoderSchema`. */
 export interface IconikEdgeTranscoder {
@@ -4269,7 +4271,7 @@ export interface IconikEdgeTranscoder {
   readonly max_transcoding_jobs?: number | null | undefined
   readonly priority?: number | null | undefined
 }
-export const IconikEdgeTranscoder: Schema.Codec<IconikEdgeTranscoder> = Schema.Struct({
+export const IconikEdgeTranscoder: Schema.Codec<IconikEdgeTranscoder> = IconikSchema.Struct({
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   include_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   local: IconikSchema.optional(Schema.Boolean),
@@ -4305,7 +4307,7 @@ export interface IconikStorageGatewayEvent {
     | "MARK_MISSING_OUTSIDE_SCAN_DIRS"
   >
 }
-export const IconikStorageGatewayEvent: Schema.Codec<IconikStorageGatewayEvent> = Schema.Struct({
+export const IconikStorageGatewayEvent: Schema.Codec<IconikStorageGatewayEvent> = IconikSchema.Struct({
   data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -4359,7 +4361,7 @@ export interface IconikStorageGatewayEventInput {
     | "MARK_MISSING_OUTSIDE_SCAN_DIRS"
   >
 }
-export const IconikStorageGatewayEventInput: Schema.Codec<IconikStorageGatewayEventInput> = Schema.Struct({
+export const IconikStorageGatewayEventInput: Schema.Codec<IconikStorageGatewayEventInput> = IconikSchema.Struct({
   data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   type: IconikSchema.OpenEnum([
     "RESTART",
@@ -4389,7 +4391,7 @@ export const IconikStorageGatewayEventInput: Schema.Codec<IconikStorageGatewayEv
 export interface IconikStorageGatewayEvents {
   readonly objects?: ReadonlyArray<IconikStorageGatewayEvent> | null | undefined
 }
-export const IconikStorageGatewayEvents: Schema.Codec<IconikStorageGatewayEvents> = Schema.Struct({
+export const IconikStorageGatewayEvents: Schema.Codec<IconikStorageGatewayEvents> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(IconikStorageGatewayEvent))
 })
 
@@ -4397,7 +4399,7 @@ export const IconikStorageGatewayEvents: Schema.Codec<IconikStorageGatewayEvents
 export interface IconikStorageGatewayEventsPurge {
   readonly event_ids: ReadonlyArray<string>
 }
-export const IconikStorageGatewayEventsPurge: Schema.Codec<IconikStorageGatewayEventsPurge> = Schema.Struct({
+export const IconikStorageGatewayEventsPurge: Schema.Codec<IconikStorageGatewayEventsPurge> = IconikSchema.Struct({
   event_ids: Schema.Array(Schema.String)
 })
 
@@ -4413,7 +4415,7 @@ export interface ImageMagickSettings {
   readonly priority?: number | null | undefined
   readonly width?: number | null | undefined
 }
-export const ImageMagickSettings: Schema.Codec<ImageMagickSettings> = Schema.Struct({
+export const ImageMagickSettings: Schema.Codec<ImageMagickSettings> = IconikSchema.Struct({
   data: IconikSchema.optional(Schema.String),
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   height: IconikSchema.optional(Schema.Number),
@@ -4430,7 +4432,7 @@ export interface JobsPriority {
   readonly job_ids: ReadonlyArray<string>
   readonly priority: number
 }
-export const JobsPriority: Schema.Codec<JobsPriority> = Schema.Struct({
+export const JobsPriority: Schema.Codec<JobsPriority> = IconikSchema.Struct({
   job_ids: Schema.Array(Schema.String),
   priority: Schema.Number
 })
@@ -4440,7 +4442,7 @@ export interface JobsState {
   readonly action: IconikSchema.OpenEnum<"RESTART" | "ABORT">
   readonly job_ids: ReadonlyArray<string>
 }
-export const JobsState: Schema.Codec<JobsState> = Schema.Struct({
+export const JobsState: Schema.Codec<JobsState> = IconikSchema.Struct({
   action: IconikSchema.OpenEnum(["RESTART", "ABORT"]),
   job_ids: Schema.Array(Schema.String)
 })
@@ -4467,7 +4469,7 @@ export interface KeyframeBase {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly url?: string | null | undefined
 }
-export const KeyframeBase: Schema.Codec<KeyframeBase> = Schema.Struct({
+export const KeyframeBase: Schema.Codec<KeyframeBase> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
@@ -4525,7 +4527,7 @@ export interface KeyframeCreate {
   readonly url?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const KeyframeCreate: Schema.Codec<KeyframeCreate> = Schema.Struct({
+export const KeyframeCreate: Schema.Codec<KeyframeCreate> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -4583,7 +4585,7 @@ export interface KeyframeInput {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly version_id?: string | null | undefined
 }
-export const KeyframeInput: Schema.Codec<KeyframeInput> = Schema.Struct({
+export const KeyframeInput: Schema.Codec<KeyframeInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
   filename: IconikSchema.optional(Schema.String),
@@ -4632,7 +4634,7 @@ export interface KeyframePatch {
   readonly type?: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER"> | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const KeyframePatch: Schema.Codec<KeyframePatch> = Schema.Struct({
+export const KeyframePatch: Schema.Codec<KeyframePatch> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
   filename: IconikSchema.optional(Schema.String),
@@ -4682,7 +4684,7 @@ export interface KeyframeUpdate {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly url?: string | null | undefined
 }
-export const KeyframeUpdate: Schema.Codec<KeyframeUpdate> = Schema.Struct({
+export const KeyframeUpdate: Schema.Codec<KeyframeUpdate> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
@@ -4723,7 +4725,7 @@ export interface Keyframes {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Keyframes: Schema.Codec<Keyframes> = Schema.Struct({
+export const Keyframes: Schema.Codec<Keyframes> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -4743,7 +4745,7 @@ export interface LibreOfficeSettings {
   readonly local?: boolean | null | undefined
   readonly priority?: number | null | undefined
 }
-export const LibreOfficeSettings: Schema.Codec<LibreOfficeSettings> = Schema.Struct({
+export const LibreOfficeSettings: Schema.Codec<LibreOfficeSettings> = IconikSchema.Struct({
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   include_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   local: IconikSchema.optional(Schema.Boolean),
@@ -4762,7 +4764,7 @@ export interface ListObjects {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -4781,7 +4783,7 @@ export interface MoveAssetResource {
   readonly exclude_format_ids?: ReadonlyArray<string> | null | undefined
   readonly source_version_id: string
 }
-export const MoveAssetResource: Schema.Codec<MoveAssetResource> = Schema.Struct({
+export const MoveAssetResource: Schema.Codec<MoveAssetResource> = IconikSchema.Struct({
   destination_asset_id: Schema.String,
   destination_version_id: Schema.String,
   exclude_format_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -4795,7 +4797,7 @@ export interface MultiPartS3UrlPart {
   readonly part_number?: number | null | undefined
   readonly url?: string | null | undefined
 }
-export const MultiPartS3UrlPart: Schema.Codec<MultiPartS3UrlPart> = Schema.Struct({
+export const MultiPartS3UrlPart: Schema.Codec<MultiPartS3UrlPart> = IconikSchema.Struct({
   checksum: IconikSchema.optional(Schema.String),
   part_number: IconikSchema.optional(Schema.Number),
   url: IconikSchema.optional(Schema.String)
@@ -4807,7 +4809,7 @@ export interface MultiPartS3UrlPartInput {
   readonly checksum?: string | null | undefined
   readonly part_number?: number | null | undefined
 }
-export const MultiPartS3UrlPartInput: Schema.Codec<MultiPartS3UrlPartInput> = Schema.Struct({
+export const MultiPartS3UrlPartInput: Schema.Codec<MultiPartS3UrlPartInput> = IconikSchema.Struct({
   checksum: IconikSchema.optional(Schema.String),
   part_number: IconikSchema.optional(Schema.Number)
 })
@@ -4817,7 +4819,7 @@ export interface MultiPartS3UrlParts {
   readonly parts: ReadonlyArray<MultiPartS3UrlPart>
   readonly upload_id: string
 }
-export const MultiPartS3UrlParts: Schema.Codec<MultiPartS3UrlParts> = Schema.Struct({
+export const MultiPartS3UrlParts: Schema.Codec<MultiPartS3UrlParts> = IconikSchema.Struct({
   parts: Schema.Array(MultiPartS3UrlPart),
   upload_id: Schema.String
 })
@@ -4827,7 +4829,7 @@ export interface MultiPartS3UrlPartsInput {
   readonly parts: ReadonlyArray<MultiPartS3UrlPartInput>
   readonly upload_id: string
 }
-export const MultiPartS3UrlPartsInput: Schema.Codec<MultiPartS3UrlPartsInput> = Schema.Struct({
+export const MultiPartS3UrlPartsInput: Schema.Codec<MultiPartS3UrlPartsInput> = IconikSchema.Struct({
   parts: Schema.Array(MultiPartS3UrlPartInput),
   upload_id: Schema.String
 })
@@ -4838,7 +4840,7 @@ export interface MultiPartURLs {
   readonly complete_url?: string | null | undefined
   readonly list_parts_url?: ReadonlyArray<string> | null | undefined
 }
-export const MultiPartURLs: Schema.Codec<MultiPartURLs> = Schema.Struct({
+export const MultiPartURLs: Schema.Codec<MultiPartURLs> = IconikSchema.Struct({
   abort_url: IconikSchema.optional(Schema.String),
   complete_url: IconikSchema.optional(Schema.String),
   list_parts_url: IconikSchema.optional(Schema.Array(Schema.String))
@@ -4851,7 +4853,7 @@ export interface MultiPartUploadComposeURL {
   readonly key?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const MultiPartUploadComposeURL: Schema.Codec<MultiPartUploadComposeURL> = Schema.Struct({
+export const MultiPartUploadComposeURL: Schema.Codec<MultiPartUploadComposeURL> = IconikSchema.Struct({
   compose_url: IconikSchema.optional(Schema.String),
   delete_url: IconikSchema.optional(Schema.String),
   key: IconikSchema.optional(Schema.String),
@@ -4866,7 +4868,7 @@ export interface MultiPartUploadURL {
   readonly number?: number | null | undefined
   readonly url?: string | null | undefined
 }
-export const MultiPartUploadURL: Schema.Codec<MultiPartUploadURL> = Schema.Struct({
+export const MultiPartUploadURL: Schema.Codec<MultiPartUploadURL> = IconikSchema.Struct({
   delete_url: IconikSchema.optional(Schema.String),
   download_url: IconikSchema.optional(Schema.String),
   key: IconikSchema.optional(Schema.String),
@@ -4878,14 +4880,14 @@ export const MultiPartUploadURL: Schema.Codec<MultiPartUploadURL> = Schema.Struc
 export interface MultiPartUploadURLs {
   readonly objects?: ReadonlyArray<MultiPartUploadURL> | null | undefined
 }
-export const MultiPartUploadURLs: Schema.Codec<MultiPartUploadURLs> = Schema.Struct({
+export const MultiPartUploadURLs: Schema.Codec<MultiPartUploadURLs> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(MultiPartUploadURL))
 })
 
 export interface MultipartB2CancelUpload {
   readonly upload_file_id: string
 }
-export const MultipartB2CancelUpload: Schema.Codec<MultipartB2CancelUpload> = Schema.Struct({
+export const MultipartB2CancelUpload: Schema.Codec<MultipartB2CancelUpload> = IconikSchema.Struct({
   upload_file_id: Schema.String
 })
 
@@ -4893,7 +4895,7 @@ export interface MultipartB2FinishUpload {
   readonly sha1_list: ReadonlyArray<string>
   readonly upload_file_id: string
 }
-export const MultipartB2FinishUpload: Schema.Codec<MultipartB2FinishUpload> = Schema.Struct({
+export const MultipartB2FinishUpload: Schema.Codec<MultipartB2FinishUpload> = IconikSchema.Struct({
   sha1_list: Schema.Array(Schema.String),
   upload_file_id: Schema.String
 })
@@ -4906,7 +4908,7 @@ export interface MultipartB2StartUpload {
   readonly upload_file_id?: string | null | undefined
   readonly upload_url?: string | null | undefined
 }
-export const MultipartB2StartUpload: Schema.Codec<MultipartB2StartUpload> = Schema.Struct({
+export const MultipartB2StartUpload: Schema.Codec<MultipartB2StartUpload> = IconikSchema.Struct({
   authorization_token: IconikSchema.optional(Schema.String),
   error: IconikSchema.optional(Schema.String),
   error_code: IconikSchema.optional(Schema.String),
@@ -4919,7 +4921,7 @@ export const MultipartB2StartUpload: Schema.Codec<MultipartB2StartUpload> = Sche
 export interface MultipartB2StartUploadInput {
   readonly upload_file_id?: string | null | undefined
 }
-export const MultipartB2StartUploadInput: Schema.Codec<MultipartB2StartUploadInput> = Schema.Struct({
+export const MultipartB2StartUploadInput: Schema.Codec<MultipartB2StartUploadInput> = IconikSchema.Struct({
   upload_file_id: IconikSchema.optional(Schema.String)
 })
 
@@ -4928,7 +4930,7 @@ export interface MultipartUpload {
   readonly parts_group?: number | null | undefined
   readonly parts_range: ReadonlyArray<string>
 }
-export const MultipartUpload: Schema.Codec<MultipartUpload> = Schema.Struct({
+export const MultipartUpload: Schema.Codec<MultipartUpload> = IconikSchema.Struct({
   parts_group: IconikSchema.optional(Schema.Number),
   parts_range: Schema.Array(Schema.String)
 })
@@ -4941,7 +4943,7 @@ export interface MultipartUploadCleanup {
   readonly temporary?: boolean | null | undefined
   readonly upload_id?: string | null | undefined
 }
-export const MultipartUploadCleanup: Schema.Codec<MultipartUploadCleanup> = Schema.Struct({
+export const MultipartUploadCleanup: Schema.Codec<MultipartUploadCleanup> = IconikSchema.Struct({
   abort_upload: IconikSchema.optional(Schema.Boolean),
   parts_group_number: IconikSchema.optional(Schema.Number),
   parts_number: IconikSchema.optional(Schema.Number),
@@ -4954,7 +4956,7 @@ export interface MultipartUploadCompose {
   readonly content_type?: string | null | undefined
   readonly parts_group?: number | null | undefined
 }
-export const MultipartUploadCompose: Schema.Codec<MultipartUploadCompose> = Schema.Struct({
+export const MultipartUploadCompose: Schema.Codec<MultipartUploadCompose> = IconikSchema.Struct({
   content_type: IconikSchema.optional(Schema.String),
   parts_group: IconikSchema.optional(Schema.Number)
 })
@@ -4964,7 +4966,7 @@ export interface MultipartUploadProxyCleanup {
   readonly abort_upload?: boolean | null | undefined
   readonly upload_id?: string | null | undefined
 }
-export const MultipartUploadProxyCleanup: Schema.Codec<MultipartUploadProxyCleanup> = Schema.Struct({
+export const MultipartUploadProxyCleanup: Schema.Codec<MultipartUploadProxyCleanup> = IconikSchema.Struct({
   abort_upload: IconikSchema.optional(Schema.Boolean),
   upload_id: IconikSchema.optional(Schema.String)
 })
@@ -4994,7 +4996,7 @@ export interface PlaylistKeyframe {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly url?: string | null | undefined
 }
-export const PlaylistKeyframe: Schema.Codec<PlaylistKeyframe> = Schema.Struct({
+export const PlaylistKeyframe: Schema.Codec<PlaylistKeyframe> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
@@ -5052,7 +5054,7 @@ export interface PlaylistKeyframeCreate {
   readonly upload_url?: string | null | undefined
   readonly url?: string | null | undefined
 }
-export const PlaylistKeyframeCreate: Schema.Codec<PlaylistKeyframeCreate> = Schema.Struct({
+export const PlaylistKeyframeCreate: Schema.Codec<PlaylistKeyframeCreate> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
@@ -5105,7 +5107,7 @@ export interface PlaylistKeyframeInput {
   readonly time_code?: TimeCodeType | null | undefined
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
 }
-export const PlaylistKeyframeInput: Schema.Codec<PlaylistKeyframeInput> = Schema.Struct({
+export const PlaylistKeyframeInput: Schema.Codec<PlaylistKeyframeInput> = IconikSchema.Struct({
   filename: IconikSchema.optional(Schema.String),
   format: IconikSchema.optional(Schema.String),
   is_custom_keyframe: IconikSchema.optional(Schema.Boolean),
@@ -5150,7 +5152,7 @@ export interface PlaylistKeyframePatch {
   readonly time_code?: TimeCodeType | null | undefined
   readonly type?: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER"> | null | undefined
 }
-export const PlaylistKeyframePatch: Schema.Codec<PlaylistKeyframePatch> = Schema.Struct({
+export const PlaylistKeyframePatch: Schema.Codec<PlaylistKeyframePatch> = IconikSchema.Struct({
   filename: IconikSchema.optional(Schema.String),
   format: IconikSchema.optional(Schema.String),
   is_custom_keyframe: IconikSchema.optional(Schema.Boolean),
@@ -5197,7 +5199,7 @@ export interface PlaylistKeyframeUpdate {
   readonly type: IconikSchema.OpenEnum<"KEYFRAME_MAP" | "KEYFRAME" | "POSTER">
   readonly url?: string | null | undefined
 }
-export const PlaylistKeyframeUpdate: Schema.Codec<PlaylistKeyframeUpdate> = Schema.Struct({
+export const PlaylistKeyframeUpdate: Schema.Codec<PlaylistKeyframeUpdate> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   filename: IconikSchema.optional(Schema.String),
@@ -5237,7 +5239,7 @@ export interface PlaylistKeyframes {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const PlaylistKeyframes: Schema.Codec<PlaylistKeyframes> = Schema.Struct({
+export const PlaylistKeyframes: Schema.Codec<PlaylistKeyframes> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -5258,7 +5260,7 @@ export interface PortalSettings {
   readonly scan?: boolean | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const PortalSettings: Schema.Codec<PortalSettings> = Schema.Struct({
+export const PortalSettings: Schema.Codec<PortalSettings> = IconikSchema.Struct({
   delete: IconikSchema.optional(Schema.Boolean),
   is_system: IconikSchema.optional(Schema.Boolean),
   read: IconikSchema.optional(Schema.Boolean),
@@ -5302,7 +5304,7 @@ export interface Proxy {
   readonly url?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Proxy: Schema.Codec<Proxy> = Schema.Struct({
+export const Proxy: Schema.Codec<Proxy> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5356,7 +5358,7 @@ export interface Proxies {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Proxies: Schema.Codec<Proxies> = Schema.Struct({
+export const Proxies: Schema.Codec<Proxies> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -5399,7 +5401,7 @@ export interface ProxyBase {
   readonly url?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ProxyBase: Schema.Codec<ProxyBase> = Schema.Struct({
+export const ProxyBase: Schema.Codec<ProxyBase> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5470,7 +5472,7 @@ export interface ProxyCreate {
   readonly url?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ProxyCreate: Schema.Codec<ProxyCreate> = Schema.Struct({
+export const ProxyCreate: Schema.Codec<ProxyCreate> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5515,7 +5517,7 @@ export const ProxyCreate: Schema.Codec<ProxyCreate> = Schema.Struct({
 export interface ProxyDownloadURL {
   readonly url?: string | null | undefined
 }
-export const ProxyDownloadURL: Schema.Codec<ProxyDownloadURL> = Schema.Struct({
+export const ProxyDownloadURL: Schema.Codec<ProxyDownloadURL> = IconikSchema.Struct({
   url: IconikSchema.optional(Schema.String)
 })
 
@@ -5545,7 +5547,7 @@ export interface ProxyInput {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ProxyInput: Schema.Codec<ProxyInput> = Schema.Struct({
+export const ProxyInput: Schema.Codec<ProxyInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5607,7 +5609,7 @@ export interface ProxyUpdate {
   readonly url?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ProxyUpdate: Schema.Codec<ProxyUpdate> = Schema.Struct({
+export const ProxyUpdate: Schema.Codec<ProxyUpdate> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5669,7 +5671,7 @@ export interface ProxyUpdateInput {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ProxyUpdateInput: Schema.Codec<ProxyUpdateInput> = Schema.Struct({
+export const ProxyUpdateInput: Schema.Codec<ProxyUpdateInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5726,7 +5728,7 @@ export interface ProxyUpdatePatch {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const ProxyUpdatePatch: Schema.Codec<ProxyUpdatePatch> = Schema.Struct({
+export const ProxyUpdatePatch: Schema.Codec<ProxyUpdatePatch> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   audio_bitrate: IconikSchema.optional(Schema.Number),
   audio_channels: IconikSchema.optional(Schema.Number),
@@ -5808,7 +5810,7 @@ export interface Redline {
   readonly use_metadata_cube_file_in_proxy?: boolean | null | undefined
   readonly use_rmd?: number | null | undefined
 }
-export const Redline: Schema.Codec<Redline> = Schema.Struct({
+export const Redline: Schema.Codec<Redline> = IconikSchema.Struct({
   default_lut3d_file: IconikSchema.optional(Schema.String),
   edit_proxy_local_storage_path: IconikSchema.optional(Schema.String),
   edit_proxy_upload_storage_id: IconikSchema.optional(Schema.String),
@@ -5857,7 +5859,7 @@ export const Redline: Schema.Codec<Redline> = Schema.Struct({
 export interface ReindexExportLocation {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexExportLocation: Schema.Codec<ReindexExportLocation> = Schema.Struct({
+export const ReindexExportLocation: Schema.Codec<ReindexExportLocation> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5865,7 +5867,7 @@ export const ReindexExportLocation: Schema.Codec<ReindexExportLocation> = Schema
 export interface ReindexFile {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexFile: Schema.Codec<ReindexFile> = Schema.Struct({
+export const ReindexFile: Schema.Codec<ReindexFile> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5873,7 +5875,7 @@ export const ReindexFile: Schema.Codec<ReindexFile> = Schema.Struct({
 export interface ReindexFileSet {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexFileSet: Schema.Codec<ReindexFileSet> = Schema.Struct({
+export const ReindexFileSet: Schema.Codec<ReindexFileSet> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5881,7 +5883,7 @@ export const ReindexFileSet: Schema.Codec<ReindexFileSet> = Schema.Struct({
 export interface ReindexFormat {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexFormat: Schema.Codec<ReindexFormat> = Schema.Struct({
+export const ReindexFormat: Schema.Codec<ReindexFormat> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5889,7 +5891,7 @@ export const ReindexFormat: Schema.Codec<ReindexFormat> = Schema.Struct({
 export interface ReindexStorage {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexStorage: Schema.Codec<ReindexStorage> = Schema.Struct({
+export const ReindexStorage: Schema.Codec<ReindexStorage> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5897,7 +5899,7 @@ export const ReindexStorage: Schema.Codec<ReindexStorage> = Schema.Struct({
 export interface ReindexTranscoder {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexTranscoder: Schema.Codec<ReindexTranscoder> = Schema.Struct({
+export const ReindexTranscoder: Schema.Codec<ReindexTranscoder> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -5941,7 +5943,7 @@ export interface S3Settings {
   readonly use_acceleration?: boolean | null | undefined
   readonly write?: boolean | null | undefined
 }
-export const S3Settings: Schema.Codec<S3Settings> = Schema.Struct({
+export const S3Settings: Schema.Codec<S3Settings> = IconikSchema.Struct({
   access_group_id: IconikSchema.optional(Schema.String),
   access_key: IconikSchema.optional(Schema.String),
   acl_template_id: IconikSchema.optional(Schema.String),
@@ -5991,7 +5993,7 @@ export interface SftpSettings {
   readonly user: string
   readonly write?: boolean | null | undefined
 }
-export const SftpSettings: Schema.Codec<SftpSettings> = Schema.Struct({
+export const SftpSettings: Schema.Codec<SftpSettings> = IconikSchema.Struct({
   address: Schema.String,
   delete: IconikSchema.optional(Schema.Boolean),
   is_system: IconikSchema.optional(Schema.Boolean),
@@ -6019,7 +6021,7 @@ export interface Storage {
   readonly status_message?: string | null | undefined
   readonly version?: string | null | undefined
 }
-export const Storage: Schema.Codec<Storage> = Schema.Struct({
+export const Storage: Schema.Codec<Storage> = IconikSchema.Struct({
   default: IconikSchema.optional(Schema.Boolean),
   description: IconikSchema.optional(Schema.String),
   id: Schema.String,
@@ -6041,7 +6043,7 @@ export interface StorageAccess {
   >
   readonly settings: { readonly [key: string]: unknown }
 }
-export const StorageAccess: Schema.Codec<StorageAccess> = Schema.Struct({
+export const StorageAccess: Schema.Codec<StorageAccess> = IconikSchema.Struct({
   method: IconikSchema.OpenEnum(["FILE", "HTTP", "FTP", "SFTP", "S3", "B2", "GCS", "PORTAL", "CUSTOM", "AZURE"]),
   settings: Schema.Record(Schema.String, Schema.Unknown)
 })
@@ -6050,7 +6052,7 @@ export const StorageAccess: Schema.Codec<StorageAccess> = Schema.Struct({
 export interface StorageAutoScan {
   readonly hours_interval?: number | null | undefined
 }
-export const StorageAutoScan: Schema.Codec<StorageAutoScan> = Schema.Struct({
+export const StorageAutoScan: Schema.Codec<StorageAutoScan> = IconikSchema.Struct({
   hours_interval: IconikSchema.optional(Schema.Number)
 })
 
@@ -6091,7 +6093,7 @@ export interface StorageFile {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const StorageFile: Schema.Codec<StorageFile> = Schema.Struct({
+export const StorageFile: Schema.Codec<StorageFile> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -6156,7 +6158,7 @@ export interface StorageFileUpdate {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const StorageFileUpdate: Schema.Codec<StorageFileUpdate> = Schema.Struct({
+export const StorageFileUpdate: Schema.Codec<StorageFileUpdate> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -6196,7 +6198,7 @@ export interface StorageFilesDeleteBulk {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: string
 }
-export const StorageFilesDeleteBulk: Schema.Codec<StorageFilesDeleteBulk> = Schema.Struct({
+export const StorageFilesDeleteBulk: Schema.Codec<StorageFilesDeleteBulk> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: Schema.String
 })
@@ -6213,7 +6215,7 @@ export interface StorageFilesQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const StorageFilesQueryParams: Schema.Codec<StorageFilesQueryParams> = Schema.Struct({
+export const StorageFilesQueryParams: Schema.Codec<StorageFilesQueryParams> = IconikSchema.Struct({
   include_parent_statuses: IconikSchema.optional(Schema.Boolean),
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
@@ -6236,7 +6238,7 @@ export interface StorageInput {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE" | "FAILING"> | null | undefined
   readonly status_message?: string | null | undefined
 }
-export const StorageInput: Schema.Codec<StorageInput> = Schema.Struct({
+export const StorageInput: Schema.Codec<StorageInput> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   last_scanned: IconikSchema.optional(IconikSchema.DateTimeString),
   method: IconikSchema.OpenEnum(["FILE", "HTTP", "FTP", "SFTP", "S3", "B2", "GCS", "PORTAL", "CUSTOM", "AZURE"]),
@@ -6266,7 +6268,7 @@ export interface StoragePatch {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE" | "FAILING"> | null | undefined
   readonly status_message?: string | null | undefined
 }
-export const StoragePatch: Schema.Codec<StoragePatch> = Schema.Struct({
+export const StoragePatch: Schema.Codec<StoragePatch> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   last_scanned: IconikSchema.optional(IconikSchema.DateTimeString),
   method: IconikSchema.optional(IconikSchema.OpenEnum([
@@ -6304,7 +6306,7 @@ export interface StoragePermissions {
   readonly purpose: IconikSchema.OpenEnum<"KEYFRAMES" | "FILES" | "PROXIES" | "EXPORTS" | "ARCHIVE" | "FACES">
   readonly settings: { readonly [key: string]: unknown }
 }
-export const StoragePermissions: Schema.Codec<StoragePermissions> = Schema.Struct({
+export const StoragePermissions: Schema.Codec<StoragePermissions> = IconikSchema.Struct({
   method: IconikSchema.OpenEnum(["FILE", "HTTP", "FTP", "SFTP", "S3", "B2", "GCS", "PORTAL", "CUSTOM", "AZURE"]),
   purpose: IconikSchema.OpenEnum(["KEYFRAMES", "FILES", "PROXIES", "EXPORTS", "ARCHIVE", "FACES"]),
   settings: Schema.Record(Schema.String, Schema.Unknown)
@@ -6328,7 +6330,7 @@ export interface StoragePrivateData {
   readonly status_message?: string | null | undefined
   readonly version?: string | null | undefined
 }
-export const StoragePrivateData: Schema.Codec<StoragePrivateData> = Schema.Struct({
+export const StoragePrivateData: Schema.Codec<StoragePrivateData> = IconikSchema.Struct({
   bucket_location: IconikSchema.optional(Schema.String),
   default: IconikSchema.optional(Schema.Boolean),
   description: IconikSchema.optional(Schema.String),
@@ -6362,7 +6364,7 @@ export interface StorageRead {
   readonly status_message?: string | null | undefined
   readonly version?: string | null | undefined
 }
-export const StorageRead: Schema.Codec<StorageRead> = Schema.Struct({
+export const StorageRead: Schema.Codec<StorageRead> = IconikSchema.Struct({
   default: IconikSchema.optional(Schema.Boolean),
   description: IconikSchema.optional(Schema.String),
   id: Schema.String,
@@ -6385,7 +6387,7 @@ export interface StorageScan {
   readonly ignore_already_active?: boolean | null | undefined
   readonly paths?: ReadonlyArray<string> | null | undefined
 }
-export const StorageScan: Schema.Codec<StorageScan> = Schema.Struct({
+export const StorageScan: Schema.Codec<StorageScan> = IconikSchema.Struct({
   files: IconikSchema.optional(Schema.Array(Schema.String)),
   ignore_already_active: IconikSchema.optional(Schema.Boolean),
   paths: IconikSchema.optional(Schema.Array(Schema.String))
@@ -6398,7 +6400,7 @@ export interface StorageValidation {
   >
   readonly settings: { readonly [key: string]: unknown }
 }
-export const StorageValidation: Schema.Codec<StorageValidation> = Schema.Struct({
+export const StorageValidation: Schema.Codec<StorageValidation> = IconikSchema.Struct({
   method: IconikSchema.OpenEnum(["FILE", "HTTP", "FTP", "SFTP", "S3", "B2", "GCS", "PORTAL", "CUSTOM", "AZURE"]),
   settings: Schema.Record(Schema.String, Schema.Unknown)
 })
@@ -6412,7 +6414,7 @@ export interface StoragesQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const StoragesQueryParams: Schema.Codec<StoragesQueryParams> = Schema.Struct({
+export const StoragesQueryParams: Schema.Codec<StoragesQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -6432,7 +6434,7 @@ export interface StoragesRead {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const StoragesRead: Schema.Codec<StoragesRead> = Schema.Struct({
+export const StoragesRead: Schema.Codec<StoragesRead> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -6457,7 +6459,7 @@ export interface Subtitle {
   readonly name?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Subtitle: Schema.Codec<Subtitle> = Schema.Struct({
+export const Subtitle: Schema.Codec<Subtitle> = IconikSchema.Struct({
   asset_id: Schema.String,
   closed_captions: Schema.Boolean,
   content: IconikSchema.optional(Schema.String),
@@ -6478,7 +6480,7 @@ export interface SubtitleAlt {
   readonly name?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SubtitleAlt: Schema.Codec<SubtitleAlt> = Schema.Struct({
+export const SubtitleAlt: Schema.Codec<SubtitleAlt> = IconikSchema.Struct({
   asset_id: Schema.String,
   closed_captions: Schema.Boolean,
   format_id: Schema.String,
@@ -6497,7 +6499,7 @@ export interface SubtitleInput {
   readonly name?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SubtitleInput: Schema.Codec<SubtitleInput> = Schema.Struct({
+export const SubtitleInput: Schema.Codec<SubtitleInput> = IconikSchema.Struct({
   closed_captions: Schema.Boolean,
   content: IconikSchema.optional(Schema.String),
   format_id: Schema.String,
@@ -6515,7 +6517,7 @@ export interface SubtitlePatch {
   readonly name?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const SubtitlePatch: Schema.Codec<SubtitlePatch> = Schema.Struct({
+export const SubtitlePatch: Schema.Codec<SubtitlePatch> = IconikSchema.Struct({
   closed_captions: IconikSchema.optional(Schema.Boolean),
   content: IconikSchema.optional(Schema.String),
   format_id: IconikSchema.optional(Schema.String),
@@ -6530,7 +6532,7 @@ export interface SubtitleRequest {
   readonly delete_old_transcriptions?: boolean | null | undefined
   readonly priority?: number | null | undefined
 }
-export const SubtitleRequest: Schema.Codec<SubtitleRequest> = Schema.Struct({
+export const SubtitleRequest: Schema.Codec<SubtitleRequest> = IconikSchema.Struct({
   create_transcription: IconikSchema.optional(Schema.Boolean),
   delete_old_transcriptions: IconikSchema.optional(Schema.Boolean),
   priority: IconikSchema.optional(Schema.Number)
@@ -6549,7 +6551,7 @@ export interface Subtitles {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Subtitles: Schema.Codec<Subtitles> = Schema.Struct({
+export const Subtitles: Schema.Codec<Subtitles> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -6568,7 +6570,7 @@ export interface SwapStorages {
   readonly source_storage_id: string
   readonly system_domain_id: string
 }
-export const SwapStorages: Schema.Codec<SwapStorages> = Schema.Struct({
+export const SwapStorages: Schema.Codec<SwapStorages> = IconikSchema.Struct({
   destination_storage_id: Schema.String,
   source_storage_id: Schema.String,
   system_domain_id: Schema.String
@@ -6589,7 +6591,7 @@ export interface TelestreamCloud {
   readonly secret_key: string
   readonly storage_id: string
 }
-export const TelestreamCloud: Schema.Codec<TelestreamCloud> = Schema.Struct({
+export const TelestreamCloud: Schema.Codec<TelestreamCloud> = IconikSchema.Struct({
   access_key: Schema.String,
   api_host: IconikSchema.optional(Schema.String),
   api_port: IconikSchema.optional(Schema.Number),
@@ -6641,7 +6643,7 @@ export interface TemporaryFileCreate {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const TemporaryFileCreate: Schema.Codec<TemporaryFileCreate> = Schema.Struct({
+export const TemporaryFileCreate: Schema.Codec<TemporaryFileCreate> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   checksum: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -6703,7 +6705,7 @@ export interface TemporaryFileSet {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const TemporaryFileSet: Schema.Codec<TemporaryFileSet> = Schema.Struct({
+export const TemporaryFileSet: Schema.Codec<TemporaryFileSet> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   asset_id: IconikSchema.optional(Schema.String),
   base_dir: Schema.String,
@@ -6739,7 +6741,7 @@ export interface TemporaryFileSetInput {
   readonly storage_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const TemporaryFileSetInput: Schema.Codec<TemporaryFileSetInput> = Schema.Struct({
+export const TemporaryFileSetInput: Schema.Codec<TemporaryFileSetInput> = IconikSchema.Struct({
   archive_file_set_id: IconikSchema.optional(Schema.String),
   base_dir: Schema.String,
   component_ids: Schema.Array(Schema.String),
@@ -6762,7 +6764,7 @@ export interface TranscodeRequest {
   readonly update_proxy_mediainfo?: boolean | null | undefined
   readonly use_storage_transcode_ignore_pattern?: boolean | null | undefined
 }
-export const TranscodeRequest: Schema.Codec<TranscodeRequest> = Schema.Struct({
+export const TranscodeRequest: Schema.Codec<TranscodeRequest> = IconikSchema.Struct({
   job_id: IconikSchema.optional(Schema.String),
   priority: IconikSchema.optional(Schema.Number),
   set_as_custom_keyframe: IconikSchema.optional(Schema.Boolean),
@@ -6774,7 +6776,7 @@ export const TranscodeRequest: Schema.Codec<TranscodeRequest> = Schema.Struct({
 export interface TranscodeResponse {
   readonly job_id?: string | null | undefined
 }
-export const TranscodeResponse: Schema.Codec<TranscodeResponse> = Schema.Struct({
+export const TranscodeResponse: Schema.Codec<TranscodeResponse> = IconikSchema.Struct({
   job_id: IconikSchema.optional(Schema.String)
 })
 
@@ -6802,7 +6804,7 @@ export interface Transcoder {
     | "LIBREOFFICE"
   >
 }
-export const Transcoder: Schema.Codec<Transcoder> = Schema.Struct({
+export const Transcoder: Schema.Codec<Transcoder> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown),
@@ -6858,7 +6860,7 @@ export interface TranscoderByStorageRead {
     | null
     | undefined
 }
-export const TranscoderByStorageRead: Schema.Codec<TranscoderByStorageRead> = Schema.Struct({
+export const TranscoderByStorageRead: Schema.Codec<TranscoderByStorageRead> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -6907,7 +6909,7 @@ export interface TranscoderCreate {
     | "LIBREOFFICE"
   >
 }
-export const TranscoderCreate: Schema.Codec<TranscoderCreate> = Schema.Struct({
+export const TranscoderCreate: Schema.Codec<TranscoderCreate> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown),
@@ -6954,7 +6956,7 @@ export interface TranscoderInput {
     | "LIBREOFFICE"
   >
 }
-export const TranscoderInput: Schema.Codec<TranscoderInput> = Schema.Struct({
+export const TranscoderInput: Schema.Codec<TranscoderInput> = IconikSchema.Struct({
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown),
   type: IconikSchema.OpenEnum([
@@ -6982,7 +6984,7 @@ export interface TranscoderOption {
   readonly label?: string | null | undefined
   readonly value?: string | null | undefined
 }
-export const TranscoderOption: Schema.Codec<TranscoderOption> = Schema.Struct({
+export const TranscoderOption: Schema.Codec<TranscoderOption> = IconikSchema.Struct({
   label: IconikSchema.optional(Schema.String),
   value: IconikSchema.optional(Schema.String)
 })
@@ -6991,7 +6993,7 @@ export const TranscoderOption: Schema.Codec<TranscoderOption> = Schema.Struct({
 export interface TranscoderOptions {
   readonly objects?: ReadonlyArray<TranscoderOption> | null | undefined
 }
-export const TranscoderOptions: Schema.Codec<TranscoderOptions> = Schema.Struct({
+export const TranscoderOptions: Schema.Codec<TranscoderOptions> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(TranscoderOption))
 })
 
@@ -7021,7 +7023,7 @@ export interface TranscoderPatch {
     | null
     | undefined
 }
-export const TranscoderPatch: Schema.Codec<TranscoderPatch> = Schema.Struct({
+export const TranscoderPatch: Schema.Codec<TranscoderPatch> = IconikSchema.Struct({
   name: IconikSchema.optional(Schema.String),
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   type: IconikSchema.optional(IconikSchema.OpenEnum([
@@ -7068,7 +7070,7 @@ export interface TranscoderRead {
     | "LIBREOFFICE"
   >
 }
-export const TranscoderRead: Schema.Codec<TranscoderRead> = Schema.Struct({
+export const TranscoderRead: Schema.Codec<TranscoderRead> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown),
@@ -7096,7 +7098,7 @@ export const TranscoderRead: Schema.Codec<TranscoderRead> = Schema.Struct({
 export interface TranscoderToken {
   readonly token?: string | null | undefined
 }
-export const TranscoderToken: Schema.Codec<TranscoderToken> = Schema.Struct({
+export const TranscoderToken: Schema.Codec<TranscoderToken> = IconikSchema.Struct({
   token: IconikSchema.optional(Schema.String)
 })
 
@@ -7105,7 +7107,7 @@ export interface TranscoderTokenRequest {
   readonly expires_in?: number | null | undefined
   readonly payload?: { readonly [key: string]: unknown } | null | undefined
 }
-export const TranscoderTokenRequest: Schema.Codec<TranscoderTokenRequest> = Schema.Struct({
+export const TranscoderTokenRequest: Schema.Codec<TranscoderTokenRequest> = IconikSchema.Struct({
   expires_in: IconikSchema.optional(Schema.Number),
   payload: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
@@ -7134,7 +7136,7 @@ export interface TranscoderUpdate {
     | "LIBREOFFICE"
   >
 }
-export const TranscoderUpdate: Schema.Codec<TranscoderUpdate> = Schema.Struct({
+export const TranscoderUpdate: Schema.Codec<TranscoderUpdate> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown),
@@ -7172,7 +7174,7 @@ export interface Transcoders {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Transcoders: Schema.Codec<Transcoders> = Schema.Struct({
+export const Transcoders: Schema.Codec<Transcoders> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -7200,7 +7202,7 @@ export interface TranscodersByStorage {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const TranscodersByStorage: Schema.Codec<TranscodersByStorage> = Schema.Struct({
+export const TranscodersByStorage: Schema.Codec<TranscodersByStorage> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -7223,7 +7225,7 @@ export interface TranscodersQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const TranscodersQueryParams: Schema.Codec<TranscodersQueryParams> = Schema.Struct({
+export const TranscodersQueryParams: Schema.Codec<TranscodersQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -7239,7 +7241,7 @@ export interface TransferAssetToStorage {
   /** List of version IDs to transfer. If not specified, the latest version will be transferred. */
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const TransferAssetToStorage: Schema.Codec<TransferAssetToStorage> = Schema.Struct({
+export const TransferAssetToStorage: Schema.Codec<TransferAssetToStorage> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   formats: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -7250,7 +7252,7 @@ export const TransferAssetToStorage: Schema.Codec<TransferAssetToStorage> = Sche
 export interface TransferBase {
   readonly destination_directory_path?: string | null | undefined
 }
-export const TransferBase: Schema.Codec<TransferBase> = Schema.Struct({
+export const TransferBase: Schema.Codec<TransferBase> = IconikSchema.Struct({
   destination_directory_path: IconikSchema.optional(Schema.String)
 })
 
@@ -7281,7 +7283,7 @@ export interface TransferCloud {
   readonly transfer_type?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const TransferCloud: Schema.Codec<TransferCloud> = Schema.Struct({
+export const TransferCloud: Schema.Codec<TransferCloud> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
   celery_task_id: IconikSchema.optional(Schema.String),
@@ -7313,7 +7315,7 @@ export interface TransferFormatToStorage {
   readonly destination_directory_path?: string | null | undefined
   readonly destination_filename?: string | null | undefined
 }
-export const TransferFormatToStorage: Schema.Codec<TransferFormatToStorage> = Schema.Struct({
+export const TransferFormatToStorage: Schema.Codec<TransferFormatToStorage> = IconikSchema.Struct({
   destination_directory_path: IconikSchema.optional(Schema.String),
   destination_filename: IconikSchema.optional(Schema.String)
 })
@@ -7343,7 +7345,7 @@ export interface TransferFromStorage {
   readonly temporary_file_set_source?: boolean | null | undefined
   readonly transfer_type?: string | null | undefined
 }
-export const TransferFromStorage: Schema.Codec<TransferFromStorage> = Schema.Struct({
+export const TransferFromStorage: Schema.Codec<TransferFromStorage> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
   collection_storage_id: IconikSchema.optional(Schema.String),
@@ -7390,7 +7392,7 @@ export interface TransferFromStorageInput {
   readonly parent_job_id?: string | null | undefined
   readonly temporary_file_set_source?: boolean | null | undefined
 }
-export const TransferFromStorageInput: Schema.Codec<TransferFromStorageInput> = Schema.Struct({
+export const TransferFromStorageInput: Schema.Codec<TransferFromStorageInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
   collection_storage_id: IconikSchema.optional(Schema.String),
@@ -7446,7 +7448,7 @@ export interface TransferFromStorageRead {
   readonly temporary_file_set_source?: boolean | null | undefined
   readonly transfer_type?: string | null | undefined
 }
-export const TransferFromStorageRead: Schema.Codec<TransferFromStorageRead> = Schema.Struct({
+export const TransferFromStorageRead: Schema.Codec<TransferFromStorageRead> = IconikSchema.Struct({
   add_file_set: IconikSchema.optional(Schema.Boolean),
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -7484,7 +7486,7 @@ export const TransferFromStorageRead: Schema.Codec<TransferFromStorageRead> = Sc
 export interface TransferSignedURL {
   readonly url?: string | null | undefined
 }
-export const TransferSignedURL: Schema.Codec<TransferSignedURL> = Schema.Struct({
+export const TransferSignedURL: Schema.Codec<TransferSignedURL> = IconikSchema.Struct({
   url: IconikSchema.optional(Schema.String)
 })
 
@@ -7513,7 +7515,7 @@ export interface TransferToStorage {
   readonly temporary_file_set_source?: boolean | null | undefined
   readonly transfer_type?: string | null | undefined
 }
-export const TransferToStorage: Schema.Codec<TransferToStorage> = Schema.Struct({
+export const TransferToStorage: Schema.Codec<TransferToStorage> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
   collection_storage_id: IconikSchema.optional(Schema.String),
@@ -7546,7 +7548,7 @@ export interface TransferToStorageBase {
   /** List of format names to transfer. If not specified, all formats will be transferred. */
   readonly formats?: ReadonlyArray<string> | null | undefined
 }
-export const TransferToStorageBase: Schema.Codec<TransferToStorageBase> = Schema.Struct({
+export const TransferToStorageBase: Schema.Codec<TransferToStorageBase> = IconikSchema.Struct({
   all_versions: IconikSchema.optional(Schema.Boolean),
   destination_directory_path: IconikSchema.optional(Schema.String),
   formats: IconikSchema.optional(Schema.Array(Schema.String))
@@ -7586,7 +7588,7 @@ export interface TransferToStorageRead {
   readonly temporary_file_set_source?: boolean | null | undefined
   readonly transfer_type?: string | null | undefined
 }
-export const TransferToStorageRead: Schema.Codec<TransferToStorageRead> = Schema.Struct({
+export const TransferToStorageRead: Schema.Codec<TransferToStorageRead> = IconikSchema.Struct({
   add_file_set: IconikSchema.optional(Schema.Boolean),
   asset_id: IconikSchema.optional(Schema.String),
   asset_paths: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -7633,7 +7635,7 @@ export interface TransfersFromStorage {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const TransfersFromStorage: Schema.Codec<TransfersFromStorage> = Schema.Struct({
+export const TransfersFromStorage: Schema.Codec<TransfersFromStorage> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -7659,7 +7661,7 @@ export interface TransfersToStorage {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const TransfersToStorage: Schema.Codec<TransfersToStorage> = Schema.Struct({
+export const TransfersToStorage: Schema.Codec<TransfersToStorage> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -7685,7 +7687,7 @@ export interface UploadFiles {
   readonly storage_id: string
   readonly version_id?: string | null | undefined
 }
-export const UploadFiles: Schema.Codec<UploadFiles> = Schema.Struct({
+export const UploadFiles: Schema.Codec<UploadFiles> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   asset_title: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
@@ -7701,7 +7703,7 @@ export const UploadFiles: Schema.Codec<UploadFiles> = Schema.Struct({
 export interface UploadIconikStorageGatewayLogs {
   readonly filename: string
 }
-export const UploadIconikStorageGatewayLogs: Schema.Codec<UploadIconikStorageGatewayLogs> = Schema.Struct({
+export const UploadIconikStorageGatewayLogs: Schema.Codec<UploadIconikStorageGatewayLogs> = IconikSchema.Struct({
   filename: Schema.String
 })
 
@@ -7717,7 +7719,7 @@ export interface VantageSettings {
   readonly temp_proxy_folder: string
   readonly workflow_id: string
 }
-export const VantageSettings: Schema.Codec<VantageSettings> = Schema.Struct({
+export const VantageSettings: Schema.Codec<VantageSettings> = IconikSchema.Struct({
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   host: Schema.String,
   include_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -7753,7 +7755,7 @@ export interface WatchFolderVideoTranscoder {
   readonly use_unique_sub_folder_workflow?: boolean | null | undefined
   readonly watch_folder_location: string
 }
-export const WatchFolderVideoTranscoder: Schema.Codec<WatchFolderVideoTranscoder> = Schema.Struct({
+export const WatchFolderVideoTranscoder: Schema.Codec<WatchFolderVideoTranscoder> = IconikSchema.Struct({
   create_web_proxy_from_edit_proxy: IconikSchema.optional(Schema.Boolean),
   edit_proxy_local_storage_path: IconikSchema.optional(Schema.String),
   edit_proxy_upload_storage_id: IconikSchema.optional(Schema.String),
@@ -7812,7 +7814,7 @@ export interface WildmokaSettings {
   /** List of video variants to prepare */
   readonly wm_video_variants?: ReadonlyArray<string> | null | undefined
 }
-export const WildmokaSettings: Schema.Codec<WildmokaSettings> = Schema.Struct({
+export const WildmokaSettings: Schema.Codec<WildmokaSettings> = IconikSchema.Struct({
   audio_bitrate: IconikSchema.optional(Schema.Number),
   bitrate: IconikSchema.optional(Schema.Number),
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -7852,7 +7854,7 @@ export interface ZencoderSettings {
   readonly local?: boolean | null | undefined
   readonly priority?: number | null | undefined
 }
-export const ZencoderSettings: Schema.Codec<ZencoderSettings> = Schema.Struct({
+export const ZencoderSettings: Schema.Codec<ZencoderSettings> = IconikSchema.Struct({
   api_key: Schema.String,
   exclude_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
   include_patterns: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -7867,7 +7869,7 @@ export interface ListAnalysisProfilesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAnalysisProfilesQuery: Schema.Codec<ListAnalysisProfilesQuery> = Schema.Struct({
+export const ListAnalysisProfilesQuery: Schema.Codec<ListAnalysisProfilesQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -8075,7 +8077,7 @@ export interface ListAnalysisServiceAccountsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAnalysisServiceAccountsQuery: Schema.Codec<ListAnalysisServiceAccountsQuery> = Schema.Struct({
+export const ListAnalysisServiceAccountsQuery: Schema.Codec<ListAnalysisServiceAccountsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -8267,7 +8269,7 @@ export interface CreateAssetsExportLocationQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateAssetsExportLocationQuery: Schema.Codec<CreateAssetsExportLocationQuery> = Schema.Struct({
+export const CreateAssetsExportLocationQuery: Schema.Codec<CreateAssetsExportLocationQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -8327,7 +8329,7 @@ export interface CreateAssetCustomKeyframeByPosterQuery {
   /** set to false to keep current custom_poster and custom_keyframe on asset */
   readonly overwrite?: boolean | undefined
 }
-export const CreateAssetCustomKeyframeByPosterQuery: Schema.Codec<CreateAssetCustomKeyframeByPosterQuery> = Schema.Struct({
+export const CreateAssetCustomKeyframeByPosterQuery: Schema.Codec<CreateAssetCustomKeyframeByPosterQuery> = IconikSchema.Struct({
   overwrite: Schema.optional(Schema.Boolean)
 })
 
@@ -8364,7 +8366,7 @@ export interface CreateAssetExportLocationQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateAssetExportLocationQuery: Schema.Codec<CreateAssetExportLocationQuery> = Schema.Struct({
+export const CreateAssetExportLocationQuery: Schema.Codec<CreateAssetExportLocationQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -8407,7 +8409,7 @@ export interface ListAssetFileSetsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetFileSetsQuery: Schema.Codec<ListAssetFileSetsQuery> = Schema.Struct({
+export const ListAssetFileSetsQuery: Schema.Codec<ListAssetFileSetsQuery> = IconikSchema.Struct({
   file_count: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
@@ -8471,7 +8473,7 @@ export interface CreateAssetFileSetsBulkQuery {
   /** If true, keep source objects */
   readonly keep_source?: boolean | undefined
 }
-export const CreateAssetFileSetsBulkQuery: Schema.Codec<CreateAssetFileSetsBulkQuery> = Schema.Struct({
+export const CreateAssetFileSetsBulkQuery: Schema.Codec<CreateAssetFileSetsBulkQuery> = IconikSchema.Struct({
   do_not_delete_last_copy: Schema.optional(Schema.Boolean),
   immediately: Schema.optional(Schema.Boolean),
   keep_source: Schema.optional(Schema.Boolean)
@@ -8580,7 +8582,7 @@ export interface DeleteAssetFileSetQuery {
   /** If true, keep source objects */
   readonly keep_source?: boolean | undefined
 }
-export const DeleteAssetFileSetQuery: Schema.Codec<DeleteAssetFileSetQuery> = Schema.Struct({
+export const DeleteAssetFileSetQuery: Schema.Codec<DeleteAssetFileSetQuery> = IconikSchema.Struct({
   immediately: Schema.optional(Schema.Boolean),
   keep_source: Schema.optional(Schema.Boolean)
 })
@@ -8619,7 +8621,7 @@ export interface ListAssetFileSetFilesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetFileSetFilesQuery: Schema.Codec<ListAssetFileSetFilesQuery> = Schema.Struct({
+export const ListAssetFileSetFilesQuery: Schema.Codec<ListAssetFileSetFilesQuery> = IconikSchema.Struct({
   file_count: Schema.optional(Schema.Boolean),
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
@@ -8708,7 +8710,7 @@ export interface ListAssetFilesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetFilesQuery: Schema.Codec<ListAssetFilesQuery> = Schema.Struct({
+export const ListAssetFilesQuery: Schema.Codec<ListAssetFilesQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String),
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
@@ -8776,7 +8778,7 @@ export interface GetAssetFileQuery {
   /** Set to true to get a new upload url for the file */
   readonly generate_signed_post_url?: boolean | undefined
 }
-export const GetAssetFileQuery: Schema.Codec<GetAssetFileQuery> = Schema.Struct({
+export const GetAssetFileQuery: Schema.Codec<GetAssetFileQuery> = IconikSchema.Struct({
   bypass_url_cache: Schema.optional(Schema.Boolean),
   content_disposition: Schema.optional(Schema.String),
   generate_signed_post_url: Schema.optional(Schema.Boolean)
@@ -9025,7 +9027,7 @@ export interface CreateAssetFileMultipartQuery {
   /** Use temporary file record */
   readonly temporary?: boolean | undefined
 }
-export const CreateAssetFileMultipartQuery: Schema.Codec<CreateAssetFileMultipartQuery> = Schema.Struct({
+export const CreateAssetFileMultipartQuery: Schema.Codec<CreateAssetFileMultipartQuery> = IconikSchema.Struct({
   temporary: Schema.optional(Schema.Boolean)
 })
 
@@ -9067,7 +9069,7 @@ export interface CancelAssetFileMultipartB2Query {
   /** Use temporary file record */
   readonly temporary?: boolean | undefined
 }
-export const CancelAssetFileMultipartB2Query: Schema.Codec<CancelAssetFileMultipartB2Query> = Schema.Struct({
+export const CancelAssetFileMultipartB2Query: Schema.Codec<CancelAssetFileMultipartB2Query> = IconikSchema.Struct({
   temporary: Schema.optional(Schema.Boolean)
 })
 
@@ -9106,7 +9108,7 @@ export interface CreateAssetFileMultipartB2FinishQuery {
   /** Use temporary file record */
   readonly temporary?: boolean | undefined
 }
-export const CreateAssetFileMultipartB2FinishQuery: Schema.Codec<CreateAssetFileMultipartB2FinishQuery> = Schema.Struct({
+export const CreateAssetFileMultipartB2FinishQuery: Schema.Codec<CreateAssetFileMultipartB2FinishQuery> = IconikSchema.Struct({
   temporary: Schema.optional(Schema.Boolean)
 })
 
@@ -9145,7 +9147,7 @@ export interface CreateAssetFileMultipartB2StartQuery {
   /** Use temporary file record */
   readonly temporary?: boolean | undefined
 }
-export const CreateAssetFileMultipartB2StartQuery: Schema.Codec<CreateAssetFileMultipartB2StartQuery> = Schema.Struct({
+export const CreateAssetFileMultipartB2StartQuery: Schema.Codec<CreateAssetFileMultipartB2StartQuery> = IconikSchema.Struct({
   temporary: Schema.optional(Schema.Boolean)
 })
 
@@ -9208,7 +9210,7 @@ export interface CreateAssetFileMultipartGcsComposeUrlQuery {
   /** Use temporary file record */
   readonly temporary?: boolean | undefined
 }
-export const CreateAssetFileMultipartGcsComposeUrlQuery: Schema.Codec<CreateAssetFileMultipartGcsComposeUrlQuery> = Schema.Struct({
+export const CreateAssetFileMultipartGcsComposeUrlQuery: Schema.Codec<CreateAssetFileMultipartGcsComposeUrlQuery> = IconikSchema.Struct({
   temporary: Schema.optional(Schema.Boolean)
 })
 
@@ -9253,7 +9255,7 @@ export interface GetAssetFileMultipartUrlQuery {
   /** Multipart UploadId */
   readonly upload_id: string
 }
-export const GetAssetFileMultipartUrlQuery: Schema.Codec<GetAssetFileMultipartUrlQuery> = Schema.Struct({
+export const GetAssetFileMultipartUrlQuery: Schema.Codec<GetAssetFileMultipartUrlQuery> = IconikSchema.Struct({
   max_part_number: Schema.optional(Schema.Number),
   temporary: Schema.optional(Schema.Boolean),
   type: Schema.optional(Schema.String),
@@ -9297,7 +9299,7 @@ export interface ListAssetFileMultipartUrlPartQuery {
   /** Multipart UploadId */
   readonly upload_id?: string | undefined
 }
-export const ListAssetFileMultipartUrlPartQuery: Schema.Codec<ListAssetFileMultipartUrlPartQuery> = Schema.Struct({
+export const ListAssetFileMultipartUrlPartQuery: Schema.Codec<ListAssetFileMultipartUrlPartQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   parts_num: Schema.Number,
   per_page: Schema.optional(Schema.Number),
@@ -9335,7 +9337,7 @@ export interface CreateAssetFileMultipartUrlS3PartQuery {
   /** Use temporary file record */
   readonly temporary?: boolean | undefined
 }
-export const CreateAssetFileMultipartUrlS3PartQuery: Schema.Codec<CreateAssetFileMultipartUrlS3PartQuery> = Schema.Struct({
+export const CreateAssetFileMultipartUrlS3PartQuery: Schema.Codec<CreateAssetFileMultipartUrlS3PartQuery> = IconikSchema.Struct({
   temporary: Schema.optional(Schema.Boolean)
 })
 
@@ -9425,7 +9427,7 @@ export interface ListAssetFormatsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetFormatsQuery: Schema.Codec<ListAssetFormatsQuery> = Schema.Struct({
+export const ListAssetFormatsQuery: Schema.Codec<ListAssetFormatsQuery> = IconikSchema.Struct({
   include_all_versions: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
@@ -9508,7 +9510,7 @@ export interface UpdateAssetFormatQuery {
   /** If true update component_ids for matching file sets */
   readonly sync_components?: boolean | undefined
 }
-export const UpdateAssetFormatQuery: Schema.Codec<UpdateAssetFormatQuery> = Schema.Struct({
+export const UpdateAssetFormatQuery: Schema.Codec<UpdateAssetFormatQuery> = IconikSchema.Struct({
   sync_components: Schema.optional(Schema.Boolean)
 })
 
@@ -9547,7 +9549,7 @@ export interface PatchAssetFormatQuery {
   /** If true update component_ids for matching file sets */
   readonly sync_components?: boolean | undefined
 }
-export const PatchAssetFormatQuery: Schema.Codec<PatchAssetFormatQuery> = Schema.Struct({
+export const PatchAssetFormatQuery: Schema.Codec<PatchAssetFormatQuery> = IconikSchema.Struct({
   sync_components: Schema.optional(Schema.Boolean)
 })
 
@@ -9586,7 +9588,7 @@ export interface DeleteAssetFormatQuery {
   /** Permanently delete format without sending it to the Recycle Bin */
   readonly immediately?: boolean | undefined
 }
-export const DeleteAssetFormatQuery: Schema.Codec<DeleteAssetFormatQuery> = Schema.Struct({
+export const DeleteAssetFormatQuery: Schema.Codec<DeleteAssetFormatQuery> = IconikSchema.Struct({
   immediately: Schema.optional(Schema.Boolean)
 })
 
@@ -9619,7 +9621,7 @@ export interface ArchiveAssetFormatQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ArchiveAssetFormatQuery: Schema.Codec<ArchiveAssetFormatQuery> = Schema.Struct({
+export const ArchiveAssetFormatQuery: Schema.Codec<ArchiveAssetFormatQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -9800,7 +9802,7 @@ export interface ListAssetFormatFileSetsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetFormatFileSetsQuery: Schema.Codec<ListAssetFormatFileSetsQuery> = Schema.Struct({
+export const ListAssetFormatFileSetsQuery: Schema.Codec<ListAssetFormatFileSetsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -9904,7 +9906,7 @@ export interface RestoreArchivedAssetFormatQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const RestoreArchivedAssetFormatQuery: Schema.Codec<RestoreArchivedAssetFormatQuery> = Schema.Struct({
+export const RestoreArchivedAssetFormatQuery: Schema.Codec<RestoreArchivedAssetFormatQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -9968,7 +9970,7 @@ export interface ListAssetFormatStorageFileSetsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetFormatStorageFileSetsQuery: Schema.Codec<ListAssetFormatStorageFileSetsQuery> = Schema.Struct({
+export const ListAssetFormatStorageFileSetsQuery: Schema.Codec<ListAssetFormatStorageFileSetsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -10039,7 +10041,7 @@ export interface ListAssetKeyframesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetKeyframesQuery: Schema.Codec<ListAssetKeyframesQuery> = Schema.Struct({
+export const ListAssetKeyframesQuery: Schema.Codec<ListAssetKeyframesQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String),
   generate_signed_url: Schema.optional(Schema.Boolean),
   include_all_versions: Schema.optional(Schema.Boolean),
@@ -10077,7 +10079,7 @@ export interface CreateAssetKeyframeQuery {
   /** Set to True to get a google resumable upload link */
   readonly use_google_resumable_upload?: boolean | undefined
 }
-export const CreateAssetKeyframeQuery: Schema.Codec<CreateAssetKeyframeQuery> = Schema.Struct({
+export const CreateAssetKeyframeQuery: Schema.Codec<CreateAssetKeyframeQuery> = IconikSchema.Struct({
   use_google_resumable_upload: Schema.optional(Schema.Boolean)
 })
 
@@ -10111,7 +10113,7 @@ export interface GetAssetKeyframeQuery {
   /** Set to attachment if you do not want a download link */
   readonly content_disposition?: string | undefined
 }
-export const GetAssetKeyframeQuery: Schema.Codec<GetAssetKeyframeQuery> = Schema.Struct({
+export const GetAssetKeyframeQuery: Schema.Codec<GetAssetKeyframeQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String)
 })
 
@@ -10191,7 +10193,7 @@ export const patchAssetKeyframe = Endpoint.make<
 export interface DeleteAssetKeyframeQuery {
   readonly keep_poster?: boolean | undefined
 }
-export const DeleteAssetKeyframeQuery: Schema.Codec<DeleteAssetKeyframeQuery> = Schema.Struct({
+export const DeleteAssetKeyframeQuery: Schema.Codec<DeleteAssetKeyframeQuery> = IconikSchema.Struct({
   keep_poster: Schema.optional(Schema.Boolean)
 })
 
@@ -10270,7 +10272,7 @@ export interface CreateAssetMethodByStorageMethodKeyframeQuery {
   /** Set to True to get a google resumable upload link */
   readonly use_google_resumable_upload?: boolean | undefined
 }
-export const CreateAssetMethodByStorageMethodKeyframeQuery: Schema.Codec<CreateAssetMethodByStorageMethodKeyframeQuery> = Schema.Struct({
+export const CreateAssetMethodByStorageMethodKeyframeQuery: Schema.Codec<CreateAssetMethodByStorageMethodKeyframeQuery> = IconikSchema.Struct({
   use_google_resumable_upload: Schema.optional(Schema.Boolean)
 })
 
@@ -10343,7 +10345,7 @@ export interface ListAssetProxiesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetProxiesQuery: Schema.Codec<ListAssetProxiesQuery> = Schema.Struct({
+export const ListAssetProxiesQuery: Schema.Codec<ListAssetProxiesQuery> = IconikSchema.Struct({
   bypass_url_cache: Schema.optional(Schema.Boolean),
   content_disposition: Schema.optional(Schema.String),
   generate_signed_url: Schema.optional(Schema.Boolean),
@@ -10406,7 +10408,7 @@ export interface GetAssetProxyQuery {
   /** Set to attachment if you want a download link */
   readonly content_disposition?: string | undefined
 }
-export const GetAssetProxyQuery: Schema.Codec<GetAssetProxyQuery> = Schema.Struct({
+export const GetAssetProxyQuery: Schema.Codec<GetAssetProxyQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String)
 })
 
@@ -10585,7 +10587,7 @@ export interface GetAssetProxyMultipartUrlQuery {
   /** Multipart UploadId */
   readonly upload_id: string
 }
-export const GetAssetProxyMultipartUrlQuery: Schema.Codec<GetAssetProxyMultipartUrlQuery> = Schema.Struct({
+export const GetAssetProxyMultipartUrlQuery: Schema.Codec<GetAssetProxyMultipartUrlQuery> = IconikSchema.Struct({
   max_part_number: Schema.optional(Schema.Number),
   type: Schema.optional(Schema.String),
   upload_id: Schema.String
@@ -10626,7 +10628,7 @@ export interface ListAssetProxyMultipartUrlPartQuery {
   /** Multipart UploadId */
   readonly upload_id?: string | undefined
 }
-export const ListAssetProxyMultipartUrlPartQuery: Schema.Codec<ListAssetProxyMultipartUrlPartQuery> = Schema.Struct({
+export const ListAssetProxyMultipartUrlPartQuery: Schema.Codec<ListAssetProxyMultipartUrlPartQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   parts_num: Schema.Number,
   per_page: Schema.optional(Schema.Number),
@@ -10711,7 +10713,7 @@ export interface ListAssetSubtitlesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetSubtitlesQuery: Schema.Codec<ListAssetSubtitlesQuery> = Schema.Struct({
+export const ListAssetSubtitlesQuery: Schema.Codec<ListAssetSubtitlesQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -11002,7 +11004,7 @@ export const createAssetTemporaryFileSet = Endpoint.make<
 export interface DeleteAssetTemporaryFileSetQuery {
   readonly delete_cloud_objects?: boolean | undefined
 }
-export const DeleteAssetTemporaryFileSetQuery: Schema.Codec<DeleteAssetTemporaryFileSetQuery> = Schema.Struct({
+export const DeleteAssetTemporaryFileSetQuery: Schema.Codec<DeleteAssetTemporaryFileSetQuery> = IconikSchema.Struct({
   delete_cloud_objects: Schema.optional(Schema.Boolean)
 })
 
@@ -11039,7 +11041,7 @@ export interface ListAssetTemporaryFileSetFilesQuery {
   /** Set to false if you don't need a URL, will speed things up */
   readonly generate_signed_url?: boolean | undefined
 }
-export const ListAssetTemporaryFileSetFilesQuery: Schema.Codec<ListAssetTemporaryFileSetFilesQuery> = Schema.Struct({
+export const ListAssetTemporaryFileSetFilesQuery: Schema.Codec<ListAssetTemporaryFileSetFilesQuery> = IconikSchema.Struct({
   generate_signed_url: Schema.optional(Schema.Boolean)
 })
 
@@ -11075,7 +11077,7 @@ export const listAssetTemporaryFileSetFiles = Endpoint.make<
 export interface CreateAssetTemporaryFileQuery {
   readonly store?: boolean | undefined
 }
-export const CreateAssetTemporaryFileQuery: Schema.Codec<CreateAssetTemporaryFileQuery> = Schema.Struct({
+export const CreateAssetTemporaryFileQuery: Schema.Codec<CreateAssetTemporaryFileQuery> = IconikSchema.Struct({
   store: Schema.optional(Schema.Boolean)
 })
 
@@ -11159,7 +11161,7 @@ export interface DeleteAssetVersionsAllFileSetsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const DeleteAssetVersionsAllFileSetsQuery: Schema.Codec<DeleteAssetVersionsAllFileSetsQuery> = Schema.Struct({
+export const DeleteAssetVersionsAllFileSetsQuery: Schema.Codec<DeleteAssetVersionsAllFileSetsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -11213,7 +11215,7 @@ export interface DeleteAssetVersionsAllFormatsQuery {
   /** Permanently delete format without sending it to the Recycle Bin */
   readonly immediately?: boolean | undefined
 }
-export const DeleteAssetVersionsAllFormatsQuery: Schema.Codec<DeleteAssetVersionsAllFormatsQuery> = Schema.Struct({
+export const DeleteAssetVersionsAllFormatsQuery: Schema.Codec<DeleteAssetVersionsAllFormatsQuery> = IconikSchema.Struct({
   immediately: Schema.optional(Schema.Boolean)
 })
 
@@ -11307,7 +11309,7 @@ export interface ListAssetVersionFileSetsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetVersionFileSetsQuery: Schema.Codec<ListAssetVersionFileSetsQuery> = Schema.Struct({
+export const ListAssetVersionFileSetsQuery: Schema.Codec<ListAssetVersionFileSetsQuery> = IconikSchema.Struct({
   file_count: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
@@ -11349,7 +11351,7 @@ export interface DeleteAssetVersionFileSetsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const DeleteAssetVersionFileSetsQuery: Schema.Codec<DeleteAssetVersionFileSetsQuery> = Schema.Struct({
+export const DeleteAssetVersionFileSetsQuery: Schema.Codec<DeleteAssetVersionFileSetsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -11394,7 +11396,7 @@ export interface ListAssetVersionFilesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetVersionFilesQuery: Schema.Codec<ListAssetVersionFilesQuery> = Schema.Struct({
+export const ListAssetVersionFilesQuery: Schema.Codec<ListAssetVersionFilesQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String),
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
@@ -11456,7 +11458,7 @@ export interface ListAssetVersionFormatsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetVersionFormatsQuery: Schema.Codec<ListAssetVersionFormatsQuery> = Schema.Struct({
+export const ListAssetVersionFormatsQuery: Schema.Codec<ListAssetVersionFormatsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -11491,7 +11493,7 @@ export interface DeleteAssetVersionFormatsQuery {
   /** Permanently delete format without sending it to the Recycle Bin */
   readonly immediately?: boolean | undefined
 }
-export const DeleteAssetVersionFormatsQuery: Schema.Codec<DeleteAssetVersionFormatsQuery> = Schema.Struct({
+export const DeleteAssetVersionFormatsQuery: Schema.Codec<DeleteAssetVersionFormatsQuery> = IconikSchema.Struct({
   immediately: Schema.optional(Schema.Boolean)
 })
 
@@ -11534,7 +11536,7 @@ export interface ListAssetVersionKeyframesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetVersionKeyframesQuery: Schema.Codec<ListAssetVersionKeyframesQuery> = Schema.Struct({
+export const ListAssetVersionKeyframesQuery: Schema.Codec<ListAssetVersionKeyframesQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String),
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
@@ -11574,7 +11576,7 @@ export const listAssetVersionKeyframes = Endpoint.make<
 export interface DeleteAssetVersionKeyframesQuery {
   readonly keep_poster?: boolean | undefined
 }
-export const DeleteAssetVersionKeyframesQuery: Schema.Codec<DeleteAssetVersionKeyframesQuery> = Schema.Struct({
+export const DeleteAssetVersionKeyframesQuery: Schema.Codec<DeleteAssetVersionKeyframesQuery> = IconikSchema.Struct({
   keep_poster: Schema.optional(Schema.Boolean)
 })
 
@@ -11617,7 +11619,7 @@ export interface ListAssetVersionProxiesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetVersionProxiesQuery: Schema.Codec<ListAssetVersionProxiesQuery> = Schema.Struct({
+export const ListAssetVersionProxiesQuery: Schema.Codec<ListAssetVersionProxiesQuery> = IconikSchema.Struct({
   content_disposition: Schema.optional(Schema.String),
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
@@ -11679,7 +11681,7 @@ export interface ListAssetVersionSubtitlesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListAssetVersionSubtitlesQuery: Schema.Codec<ListAssetVersionSubtitlesQuery> = Schema.Struct({
+export const ListAssetVersionSubtitlesQuery: Schema.Codec<ListAssetVersionSubtitlesQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -11811,7 +11813,7 @@ export interface CreateCollectionCustomKeyframeByPosterQuery {
   /** set to false to keep current custom_poster and custom_keyframe on asset */
   readonly overwrite?: boolean | undefined
 }
-export const CreateCollectionCustomKeyframeByPosterQuery: Schema.Codec<CreateCollectionCustomKeyframeByPosterQuery> = Schema.Struct({
+export const CreateCollectionCustomKeyframeByPosterQuery: Schema.Codec<CreateCollectionCustomKeyframeByPosterQuery> = IconikSchema.Struct({
   overwrite: Schema.optional(Schema.Boolean)
 })
 
@@ -11848,7 +11850,7 @@ export interface CreateCollectionExportLocationQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateCollectionExportLocationQuery: Schema.Codec<CreateCollectionExportLocationQuery> = Schema.Struct({
+export const CreateCollectionExportLocationQuery: Schema.Codec<CreateCollectionExportLocationQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -11891,7 +11893,7 @@ export interface ListCollectionKeyframesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListCollectionKeyframesQuery: Schema.Codec<ListCollectionKeyframesQuery> = Schema.Struct({
+export const ListCollectionKeyframesQuery: Schema.Codec<ListCollectionKeyframesQuery> = IconikSchema.Struct({
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
@@ -12046,7 +12048,7 @@ export interface DeleteCollectionKeyframeQuery {
   /** set to true to force a regeneration of default keyframes */
   readonly regenerate_keyframes?: boolean | undefined
 }
-export const DeleteCollectionKeyframeQuery: Schema.Codec<DeleteCollectionKeyframeQuery> = Schema.Struct({
+export const DeleteCollectionKeyframeQuery: Schema.Codec<DeleteCollectionKeyframeQuery> = IconikSchema.Struct({
   regenerate_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -12091,7 +12093,7 @@ export interface ListDeleteQueueFileSetsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListDeleteQueueFileSetsQuery: Schema.Codec<ListDeleteQueueFileSetsQuery> = Schema.Struct({
+export const ListDeleteQueueFileSetsQuery: Schema.Codec<ListDeleteQueueFileSetsQuery> = IconikSchema.Struct({
   field_name: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -12196,7 +12198,7 @@ export interface ListDeleteQueueFormatsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListDeleteQueueFormatsQuery: Schema.Codec<ListDeleteQueueFormatsQuery> = Schema.Struct({
+export const ListDeleteQueueFormatsQuery: Schema.Codec<ListDeleteQueueFormatsQuery> = IconikSchema.Struct({
   field_name: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -12301,7 +12303,7 @@ export interface ListExportLocationsQuery {
   /** A comma separated list of fieldnames with order. For example - name,asc;id,desc */
   readonly sort?: string | undefined
 }
-export const ListExportLocationsQuery: Schema.Codec<ListExportLocationsQuery> = Schema.Struct({
+export const ListExportLocationsQuery: Schema.Codec<ListExportLocationsQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number),
@@ -12445,7 +12447,7 @@ export interface CreateExportLocationBulkExportQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateExportLocationBulkExportQuery: Schema.Codec<CreateExportLocationBulkExportQuery> = Schema.Struct({
+export const CreateExportLocationBulkExportQuery: Schema.Codec<CreateExportLocationBulkExportQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -12526,7 +12528,7 @@ export interface ListFileSetFilesQuery {
   /** Set to false if you don't need a URL, will speed things up */
   readonly generate_signed_url?: boolean | undefined
 }
-export const ListFileSetFilesQuery: Schema.Codec<ListFileSetFilesQuery> = Schema.Struct({
+export const ListFileSetFilesQuery: Schema.Codec<ListFileSetFilesQuery> = IconikSchema.Struct({
   generate_signed_url: Schema.optional(Schema.Boolean)
 })
 
@@ -12562,7 +12564,7 @@ export interface CreateFileSetStorageQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateFileSetStorageQuery: Schema.Codec<CreateFileSetStorageQuery> = Schema.Struct({
+export const CreateFileSetStorageQuery: Schema.Codec<CreateFileSetStorageQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -12600,7 +12602,7 @@ export const createFileSetStorage = Endpoint.make<
 export interface DeleteFileSetTransfersFromByStorageQuery {
   readonly failed?: boolean | undefined
 }
-export const DeleteFileSetTransfersFromByStorageQuery: Schema.Codec<DeleteFileSetTransfersFromByStorageQuery> = Schema.Struct({
+export const DeleteFileSetTransfersFromByStorageQuery: Schema.Codec<DeleteFileSetTransfersFromByStorageQuery> = IconikSchema.Struct({
   failed: Schema.optional(Schema.Boolean)
 })
 
@@ -12639,7 +12641,7 @@ export const deleteFileSetTransfersFromByStorage = Endpoint.make<
 export interface DeleteFileSetTransfersToByStorageQuery {
   readonly failed?: boolean | undefined
 }
-export const DeleteFileSetTransfersToByStorageQuery: Schema.Codec<DeleteFileSetTransfersToByStorageQuery> = Schema.Struct({
+export const DeleteFileSetTransfersToByStorageQuery: Schema.Codec<DeleteFileSetTransfersToByStorageQuery> = IconikSchema.Struct({
   failed: Schema.optional(Schema.Boolean)
 })
 
@@ -12680,7 +12682,7 @@ export interface ListFilesByChecksumQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListFilesByChecksumQuery: Schema.Codec<ListFilesByChecksumQuery> = Schema.Struct({
+export const ListFilesByChecksumQuery: Schema.Codec<ListFilesByChecksumQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -12714,7 +12716,7 @@ export const listFilesByChecksum = Endpoint.make<
 export interface DeleteFilesMissingStorageQuery {
   readonly remove_assets?: boolean | undefined
 }
-export const DeleteFilesMissingStorageQuery: Schema.Codec<DeleteFilesMissingStorageQuery> = Schema.Struct({
+export const DeleteFilesMissingStorageQuery: Schema.Codec<DeleteFilesMissingStorageQuery> = IconikSchema.Struct({
   remove_assets: Schema.optional(Schema.Boolean)
 })
 
@@ -12746,7 +12748,7 @@ export const deleteFilesMissingStorage = Endpoint.make<
 export interface CreateFilesStorageQuery {
   readonly get_file_size?: boolean | undefined
 }
-export const CreateFilesStorageQuery: Schema.Codec<CreateFilesStorageQuery> = Schema.Struct({
+export const CreateFilesStorageQuery: Schema.Codec<CreateFilesStorageQuery> = IconikSchema.Struct({
   get_file_size: Schema.optional(Schema.Boolean)
 })
 
@@ -12854,7 +12856,7 @@ export interface CreateFormatArchiveBulkQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateFormatArchiveBulkQuery: Schema.Codec<CreateFormatArchiveBulkQuery> = Schema.Struct({
+export const CreateFormatArchiveBulkQuery: Schema.Codec<CreateFormatArchiveBulkQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -12892,7 +12894,7 @@ export interface CreateFormatRestoreBulkQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateFormatRestoreBulkQuery: Schema.Codec<CreateFormatRestoreBulkQuery> = Schema.Struct({
+export const CreateFormatRestoreBulkQuery: Schema.Codec<CreateFormatRestoreBulkQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -12934,7 +12936,7 @@ export interface ListPlaylistKeyframesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListPlaylistKeyframesQuery: Schema.Codec<ListPlaylistKeyframesQuery> = Schema.Struct({
+export const ListPlaylistKeyframesQuery: Schema.Codec<ListPlaylistKeyframesQuery> = IconikSchema.Struct({
   generate_signed_url: Schema.optional(Schema.Boolean),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
@@ -13065,7 +13067,7 @@ export interface DeletePlaylistKeyframeQuery {
   /** set to true to force a regeneration of default keyframes */
   readonly regenerate_keyframes?: boolean | undefined
 }
-export const DeletePlaylistKeyframeQuery: Schema.Codec<DeletePlaylistKeyframeQuery> = Schema.Struct({
+export const DeletePlaylistKeyframeQuery: Schema.Codec<DeletePlaylistKeyframeQuery> = IconikSchema.Struct({
   regenerate_keyframes: Schema.optional(Schema.Boolean)
 })
 
@@ -13103,7 +13105,7 @@ export interface GetSharesStorageFilesQuery {
   /** Filter by name */
   readonly name: string
 }
-export const GetSharesStorageFilesQuery: Schema.Codec<GetSharesStorageFilesQuery> = Schema.Struct({
+export const GetSharesStorageFilesQuery: Schema.Codec<GetSharesStorageFilesQuery> = IconikSchema.Struct({
   directory_path: Schema.String,
   name: Schema.String
 })
@@ -13159,7 +13161,7 @@ export interface ListStoragesQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListStoragesQuery: Schema.Codec<ListStoragesQuery> = Schema.Struct({
+export const ListStoragesQuery: Schema.Codec<ListStoragesQuery> = IconikSchema.Struct({
   id: Schema.optional(Schema.String),
   ids: Schema.optional(Schema.String),
   last_scanned: Schema.optional(Schema.String),
@@ -13242,7 +13244,7 @@ export const reindexStoragesFiles = Endpoint.make<void, void, 403>({
 export interface GetStoragesIsgLatestVersionResponse {
   readonly version?: string | null | undefined
 }
-export const GetStoragesIsgLatestVersionResponse: Schema.Codec<GetStoragesIsgLatestVersionResponse> = Schema.Struct({
+export const GetStoragesIsgLatestVersionResponse: Schema.Codec<GetStoragesIsgLatestVersionResponse> = IconikSchema.Struct({
   version: IconikSchema.optional(Schema.String)
 })
 
@@ -13269,7 +13271,7 @@ export const getStoragesIsgLatestVersion = Endpoint.make<void, GetStoragesIsgLat
 export interface ListMatchingStoragesQuery {
   readonly storage_id?: string | undefined
 }
-export const ListMatchingStoragesQuery: Schema.Codec<ListMatchingStoragesQuery> = Schema.Struct({
+export const ListMatchingStoragesQuery: Schema.Codec<ListMatchingStoragesQuery> = IconikSchema.Struct({
   storage_id: Schema.optional(Schema.String)
 })
 
@@ -13364,7 +13366,7 @@ export interface CreateStoragesVerificationsAccessResponse {
   readonly access_check?: boolean | null | undefined
   readonly error_message?: string | null | undefined
 }
-export const CreateStoragesVerificationsAccessResponse: Schema.Codec<CreateStoragesVerificationsAccessResponse> = Schema.Struct({
+export const CreateStoragesVerificationsAccessResponse: Schema.Codec<CreateStoragesVerificationsAccessResponse> = IconikSchema.Struct({
   access_check: IconikSchema.optional(Schema.Boolean),
   error_message: IconikSchema.optional(Schema.String)
 })
@@ -13405,7 +13407,7 @@ export interface CreateStoragesVerificationsPermissionResponse {
   readonly write_access?: boolean | null | undefined
   readonly write_access_error?: string | null | undefined
 }
-export const CreateStoragesVerificationsPermissionResponse: Schema.Codec<CreateStoragesVerificationsPermissionResponse> = Schema.Struct({
+export const CreateStoragesVerificationsPermissionResponse: Schema.Codec<CreateStoragesVerificationsPermissionResponse> = IconikSchema.Struct({
   cors: IconikSchema.optional(Schema.Boolean),
   cors_error: IconikSchema.optional(Schema.String),
   delete_access: IconikSchema.optional(Schema.Boolean),
@@ -13613,7 +13615,7 @@ export interface CreateStorageBulkQuery {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateStorageBulkQuery: Schema.Codec<CreateStorageBulkQuery> = Schema.Struct({
+export const CreateStorageBulkQuery: Schema.Codec<CreateStorageBulkQuery> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -13691,7 +13693,7 @@ export interface ListStorageDeletionsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageDeletionsQuery: Schema.Codec<ListStorageDeletionsQuery> = Schema.Struct({
+export const ListStorageDeletionsQuery: Schema.Codec<ListStorageDeletionsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -13757,7 +13759,7 @@ export interface ListStorageDeletionsFromQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageDeletionsFromQuery: Schema.Codec<ListStorageDeletionsFromQuery> = Schema.Struct({
+export const ListStorageDeletionsFromQuery: Schema.Codec<ListStorageDeletionsFromQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -13816,7 +13818,7 @@ export interface ListStorageFilesQuery {
   /** Filter by type */
   readonly type?: string | undefined
 }
-export const ListStorageFilesQuery: Schema.Codec<ListStorageFilesQuery> = Schema.Struct({
+export const ListStorageFilesQuery: Schema.Codec<ListStorageFilesQuery> = IconikSchema.Struct({
   checksum: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -13951,7 +13953,7 @@ export interface DeleteStorageFilesQuery {
   /** Filter by type */
   readonly type?: string | undefined
 }
-export const DeleteStorageFilesQuery: Schema.Codec<DeleteStorageFilesQuery> = Schema.Struct({
+export const DeleteStorageFilesQuery: Schema.Codec<DeleteStorageFilesQuery> = IconikSchema.Struct({
   checksum: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -14034,7 +14036,7 @@ export const reindexStorageFile = Endpoint.make<
 export interface ListStorageGatewayEventsQuery {
   readonly last_id?: string | undefined
 }
-export const ListStorageGatewayEventsQuery: Schema.Codec<ListStorageGatewayEventsQuery> = Schema.Struct({
+export const ListStorageGatewayEventsQuery: Schema.Codec<ListStorageGatewayEventsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String)
 })
 
@@ -14205,14 +14207,16 @@ export const updateStorageGatewayStatus = Endpoint.make<
 export interface CreateStorageLogQuery {
   readonly filename: string
 }
-export const CreateStorageLogQuery: Schema.Codec<CreateStorageLogQuery> = Schema.Struct({ filename: Schema.String })
+export const CreateStorageLogQuery: Schema.Codec<CreateStorageLogQuery> = IconikSchema.Struct({
+  filename: Schema.String
+})
 
 /** Response of {@link createStorageLog}. */
 export interface CreateStorageLogResponse {
   readonly path?: string | null | undefined
   readonly upload_url?: string | null | undefined
 }
-export const CreateStorageLogResponse: Schema.Codec<CreateStorageLogResponse> = Schema.Struct({
+export const CreateStorageLogResponse: Schema.Codec<CreateStorageLogResponse> = IconikSchema.Struct({
   path: IconikSchema.optional(Schema.String),
   upload_url: IconikSchema.optional(Schema.String)
 })
@@ -14318,7 +14322,7 @@ export interface ListStorageTemporaryFilesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageTemporaryFilesQuery: Schema.Codec<ListStorageTemporaryFilesQuery> = Schema.Struct({
+export const ListStorageTemporaryFilesQuery: Schema.Codec<ListStorageTemporaryFilesQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -14355,7 +14359,7 @@ export interface ListStorageTranscodersQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageTranscodersQuery: Schema.Codec<ListStorageTranscodersQuery> = Schema.Struct({
+export const ListStorageTranscodersQuery: Schema.Codec<ListStorageTranscodersQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -14438,7 +14442,7 @@ export interface ListStorageTransfersFromQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageTransfersFromQuery: Schema.Codec<ListStorageTransfersFromQuery> = Schema.Struct({
+export const ListStorageTransfersFromQuery: Schema.Codec<ListStorageTransfersFromQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -14496,7 +14500,7 @@ export interface DeleteStorageTransfersFromByTransferQuery {
   readonly completed?: boolean | undefined
   readonly failed?: boolean | undefined
 }
-export const DeleteStorageTransfersFromByTransferQuery: Schema.Codec<DeleteStorageTransfersFromByTransferQuery> = Schema.Struct({
+export const DeleteStorageTransfersFromByTransferQuery: Schema.Codec<DeleteStorageTransfersFromByTransferQuery> = IconikSchema.Struct({
   completed: Schema.optional(Schema.Boolean),
   failed: Schema.optional(Schema.Boolean)
 })
@@ -14536,7 +14540,7 @@ export interface ListStorageTransfersToQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageTransfersToQuery: Schema.Codec<ListStorageTransfersToQuery> = Schema.Struct({
+export const ListStorageTransfersToQuery: Schema.Codec<ListStorageTransfersToQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -14594,7 +14598,7 @@ export interface DeleteStorageTransfersToByTransferQuery {
   readonly completed?: boolean | undefined
   readonly failed?: boolean | undefined
 }
-export const DeleteStorageTransfersToByTransferQuery: Schema.Codec<DeleteStorageTransfersToByTransferQuery> = Schema.Struct({
+export const DeleteStorageTransfersToByTransferQuery: Schema.Codec<DeleteStorageTransfersToByTransferQuery> = IconikSchema.Struct({
   completed: Schema.optional(Schema.Boolean),
   failed: Schema.optional(Schema.Boolean)
 })
@@ -14632,7 +14636,7 @@ export interface GetStorageVerificationsAccessResponse {
   readonly access_check?: boolean | null | undefined
   readonly error_message?: string | null | undefined
 }
-export const GetStorageVerificationsAccessResponse: Schema.Codec<GetStorageVerificationsAccessResponse> = Schema.Struct({
+export const GetStorageVerificationsAccessResponse: Schema.Codec<GetStorageVerificationsAccessResponse> = IconikSchema.Struct({
   access_check: IconikSchema.optional(Schema.Boolean),
   error_message: IconikSchema.optional(Schema.String)
 })
@@ -14672,7 +14676,7 @@ export interface GetStorageVerificationsPermissionsResponse {
   readonly write_access?: boolean | null | undefined
   readonly write_access_error?: string | null | undefined
 }
-export const GetStorageVerificationsPermissionsResponse: Schema.Codec<GetStorageVerificationsPermissionsResponse> = Schema.Struct({
+export const GetStorageVerificationsPermissionsResponse: Schema.Codec<GetStorageVerificationsPermissionsResponse> = IconikSchema.Struct({
   cors: IconikSchema.optional(Schema.Boolean),
   cors_error: IconikSchema.optional(Schema.String),
   delete_access: IconikSchema.optional(Schema.Boolean),
@@ -14744,7 +14748,7 @@ export interface ListTranscodersQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListTranscodersQuery: Schema.Codec<ListTranscodersQuery> = Schema.Struct({
+export const ListTranscodersQuery: Schema.Codec<ListTranscodersQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -14887,7 +14891,7 @@ export const deleteTranscoder = Endpoint.make<{ readonly transcoder_id: string }
 export interface CreateTranscoderLogQuery {
   readonly filename: string
 }
-export const CreateTranscoderLogQuery: Schema.Codec<CreateTranscoderLogQuery> = Schema.Struct({
+export const CreateTranscoderLogQuery: Schema.Codec<CreateTranscoderLogQuery> = IconikSchema.Struct({
   filename: Schema.String
 })
 
@@ -14896,7 +14900,7 @@ export interface CreateTranscoderLogResponse {
   readonly path?: string | null | undefined
   readonly upload_url?: string | null | undefined
 }
-export const CreateTranscoderLogResponse: Schema.Codec<CreateTranscoderLogResponse> = Schema.Struct({
+export const CreateTranscoderLogResponse: Schema.Codec<CreateTranscoderLogResponse> = IconikSchema.Struct({
   path: IconikSchema.optional(Schema.String),
   upload_url: IconikSchema.optional(Schema.String)
 })
@@ -14974,7 +14978,7 @@ export interface ListTranscoderStoragesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListTranscoderStoragesQuery: Schema.Codec<ListTranscoderStoragesQuery> = Schema.Struct({
+export const ListTranscoderStoragesQuery: Schema.Codec<ListTranscoderStoragesQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -15028,7 +15032,7 @@ export interface GetTransferUrlsVerifyQuery {
   readonly signature: string
   readonly user_id: string
 }
-export const GetTransferUrlsVerifyQuery: Schema.Codec<GetTransferUrlsVerifyQuery> = Schema.Struct({
+export const GetTransferUrlsVerifyQuery: Schema.Codec<GetTransferUrlsVerifyQuery> = IconikSchema.Struct({
   signature: Schema.String,
   user_id: Schema.String
 })
@@ -15062,7 +15066,7 @@ export interface ArchiveAssetsBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ArchiveAssetsBulkV2Query: Schema.Codec<ArchiveAssetsBulkV2Query> = Schema.Struct({
+export const ArchiveAssetsBulkV2Query: Schema.Codec<ArchiveAssetsBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15096,7 +15100,7 @@ export interface RestoreAssetsBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const RestoreAssetsBulkV2Query: Schema.Codec<RestoreAssetsBulkV2Query> = Schema.Struct({
+export const RestoreAssetsBulkV2Query: Schema.Codec<RestoreAssetsBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15130,7 +15134,7 @@ export interface ExportAssetsExportLocationBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ExportAssetsExportLocationBulkV2Query: Schema.Codec<ExportAssetsExportLocationBulkV2Query> = Schema.Struct({
+export const ExportAssetsExportLocationBulkV2Query: Schema.Codec<ExportAssetsExportLocationBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15168,7 +15172,7 @@ export interface CreateAssetsStorageBulkTransferV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateAssetsStorageBulkTransferV2Query: Schema.Codec<CreateAssetsStorageBulkTransferV2Query> = Schema.Struct({
+export const CreateAssetsStorageBulkTransferV2Query: Schema.Codec<CreateAssetsStorageBulkTransferV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15206,7 +15210,7 @@ export interface ArchiveAssetFormatV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ArchiveAssetFormatV2Query: Schema.Codec<ArchiveAssetFormatV2Query> = Schema.Struct({
+export const ArchiveAssetFormatV2Query: Schema.Codec<ArchiveAssetFormatV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15245,7 +15249,7 @@ export interface CreateAssetFormatStorageV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateAssetFormatStorageV2Query: Schema.Codec<CreateAssetFormatStorageV2Query> = Schema.Struct({
+export const CreateAssetFormatStorageV2Query: Schema.Codec<CreateAssetFormatStorageV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15285,7 +15289,7 @@ export interface ArchiveCollectionsBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ArchiveCollectionsBulkV2Query: Schema.Codec<ArchiveCollectionsBulkV2Query> = Schema.Struct({
+export const ArchiveCollectionsBulkV2Query: Schema.Codec<ArchiveCollectionsBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15319,7 +15323,7 @@ export interface RestoreCollectionsBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const RestoreCollectionsBulkV2Query: Schema.Codec<RestoreCollectionsBulkV2Query> = Schema.Struct({
+export const RestoreCollectionsBulkV2Query: Schema.Codec<RestoreCollectionsBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15353,7 +15357,7 @@ export interface ExportCollectionsExportLocationBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ExportCollectionsExportLocationBulkV2Query: Schema.Codec<ExportCollectionsExportLocationBulkV2Query> = Schema.Struct({
+export const ExportCollectionsExportLocationBulkV2Query: Schema.Codec<ExportCollectionsExportLocationBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15391,7 +15395,7 @@ export interface CreateCollectionsStorageBulkTransferV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateCollectionsStorageBulkTransferV2Query: Schema.Codec<CreateCollectionsStorageBulkTransferV2Query> = Schema.Struct({
+export const CreateCollectionsStorageBulkTransferV2Query: Schema.Codec<CreateCollectionsStorageBulkTransferV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15429,7 +15433,7 @@ export interface ArchiveSavedSearchesBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ArchiveSavedSearchesBulkV2Query: Schema.Codec<ArchiveSavedSearchesBulkV2Query> = Schema.Struct({
+export const ArchiveSavedSearchesBulkV2Query: Schema.Codec<ArchiveSavedSearchesBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15463,7 +15467,7 @@ export interface RestoreSavedSearchesBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const RestoreSavedSearchesBulkV2Query: Schema.Codec<RestoreSavedSearchesBulkV2Query> = Schema.Struct({
+export const RestoreSavedSearchesBulkV2Query: Schema.Codec<RestoreSavedSearchesBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15497,7 +15501,7 @@ export interface ExportSavedSearchesExportLocationBulkV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const ExportSavedSearchesExportLocationBulkV2Query: Schema.Codec<ExportSavedSearchesExportLocationBulkV2Query> = Schema.Struct({
+export const ExportSavedSearchesExportLocationBulkV2Query: Schema.Codec<ExportSavedSearchesExportLocationBulkV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 
@@ -15535,7 +15539,7 @@ export interface CreateSavedSearchesStorageBulkTransferV2Query {
   /** Enable transfer through iconik host (creates egress) */
   readonly allow_host_transfer?: boolean | undefined
 }
-export const CreateSavedSearchesStorageBulkTransferV2Query: Schema.Codec<CreateSavedSearchesStorageBulkTransferV2Query> = Schema.Struct({
+export const CreateSavedSearchesStorageBulkTransferV2Query: Schema.Codec<CreateSavedSearchesStorageBulkTransferV2Query> = IconikSchema.Struct({
   allow_host_transfer: Schema.optional(Schema.Boolean)
 })
 

@@ -12,7 +12,7 @@ export interface ActionContextValue {
   readonly bulk?: boolean | null | undefined
   readonly url?: string | null | undefined
 }
-export const ActionContextValue: Schema.Codec<ActionContextValue> = Schema.Struct({
+export const ActionContextValue: Schema.Codec<ActionContextValue> = IconikSchema.Struct({
   bulk: IconikSchema.optional(Schema.Boolean),
   url: IconikSchema.optional(Schema.String)
 })
@@ -25,7 +25,7 @@ export interface ActionContext {
   readonly RESTART?: ActionContextValue | null | undefined
   readonly RESUME?: ActionContextValue | null | undefined
 }
-export const ActionContext: Schema.Codec<ActionContext> = Schema.Struct({
+export const ActionContext: Schema.Codec<ActionContext> = IconikSchema.Struct({
   ABORT: IconikSchema.optional(ActionContextValue),
   CHANGE_PRIORITY: IconikSchema.optional(ActionContextValue),
   PAUSE: IconikSchema.optional(ActionContextValue),
@@ -42,7 +42,7 @@ export interface BaseQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
+export const BaseQueryParams: Schema.Codec<BaseQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -52,7 +52,7 @@ export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
 export interface BulkJobCreated {
   readonly job_id?: string | null | undefined
 }
-export const BulkJobCreated: Schema.Codec<BulkJobCreated> = Schema.Struct({
+export const BulkJobCreated: Schema.Codec<BulkJobCreated> = IconikSchema.Struct({
   job_id: IconikSchema.optional(Schema.String)
 })
 
@@ -76,7 +76,7 @@ export interface JobChildProgress {
     | null
     | undefined
 }
-export const JobChildProgress: Schema.Codec<JobChildProgress> = Schema.Struct({
+export const JobChildProgress: Schema.Codec<JobChildProgress> = IconikSchema.Struct({
   progress_processed: IconikSchema.optional(Schema.Number),
   progress_total: IconikSchema.optional(Schema.Number),
   status: IconikSchema.optional(IconikSchema.OpenEnum([
@@ -102,7 +102,7 @@ export interface JobStep {
   readonly message?: string | null | undefined
   readonly status: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED">
 }
-export const JobStep: Schema.Codec<JobStep> = Schema.Struct({
+export const JobStep: Schema.Codec<JobStep> = IconikSchema.Struct({
   date_updated: IconikSchema.optional(IconikSchema.DateTimeString),
   error_message: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -116,7 +116,7 @@ export interface RelatedObject {
   readonly object_id: string
   readonly object_type: string
 }
-export const RelatedObject: Schema.Codec<RelatedObject> = Schema.Struct({
+export const RelatedObject: Schema.Codec<RelatedObject> = IconikSchema.Struct({
   object_id: Schema.String,
   object_type: Schema.String
 })
@@ -195,7 +195,7 @@ export interface Job {
     | "EDIT_JOBS"
   >
 }
-export const Job: Schema.Codec<Job> = Schema.Struct({
+export const Job: Schema.Codec<Job> = IconikSchema.Struct({
   action_context: IconikSchema.optional(ActionContext),
   children_progress: IconikSchema.optional(Schema.Record(Schema.String, JobChildProgress)),
   completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -341,7 +341,7 @@ export interface JobBase {
     | "EDIT_JOBS"
   >
 }
-export const JobBase: Schema.Codec<JobBase> = Schema.Struct({
+export const JobBase: Schema.Codec<JobBase> = IconikSchema.Struct({
   action_context: IconikSchema.optional(ActionContext),
   children_progress: IconikSchema.optional(Schema.Record(Schema.String, JobChildProgress)),
   completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -487,7 +487,7 @@ export interface JobCreate {
     | "EDIT_JOBS"
   >
 }
-export const JobCreate: Schema.Codec<JobCreate> = Schema.Struct({
+export const JobCreate: Schema.Codec<JobCreate> = IconikSchema.Struct({
   action_context: IconikSchema.optional(ActionContext),
   children_progress: IconikSchema.optional(Schema.Record(Schema.String, JobChildProgress)),
   completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -570,7 +570,7 @@ export interface JobStepElastic {
   readonly message?: string | null | undefined
   readonly status?: string | null | undefined
 }
-export const JobStepElastic: Schema.Codec<JobStepElastic> = Schema.Struct({
+export const JobStepElastic: Schema.Codec<JobStepElastic> = IconikSchema.Struct({
   date_updated: IconikSchema.optional(Schema.String),
   error_message: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -654,7 +654,7 @@ export interface JobElastic {
     | "EDIT_JOBS"
   >
 }
-export const JobElastic: Schema.Codec<JobElastic> = Schema.Struct({
+export const JobElastic: Schema.Codec<JobElastic> = IconikSchema.Struct({
   action_context: IconikSchema.optional(ActionContext),
   children_progress: IconikSchema.optional(Schema.Record(Schema.String, JobChildProgress)),
   completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -737,7 +737,7 @@ export interface JobStepInput {
   readonly message?: string | null | undefined
   readonly status: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED">
 }
-export const JobStepInput: Schema.Codec<JobStepInput> = Schema.Struct({
+export const JobStepInput: Schema.Codec<JobStepInput> = IconikSchema.Struct({
   error_message: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
   label: Schema.String,
@@ -812,7 +812,7 @@ export interface JobInput {
     | "EDIT_JOBS"
   >
 }
-export const JobInput: Schema.Codec<JobInput> = Schema.Struct({
+export const JobInput: Schema.Codec<JobInput> = IconikSchema.Struct({
   action_context: IconikSchema.optional(ActionContext),
   completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
   custom_type: IconikSchema.optional(Schema.String),
@@ -952,7 +952,7 @@ export interface JobPatch {
     | null
     | undefined
 }
-export const JobPatch: Schema.Codec<JobPatch> = Schema.Struct({
+export const JobPatch: Schema.Codec<JobPatch> = IconikSchema.Struct({
   action_context: IconikSchema.optional(ActionContext),
   completed_at: IconikSchema.optional(IconikSchema.DateTimeString),
   custom_type: IconikSchema.optional(Schema.String),
@@ -1027,7 +1027,7 @@ export interface JobStepPatch {
   readonly message?: string | null | undefined
   readonly status?: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED"> | null | undefined
 }
-export const JobStepPatch: Schema.Codec<JobStepPatch> = Schema.Struct({
+export const JobStepPatch: Schema.Codec<JobStepPatch> = IconikSchema.Struct({
   error_message: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
   label: IconikSchema.optional(Schema.String),
@@ -1044,7 +1044,7 @@ export interface JobStepUpdate {
   readonly message?: string | null | undefined
   readonly status: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED">
 }
-export const JobStepUpdate: Schema.Codec<JobStepUpdate> = Schema.Struct({
+export const JobStepUpdate: Schema.Codec<JobStepUpdate> = IconikSchema.Struct({
   date_updated: IconikSchema.optional(IconikSchema.DateTimeString),
   error_message: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -1062,7 +1062,7 @@ export interface JobStepUpdateBulk {
   readonly message?: string | null | undefined
   readonly status: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED">
 }
-export const JobStepUpdateBulk: Schema.Codec<JobStepUpdateBulk> = Schema.Struct({
+export const JobStepUpdateBulk: Schema.Codec<JobStepUpdateBulk> = IconikSchema.Struct({
   date_updated: IconikSchema.optional(IconikSchema.DateTimeString),
   error_message: IconikSchema.optional(Schema.String),
   id: Schema.String,
@@ -1079,7 +1079,7 @@ export interface JobStepUpdateBulkInput {
   readonly message?: string | null | undefined
   readonly status: IconikSchema.OpenEnum<"IN_PROGRESS" | "WAITING" | "FAILED" | "DONE" | "SKIPPED">
 }
-export const JobStepUpdateBulkInput: Schema.Codec<JobStepUpdateBulkInput> = Schema.Struct({
+export const JobStepUpdateBulkInput: Schema.Codec<JobStepUpdateBulkInput> = IconikSchema.Struct({
   error_message: IconikSchema.optional(Schema.String),
   id: Schema.String,
   label: Schema.String,
@@ -1100,7 +1100,7 @@ export interface JobSteps {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const JobSteps: Schema.Codec<JobSteps> = Schema.Struct({
+export const JobSteps: Schema.Codec<JobSteps> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1117,13 +1117,15 @@ export const JobSteps: Schema.Codec<JobSteps> = Schema.Struct({
 export interface JobStepsUpdate {
   readonly steps: ReadonlyArray<JobStepUpdateBulk>
 }
-export const JobStepsUpdate: Schema.Codec<JobStepsUpdate> = Schema.Struct({ steps: Schema.Array(JobStepUpdateBulk) })
+export const JobStepsUpdate: Schema.Codec<JobStepsUpdate> = IconikSchema.Struct({
+  steps: Schema.Array(JobStepUpdateBulk)
+})
 
 /** {@link JobStepsUpdate} as sent in request bodies: without its read-only properties. */
 export interface JobStepsUpdateInput {
   readonly steps: ReadonlyArray<JobStepUpdateBulkInput>
 }
-export const JobStepsUpdateInput: Schema.Codec<JobStepsUpdateInput> = Schema.Struct({
+export const JobStepsUpdateInput: Schema.Codec<JobStepsUpdateInput> = IconikSchema.Struct({
   steps: Schema.Array(JobStepUpdateBulkInput)
 })
 
@@ -1131,7 +1133,7 @@ export const JobStepsUpdateInput: Schema.Codec<JobStepsUpdateInput> = Schema.Str
 export interface JobStepsUpdatePatch {
   readonly steps?: ReadonlyArray<JobStepUpdateBulkInput> | null | undefined
 }
-export const JobStepsUpdatePatch: Schema.Codec<JobStepsUpdatePatch> = Schema.Struct({
+export const JobStepsUpdatePatch: Schema.Codec<JobStepsUpdatePatch> = IconikSchema.Struct({
   steps: IconikSchema.optional(Schema.Array(JobStepUpdateBulkInput))
 })
 
@@ -1149,7 +1151,7 @@ export interface Jobs {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Jobs: Schema.Codec<Jobs> = Schema.Struct({
+export const Jobs: Schema.Codec<Jobs> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -1167,13 +1169,15 @@ export const Jobs: Schema.Codec<Jobs> = Schema.Struct({
 export interface JobsBulkAction {
   readonly job_ids: ReadonlyArray<string>
 }
-export const JobsBulkAction: Schema.Codec<JobsBulkAction> = Schema.Struct({ job_ids: Schema.Array(Schema.String) })
+export const JobsBulkAction: Schema.Codec<JobsBulkAction> = IconikSchema.Struct({
+  job_ids: Schema.Array(Schema.String)
+})
 
 /** Iconik's `JobsBulkDeleteSchema`. */
 export interface JobsBulkDelete {
   readonly job_ids?: ReadonlyArray<string> | null | undefined
 }
-export const JobsBulkDelete: Schema.Codec<JobsBulkDelete> = Schema.Struct({
+export const JobsBulkDelete: Schema.Codec<JobsBulkDelete> = IconikSchema.Struct({
   job_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -1232,7 +1236,7 @@ export interface JobsBulkDeleteParams {
     | null
     | undefined
 }
-export const JobsBulkDeleteParams: Schema.Codec<JobsBulkDeleteParams> = Schema.Struct({
+export const JobsBulkDeleteParams: Schema.Codec<JobsBulkDeleteParams> = IconikSchema.Struct({
   _exists_: IconikSchema.optional(Schema.Array(Schema.String)),
   _missing_: IconikSchema.optional(Schema.Array(Schema.String)),
   created_by: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1309,7 +1313,7 @@ export interface JobsBulkEdit {
     | null
     | undefined
 }
-export const JobsBulkEdit: Schema.Codec<JobsBulkEdit> = Schema.Struct({
+export const JobsBulkEdit: Schema.Codec<JobsBulkEdit> = IconikSchema.Struct({
   error_message: IconikSchema.optional(Schema.String),
   job_context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   message: IconikSchema.optional(Schema.String),
@@ -1395,7 +1399,7 @@ export interface JobsBulkEditParams {
     | null
     | undefined
 }
-export const JobsBulkEditParams: Schema.Codec<JobsBulkEditParams> = Schema.Struct({
+export const JobsBulkEditParams: Schema.Codec<JobsBulkEditParams> = IconikSchema.Struct({
   _exists_: IconikSchema.optional(Schema.Array(Schema.String)),
   _missing_: IconikSchema.optional(Schema.Array(Schema.String)),
   created_by: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1478,7 +1482,7 @@ export interface JobsBulkEditPatch {
     | null
     | undefined
 }
-export const JobsBulkEditPatch: Schema.Codec<JobsBulkEditPatch> = Schema.Struct({
+export const JobsBulkEditPatch: Schema.Codec<JobsBulkEditPatch> = IconikSchema.Struct({
   error_message: IconikSchema.optional(Schema.String),
   job_context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   message: IconikSchema.optional(Schema.String),
@@ -1548,7 +1552,7 @@ export interface JobsBulkParams {
     | null
     | undefined
 }
-export const JobsBulkParams: Schema.Codec<JobsBulkParams> = Schema.Struct({
+export const JobsBulkParams: Schema.Codec<JobsBulkParams> = IconikSchema.Struct({
   _exists_: IconikSchema.optional(Schema.Array(Schema.String)),
   _missing_: IconikSchema.optional(Schema.Array(Schema.String)),
   created_by: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1601,7 +1605,7 @@ export interface JobsPriority {
   readonly job_ids: ReadonlyArray<string>
   readonly priority: number
 }
-export const JobsPriority: Schema.Codec<JobsPriority> = Schema.Struct({
+export const JobsPriority: Schema.Codec<JobsPriority> = IconikSchema.Struct({
   job_ids: Schema.Array(Schema.String),
   priority: Schema.Number
 })
@@ -1617,7 +1621,7 @@ export interface JobsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const JobsQueryParams: Schema.Codec<JobsQueryParams> = Schema.Struct({
+export const JobsQueryParams: Schema.Codec<JobsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -1630,7 +1634,7 @@ export interface JobsState {
   readonly action: IconikSchema.OpenEnum<"PAUSE" | "RESUME" | "ABORT" | "RESTART">
   readonly job_ids: ReadonlyArray<string>
 }
-export const JobsState: Schema.Codec<JobsState> = Schema.Struct({
+export const JobsState: Schema.Codec<JobsState> = IconikSchema.Struct({
   action: IconikSchema.OpenEnum(["PAUSE", "RESUME", "ABORT", "RESTART"]),
   job_ids: Schema.Array(Schema.String)
 })
@@ -1647,7 +1651,7 @@ export interface ListObjects {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1663,7 +1667,7 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface ReindexJob {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexJob: Schema.Codec<ReindexJob> = Schema.Struct({
+export const ReindexJob: Schema.Codec<ReindexJob> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -1726,7 +1730,7 @@ export interface ListJobsQuery {
   /** Filter by type */
   readonly type?: string | undefined
 }
-export const ListJobsQuery: Schema.Codec<ListJobsQuery> = Schema.Struct({
+export const ListJobsQuery: Schema.Codec<ListJobsQuery> = IconikSchema.Struct({
   _exists_: Schema.optional(Schema.String),
   _missing_: Schema.optional(Schema.String),
   aggregations: Schema.optional(Schema.String),
@@ -1831,7 +1835,7 @@ export interface PatchJobsQuery {
   /** Filter by job types */
   readonly type?: string | undefined
 }
-export const PatchJobsQuery: Schema.Codec<PatchJobsQuery> = Schema.Struct({
+export const PatchJobsQuery: Schema.Codec<PatchJobsQuery> = IconikSchema.Struct({
   _exists_: Schema.optional(Schema.String),
   _missing_: Schema.optional(Schema.String),
   created_by: Schema.optional(Schema.String),
@@ -1909,7 +1913,7 @@ export interface DeleteJobsQuery {
   /** Filter by job types */
   readonly type?: string | undefined
 }
-export const DeleteJobsQuery: Schema.Codec<DeleteJobsQuery> = Schema.Struct({
+export const DeleteJobsQuery: Schema.Codec<DeleteJobsQuery> = IconikSchema.Struct({
   _exists_: Schema.optional(Schema.String),
   _missing_: Schema.optional(Schema.String),
   created_by: Schema.optional(Schema.String),
@@ -2012,7 +2016,7 @@ export const getJob = Endpoint.make<{ readonly job_id: string }, Job, 400 | 403 
 export interface UpdateJobQuery {
   readonly merge_metadata?: string | undefined
 }
-export const UpdateJobQuery: Schema.Codec<UpdateJobQuery> = Schema.Struct({
+export const UpdateJobQuery: Schema.Codec<UpdateJobQuery> = IconikSchema.Struct({
   merge_metadata: Schema.optional(Schema.String)
 })
 
@@ -2045,7 +2049,7 @@ export const updateJob = Endpoint.make<
 export interface PatchJobQuery {
   readonly merge_metadata?: string | undefined
 }
-export const PatchJobQuery: Schema.Codec<PatchJobQuery> = Schema.Struct({
+export const PatchJobQuery: Schema.Codec<PatchJobQuery> = IconikSchema.Struct({
   merge_metadata: Schema.optional(Schema.String)
 })
 

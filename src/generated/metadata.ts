@@ -14,7 +14,7 @@ export interface SegmentsCopyMapping {
   readonly source_object_id: string
   readonly source_version_id: string
 }
-export const SegmentsCopyMapping: Schema.Codec<SegmentsCopyMapping> = Schema.Struct({
+export const SegmentsCopyMapping: Schema.Codec<SegmentsCopyMapping> = IconikSchema.Struct({
   destination_object_id: Schema.String,
   destination_version_id: Schema.String,
   source_object_id: Schema.String,
@@ -25,7 +25,7 @@ export const SegmentsCopyMapping: Schema.Codec<SegmentsCopyMapping> = Schema.Str
 export interface BulkMetadataCopy {
   readonly object_ids_mapping: ReadonlyArray<SegmentsCopyMapping>
 }
-export const BulkMetadataCopy: Schema.Codec<BulkMetadataCopy> = Schema.Struct({
+export const BulkMetadataCopy: Schema.Codec<BulkMetadataCopy> = IconikSchema.Struct({
   object_ids_mapping: Schema.Array(SegmentsCopyMapping)
 })
 
@@ -33,7 +33,7 @@ export const BulkMetadataCopy: Schema.Codec<BulkMetadataCopy> = Schema.Struct({
 export interface BulkMetadataDelete {
   readonly object_ids: ReadonlyArray<string>
 }
-export const BulkMetadataDelete: Schema.Codec<BulkMetadataDelete> = Schema.Struct({
+export const BulkMetadataDelete: Schema.Codec<BulkMetadataDelete> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String)
 })
 
@@ -43,7 +43,7 @@ export interface MetadataFieldValue {
   readonly field_values?: ReadonlyArray<{ readonly [key: string]: unknown }> | null | undefined
   readonly mode?: IconikSchema.OpenEnum<"append" | "delete" | "overwrite"> | null | undefined
 }
-export const MetadataFieldValue: Schema.Codec<MetadataFieldValue> = Schema.Struct({
+export const MetadataFieldValue: Schema.Codec<MetadataFieldValue> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   field_values: IconikSchema.optional(Schema.Array(Schema.Record(Schema.String, Schema.Unknown))),
   mode: IconikSchema.optional(IconikSchema.OpenEnum(["append", "delete", "overwrite"]))
@@ -59,7 +59,7 @@ export interface CollectionMetadataValuesBatch {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type?: string | null | undefined
 }
-export const CollectionMetadataValuesBatch: Schema.Codec<CollectionMetadataValuesBatch> = Schema.Struct({
+export const CollectionMetadataValuesBatch: Schema.Codec<CollectionMetadataValuesBatch> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   include_assets: Schema.Boolean,
@@ -75,7 +75,7 @@ export interface CopySourceQueryParams {
   readonly source_object_type?: string | null | undefined
   readonly source_version_id?: string | null | undefined
 }
-export const CopySourceQueryParams: Schema.Codec<CopySourceQueryParams> = Schema.Struct({
+export const CopySourceQueryParams: Schema.Codec<CopySourceQueryParams> = IconikSchema.Struct({
   source_object_id: IconikSchema.optional(Schema.String),
   source_object_type: IconikSchema.optional(Schema.String),
   source_version_id: IconikSchema.optional(Schema.String)
@@ -86,7 +86,7 @@ export interface MetadataValuesObjectId {
   readonly id: string
   readonly metadata_values: { readonly [key: string]: MetadataFieldValue }
 }
-export const MetadataValuesObjectId: Schema.Codec<MetadataValuesObjectId> = Schema.Struct({
+export const MetadataValuesObjectId: Schema.Codec<MetadataValuesObjectId> = IconikSchema.Struct({
   id: Schema.String,
   metadata_values: Schema.Record(Schema.String, MetadataFieldValue)
 })
@@ -100,7 +100,7 @@ export interface CreateMetadataValuesBatch {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type?: string | null | undefined
 }
-export const CreateMetadataValuesBatch: Schema.Codec<CreateMetadataValuesBatch> = Schema.Struct({
+export const CreateMetadataValuesBatch: Schema.Codec<CreateMetadataValuesBatch> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -114,7 +114,7 @@ export interface ExternalSourceFieldOptions {
   readonly label?: string | null | undefined
   readonly value?: string | null | undefined
 }
-export const ExternalSourceFieldOptions: Schema.Codec<ExternalSourceFieldOptions> = Schema.Struct({
+export const ExternalSourceFieldOptions: Schema.Codec<ExternalSourceFieldOptions> = IconikSchema.Struct({
   label: IconikSchema.optional(Schema.String),
   value: IconikSchema.optional(Schema.String)
 })
@@ -123,7 +123,7 @@ export const ExternalSourceFieldOptions: Schema.Codec<ExternalSourceFieldOptions
 export interface FacetFieldNames {
   readonly objects?: ReadonlyArray<string> | null | undefined
 }
-export const FacetFieldNames: Schema.Codec<FacetFieldNames> = Schema.Struct({
+export const FacetFieldNames: Schema.Codec<FacetFieldNames> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -132,7 +132,7 @@ export interface FieldOptions {
   readonly label?: string | null | undefined
   readonly value?: string | null | undefined
 }
-export const FieldOptions: Schema.Codec<FieldOptions> = Schema.Struct({
+export const FieldOptions: Schema.Codec<FieldOptions> = IconikSchema.Struct({
   label: IconikSchema.optional(Schema.String),
   value: IconikSchema.optional(Schema.String)
 })
@@ -148,7 +148,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -184,7 +184,7 @@ export interface MetadataField {
   readonly source_url?: string | null | undefined
   readonly use_as_facet?: boolean | null | undefined
 }
-export const MetadataField: Schema.Codec<MetadataField> = Schema.Struct({
+export const MetadataField: Schema.Codec<MetadataField> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -218,7 +218,7 @@ export interface MetadataView {
   readonly name?: string | null | undefined
   readonly view_fields?: ReadonlyArray<MetadataField> | null | undefined
 }
-export const MetadataView: Schema.Codec<MetadataView> = Schema.Struct({
+export const MetadataView: Schema.Codec<MetadataView> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   description: IconikSchema.optional(Schema.String),
@@ -237,7 +237,7 @@ export interface MetadataCategory {
   readonly view_ids?: ReadonlyArray<string> | null | undefined
   readonly views?: ReadonlyArray<MetadataView> | null | undefined
 }
-export const MetadataCategory: Schema.Codec<MetadataCategory> = Schema.Struct({
+export const MetadataCategory: Schema.Codec<MetadataCategory> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   label: Schema.String,
@@ -251,7 +251,7 @@ export const MetadataCategory: Schema.Codec<MetadataCategory> = Schema.Struct({
 export interface MetadataCategories {
   readonly objects?: ReadonlyArray<MetadataCategory> | null | undefined
 }
-export const MetadataCategories: Schema.Codec<MetadataCategories> = Schema.Struct({
+export const MetadataCategories: Schema.Codec<MetadataCategories> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(MetadataCategory))
 })
 
@@ -263,7 +263,7 @@ export interface MetadataCategoryInput {
   readonly name: string
   readonly view_ids?: ReadonlyArray<string> | null | undefined
 }
-export const MetadataCategoryInput: Schema.Codec<MetadataCategoryInput> = Schema.Struct({
+export const MetadataCategoryInput: Schema.Codec<MetadataCategoryInput> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   label: Schema.String,
@@ -294,7 +294,7 @@ export interface MetadataFieldBase {
   readonly source_url?: string | null | undefined
   readonly use_as_facet?: boolean | null | undefined
 }
-export const MetadataFieldBase: Schema.Codec<MetadataFieldBase> = Schema.Struct({
+export const MetadataFieldBase: Schema.Codec<MetadataFieldBase> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -342,7 +342,7 @@ export interface MetadataFieldCreate {
   readonly source_url?: string | null | undefined
   readonly use_as_facet?: boolean | null | undefined
 }
-export const MetadataFieldCreate: Schema.Codec<MetadataFieldCreate> = Schema.Struct({
+export const MetadataFieldCreate: Schema.Codec<MetadataFieldCreate> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -391,7 +391,7 @@ export interface MetadataFieldCreateInput {
   readonly source_url?: string | null | undefined
   readonly use_as_facet?: boolean | null | undefined
 }
-export const MetadataFieldCreateInput: Schema.Codec<MetadataFieldCreateInput> = Schema.Struct({
+export const MetadataFieldCreateInput: Schema.Codec<MetadataFieldCreateInput> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -438,7 +438,7 @@ export interface MetadataFieldInput {
   readonly source_url?: string | null | undefined
   readonly use_as_facet?: boolean | null | undefined
 }
-export const MetadataFieldInput: Schema.Codec<MetadataFieldInput> = Schema.Struct({
+export const MetadataFieldInput: Schema.Codec<MetadataFieldInput> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -467,7 +467,7 @@ export interface MetadataFieldMapping {
   readonly mapped_field_name: string
   readonly name: string
 }
-export const MetadataFieldMapping: Schema.Codec<MetadataFieldMapping> = Schema.Struct({
+export const MetadataFieldMapping: Schema.Codec<MetadataFieldMapping> = IconikSchema.Struct({
   field_type: IconikSchema.optional(Schema.String),
   mapped_field_name: Schema.String,
   name: Schema.String
@@ -478,7 +478,7 @@ export interface MetadataFieldMappingInput {
   readonly mapped_field_name: string
   readonly name: string
 }
-export const MetadataFieldMappingInput: Schema.Codec<MetadataFieldMappingInput> = Schema.Struct({
+export const MetadataFieldMappingInput: Schema.Codec<MetadataFieldMappingInput> = IconikSchema.Struct({
   mapped_field_name: Schema.String,
   name: Schema.String
 })
@@ -487,7 +487,7 @@ export const MetadataFieldMappingInput: Schema.Codec<MetadataFieldMappingInput> 
 export interface MetadataFieldMappingOption {
   readonly name: string
 }
-export const MetadataFieldMappingOption: Schema.Codec<MetadataFieldMappingOption> = Schema.Struct({
+export const MetadataFieldMappingOption: Schema.Codec<MetadataFieldMappingOption> = IconikSchema.Struct({
   name: Schema.String
 })
 
@@ -495,7 +495,7 @@ export const MetadataFieldMappingOption: Schema.Codec<MetadataFieldMappingOption
 export interface MetadataFieldMappingOptions {
   readonly objects: ReadonlyArray<MetadataFieldMappingOption>
 }
-export const MetadataFieldMappingOptions: Schema.Codec<MetadataFieldMappingOptions> = Schema.Struct({
+export const MetadataFieldMappingOptions: Schema.Codec<MetadataFieldMappingOptions> = IconikSchema.Struct({
   objects: Schema.Array(MetadataFieldMappingOption)
 })
 
@@ -505,7 +505,7 @@ export interface MetadataFieldMappingUpdate {
   readonly mapped_field_name: string
   readonly name?: string | null | undefined
 }
-export const MetadataFieldMappingUpdate: Schema.Codec<MetadataFieldMappingUpdate> = Schema.Struct({
+export const MetadataFieldMappingUpdate: Schema.Codec<MetadataFieldMappingUpdate> = IconikSchema.Struct({
   field_type: IconikSchema.optional(Schema.String),
   mapped_field_name: Schema.String,
   name: IconikSchema.optional(Schema.String)
@@ -515,7 +515,7 @@ export const MetadataFieldMappingUpdate: Schema.Codec<MetadataFieldMappingUpdate
 export interface MetadataFieldMappings {
   readonly objects?: ReadonlyArray<MetadataFieldMapping> | null | undefined
 }
-export const MetadataFieldMappings: Schema.Codec<MetadataFieldMappings> = Schema.Struct({
+export const MetadataFieldMappings: Schema.Codec<MetadataFieldMappings> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(MetadataFieldMapping))
 })
 
@@ -542,7 +542,7 @@ export interface MetadataFieldPatch {
   readonly source_url?: string | null | undefined
   readonly use_as_facet?: boolean | null | undefined
 }
-export const MetadataFieldPatch: Schema.Codec<MetadataFieldPatch> = Schema.Struct({
+export const MetadataFieldPatch: Schema.Codec<MetadataFieldPatch> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -577,7 +577,7 @@ export interface MetadataFields {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const MetadataFields: Schema.Codec<MetadataFields> = Schema.Struct({
+export const MetadataFields: Schema.Codec<MetadataFields> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -599,7 +599,7 @@ export interface MetadataValues {
   readonly object_type?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const MetadataValues: Schema.Codec<MetadataValues> = Schema.Struct({
+export const MetadataValues: Schema.Codec<MetadataValues> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   job_id: IconikSchema.optional(Schema.String),
@@ -617,7 +617,7 @@ export interface MetadataValuesBatch {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type?: string | null | undefined
 }
-export const MetadataValuesBatch: Schema.Codec<MetadataValuesBatch> = Schema.Struct({
+export const MetadataValuesBatch: Schema.Codec<MetadataValuesBatch> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   metadata_values: Schema.Record(Schema.String, MetadataFieldValue),
@@ -637,7 +637,7 @@ export interface MetadataViewField {
   readonly required?: boolean | null | undefined
   readonly source_url?: string | null | undefined
 }
-export const MetadataViewField: Schema.Codec<MetadataViewField> = Schema.Struct({
+export const MetadataViewField: Schema.Codec<MetadataViewField> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   hide_if_not_set: IconikSchema.optional(Schema.Boolean),
   label: IconikSchema.optional(Schema.String),
@@ -657,7 +657,7 @@ export interface MetadataViewCreate {
   readonly view_fields: ReadonlyArray<MetadataViewField>
   readonly write_access_for_everyone?: boolean | null | undefined
 }
-export const MetadataViewCreate: Schema.Codec<MetadataViewCreate> = Schema.Struct({
+export const MetadataViewCreate: Schema.Codec<MetadataViewCreate> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
   name: Schema.String,
@@ -676,7 +676,7 @@ export interface MetadataViewFieldInput {
   readonly required?: boolean | null | undefined
   readonly source_url?: string | null | undefined
 }
-export const MetadataViewFieldInput: Schema.Codec<MetadataViewFieldInput> = Schema.Struct({
+export const MetadataViewFieldInput: Schema.Codec<MetadataViewFieldInput> = IconikSchema.Struct({
   auto_set: IconikSchema.optional(Schema.Boolean),
   hide_if_not_set: IconikSchema.optional(Schema.Boolean),
   label: IconikSchema.optional(Schema.String),
@@ -694,7 +694,7 @@ export interface MetadataViewCreateInput {
   readonly view_fields: ReadonlyArray<MetadataViewFieldInput>
   readonly write_access_for_everyone?: boolean | null | undefined
 }
-export const MetadataViewCreateInput: Schema.Codec<MetadataViewCreateInput> = Schema.Struct({
+export const MetadataViewCreateInput: Schema.Codec<MetadataViewCreateInput> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   name: Schema.String,
   view_fields: Schema.Array(MetadataViewFieldInput),
@@ -710,7 +710,7 @@ export interface MetadataViewForList {
   readonly name: string
   readonly view_fields?: ReadonlyArray<MetadataViewField> | null | undefined
 }
-export const MetadataViewForList: Schema.Codec<MetadataViewForList> = Schema.Struct({
+export const MetadataViewForList: Schema.Codec<MetadataViewForList> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   description: IconikSchema.optional(Schema.String),
@@ -726,7 +726,7 @@ export interface MetadataViewInput {
   readonly name: string
   readonly view_fields: ReadonlyArray<MetadataViewField>
 }
-export const MetadataViewInput: Schema.Codec<MetadataViewInput> = Schema.Struct({
+export const MetadataViewInput: Schema.Codec<MetadataViewInput> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
   name: Schema.String,
@@ -739,7 +739,7 @@ export interface MetadataViewInputInput {
   readonly name: string
   readonly view_fields: ReadonlyArray<MetadataViewFieldInput>
 }
-export const MetadataViewInputInput: Schema.Codec<MetadataViewInputInput> = Schema.Struct({
+export const MetadataViewInputInput: Schema.Codec<MetadataViewInputInput> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   name: Schema.String,
   view_fields: Schema.Array(MetadataViewFieldInput)
@@ -751,7 +751,7 @@ export interface MetadataViewInputPatch {
   readonly name?: string | null | undefined
   readonly view_fields?: ReadonlyArray<MetadataViewFieldInput> | null | undefined
 }
-export const MetadataViewInputPatch: Schema.Codec<MetadataViewInputPatch> = Schema.Struct({
+export const MetadataViewInputPatch: Schema.Codec<MetadataViewInputPatch> = IconikSchema.Struct({
   description: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
   view_fields: IconikSchema.optional(Schema.Array(MetadataViewFieldInput))
@@ -761,7 +761,7 @@ export const MetadataViewInputPatch: Schema.Codec<MetadataViewInputPatch> = Sche
 export interface MetadataViews {
   readonly objects?: ReadonlyArray<MetadataViewForList> | null | undefined
 }
-export const MetadataViews: Schema.Codec<MetadataViews> = Schema.Struct({
+export const MetadataViews: Schema.Codec<MetadataViews> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(MetadataViewForList))
 })
 
@@ -769,7 +769,7 @@ export const MetadataViews: Schema.Codec<MetadataViews> = Schema.Struct({
 export interface GetAssetVersionViewMetadataQuery {
   readonly reencode_values_to_string?: boolean | undefined
 }
-export const GetAssetVersionViewMetadataQuery: Schema.Codec<GetAssetVersionViewMetadataQuery> = Schema.Struct({
+export const GetAssetVersionViewMetadataQuery: Schema.Codec<GetAssetVersionViewMetadataQuery> = IconikSchema.Struct({
   reencode_values_to_string: Schema.optional(Schema.Boolean)
 })
 
@@ -838,7 +838,7 @@ export const getAssetObjectVersionViewMetadata = Endpoint.make<
 export interface GetAssetObjectViewMetadataQuery {
   readonly reencode_values_to_string?: boolean | undefined
 }
-export const GetAssetObjectViewMetadataQuery: Schema.Codec<GetAssetObjectViewMetadataQuery> = Schema.Struct({
+export const GetAssetObjectViewMetadataQuery: Schema.Codec<GetAssetObjectViewMetadataQuery> = IconikSchema.Struct({
   reencode_values_to_string: Schema.optional(Schema.Boolean)
 })
 
@@ -876,7 +876,7 @@ export const getAssetObjectViewMetadata = Endpoint.make<
 export interface UpdateAssetObjectViewMetadataQuery {
   readonly ignore_unchanged?: boolean | undefined
 }
-export const UpdateAssetObjectViewMetadataQuery: Schema.Codec<UpdateAssetObjectViewMetadataQuery> = Schema.Struct({
+export const UpdateAssetObjectViewMetadataQuery: Schema.Codec<UpdateAssetObjectViewMetadataQuery> = IconikSchema.Struct({
   ignore_unchanged: Schema.optional(Schema.Boolean)
 })
 
@@ -921,7 +921,7 @@ export interface ListFieldsQuery {
   /** The number of items for each page (Default 500) */
   readonly per_page?: number | undefined
 }
-export const ListFieldsQuery: Schema.Codec<ListFieldsQuery> = Schema.Struct({
+export const ListFieldsQuery: Schema.Codec<ListFieldsQuery> = IconikSchema.Struct({
   filter: Schema.optional(Schema.String),
   last_field_name: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
@@ -1182,7 +1182,9 @@ export const createView = Endpoint.make<{ readonly body: MetadataViewCreateInput
 export interface GetViewQuery {
   readonly merge_fields?: boolean | undefined
 }
-export const GetViewQuery: Schema.Codec<GetViewQuery> = Schema.Struct({ merge_fields: Schema.optional(Schema.Boolean) })
+export const GetViewQuery: Schema.Codec<GetViewQuery> = IconikSchema.Struct({
+  merge_fields: Schema.optional(Schema.Boolean)
+})
 
 /**
  * Returns a particular view by id
@@ -1397,7 +1399,7 @@ export interface GetObjectTypeCategoryViewsQuery {
   readonly ext_options?: boolean | undefined
   readonly writable_only?: boolean | undefined
 }
-export const GetObjectTypeCategoryViewsQuery: Schema.Codec<GetObjectTypeCategoryViewsQuery> = Schema.Struct({
+export const GetObjectTypeCategoryViewsQuery: Schema.Codec<GetObjectTypeCategoryViewsQuery> = IconikSchema.Struct({
   ext_options: Schema.optional(Schema.Boolean),
   writable_only: Schema.optional(Schema.Boolean)
 })
@@ -1504,7 +1506,7 @@ export interface GetObjectMetadataQuery {
   /** Filter out metadata field values, for deleted fields */
   readonly include_values_for_deleted_fields?: boolean | undefined
 }
-export const GetObjectMetadataQuery: Schema.Codec<GetObjectMetadataQuery> = Schema.Struct({
+export const GetObjectMetadataQuery: Schema.Codec<GetObjectMetadataQuery> = IconikSchema.Struct({
   check_if_subclip: Schema.optional(Schema.Boolean),
   include_values_for_deleted_fields: Schema.optional(Schema.Boolean)
 })
@@ -1539,10 +1541,12 @@ export const getObjectMetadata = Endpoint.make<
     status: 200,
     schema: Schema.Record(
       Schema.String,
-      Schema.Struct({
+      IconikSchema.Struct({
         name: IconikSchema.optional(Schema.String),
         type: IconikSchema.optional(Schema.String),
-        values: IconikSchema.optional(Schema.Array(Schema.Struct({ value: IconikSchema.optional(Schema.String) })))
+        values: IconikSchema.optional(Schema.Array(IconikSchema.Struct({
+          value: IconikSchema.optional(Schema.String)
+        })))
       })
     )
   }],
@@ -1556,7 +1560,7 @@ export interface UpdateObjectMetadataQuery {
   readonly check_if_subclip?: boolean | undefined
   readonly ignore_unchanged?: boolean | undefined
 }
-export const UpdateObjectMetadataQuery: Schema.Codec<UpdateObjectMetadataQuery> = Schema.Struct({
+export const UpdateObjectMetadataQuery: Schema.Codec<UpdateObjectMetadataQuery> = IconikSchema.Struct({
   check_if_subclip: Schema.optional(Schema.Boolean),
   ignore_unchanged: Schema.optional(Schema.Boolean)
 })
@@ -1596,7 +1600,7 @@ export interface GetObjectViewMetadataQuery {
   readonly check_if_subclip?: boolean | undefined
   readonly reencode_values_to_string?: boolean | undefined
 }
-export const GetObjectViewMetadataQuery: Schema.Codec<GetObjectViewMetadataQuery> = Schema.Struct({
+export const GetObjectViewMetadataQuery: Schema.Codec<GetObjectViewMetadataQuery> = IconikSchema.Struct({
   check_if_subclip: Schema.optional(Schema.Boolean),
   reencode_values_to_string: Schema.optional(Schema.Boolean)
 })
@@ -1635,7 +1639,7 @@ export interface UpdateObjectViewMetadataQuery {
   readonly check_if_subclip?: boolean | undefined
   readonly ignore_unchanged?: boolean | undefined
 }
-export const UpdateObjectViewMetadataQuery: Schema.Codec<UpdateObjectViewMetadataQuery> = Schema.Struct({
+export const UpdateObjectViewMetadataQuery: Schema.Codec<UpdateObjectViewMetadataQuery> = IconikSchema.Struct({
   check_if_subclip: Schema.optional(Schema.Boolean),
   ignore_unchanged: Schema.optional(Schema.Boolean)
 })

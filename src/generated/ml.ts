@@ -14,7 +14,7 @@ export interface AssetVersion {
   readonly segment_count?: number | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const AssetVersion: Schema.Codec<AssetVersion> = Schema.Struct({
+export const AssetVersion: Schema.Codec<AssetVersion> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   face_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   segment_count: IconikSchema.optional(Schema.Number),
@@ -30,7 +30,7 @@ export interface BaseQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
+export const BaseQueryParams: Schema.Codec<BaseQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -41,7 +41,7 @@ export interface BulkConfirmPerson {
   readonly all_instances_except_unconfirmed?: boolean | null | undefined
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const BulkConfirmPerson: Schema.Codec<BulkConfirmPerson> = Schema.Struct({
+export const BulkConfirmPerson: Schema.Codec<BulkConfirmPerson> = IconikSchema.Struct({
   all_instances_except_unconfirmed: IconikSchema.optional(Schema.Boolean),
   version_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
@@ -51,7 +51,7 @@ export interface DeletePerson {
   readonly asset_id: string
   readonly version_id: string
 }
-export const DeletePerson: Schema.Codec<DeletePerson> = Schema.Struct({
+export const DeletePerson: Schema.Codec<DeletePerson> = IconikSchema.Struct({
   asset_id: Schema.String,
   version_id: Schema.String
 })
@@ -60,13 +60,15 @@ export const DeletePerson: Schema.Codec<DeletePerson> = Schema.Struct({
 export interface BulkDeletePersons {
   readonly objects: ReadonlyArray<DeletePerson>
 }
-export const BulkDeletePersons: Schema.Codec<BulkDeletePersons> = Schema.Struct({ objects: Schema.Array(DeletePerson) })
+export const BulkDeletePersons: Schema.Codec<BulkDeletePersons> = IconikSchema.Struct({
+  objects: Schema.Array(DeletePerson)
+})
 
 /** Iconik's `BulkDeletePersonsByIdsSchema`. */
 export interface BulkDeletePersonsByIds {
   readonly person_ids: ReadonlyArray<string>
 }
-export const BulkDeletePersonsByIds: Schema.Codec<BulkDeletePersonsByIds> = Schema.Struct({
+export const BulkDeletePersonsByIds: Schema.Codec<BulkDeletePersonsByIds> = IconikSchema.Struct({
   person_ids: Schema.Array(Schema.String)
 })
 
@@ -75,7 +77,7 @@ export interface DeletePersonByVersion {
   readonly person_id: string
   readonly version_id: string
 }
-export const DeletePersonByVersion: Schema.Codec<DeletePersonByVersion> = Schema.Struct({
+export const DeletePersonByVersion: Schema.Codec<DeletePersonByVersion> = IconikSchema.Struct({
   person_id: Schema.String,
   version_id: Schema.String
 })
@@ -84,7 +86,7 @@ export const DeletePersonByVersion: Schema.Codec<DeletePersonByVersion> = Schema
 export interface BulkDeletePersonsByVersions {
   readonly objects: ReadonlyArray<DeletePersonByVersion>
 }
-export const BulkDeletePersonsByVersions: Schema.Codec<BulkDeletePersonsByVersions> = Schema.Struct({
+export const BulkDeletePersonsByVersions: Schema.Codec<BulkDeletePersonsByVersions> = IconikSchema.Struct({
   objects: Schema.Array(DeletePersonByVersion)
 })
 
@@ -98,7 +100,7 @@ export interface BulkFaceExtract {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
 }
-export const BulkFaceExtract: Schema.Codec<BulkFaceExtract> = Schema.Struct({
+export const BulkFaceExtract: Schema.Codec<BulkFaceExtract> = IconikSchema.Struct({
   face_image_analysis_profile_id: IconikSchema.optional(Schema.String),
   face_video_analysis_profile_id: IconikSchema.optional(Schema.String),
   force: IconikSchema.optional(Schema.Boolean),
@@ -125,7 +127,7 @@ export interface PersonByAssetAndVersion {
   readonly system_domain_id?: string | null | undefined
   readonly version_id: string
 }
-export const PersonByAssetAndVersion: Schema.Codec<PersonByAssetAndVersion> = Schema.Struct({
+export const PersonByAssetAndVersion: Schema.Codec<PersonByAssetAndVersion> = IconikSchema.Struct({
   asset_id: Schema.String,
   created_by_user: Schema.NullOr(Schema.String),
   date_created: IconikSchema.DateTimeString,
@@ -147,7 +149,7 @@ export interface BulkPersonByAssetAndVersion {
   readonly persons?: ReadonlyArray<PersonByAssetAndVersion> | null | undefined
   readonly version_id: string
 }
-export const BulkPersonByAssetAndVersion: Schema.Codec<BulkPersonByAssetAndVersion> = Schema.Struct({
+export const BulkPersonByAssetAndVersion: Schema.Codec<BulkPersonByAssetAndVersion> = IconikSchema.Struct({
   persons: IconikSchema.optional(Schema.Array(PersonByAssetAndVersion)),
   version_id: Schema.String
 })
@@ -156,7 +158,7 @@ export const BulkPersonByAssetAndVersion: Schema.Codec<BulkPersonByAssetAndVersi
 export interface BulkPersonByAssetAndVersionList {
   readonly objects?: ReadonlyArray<BulkPersonByAssetAndVersion> | null | undefined
 }
-export const BulkPersonByAssetAndVersionList: Schema.Codec<BulkPersonByAssetAndVersionList> = Schema.Struct({
+export const BulkPersonByAssetAndVersionList: Schema.Codec<BulkPersonByAssetAndVersionList> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(BulkPersonByAssetAndVersion))
 })
 
@@ -165,7 +167,7 @@ export interface ChangePersonInstance {
   readonly new_person_id?: string | null | undefined
   readonly new_person_name?: string | null | undefined
 }
-export const ChangePersonInstance: Schema.Codec<ChangePersonInstance> = Schema.Struct({
+export const ChangePersonInstance: Schema.Codec<ChangePersonInstance> = IconikSchema.Struct({
   new_person_id: IconikSchema.optional(Schema.String),
   new_person_name: IconikSchema.optional(Schema.String)
 })
@@ -174,7 +176,7 @@ export const ChangePersonInstance: Schema.Codec<ChangePersonInstance> = Schema.S
 export interface CheckPersonsStatus {
   readonly person_ids: ReadonlyArray<string>
 }
-export const CheckPersonsStatus: Schema.Codec<CheckPersonsStatus> = Schema.Struct({
+export const CheckPersonsStatus: Schema.Codec<CheckPersonsStatus> = IconikSchema.Struct({
   person_ids: Schema.Array(Schema.String)
 })
 
@@ -185,7 +187,7 @@ export interface CopyPersons {
   readonly target_asset_id: string
   readonly target_version_id: string
 }
-export const CopyPersons: Schema.Codec<CopyPersons> = Schema.Struct({
+export const CopyPersons: Schema.Codec<CopyPersons> = IconikSchema.Struct({
   source_asset_id: Schema.String,
   source_version_id: Schema.String,
   target_asset_id: Schema.String,
@@ -197,7 +199,7 @@ export interface CreatePerson {
   readonly main_face_id?: string | null | undefined
   readonly name?: string | null | undefined
 }
-export const CreatePerson: Schema.Codec<CreatePerson> = Schema.Struct({
+export const CreatePerson: Schema.Codec<CreatePerson> = IconikSchema.Struct({
   main_face_id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String)
 })
@@ -216,7 +218,7 @@ export interface Embedding {
   readonly system_domain_id?: string | null | undefined
   readonly type?: IconikSchema.OpenEnum<"AUGMENTED" | "NORMAL"> | null | undefined
 }
-export const Embedding: Schema.Codec<Embedding> = Schema.Struct({
+export const Embedding: Schema.Codec<Embedding> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   embedding_vector: IconikSchema.optional(Schema.Array(Schema.Number)),
@@ -233,7 +235,7 @@ export interface EmbeddingBase {
   readonly embedding_vector?: ReadonlyArray<number> | null | undefined
   readonly type?: IconikSchema.OpenEnum<"AUGMENTED" | "NORMAL"> | null | undefined
 }
-export const EmbeddingBase: Schema.Codec<EmbeddingBase> = Schema.Struct({
+export const EmbeddingBase: Schema.Codec<EmbeddingBase> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   embedding_vector: IconikSchema.optional(Schema.Array(Schema.Number)),
   type: IconikSchema.optional(IconikSchema.OpenEnum(["AUGMENTED", "NORMAL"]))
@@ -248,7 +250,7 @@ export interface EmbeddingByFace {
   readonly system_domain_id?: string | null | undefined
   readonly type?: IconikSchema.OpenEnum<"AUGMENTED" | "NORMAL"> | null | undefined
 }
-export const EmbeddingByFace: Schema.Codec<EmbeddingByFace> = Schema.Struct({
+export const EmbeddingByFace: Schema.Codec<EmbeddingByFace> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   embedding_vector: IconikSchema.optional(Schema.Array(Schema.Number)),
   face_id: IconikSchema.optional(Schema.String),
@@ -266,7 +268,7 @@ export interface EmbeddingByPerson {
   readonly system_domain_id?: string | null | undefined
   readonly type?: IconikSchema.OpenEnum<"AUGMENTED" | "NORMAL"> | null | undefined
 }
-export const EmbeddingByPerson: Schema.Codec<EmbeddingByPerson> = Schema.Struct({
+export const EmbeddingByPerson: Schema.Codec<EmbeddingByPerson> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   embedding_vector: IconikSchema.optional(Schema.Array(Schema.Number)),
   id: IconikSchema.optional(Schema.String),
@@ -289,7 +291,7 @@ export interface EmbeddingByStatus {
   readonly system_domain_id?: string | null | undefined
   readonly type?: IconikSchema.OpenEnum<"AUGMENTED" | "NORMAL"> | null | undefined
 }
-export const EmbeddingByStatus: Schema.Codec<EmbeddingByStatus> = Schema.Struct({
+export const EmbeddingByStatus: Schema.Codec<EmbeddingByStatus> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   embedding_vector: IconikSchema.optional(Schema.Array(Schema.Number)),
@@ -305,7 +307,7 @@ export interface FaceLandmark {
   readonly x?: number | null | undefined
   readonly y?: number | null | undefined
 }
-export const FaceLandmark: Schema.Codec<FaceLandmark> = Schema.Struct({
+export const FaceLandmark: Schema.Codec<FaceLandmark> = IconikSchema.Struct({
   x: IconikSchema.optional(Schema.Number),
   y: IconikSchema.optional(Schema.Number)
 })
@@ -335,7 +337,7 @@ export interface Face {
   readonly timestamp_ms?: number | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Face: Schema.Codec<Face> = Schema.Struct({
+export const Face: Schema.Codec<Face> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   augmented_embedding_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   bounding_box: IconikSchema.optional(Schema.Array(Schema.Number)),
@@ -373,7 +375,7 @@ export interface FaceBase {
     | undefined
   readonly storage_id?: string | null | undefined
 }
-export const FaceBase: Schema.Codec<FaceBase> = Schema.Struct({
+export const FaceBase: Schema.Codec<FaceBase> = IconikSchema.Struct({
   augmented_embedding_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -407,7 +409,7 @@ export interface FaceByAssetAndVersion {
   readonly system_domain_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const FaceByAssetAndVersion: Schema.Codec<FaceByAssetAndVersion> = Schema.Struct({
+export const FaceByAssetAndVersion: Schema.Codec<FaceByAssetAndVersion> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   augmented_embedding_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   created_by_user: IconikSchema.optional(Schema.String),
@@ -444,7 +446,7 @@ export interface FaceByPerson {
   readonly storage_id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const FaceByPerson: Schema.Codec<FaceByPerson> = Schema.Struct({
+export const FaceByPerson: Schema.Codec<FaceByPerson> = IconikSchema.Struct({
   augmented_embedding_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   created_by_user: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -464,14 +466,16 @@ export const FaceByPerson: Schema.Codec<FaceByPerson> = Schema.Struct({
 export interface FaceList {
   readonly objects?: ReadonlyArray<Face> | null | undefined
 }
-export const FaceList: Schema.Codec<FaceList> = Schema.Struct({ objects: IconikSchema.optional(Schema.Array(Face)) })
+export const FaceList: Schema.Codec<FaceList> = IconikSchema.Struct({
+  objects: IconikSchema.optional(Schema.Array(Face))
+})
 
 /** Iconik's `JobsPrioritySchema`. */
 export interface JobsPriority {
   readonly job_ids: ReadonlyArray<string>
   readonly priority: number
 }
-export const JobsPriority: Schema.Codec<JobsPriority> = Schema.Struct({
+export const JobsPriority: Schema.Codec<JobsPriority> = IconikSchema.Struct({
   job_ids: Schema.Array(Schema.String),
   priority: Schema.Number
 })
@@ -481,7 +485,7 @@ export interface JobsState {
   readonly action: IconikSchema.OpenEnum<"RESTART" | "ABORT">
   readonly job_ids: ReadonlyArray<string>
 }
-export const JobsState: Schema.Codec<JobsState> = Schema.Struct({
+export const JobsState: Schema.Codec<JobsState> = IconikSchema.Struct({
   action: IconikSchema.OpenEnum(["RESTART", "ABORT"]),
   job_ids: Schema.Array(Schema.String)
 })
@@ -498,7 +502,7 @@ export interface ListObjects {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -531,7 +535,7 @@ export interface MLDetectionQueueRecord {
   readonly user_id: string
   readonly version_id?: string | null | undefined
 }
-export const MLDetectionQueueRecord: Schema.Codec<MLDetectionQueueRecord> = Schema.Struct({
+export const MLDetectionQueueRecord: Schema.Codec<MLDetectionQueueRecord> = IconikSchema.Struct({
   bytes_params: IconikSchema.optional(Schema.Unknown),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_updated: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -566,7 +570,7 @@ export interface Person {
   readonly status: IconikSchema.OpenEnum<"NEW" | "UNCONFIRMED" | "SYSTEM_CONFIRMED" | "USER_CONFIRMED">
   readonly system_domain_id?: string | null | undefined
 }
-export const Person: Schema.Codec<Person> = Schema.Struct({
+export const Person: Schema.Codec<Person> = IconikSchema.Struct({
   created_by_user: Schema.NullOr(Schema.String),
   date_created: IconikSchema.DateTimeString,
   date_modified: IconikSchema.DateTimeString,
@@ -599,7 +603,7 @@ export interface PersonByAssetAndVersionInAdmin {
   readonly version_id: string
   readonly version_number?: string | null | undefined
 }
-export const PersonByAssetAndVersionInAdmin: Schema.Codec<PersonByAssetAndVersionInAdmin> = Schema.Struct({
+export const PersonByAssetAndVersionInAdmin: Schema.Codec<PersonByAssetAndVersionInAdmin> = IconikSchema.Struct({
   asset_id: Schema.String,
   asset_title: Schema.String,
   created_by_user: Schema.NullOr(Schema.String),
@@ -631,7 +635,7 @@ export interface PersonAssetsVersionsList {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const PersonAssetsVersionsList: Schema.Codec<PersonAssetsVersionsList> = Schema.Struct({
+export const PersonAssetsVersionsList: Schema.Codec<PersonAssetsVersionsList> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -648,7 +652,7 @@ export const PersonAssetsVersionsList: Schema.Codec<PersonAssetsVersionsList> = 
 export interface PersonByAssetAndVersionList {
   readonly objects?: ReadonlyArray<PersonByAssetAndVersion> | null | undefined
 }
-export const PersonByAssetAndVersionList: Schema.Codec<PersonByAssetAndVersionList> = Schema.Struct({
+export const PersonByAssetAndVersionList: Schema.Codec<PersonByAssetAndVersionList> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(PersonByAssetAndVersion))
 })
 
@@ -665,7 +669,7 @@ export interface PersonInstancesQueryParams {
   readonly sort?: string | null | undefined
   readonly use_instance_as_main_face?: boolean | null | undefined
 }
-export const PersonInstancesQueryParams: Schema.Codec<PersonInstancesQueryParams> = Schema.Struct({
+export const PersonInstancesQueryParams: Schema.Codec<PersonInstancesQueryParams> = IconikSchema.Struct({
   include_admin_details: IconikSchema.optional(Schema.Boolean),
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
@@ -689,7 +693,7 @@ export interface PersonList {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const PersonList: Schema.Codec<PersonList> = Schema.Struct({
+export const PersonList: Schema.Codec<PersonList> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -714,7 +718,7 @@ export interface PersonsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const PersonsQueryParams: Schema.Codec<PersonsQueryParams> = Schema.Struct({
+export const PersonsQueryParams: Schema.Codec<PersonsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -727,7 +731,7 @@ export interface ReindexAllEmbeddings {
   readonly embedding_ids?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexAllEmbeddings: Schema.Codec<ReindexAllEmbeddings> = Schema.Struct({
+export const ReindexAllEmbeddings: Schema.Codec<ReindexAllEmbeddings> = IconikSchema.Struct({
   embedding_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
@@ -737,7 +741,7 @@ export interface ReindexAllPersons {
   readonly person_ids?: ReadonlyArray<string> | null | undefined
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexAllPersons: Schema.Codec<ReindexAllPersons> = Schema.Struct({
+export const ReindexAllPersons: Schema.Codec<ReindexAllPersons> = IconikSchema.Struct({
   person_ids: IconikSchema.optional(Schema.Array(Schema.String)),
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
@@ -746,7 +750,7 @@ export const ReindexAllPersons: Schema.Codec<ReindexAllPersons> = Schema.Struct(
 export interface ReindexEmbedding {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexEmbedding: Schema.Codec<ReindexEmbedding> = Schema.Struct({
+export const ReindexEmbedding: Schema.Codec<ReindexEmbedding> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -754,7 +758,7 @@ export const ReindexEmbedding: Schema.Codec<ReindexEmbedding> = Schema.Struct({
 export interface ReindexPerson {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexPerson: Schema.Codec<ReindexPerson> = Schema.Struct({
+export const ReindexPerson: Schema.Codec<ReindexPerson> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -762,7 +766,7 @@ export const ReindexPerson: Schema.Codec<ReindexPerson> = Schema.Struct({
 export interface ReindexQueueRecord {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexQueueRecord: Schema.Codec<ReindexQueueRecord> = Schema.Struct({
+export const ReindexQueueRecord: Schema.Codec<ReindexQueueRecord> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -770,7 +774,7 @@ export const ReindexQueueRecord: Schema.Codec<ReindexQueueRecord> = Schema.Struc
 export interface URL {
   readonly url?: string | null | undefined
 }
-export const URL: Schema.Codec<URL> = Schema.Struct({ url: IconikSchema.optional(Schema.String) })
+export const URL: Schema.Codec<URL> = IconikSchema.Struct({ url: IconikSchema.optional(Schema.String) })
 
 /** Iconik's `UpdateConfirmPersonSchema`. */
 export interface UpdateConfirmPerson {
@@ -778,7 +782,7 @@ export interface UpdateConfirmPerson {
   readonly name: string
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const UpdateConfirmPerson: Schema.Codec<UpdateConfirmPerson> = Schema.Struct({
+export const UpdateConfirmPerson: Schema.Codec<UpdateConfirmPerson> = IconikSchema.Struct({
   all_instances_except_unconfirmed: IconikSchema.optional(Schema.Boolean),
   name: Schema.String,
   version_ids: IconikSchema.optional(Schema.Array(Schema.String))
@@ -789,7 +793,7 @@ export interface UpdatePerson {
   readonly main_face_id?: string | null | undefined
   readonly name?: string | null | undefined
 }
-export const UpdatePerson: Schema.Codec<UpdatePerson> = Schema.Struct({
+export const UpdatePerson: Schema.Codec<UpdatePerson> = IconikSchema.Struct({
   main_face_id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String)
 })
@@ -799,7 +803,7 @@ export interface UpdatePersonPatch {
   readonly main_face_id?: string | null | undefined
   readonly name?: string | null | undefined
 }
-export const UpdatePersonPatch: Schema.Codec<UpdatePersonPatch> = Schema.Struct({
+export const UpdatePersonPatch: Schema.Codec<UpdatePersonPatch> = IconikSchema.Struct({
   main_face_id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String)
 })
@@ -809,7 +813,7 @@ export interface Versions {
   readonly asset_id: string
   readonly version_ids?: ReadonlyArray<string> | null | undefined
 }
-export const Versions: Schema.Codec<Versions> = Schema.Struct({
+export const Versions: Schema.Codec<Versions> = IconikSchema.Struct({
   asset_id: Schema.String,
   version_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
@@ -842,7 +846,7 @@ export const deleteFaceRecognitionAssetPersonsBulk = Endpoint.make<
 export interface ListFaceRecognitionAssetVersionPersonsQuery {
   readonly fetch_image_url?: boolean | undefined
 }
-export const ListFaceRecognitionAssetVersionPersonsQuery: Schema.Codec<ListFaceRecognitionAssetVersionPersonsQuery> = Schema.Struct({
+export const ListFaceRecognitionAssetVersionPersonsQuery: Schema.Codec<ListFaceRecognitionAssetVersionPersonsQuery> = IconikSchema.Struct({
   fetch_image_url: Schema.optional(Schema.Boolean)
 })
 
@@ -975,7 +979,7 @@ export interface CreateFaceRecognitionExtractAssetVersionQuery {
   /** If true, run faces recognition again even if persons already exist on asset */
   readonly force?: boolean | undefined
 }
-export const CreateFaceRecognitionExtractAssetVersionQuery: Schema.Codec<CreateFaceRecognitionExtractAssetVersionQuery> = Schema.Struct({
+export const CreateFaceRecognitionExtractAssetVersionQuery: Schema.Codec<CreateFaceRecognitionExtractAssetVersionQuery> = IconikSchema.Struct({
   face_image_analysis_profile_id: Schema.optional(Schema.String),
   face_video_analysis_profile_id: Schema.optional(Schema.String),
   force: Schema.optional(Schema.Boolean)
@@ -1070,7 +1074,7 @@ export interface ListFaceRecognitionPersonsQuery {
   /** Filter by multiple statuses. Comma separated list of statuses. */
   readonly status_in?: string | undefined
 }
-export const ListFaceRecognitionPersonsQuery: Schema.Codec<ListFaceRecognitionPersonsQuery> = Schema.Struct({
+export const ListFaceRecognitionPersonsQuery: Schema.Codec<ListFaceRecognitionPersonsQuery> = IconikSchema.Struct({
   has_name: Schema.optional(Schema.Boolean),
   name: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
@@ -1299,7 +1303,7 @@ export interface CreateFaceRecognitionPersonAssetVersionConfirmPersonQuery {
   /** Whether to use the instance face as main face or not */
   readonly use_instance_as_main_face?: boolean | undefined
 }
-export const CreateFaceRecognitionPersonAssetVersionConfirmPersonQuery: Schema.Codec<CreateFaceRecognitionPersonAssetVersionConfirmPersonQuery> = Schema.Struct({
+export const CreateFaceRecognitionPersonAssetVersionConfirmPersonQuery: Schema.Codec<CreateFaceRecognitionPersonAssetVersionConfirmPersonQuery> = IconikSchema.Struct({
   use_instance_as_main_face: Schema.optional(Schema.Boolean)
 })
 
@@ -1384,7 +1388,7 @@ export const createFaceRecognitionPersonConfirmPerson = Endpoint.make<
 export interface GetFaceRecognitionPersonFaceImageUrlQuery {
   readonly storage_id?: string | undefined
 }
-export const GetFaceRecognitionPersonFaceImageUrlQuery: Schema.Codec<GetFaceRecognitionPersonFaceImageUrlQuery> = Schema.Struct({
+export const GetFaceRecognitionPersonFaceImageUrlQuery: Schema.Codec<GetFaceRecognitionPersonFaceImageUrlQuery> = IconikSchema.Struct({
   storage_id: Schema.optional(Schema.String)
 })
 
@@ -1498,7 +1502,7 @@ export interface ListFaceRecognitionPersonVersionsQuery {
   /** Whether to use the instance face as main face or not */
   readonly use_instance_as_main_face?: boolean | undefined
 }
-export const ListFaceRecognitionPersonVersionsQuery: Schema.Codec<ListFaceRecognitionPersonVersionsQuery> = Schema.Struct({
+export const ListFaceRecognitionPersonVersionsQuery: Schema.Codec<ListFaceRecognitionPersonVersionsQuery> = IconikSchema.Struct({
   include_admin_details: Schema.optional(Schema.Boolean),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),

@@ -34,7 +34,7 @@ export interface Webhook {
   /** URL you want to be called when notification is appeared */
   readonly url: string
 }
-export const Webhook: Schema.Codec<Webhook> = Schema.Struct({
+export const Webhook: Schema.Codec<Webhook> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   deleted_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -81,7 +81,7 @@ export interface WebhookBase {
   /** URL you want to be called when notification is appeared */
   readonly url: string
 }
-export const WebhookBase: Schema.Codec<WebhookBase> = Schema.Struct({
+export const WebhookBase: Schema.Codec<WebhookBase> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   deleted_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -128,7 +128,7 @@ export interface WebhookCreate {
   /** URL you want to be called when notification is appeared */
   readonly url: string
 }
-export const WebhookCreate: Schema.Codec<WebhookCreate> = Schema.Struct({
+export const WebhookCreate: Schema.Codec<WebhookCreate> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   deleted_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -174,7 +174,7 @@ export interface WebhookCreateInput {
   /** URL you want to be called when notification is appeared */
   readonly url: string
 }
-export const WebhookCreateInput: Schema.Codec<WebhookCreateInput> = Schema.Struct({
+export const WebhookCreateInput: Schema.Codec<WebhookCreateInput> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   deleted_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -219,7 +219,7 @@ export interface WebhookInternal {
   /** URL you want to be called when notification is appeared */
   readonly url: string
 }
-export const WebhookInternal: Schema.Codec<WebhookInternal> = Schema.Struct({
+export const WebhookInternal: Schema.Codec<WebhookInternal> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   deleted_at: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -243,7 +243,9 @@ export const WebhookInternal: Schema.Codec<WebhookInternal> = Schema.Struct({
 export interface Webhooks {
   readonly objects?: ReadonlyArray<Webhook> | null | undefined
 }
-export const Webhooks: Schema.Codec<Webhooks> = Schema.Struct({ objects: IconikSchema.optional(Schema.Array(Webhook)) })
+export const Webhooks: Schema.Codec<Webhooks> = IconikSchema.Struct({
+  objects: IconikSchema.optional(Schema.Array(Webhook))
+})
 
 /**
  * Get all webhooks

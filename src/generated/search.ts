@@ -14,7 +14,7 @@ export interface CriteriaRangeFilter {
   /** Format: +02:00. Results returned in UTC by default */
   readonly timezone?: string | null | undefined
 }
-export const CriteriaRangeFilter: Schema.Codec<CriteriaRangeFilter> = Schema.Struct({
+export const CriteriaRangeFilter: Schema.Codec<CriteriaRangeFilter> = IconikSchema.Struct({
   max: IconikSchema.optional(Schema.String),
   min: IconikSchema.optional(Schema.String),
   timezone: IconikSchema.optional(Schema.String)
@@ -29,7 +29,7 @@ export interface CriteriaTerm {
   readonly value?: string | null | undefined
   readonly value_in?: ReadonlyArray<string> | null | undefined
 }
-export const CriteriaTerm: Schema.Codec<CriteriaTerm> = Schema.Struct({
+export const CriteriaTerm: Schema.Codec<CriteriaTerm> = IconikSchema.Struct({
   exists: IconikSchema.optional(Schema.Boolean),
   missing: IconikSchema.optional(Schema.Boolean),
   name: Schema.String,
@@ -44,7 +44,7 @@ export interface CriteriaFilter {
   readonly operator: string
   readonly terms?: ReadonlyArray<CriteriaTerm> | null | undefined
 }
-export const CriteriaFilter: Schema.Codec<CriteriaFilter> = Schema.Struct({
+export const CriteriaFilter: Schema.Codec<CriteriaFilter> = IconikSchema.Struct({
   filters: IconikSchema.optional(Schema.Array(Schema.suspend((): Schema.Codec<CriteriaFilter> => CriteriaFilter))),
   operator: Schema.String,
   terms: IconikSchema.optional(Schema.Array(CriteriaTerm))
@@ -62,7 +62,7 @@ export interface AutomationSearchCriteria {
   readonly execution_time?: string | null | undefined
   readonly filter?: CriteriaFilter | null | undefined
 }
-export const AutomationSearchCriteria: Schema.Codec<AutomationSearchCriteria> = Schema.Struct({
+export const AutomationSearchCriteria: Schema.Codec<AutomationSearchCriteria> = IconikSchema.Struct({
   automation_ids: Schema.Array(Schema.String),
   doc_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
     "assets",
@@ -84,7 +84,7 @@ export interface BaseQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
+export const BaseQueryParams: Schema.Codec<BaseQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -95,7 +95,7 @@ export interface BulkSavedSearchAction {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchAction: Schema.Codec<BulkSavedSearchAction> = Schema.Struct({
+export const BulkSavedSearchAction: Schema.Codec<BulkSavedSearchAction> = IconikSchema.Struct({
   job_id: Schema.String,
   search_ids: Schema.Array(Schema.String)
 })
@@ -107,7 +107,7 @@ export interface BulkSavedSearchFaceExtraction {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchFaceExtraction: Schema.Codec<BulkSavedSearchFaceExtraction> = Schema.Struct({
+export const BulkSavedSearchFaceExtraction: Schema.Codec<BulkSavedSearchFaceExtraction> = IconikSchema.Struct({
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
   job_id: Schema.String,
@@ -120,7 +120,7 @@ export interface BulkSavedSearchFilesDelete {
   readonly search_ids: ReadonlyArray<string>
   readonly storage_id: string
 }
-export const BulkSavedSearchFilesDelete: Schema.Codec<BulkSavedSearchFilesDelete> = Schema.Struct({
+export const BulkSavedSearchFilesDelete: Schema.Codec<BulkSavedSearchFilesDelete> = IconikSchema.Struct({
   job_id: Schema.String,
   search_ids: Schema.Array(Schema.String),
   storage_id: Schema.String
@@ -133,7 +133,7 @@ export interface BulkSavedSearchMetadataUpdate {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchMetadataUpdate: Schema.Codec<BulkSavedSearchMetadataUpdate> = Schema.Struct({
+export const BulkSavedSearchMetadataUpdate: Schema.Codec<BulkSavedSearchMetadataUpdate> = IconikSchema.Struct({
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
   job_id: Schema.String,
@@ -147,7 +147,7 @@ export interface BulkSavedSearchObjectsACLUpdate {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsACLUpdate: Schema.Codec<BulkSavedSearchObjectsACLUpdate> = Schema.Struct({
+export const BulkSavedSearchObjectsACLUpdate: Schema.Codec<BulkSavedSearchObjectsACLUpdate> = IconikSchema.Struct({
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
   job_id: Schema.String,
@@ -159,7 +159,7 @@ export interface BulkSavedSearchObjectsAnalyze {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsAnalyze: Schema.Codec<BulkSavedSearchObjectsAnalyze> = Schema.Struct({
+export const BulkSavedSearchObjectsAnalyze: Schema.Codec<BulkSavedSearchObjectsAnalyze> = IconikSchema.Struct({
   job_id: Schema.String,
   search_ids: Schema.Array(Schema.String)
 })
@@ -172,7 +172,7 @@ export interface BulkSavedSearchObjectsDelete {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsDelete: Schema.Codec<BulkSavedSearchObjectsDelete> = Schema.Struct({
+export const BulkSavedSearchObjectsDelete: Schema.Codec<BulkSavedSearchObjectsDelete> = IconikSchema.Struct({
   content_only: IconikSchema.optional(Schema.Boolean),
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
@@ -185,7 +185,7 @@ export interface BulkSavedSearchObjectsSetApproval {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsSetApproval: Schema.Codec<BulkSavedSearchObjectsSetApproval> = Schema.Struct({
+export const BulkSavedSearchObjectsSetApproval: Schema.Codec<BulkSavedSearchObjectsSetApproval> = IconikSchema.Struct({
   job_id: Schema.String,
   search_ids: Schema.Array(Schema.String)
 })
@@ -195,7 +195,7 @@ export interface BulkSavedSearchObjectsTranscode {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsTranscode: Schema.Codec<BulkSavedSearchObjectsTranscode> = Schema.Struct({
+export const BulkSavedSearchObjectsTranscode: Schema.Codec<BulkSavedSearchObjectsTranscode> = IconikSchema.Struct({
   job_id: Schema.String,
   search_ids: Schema.Array(Schema.String)
 })
@@ -205,7 +205,7 @@ export interface BulkSavedSearchObjectsTranscribe {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsTranscribe: Schema.Codec<BulkSavedSearchObjectsTranscribe> = Schema.Struct({
+export const BulkSavedSearchObjectsTranscribe: Schema.Codec<BulkSavedSearchObjectsTranscribe> = IconikSchema.Struct({
   job_id: Schema.String,
   search_ids: Schema.Array(Schema.String)
 })
@@ -217,7 +217,7 @@ export interface BulkSavedSearchObjectsTransfer {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchObjectsTransfer: Schema.Codec<BulkSavedSearchObjectsTransfer> = Schema.Struct({
+export const BulkSavedSearchObjectsTransfer: Schema.Codec<BulkSavedSearchObjectsTransfer> = IconikSchema.Struct({
   include_assets: Schema.Boolean,
   include_collections: Schema.Boolean,
   job_id: Schema.String,
@@ -231,7 +231,7 @@ export interface BulkSavedSearchReindex {
   readonly job_id: string
   readonly search_ids: ReadonlyArray<string>
 }
-export const BulkSavedSearchReindex: Schema.Codec<BulkSavedSearchReindex> = Schema.Struct({
+export const BulkSavedSearchReindex: Schema.Codec<BulkSavedSearchReindex> = IconikSchema.Struct({
   include_assets: IconikSchema.optional(Schema.Boolean),
   include_collections: IconikSchema.optional(Schema.Boolean),
   job_id: Schema.String,
@@ -243,7 +243,7 @@ export interface CriteriaSort {
   readonly name: string
   readonly order?: string | null | undefined
 }
-export const CriteriaSort: Schema.Codec<CriteriaSort> = Schema.Struct({
+export const CriteriaSort: Schema.Codec<CriteriaSort> = IconikSchema.Struct({
   name: Schema.String,
   order: IconikSchema.optional(Schema.String)
 })
@@ -259,7 +259,7 @@ export interface DiscoveryEntity {
   readonly title: string
   readonly user_id: string
 }
-export const DiscoveryEntity: Schema.Codec<DiscoveryEntity> = Schema.Struct({
+export const DiscoveryEntity: Schema.Codec<DiscoveryEntity> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -283,7 +283,7 @@ export interface DiscoveryEntities {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const DiscoveryEntities: Schema.Codec<DiscoveryEntities> = Schema.Struct({
+export const DiscoveryEntities: Schema.Codec<DiscoveryEntities> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -306,7 +306,7 @@ export interface DiscoveryEntityInput {
   readonly title: string
   readonly user_id: string
 }
-export const DiscoveryEntityInput: Schema.Codec<DiscoveryEntityInput> = Schema.Struct({
+export const DiscoveryEntityInput: Schema.Codec<DiscoveryEntityInput> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -326,7 +326,7 @@ export interface DiscoveryEntityPatch {
   readonly title?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const DiscoveryEntityPatch: Schema.Codec<DiscoveryEntityPatch> = Schema.Struct({
+export const DiscoveryEntityPatch: Schema.Codec<DiscoveryEntityPatch> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -342,7 +342,7 @@ export interface DiscoveryViewSettings {
   readonly id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const DiscoveryViewSettings: Schema.Codec<DiscoveryViewSettings> = Schema.Struct({
+export const DiscoveryViewSettings: Schema.Codec<DiscoveryViewSettings> = IconikSchema.Struct({
   entity_ids: Schema.Array(Schema.String),
   id: IconikSchema.optional(Schema.String),
   system_domain_id: IconikSchema.optional(Schema.String)
@@ -352,7 +352,7 @@ export const DiscoveryViewSettings: Schema.Codec<DiscoveryViewSettings> = Schema
 export interface DiscoveryViewSettingsInput {
   readonly entity_ids: ReadonlyArray<string>
 }
-export const DiscoveryViewSettingsInput: Schema.Codec<DiscoveryViewSettingsInput> = Schema.Struct({
+export const DiscoveryViewSettingsInput: Schema.Codec<DiscoveryViewSettingsInput> = IconikSchema.Struct({
   entity_ids: Schema.Array(Schema.String)
 })
 
@@ -361,7 +361,7 @@ export interface FacetFilter {
   readonly name: string
   readonly value_in?: ReadonlyArray<string> | null | undefined
 }
-export const FacetFilter: Schema.Codec<FacetFilter> = Schema.Struct({
+export const FacetFilter: Schema.Codec<FacetFilter> = IconikSchema.Struct({
   name: Schema.String,
   value_in: IconikSchema.optional(Schema.Array(Schema.String))
 })
@@ -378,7 +378,7 @@ export interface ListObjects {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -394,7 +394,7 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface ReindexSavedSearch {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexSavedSearch: Schema.Codec<ReindexSavedSearch> = Schema.Struct({
+export const ReindexSavedSearch: Schema.Codec<ReindexSavedSearch> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -402,7 +402,7 @@ export const ReindexSavedSearch: Schema.Codec<ReindexSavedSearch> = Schema.Struc
 export interface ReindexSavedSearchGroup {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexSavedSearchGroup: Schema.Codec<ReindexSavedSearchGroup> = Schema.Struct({
+export const ReindexSavedSearchGroup: Schema.Codec<ReindexSavedSearchGroup> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -424,7 +424,7 @@ export interface SearchCriteriaSaved {
   readonly search_fields?: ReadonlyArray<string> | null | undefined
   readonly sort?: ReadonlyArray<CriteriaSort> | null | undefined
 }
-export const SearchCriteriaSaved: Schema.Codec<SearchCriteriaSaved> = Schema.Struct({
+export const SearchCriteriaSaved: Schema.Codec<SearchCriteriaSaved> = IconikSchema.Struct({
   doc_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
     "assets",
     "collections",
@@ -453,7 +453,7 @@ export interface SavedSearch {
   readonly name: string
   readonly permissions?: ReadonlyArray<string> | null | undefined
 }
-export const SavedSearch: Schema.Codec<SavedSearch> = Schema.Struct({
+export const SavedSearch: Schema.Codec<SavedSearch> = IconikSchema.Struct({
   criteria: SearchCriteriaSaved,
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -467,7 +467,7 @@ export const SavedSearch: Schema.Codec<SavedSearch> = Schema.Struct({
 export interface SavedSearchConvertCollection {
   readonly collection_id: string
 }
-export const SavedSearchConvertCollection: Schema.Codec<SavedSearchConvertCollection> = Schema.Struct({
+export const SavedSearchConvertCollection: Schema.Codec<SavedSearchConvertCollection> = IconikSchema.Struct({
   collection_id: Schema.String
 })
 
@@ -477,7 +477,7 @@ export interface SavedSearchCopyFromTemplate {
   readonly metadata_view_map: { readonly [key: string]: string }
   readonly to_domain: string
 }
-export const SavedSearchCopyFromTemplate: Schema.Codec<SavedSearchCopyFromTemplate> = Schema.Struct({
+export const SavedSearchCopyFromTemplate: Schema.Codec<SavedSearchCopyFromTemplate> = IconikSchema.Struct({
   from_domain: Schema.String,
   metadata_view_map: Schema.Record(Schema.String, Schema.String),
   to_domain: Schema.String
@@ -493,7 +493,7 @@ export interface SavedSearchElastic {
   readonly name: string
   readonly permissions?: ReadonlyArray<string> | null | undefined
 }
-export const SavedSearchElastic: Schema.Codec<SavedSearchElastic> = Schema.Struct({
+export const SavedSearchElastic: Schema.Codec<SavedSearchElastic> = IconikSchema.Struct({
   criteria: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -513,7 +513,7 @@ export interface SavedSearchGroup {
   readonly system_domain_id?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const SavedSearchGroup: Schema.Codec<SavedSearchGroup> = Schema.Struct({
+export const SavedSearchGroup: Schema.Codec<SavedSearchGroup> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -530,7 +530,7 @@ export interface SavedSearchGroupInput {
   readonly system_domain_id?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const SavedSearchGroupInput: Schema.Codec<SavedSearchGroupInput> = Schema.Struct({
+export const SavedSearchGroupInput: Schema.Codec<SavedSearchGroupInput> = IconikSchema.Struct({
   name: Schema.String,
   saved_searches_count: IconikSchema.optional(Schema.Number),
   system_domain_id: IconikSchema.optional(Schema.String),
@@ -544,7 +544,7 @@ export interface SavedSearchGroupPatch {
   readonly system_domain_id?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const SavedSearchGroupPatch: Schema.Codec<SavedSearchGroupPatch> = Schema.Struct({
+export const SavedSearchGroupPatch: Schema.Codec<SavedSearchGroupPatch> = IconikSchema.Struct({
   name: IconikSchema.optional(Schema.String),
   saved_searches_count: IconikSchema.optional(Schema.Number),
   system_domain_id: IconikSchema.optional(Schema.String),
@@ -560,7 +560,7 @@ export interface SavedSearchGroupQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const SavedSearchGroupQueryParams: Schema.Codec<SavedSearchGroupQueryParams> = Schema.Struct({
+export const SavedSearchGroupQueryParams: Schema.Codec<SavedSearchGroupQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -579,7 +579,7 @@ export interface SavedSearchGroups {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const SavedSearchGroups: Schema.Codec<SavedSearchGroups> = Schema.Struct({
+export const SavedSearchGroups: Schema.Codec<SavedSearchGroups> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -599,7 +599,7 @@ export interface SavedSearchInput {
   readonly name: string
   readonly permissions?: ReadonlyArray<string> | null | undefined
 }
-export const SavedSearchInput: Schema.Codec<SavedSearchInput> = Schema.Struct({
+export const SavedSearchInput: Schema.Codec<SavedSearchInput> = IconikSchema.Struct({
   criteria: SearchCriteriaSaved,
   group_id: IconikSchema.optional(Schema.String),
   name: Schema.String,
@@ -613,7 +613,7 @@ export interface SavedSearchPatch {
   readonly name?: string | null | undefined
   readonly permissions?: ReadonlyArray<string> | null | undefined
 }
-export const SavedSearchPatch: Schema.Codec<SavedSearchPatch> = Schema.Struct({
+export const SavedSearchPatch: Schema.Codec<SavedSearchPatch> = IconikSchema.Struct({
   criteria: IconikSchema.optional(SearchCriteriaSaved),
   group_id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
@@ -637,7 +637,7 @@ export interface SavedSearchQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const SavedSearchQueryParams: Schema.Codec<SavedSearchQueryParams> = Schema.Struct({
+export const SavedSearchQueryParams: Schema.Codec<SavedSearchQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -660,20 +660,17 @@ export interface SearchDocument {
   /** Any other field Iconik sends, kept. */
   readonly [key: string]: unknown
 }
-export const SearchDocument: Schema.Codec<SearchDocument> = Schema.StructWithRest(
-  Schema.Struct({
-    _highlight: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
-    _sort: IconikSchema.optional(Schema.Array(Schema.Unknown)),
-    date_created: IconikSchema.optional(IconikSchema.DateTimeString),
-    date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
-    description: IconikSchema.optional(Schema.String),
-    id: Schema.String,
-    metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
-    object_type: Schema.String,
-    title: Schema.String
-  }),
-  [Schema.Record(Schema.String, Schema.Unknown)]
-)
+export const SearchDocument: Schema.Codec<SearchDocument> = IconikSchema.Struct({
+  _highlight: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  _sort: IconikSchema.optional(Schema.Array(Schema.Unknown)),
+  date_created: IconikSchema.optional(IconikSchema.DateTimeString),
+  date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
+  description: IconikSchema.optional(Schema.String),
+  id: Schema.String,
+  metadata: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  object_type: Schema.String,
+  title: Schema.String
+})
 
 /** Iconik's `SavedSearchResultsSchema`. */
 export interface SavedSearchResults {
@@ -692,7 +689,7 @@ export interface SavedSearchResults {
   readonly search_criteria_document?: SavedSearch | null | undefined
   readonly total?: number | null | undefined
 }
-export const SavedSearchResults: Schema.Codec<SavedSearchResults> = Schema.Struct({
+export const SavedSearchResults: Schema.Codec<SavedSearchResults> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -723,7 +720,7 @@ export interface SavedSearches {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const SavedSearches: Schema.Codec<SavedSearches> = Schema.Struct({
+export const SavedSearches: Schema.Codec<SavedSearches> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -745,7 +742,7 @@ export interface StorageContentInfo {
   readonly total_duration_milliseconds?: number | null | undefined
   readonly total_size?: number | null | undefined
 }
-export const StorageContentInfo: Schema.Codec<StorageContentInfo> = Schema.Struct({
+export const StorageContentInfo: Schema.Codec<StorageContentInfo> = IconikSchema.Struct({
   assets_count: IconikSchema.optional(Schema.Number),
   file_count: IconikSchema.optional(Schema.Number),
   storage_id: IconikSchema.optional(Schema.String),
@@ -762,7 +759,7 @@ export interface SearchContentInfo {
   readonly total_duration_milliseconds?: number | null | undefined
   readonly total_size?: number | null | undefined
 }
-export const SearchContentInfo: Schema.Codec<SearchContentInfo> = Schema.Struct({
+export const SearchContentInfo: Schema.Codec<SearchContentInfo> = IconikSchema.Struct({
   assets_count: IconikSchema.optional(Schema.Number),
   collections_count: IconikSchema.optional(Schema.Number),
   storage_info: IconikSchema.optional(Schema.Array(StorageContentInfo)),
@@ -795,7 +792,7 @@ export interface SearchCriteria {
   readonly search_fields?: ReadonlyArray<string> | null | undefined
   readonly sort?: ReadonlyArray<CriteriaSort> | null | undefined
 }
-export const SearchCriteria: Schema.Codec<SearchCriteria> = Schema.Struct({
+export const SearchCriteria: Schema.Codec<SearchCriteria> = IconikSchema.Struct({
   doc_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
     "assets",
     "collections",
@@ -833,7 +830,7 @@ export interface SearchCriteriaBase {
   readonly search_fields?: ReadonlyArray<string> | null | undefined
   readonly sort?: ReadonlyArray<CriteriaSort> | null | undefined
 }
-export const SearchCriteriaBase: Schema.Codec<SearchCriteriaBase> = Schema.Struct({
+export const SearchCriteriaBase: Schema.Codec<SearchCriteriaBase> = IconikSchema.Struct({
   doc_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
     "assets",
     "collections",
@@ -856,7 +853,7 @@ export const SearchCriteriaBase: Schema.Codec<SearchCriteriaBase> = Schema.Struc
 export interface SearchDocumentInput {
   readonly fields: ReadonlyArray<{ readonly [key: string]: unknown }>
 }
-export const SearchDocumentInput: Schema.Codec<SearchDocumentInput> = Schema.Struct({
+export const SearchDocumentInput: Schema.Codec<SearchDocumentInput> = IconikSchema.Struct({
   fields: Schema.Array(Schema.Record(Schema.String, Schema.Unknown))
 })
 
@@ -874,7 +871,7 @@ export interface SearchDocuments {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const SearchDocuments: Schema.Codec<SearchDocuments> = Schema.Struct({
+export const SearchDocuments: Schema.Codec<SearchDocuments> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -894,7 +891,7 @@ export interface SearchHistory {
   readonly date_created?: string | null | undefined
   readonly id: string
 }
-export const SearchHistory: Schema.Codec<SearchHistory> = Schema.Struct({
+export const SearchHistory: Schema.Codec<SearchHistory> = IconikSchema.Struct({
   criteria: Schema.Record(Schema.String, Schema.Unknown),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   id: Schema.String
@@ -913,7 +910,7 @@ export interface SearchHistoryList {
   readonly scroll_id?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const SearchHistoryList: Schema.Codec<SearchHistoryList> = Schema.Struct({
+export const SearchHistoryList: Schema.Codec<SearchHistoryList> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -937,7 +934,7 @@ export interface SearchQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const SearchQueryParams: Schema.Codec<SearchQueryParams> = Schema.Struct({
+export const SearchQueryParams: Schema.Codec<SearchQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   scroll: IconikSchema.optional(Schema.Boolean),
@@ -957,7 +954,7 @@ export interface SearchSuggest {
   readonly metadata_view_id?: string | null | undefined
   readonly query: string
 }
-export const SearchSuggest: Schema.Codec<SearchSuggest> = Schema.Struct({
+export const SearchSuggest: Schema.Codec<SearchSuggest> = IconikSchema.Struct({
   doc_types: IconikSchema.optional(Schema.Array(IconikSchema.OpenEnum([
     "assets",
     "collections",
@@ -974,7 +971,7 @@ export const SearchSuggest: Schema.Codec<SearchSuggest> = Schema.Struct({
 export interface SearchSuggestResponse {
   readonly value?: string | null | undefined
 }
-export const SearchSuggestResponse: Schema.Codec<SearchSuggestResponse> = Schema.Struct({
+export const SearchSuggestResponse: Schema.Codec<SearchSuggestResponse> = IconikSchema.Struct({
   value: IconikSchema.optional(Schema.String)
 })
 
@@ -982,7 +979,7 @@ export const SearchSuggestResponse: Schema.Codec<SearchSuggestResponse> = Schema
 export interface SearchSuggestsResponse {
   readonly objects?: ReadonlyArray<SearchSuggestResponse> | null | undefined
 }
-export const SearchSuggestsResponse: Schema.Codec<SearchSuggestsResponse> = Schema.Struct({
+export const SearchSuggestsResponse: Schema.Codec<SearchSuggestsResponse> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(SearchSuggestResponse))
 })
 
@@ -994,7 +991,7 @@ export interface SearchViewFieldTypeWidth {
   readonly max?: number | null | undefined
   readonly min?: number | null | undefined
 }
-export const SearchViewFieldTypeWidth: Schema.Codec<SearchViewFieldTypeWidth> = Schema.Struct({
+export const SearchViewFieldTypeWidth: Schema.Codec<SearchViewFieldTypeWidth> = IconikSchema.Struct({
   auto_resize: IconikSchema.optional(Schema.Boolean),
   current: IconikSchema.optional(Schema.Number),
   fixed: IconikSchema.optional(Schema.Number),
@@ -1012,7 +1009,7 @@ export interface SearchViewFieldType {
   readonly type?: string | null | undefined
   readonly width?: SearchViewFieldTypeWidth | null | undefined
 }
-export const SearchViewFieldType: Schema.Codec<SearchViewFieldType> = Schema.Struct({
+export const SearchViewFieldType: Schema.Codec<SearchViewFieldType> = IconikSchema.Struct({
   facetable: IconikSchema.optional(Schema.Boolean),
   label: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
@@ -1032,7 +1029,7 @@ export interface SearchView {
   readonly name?: string | null | undefined
   readonly view_fields?: ReadonlyArray<SearchViewFieldType> | null | undefined
 }
-export const SearchView: Schema.Codec<SearchView> = Schema.Struct({
+export const SearchView: Schema.Codec<SearchView> = IconikSchema.Struct({
   auto_resize_title_column: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1051,7 +1048,7 @@ export interface SearchViewInput {
   readonly name?: string | null | undefined
   readonly view_fields?: ReadonlyArray<SearchViewFieldType> | null | undefined
 }
-export const SearchViewInput: Schema.Codec<SearchViewInput> = Schema.Struct({
+export const SearchViewInput: Schema.Codec<SearchViewInput> = IconikSchema.Struct({
   auto_resize_title_column: IconikSchema.optional(Schema.Boolean),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1064,7 +1061,7 @@ export const SearchViewInput: Schema.Codec<SearchViewInput> = Schema.Struct({
 export interface SearchViews {
   readonly objects?: ReadonlyArray<SearchView> | null | undefined
 }
-export const SearchViews: Schema.Codec<SearchViews> = Schema.Struct({
+export const SearchViews: Schema.Codec<SearchViews> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(SearchView))
 })
 
@@ -1072,7 +1069,9 @@ export const SearchViews: Schema.Codec<SearchViews> = Schema.Struct({
 export interface SearchViewsID {
   readonly object_ids: ReadonlyArray<string>
 }
-export const SearchViewsID: Schema.Codec<SearchViewsID> = Schema.Struct({ object_ids: Schema.Array(Schema.String) })
+export const SearchViewsID: Schema.Codec<SearchViewsID> = IconikSchema.Struct({
+  object_ids: Schema.Array(Schema.String)
+})
 
 /**
  * Update default discovery view
@@ -1330,7 +1329,7 @@ export interface SearchQuery {
   /** In order to get next batch of results using scroll pagination the scroll_id is required */
   readonly scroll_id?: string | undefined
 }
-export const SearchQuery: Schema.Codec<SearchQuery> = Schema.Struct({
+export const SearchQuery: Schema.Codec<SearchQuery> = IconikSchema.Struct({
   generate_signed_download_url: Schema.optional(Schema.Boolean),
   generate_signed_proxy_url: Schema.optional(Schema.Boolean),
   generate_signed_url: Schema.optional(Schema.Boolean),
@@ -1394,7 +1393,7 @@ export interface GetSearchHistoryQuery {
   /** Set to true if you want to generate signed download urls */
   readonly generate_signed_proxy_url?: boolean | undefined
 }
-export const GetSearchHistoryQuery: Schema.Codec<GetSearchHistoryQuery> = Schema.Struct({
+export const GetSearchHistoryQuery: Schema.Codec<GetSearchHistoryQuery> = IconikSchema.Struct({
   generate_signed_download_url: Schema.optional(Schema.Boolean),
   generate_signed_proxy_url: Schema.optional(Schema.Boolean)
 })
@@ -1461,7 +1460,7 @@ export interface ListSavedSearchesQuery {
   /** A comma separated list of fieldnames with order. For example - name,asc;group_id,desc */
   readonly sort?: string | undefined
 }
-export const ListSavedSearchesQuery: Schema.Codec<ListSavedSearchesQuery> = Schema.Struct({
+export const ListSavedSearchesQuery: Schema.Codec<ListSavedSearchesQuery> = IconikSchema.Struct({
   group_id: Schema.optional(Schema.String),
   ids: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
@@ -1688,7 +1687,7 @@ export interface ListSavedSearchGroupsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListSavedSearchGroupsQuery: Schema.Codec<ListSavedSearchGroupsQuery> = Schema.Struct({
+export const ListSavedSearchGroupsQuery: Schema.Codec<ListSavedSearchGroupsQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -1761,7 +1760,7 @@ export interface GetSavedSearchResultsQuery {
    */
   readonly search_after?: { readonly [key: string]: unknown } | undefined
 }
-export const GetSavedSearchResultsQuery: Schema.Codec<GetSavedSearchResultsQuery> = Schema.Struct({
+export const GetSavedSearchResultsQuery: Schema.Codec<GetSavedSearchResultsQuery> = IconikSchema.Struct({
   generate_signed_download_url: Schema.optional(Schema.Boolean),
   generate_signed_proxy_url: Schema.optional(Schema.Boolean),
   include_results: Schema.optional(Schema.Boolean),
@@ -1872,7 +1871,7 @@ export interface GetSavedSearchContentInfoQuery {
   /** Compute total size only for files with the specified format name (default - ORIGINAL) */
   readonly format_name?: string | undefined
 }
-export const GetSavedSearchContentInfoQuery: Schema.Codec<GetSavedSearchContentInfoQuery> = Schema.Struct({
+export const GetSavedSearchContentInfoQuery: Schema.Codec<GetSavedSearchContentInfoQuery> = IconikSchema.Struct({
   by_storage_id: Schema.optional(Schema.Boolean),
   format_name: Schema.optional(Schema.String)
 })

@@ -12,7 +12,7 @@ export interface AllowedIP {
   readonly app_id?: string | null | undefined
   readonly ip?: string | null | undefined
 }
-export const AllowedIP: Schema.Codec<AllowedIP> = Schema.Struct({
+export const AllowedIP: Schema.Codec<AllowedIP> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   ip: IconikSchema.optional(Schema.String)
 })
@@ -22,7 +22,7 @@ export interface CORSHost {
   readonly host: string
   readonly id?: string | null | undefined
 }
-export const CORSHost: Schema.Codec<CORSHost> = Schema.Struct({
+export const CORSHost: Schema.Codec<CORSHost> = IconikSchema.Struct({
   host: Schema.String,
   id: IconikSchema.optional(Schema.String)
 })
@@ -31,13 +31,13 @@ export const CORSHost: Schema.Codec<CORSHost> = Schema.Struct({
 export interface CORSHostInput {
   readonly host: string
 }
-export const CORSHostInput: Schema.Codec<CORSHostInput> = Schema.Struct({ host: Schema.String })
+export const CORSHostInput: Schema.Codec<CORSHostInput> = IconikSchema.Struct({ host: Schema.String })
 
 /** Iconik's `CORSHostsSchema`. */
 export interface CORSHosts {
   readonly objects?: ReadonlyArray<CORSHost> | null | undefined
 }
-export const CORSHosts: Schema.Codec<CORSHosts> = Schema.Struct({
+export const CORSHosts: Schema.Codec<CORSHosts> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(CORSHost))
 })
 
@@ -67,7 +67,7 @@ export interface DefaultShareOptionsType {
   readonly require_password?: boolean | null | undefined
   readonly show_watermark?: boolean | null | undefined
 }
-export const DefaultShareOptionsType: Schema.Codec<DefaultShareOptionsType> = Schema.Struct({
+export const DefaultShareOptionsType: Schema.Codec<DefaultShareOptionsType> = IconikSchema.Struct({
   allow_approving_comments: IconikSchema.optional(Schema.Boolean),
   allow_comments: IconikSchema.optional(Schema.Boolean),
   allow_custom_actions: IconikSchema.optional(Schema.Boolean),
@@ -97,7 +97,7 @@ export const DefaultShareOptionsType: Schema.Codec<DefaultShareOptionsType> = Sc
 export interface FacetField {
   readonly name: string
 }
-export const FacetField: Schema.Codec<FacetField> = Schema.Struct({ name: Schema.String })
+export const FacetField: Schema.Codec<FacetField> = IconikSchema.Struct({ name: Schema.String })
 
 /** Iconik's `GlobalSettingsSchema`. */
 export interface GlobalSettings {
@@ -107,7 +107,7 @@ export interface GlobalSettings {
     | null
     | undefined
 }
-export const GlobalSettings: Schema.Codec<GlobalSettings> = Schema.Struct({
+export const GlobalSettings: Schema.Codec<GlobalSettings> = IconikSchema.Struct({
   debug: IconikSchema.optional(Schema.Boolean),
   log_level: IconikSchema.optional(IconikSchema.OpenEnum(["NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]))
 })
@@ -119,7 +119,7 @@ export interface GroupSetting {
   readonly logo_url?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const GroupSetting: Schema.Codec<GroupSetting> = Schema.Struct({
+export const GroupSetting: Schema.Codec<GroupSetting> = IconikSchema.Struct({
   group_id: IconikSchema.optional(Schema.String),
   logo_storage_id: IconikSchema.optional(Schema.String),
   logo_url: IconikSchema.optional(Schema.String),
@@ -131,7 +131,7 @@ export interface Sort {
   readonly name: string
   readonly order?: IconikSchema.OpenEnum<"asc" | "desc"> | null | undefined
 }
-export const Sort: Schema.Codec<Sort> = Schema.Struct({
+export const Sort: Schema.Codec<Sort> = IconikSchema.Struct({
   name: Schema.String,
   order: IconikSchema.optional(IconikSchema.OpenEnum(["asc", "desc"]))
 })
@@ -143,7 +143,7 @@ export interface JobsWidgetOption {
   readonly limit?: number | null | undefined
   readonly sort?: ReadonlyArray<Sort> | null | undefined
 }
-export const JobsWidgetOption: Schema.Codec<JobsWidgetOption> = Schema.Struct({
+export const JobsWidgetOption: Schema.Codec<JobsWidgetOption> = IconikSchema.Struct({
   columns: IconikSchema.optional(Schema.Array(Schema.String)),
   filters: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   limit: IconikSchema.optional(Schema.Number),
@@ -157,7 +157,7 @@ export interface JobsDashboardWidget {
   readonly title?: string | null | undefined
   readonly type?: IconikSchema.OpenEnum<"JOBS_LIST" | "JOBS_STATS_LIST"> | null | undefined
 }
-export const JobsDashboardWidget: Schema.Codec<JobsDashboardWidget> = Schema.Struct({
+export const JobsDashboardWidget: Schema.Codec<JobsDashboardWidget> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   options: IconikSchema.optional(JobsWidgetOption),
   title: IconikSchema.optional(Schema.String),
@@ -168,7 +168,7 @@ export const JobsDashboardWidget: Schema.Codec<JobsDashboardWidget> = Schema.Str
 export interface JobsDashboard {
   readonly widgets?: ReadonlyArray<JobsDashboardWidget> | null | undefined
 }
-export const JobsDashboard: Schema.Codec<JobsDashboard> = Schema.Struct({
+export const JobsDashboard: Schema.Codec<JobsDashboard> = IconikSchema.Struct({
   widgets: IconikSchema.optional(Schema.Array(JobsDashboardWidget))
 })
 
@@ -176,7 +176,7 @@ export const JobsDashboard: Schema.Codec<JobsDashboard> = Schema.Struct({
 export interface SearchDisplayField {
   readonly name: string
 }
-export const SearchDisplayField: Schema.Codec<SearchDisplayField> = Schema.Struct({ name: Schema.String })
+export const SearchDisplayField: Schema.Codec<SearchDisplayField> = IconikSchema.Struct({ name: Schema.String })
 
 /** Iconik's `GroupSettingPublicSchema`. */
 export interface GroupSettingPublic {
@@ -212,7 +212,7 @@ export interface GroupSettingPublic {
   readonly system_domain_id?: string | null | undefined
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
-export const GroupSettingPublic: Schema.Codec<GroupSettingPublic> = Schema.Struct({
+export const GroupSettingPublic: Schema.Codec<GroupSettingPublic> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -274,7 +274,7 @@ export interface GroupSettingPublicInput {
   readonly share_expiration_time?: number | null | undefined
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
-export const GroupSettingPublicInput: Schema.Codec<GroupSettingPublicInput> = Schema.Struct({
+export const GroupSettingPublicInput: Schema.Codec<GroupSettingPublicInput> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -332,7 +332,7 @@ export interface GroupSettingPublicPatch {
   readonly share_expiration_time?: number | null | undefined
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
-export const GroupSettingPublicPatch: Schema.Codec<GroupSettingPublicPatch> = Schema.Struct({
+export const GroupSettingPublicPatch: Schema.Codec<GroupSettingPublicPatch> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -364,13 +364,15 @@ export const GroupSettingPublicPatch: Schema.Codec<GroupSettingPublicPatch> = Sc
 export interface GroupSettingsID {
   readonly object_ids: ReadonlyArray<string>
 }
-export const GroupSettingsID: Schema.Codec<GroupSettingsID> = Schema.Struct({ object_ids: Schema.Array(Schema.String) })
+export const GroupSettingsID: Schema.Codec<GroupSettingsID> = IconikSchema.Struct({
+  object_ids: Schema.Array(Schema.String)
+})
 
 /** {@link GroupSettingsID} as sent in PATCH bodies: only the properties that change, none read-only. */
 export interface GroupSettingsIDPatch {
   readonly object_ids?: ReadonlyArray<string> | null | undefined
 }
-export const GroupSettingsIDPatch: Schema.Codec<GroupSettingsIDPatch> = Schema.Struct({
+export const GroupSettingsIDPatch: Schema.Codec<GroupSettingsIDPatch> = IconikSchema.Struct({
   object_ids: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -379,7 +381,7 @@ export interface JobsWidgetOptionFilter {
   readonly name?: string | null | undefined
   readonly value?: ReadonlyArray<string> | null | undefined
 }
-export const JobsWidgetOptionFilter: Schema.Codec<JobsWidgetOptionFilter> = Schema.Struct({
+export const JobsWidgetOptionFilter: Schema.Codec<JobsWidgetOptionFilter> = IconikSchema.Struct({
   name: IconikSchema.optional(Schema.String),
   value: IconikSchema.optional(Schema.Array(Schema.String))
 })
@@ -393,7 +395,7 @@ export interface PasswordChecksType {
   readonly special_symbols?: number | null | undefined
   readonly uppercase?: number | null | undefined
 }
-export const PasswordChecksType: Schema.Codec<PasswordChecksType> = Schema.Struct({
+export const PasswordChecksType: Schema.Codec<PasswordChecksType> = IconikSchema.Struct({
   digits: IconikSchema.optional(Schema.Number),
   lowercase: IconikSchema.optional(Schema.Number),
   max_length: IconikSchema.optional(Schema.Number),
@@ -414,7 +416,7 @@ export interface WatermarkOptionsType {
   readonly text_appearance?: IconikSchema.OpenEnum<"top" | "center" | "bottom"> | null | undefined
   readonly text_opacity?: number | null | undefined
 }
-export const WatermarkOptionsType: Schema.Codec<WatermarkOptionsType> = Schema.Struct({
+export const WatermarkOptionsType: Schema.Codec<WatermarkOptionsType> = IconikSchema.Struct({
   custom_text: IconikSchema.optional(Schema.String),
   include_custom_text: IconikSchema.optional(Schema.Boolean),
   include_date_time: IconikSchema.optional(Schema.Boolean),
@@ -506,7 +508,7 @@ export interface MergedSettings {
   readonly use_asset_name_on_download?: boolean | null | undefined
   readonly watermark_options?: WatermarkOptionsType | null | undefined
 }
-export const MergedSettings: Schema.Codec<MergedSettings> = Schema.Struct({
+export const MergedSettings: Schema.Codec<MergedSettings> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allow_play_original_during_transcoding: IconikSchema.optional(Schema.Boolean),
   allow_share_magic_link_creation: IconikSchema.optional(Schema.Boolean),
@@ -650,7 +652,7 @@ export interface SystemSetting {
   readonly use_asset_name_on_download?: boolean | null | undefined
   readonly watermark_options?: WatermarkOptionsType | null | undefined
 }
-export const SystemSetting: Schema.Codec<SystemSetting> = Schema.Struct({
+export const SystemSetting: Schema.Codec<SystemSetting> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allow_play_original_during_transcoding: IconikSchema.optional(Schema.Boolean),
   allow_share_magic_link_creation: IconikSchema.optional(Schema.Boolean),
@@ -791,7 +793,7 @@ export interface SystemSettingPublic {
   readonly use_asset_name_on_download?: boolean | null | undefined
   readonly watermark_options?: WatermarkOptionsType | null | undefined
 }
-export const SystemSettingPublic: Schema.Codec<SystemSettingPublic> = Schema.Struct({
+export const SystemSettingPublic: Schema.Codec<SystemSettingPublic> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allow_play_original_during_transcoding: IconikSchema.optional(Schema.Boolean),
   allow_share_magic_link_creation: IconikSchema.optional(Schema.Boolean),
@@ -929,7 +931,7 @@ export interface SystemSettingPublicInput {
   readonly use_asset_name_on_download?: boolean | null | undefined
   readonly watermark_options?: WatermarkOptionsType | null | undefined
 }
-export const SystemSettingPublicInput: Schema.Codec<SystemSettingPublicInput> = Schema.Struct({
+export const SystemSettingPublicInput: Schema.Codec<SystemSettingPublicInput> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allow_play_original_during_transcoding: IconikSchema.optional(Schema.Boolean),
   allow_share_magic_link_creation: IconikSchema.optional(Schema.Boolean),
@@ -1058,7 +1060,7 @@ export interface SystemSettingPublicPatch {
   readonly use_asset_name_on_download?: boolean | null | undefined
   readonly watermark_options?: WatermarkOptionsType | null | undefined
 }
-export const SystemSettingPublicPatch: Schema.Codec<SystemSettingPublicPatch> = Schema.Struct({
+export const SystemSettingPublicPatch: Schema.Codec<SystemSettingPublicPatch> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allow_play_original_during_transcoding: IconikSchema.optional(Schema.Boolean),
   allow_share_magic_link_creation: IconikSchema.optional(Schema.Boolean),
@@ -1150,7 +1152,7 @@ export interface UserSetting {
   readonly show_persons_confirmation_modal?: boolean | null | undefined
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
-export const UserSetting: Schema.Codec<UserSetting> = Schema.Struct({
+export const UserSetting: Schema.Codec<UserSetting> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -1209,7 +1211,7 @@ export interface UserSettingInput {
   readonly show_persons_confirmation_modal?: boolean | null | undefined
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
-export const UserSettingInput: Schema.Codec<UserSettingInput> = Schema.Struct({
+export const UserSettingInput: Schema.Codec<UserSettingInput> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -1267,7 +1269,7 @@ export interface UserSettingPatch {
   readonly show_persons_confirmation_modal?: boolean | null | undefined
   readonly use_asset_name_on_download?: boolean | null | undefined
 }
-export const UserSettingPatch: Schema.Codec<UserSettingPatch> = Schema.Struct({
+export const UserSettingPatch: Schema.Codec<UserSettingPatch> = IconikSchema.Struct({
   acl_template_id: IconikSchema.optional(Schema.String),
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   append_asset_uuid_to_downloads: IconikSchema.optional(Schema.Boolean),
@@ -1305,7 +1307,7 @@ export interface UserSettingRemoveAttributes {
   readonly search_display_fields?: ReadonlyArray<SearchDisplayField> | null | undefined
   readonly user_ids: ReadonlyArray<string>
 }
-export const UserSettingRemoveAttributes: Schema.Codec<UserSettingRemoveAttributes> = Schema.Struct({
+export const UserSettingRemoveAttributes: Schema.Codec<UserSettingRemoveAttributes> = IconikSchema.Struct({
   allowed_ips: IconikSchema.optional(Schema.Array(AllowedIP)),
   asset_default_sections: IconikSchema.optional(Schema.Array(Schema.String)),
   facet_fields: IconikSchema.optional(Schema.Array(FacetField)),
@@ -1482,7 +1484,7 @@ export const deleteGroup = Endpoint.make<{ readonly group_id: string }, void, 40
 export interface GetMergedCurrentQuery {
   readonly ignore_logo_url?: boolean | undefined
 }
-export const GetMergedCurrentQuery: Schema.Codec<GetMergedCurrentQuery> = Schema.Struct({
+export const GetMergedCurrentQuery: Schema.Codec<GetMergedCurrentQuery> = IconikSchema.Struct({
   ignore_logo_url: Schema.optional(Schema.Boolean)
 })
 
@@ -1514,7 +1516,7 @@ export const getMergedCurrent = Endpoint.make<
 export interface GetMergedByUserQuery {
   readonly ignore_logo_url?: boolean | undefined
 }
-export const GetMergedByUserQuery: Schema.Codec<GetMergedByUserQuery> = Schema.Struct({
+export const GetMergedByUserQuery: Schema.Codec<GetMergedByUserQuery> = IconikSchema.Struct({
   ignore_logo_url: Schema.optional(Schema.Boolean)
 })
 
@@ -1642,7 +1644,7 @@ export const deleteSearchViewGroupIds = Endpoint.make<
 export interface GetSystemCurrentQuery {
   readonly ignore_logo_url?: boolean | undefined
 }
-export const GetSystemCurrentQuery: Schema.Codec<GetSystemCurrentQuery> = Schema.Struct({
+export const GetSystemCurrentQuery: Schema.Codec<GetSystemCurrentQuery> = IconikSchema.Struct({
   ignore_logo_url: Schema.optional(Schema.Boolean)
 })
 
@@ -1718,7 +1720,7 @@ export const patchSystemCurrent = Endpoint.make<{ readonly body: SystemSettingPu
 export interface GetSystemQuery {
   readonly ignore_logo_url?: boolean | undefined
 }
-export const GetSystemQuery: Schema.Codec<GetSystemQuery> = Schema.Struct({
+export const GetSystemQuery: Schema.Codec<GetSystemQuery> = IconikSchema.Struct({
   ignore_logo_url: Schema.optional(Schema.Boolean)
 })
 

@@ -38,7 +38,7 @@ export interface AssetUsage {
   readonly time?: string | null | undefined
   readonly user_id: string
 }
-export const AssetUsage: Schema.Codec<AssetUsage> = Schema.Struct({
+export const AssetUsage: Schema.Codec<AssetUsage> = IconikSchema.Struct({
   asset_id: Schema.String,
   asset_type: IconikSchema.optional(IconikSchema.OpenEnum(["ASSET", "SEQUENCE", "NLE_PROJECT", "PLACEHOLDER"])),
   date: IconikSchema.optional(Schema.String),
@@ -103,7 +103,7 @@ export interface AssetUsageInput {
   readonly time?: string | null | undefined
   readonly user_id: string
 }
-export const AssetUsageInput: Schema.Codec<AssetUsageInput> = Schema.Struct({
+export const AssetUsageInput: Schema.Codec<AssetUsageInput> = IconikSchema.Struct({
   asset_id: Schema.String,
   asset_type: IconikSchema.optional(IconikSchema.OpenEnum(["ASSET", "SEQUENCE", "NLE_PROJECT", "PLACEHOLDER"])),
   date: IconikSchema.optional(Schema.String),
@@ -144,7 +144,7 @@ export interface AssetUsagesElastic {
   readonly id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const AssetUsagesElastic: Schema.Codec<AssetUsagesElastic> = Schema.Struct({
+export const AssetUsagesElastic: Schema.Codec<AssetUsagesElastic> = IconikSchema.Struct({
   count: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -163,7 +163,7 @@ export interface AssetUsages {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const AssetUsages: Schema.Codec<AssetUsages> = Schema.Struct({
+export const AssetUsages: Schema.Codec<AssetUsages> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -181,7 +181,7 @@ export interface AutomationRun {
   readonly date?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const AutomationRun: Schema.Codec<AutomationRun> = Schema.Struct({
+export const AutomationRun: Schema.Codec<AutomationRun> = IconikSchema.Struct({
   count: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
   system_domain_id: IconikSchema.optional(Schema.String)
@@ -199,7 +199,7 @@ export interface AutomationRuns {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const AutomationRuns: Schema.Codec<AutomationRuns> = Schema.Struct({
+export const AutomationRuns: Schema.Codec<AutomationRuns> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -225,7 +225,7 @@ export interface Billing {
   readonly system_domain_id: string
   readonly value: number
 }
-export const Billing: Schema.Codec<Billing> = Schema.Struct({
+export const Billing: Schema.Codec<Billing> = IconikSchema.Struct({
   balance: IconikSchema.optional(Schema.Number),
   consumption_subtype: IconikSchema.optional(Schema.String),
   consumption_type: IconikSchema.optional(Schema.String),
@@ -250,7 +250,7 @@ export interface BillingCredits {
   readonly total?: string | null | undefined
   readonly vat?: number | null | undefined
 }
-export const BillingCredits: Schema.Codec<BillingCredits> = Schema.Struct({
+export const BillingCredits: Schema.Codec<BillingCredits> = IconikSchema.Struct({
   auto_pay: IconikSchema.optional(Schema.Boolean),
   country: IconikSchema.optional(Schema.String),
   credits: Schema.Number,
@@ -267,7 +267,7 @@ export interface BillingCreditsInput {
   readonly credits: number
   readonly custom_message?: string | null | undefined
 }
-export const BillingCreditsInput: Schema.Codec<BillingCreditsInput> = Schema.Struct({
+export const BillingCreditsInput: Schema.Codec<BillingCreditsInput> = IconikSchema.Struct({
   auto_pay: IconikSchema.optional(Schema.Boolean),
   credits: Schema.Number,
   custom_message: IconikSchema.optional(Schema.String)
@@ -279,7 +279,7 @@ export interface BillingCreditsVerify {
   readonly invoice_id: string
   readonly system_domain_id?: string | null | undefined
 }
-export const BillingCreditsVerify: Schema.Codec<BillingCreditsVerify> = Schema.Struct({
+export const BillingCreditsVerify: Schema.Codec<BillingCreditsVerify> = IconikSchema.Struct({
   charge: IconikSchema.optional(Schema.String),
   invoice_id: Schema.String,
   system_domain_id: IconikSchema.optional(Schema.String)
@@ -289,7 +289,7 @@ export const BillingCreditsVerify: Schema.Codec<BillingCreditsVerify> = Schema.S
 export interface BillingCreditsVerifyInput {
   readonly invoice_id: string
 }
-export const BillingCreditsVerifyInput: Schema.Codec<BillingCreditsVerifyInput> = Schema.Struct({
+export const BillingCreditsVerifyInput: Schema.Codec<BillingCreditsVerifyInput> = IconikSchema.Struct({
   invoice_id: Schema.String
 })
 
@@ -302,7 +302,7 @@ export interface BillingCustomerShippingAddress {
   readonly postal_code: string
   readonly state?: string | null | undefined
 }
-export const BillingCustomerShippingAddress: Schema.Codec<BillingCustomerShippingAddress> = Schema.Struct({
+export const BillingCustomerShippingAddress: Schema.Codec<BillingCustomerShippingAddress> = IconikSchema.Struct({
   city: Schema.String,
   country: Schema.String,
   line1: Schema.String,
@@ -317,7 +317,7 @@ export interface BillingCustomerShipping {
   readonly name: string
   readonly phone?: string | null | undefined
 }
-export const BillingCustomerShipping: Schema.Codec<BillingCustomerShipping> = Schema.Struct({
+export const BillingCustomerShipping: Schema.Codec<BillingCustomerShipping> = IconikSchema.Struct({
   address: BillingCustomerShippingAddress,
   name: Schema.String,
   phone: IconikSchema.optional(Schema.String)
@@ -330,7 +330,7 @@ export interface BillingCustomer {
   readonly enable_subscription?: boolean | null | undefined
   readonly shipping: BillingCustomerShipping
 }
-export const BillingCustomer: Schema.Codec<BillingCustomer> = Schema.Struct({
+export const BillingCustomer: Schema.Codec<BillingCustomer> = IconikSchema.Struct({
   business_vat_id: IconikSchema.optional(Schema.String),
   email: IconikSchema.optional(Schema.String),
   enable_subscription: IconikSchema.optional(Schema.Boolean),
@@ -341,13 +341,13 @@ export const BillingCustomer: Schema.Codec<BillingCustomer> = Schema.Struct({
 export interface BillingCustomerCard {
   readonly source: string
 }
-export const BillingCustomerCard: Schema.Codec<BillingCustomerCard> = Schema.Struct({ source: Schema.String })
+export const BillingCustomerCard: Schema.Codec<BillingCustomerCard> = IconikSchema.Struct({ source: Schema.String })
 
 /** Iconik's `BillingExpirationUpdateSchema`. */
 export interface BillingExpirationUpdate {
   readonly expiration_date: string
 }
-export const BillingExpirationUpdate: Schema.Codec<BillingExpirationUpdate> = Schema.Struct({
+export const BillingExpirationUpdate: Schema.Codec<BillingExpirationUpdate> = IconikSchema.Struct({
   expiration_date: IconikSchema.DateTimeString
 })
 
@@ -364,7 +364,7 @@ export interface BillingInput {
   readonly system_domain_id: string
   readonly value: number
 }
-export const BillingInput: Schema.Codec<BillingInput> = Schema.Struct({
+export const BillingInput: Schema.Codec<BillingInput> = IconikSchema.Struct({
   balance: IconikSchema.optional(Schema.Number),
   consumption_subtype: IconikSchema.optional(Schema.String),
   consumption_type: IconikSchema.optional(Schema.String),
@@ -381,7 +381,7 @@ export const BillingInput: Schema.Codec<BillingInput> = Schema.Struct({
 export interface BillingReceipt {
   readonly receipt_url?: string | null | undefined
 }
-export const BillingReceipt: Schema.Codec<BillingReceipt> = Schema.Struct({
+export const BillingReceipt: Schema.Codec<BillingReceipt> = IconikSchema.Struct({
   receipt_url: IconikSchema.optional(Schema.String)
 })
 
@@ -389,7 +389,7 @@ export const BillingReceipt: Schema.Codec<BillingReceipt> = Schema.Struct({
 export interface BillingRecipients {
   readonly emails?: ReadonlyArray<string> | null | undefined
 }
-export const BillingRecipients: Schema.Codec<BillingRecipients> = Schema.Struct({
+export const BillingRecipients: Schema.Codec<BillingRecipients> = IconikSchema.Struct({
   emails: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -399,7 +399,7 @@ export interface BillingSettings {
   readonly enable_auto_top_up?: boolean | null | undefined
   readonly low_balance_trigger?: number | null | undefined
 }
-export const BillingSettings: Schema.Codec<BillingSettings> = Schema.Struct({
+export const BillingSettings: Schema.Codec<BillingSettings> = IconikSchema.Struct({
   auto_refill_amount: IconikSchema.optional(Schema.Number),
   enable_auto_top_up: IconikSchema.optional(Schema.Boolean),
   low_balance_trigger: IconikSchema.optional(Schema.Number)
@@ -415,7 +415,7 @@ export interface BillingStats {
   readonly system_domain_type: string
   readonly system_domain_warning_message: string
 }
-export const BillingStats: Schema.Codec<BillingStats> = Schema.Struct({
+export const BillingStats: Schema.Codec<BillingStats> = IconikSchema.Struct({
   current_balance: IconikSchema.optional(Schema.Number),
   invoice_end_of_month: IconikSchema.optional(Schema.Boolean),
   new_billing_enabled: IconikSchema.optional(Schema.Boolean),
@@ -437,7 +437,7 @@ export interface Billings {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Billings: Schema.Codec<Billings> = Schema.Struct({
+export const Billings: Schema.Codec<Billings> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -462,7 +462,7 @@ export interface CollectionUsage {
   readonly time?: string | null | undefined
   readonly user_id: string
 }
-export const CollectionUsage: Schema.Codec<CollectionUsage> = Schema.Struct({
+export const CollectionUsage: Schema.Codec<CollectionUsage> = IconikSchema.Struct({
   collection_id: Schema.String,
   date: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -482,7 +482,7 @@ export interface CollectionUsagesElastic {
   readonly id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const CollectionUsagesElastic: Schema.Codec<CollectionUsagesElastic> = Schema.Struct({
+export const CollectionUsagesElastic: Schema.Codec<CollectionUsagesElastic> = IconikSchema.Struct({
   count: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -501,7 +501,7 @@ export interface CollectionUsages {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const CollectionUsages: Schema.Codec<CollectionUsages> = Schema.Struct({
+export const CollectionUsages: Schema.Codec<CollectionUsages> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -521,7 +521,7 @@ export interface Credits {
   readonly total?: number | null | undefined
   readonly vat?: number | null | undefined
 }
-export const Credits: Schema.Codec<Credits> = Schema.Struct({
+export const Credits: Schema.Codec<Credits> = IconikSchema.Struct({
   country: IconikSchema.optional(Schema.String),
   credits: Schema.Number,
   currency: IconikSchema.optional(Schema.String),
@@ -542,7 +542,7 @@ export interface CurrentUsage {
   readonly video_analyzed_hours?: number | null | undefined
   readonly video_face_recognition_hours?: number | null | undefined
 }
-export const CurrentUsage: Schema.Codec<CurrentUsage> = Schema.Struct({
+export const CurrentUsage: Schema.Codec<CurrentUsage> = IconikSchema.Struct({
   automation_runs: IconikSchema.optional(Schema.Number),
   edge_transcoders: IconikSchema.optional(Schema.Number),
   images_analyzed: IconikSchema.optional(Schema.Number),
@@ -560,7 +560,7 @@ export interface DateFilter {
   readonly from_date?: string | null | undefined
   readonly to_date?: string | null | undefined
 }
-export const DateFilter: Schema.Codec<DateFilter> = Schema.Struct({
+export const DateFilter: Schema.Codec<DateFilter> = IconikSchema.Struct({
   from_date: IconikSchema.optional(IconikSchema.DateTimeString),
   to_date: IconikSchema.optional(IconikSchema.DateTimeString)
 })
@@ -576,7 +576,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -594,7 +594,7 @@ export interface LogsRecipient {
   readonly name: string
   readonly settings: { readonly [key: string]: unknown }
 }
-export const LogsRecipient: Schema.Codec<LogsRecipient> = Schema.Struct({
+export const LogsRecipient: Schema.Codec<LogsRecipient> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   method: IconikSchema.OpenEnum(["GOOGLE", "AMAZON"]),
   name: Schema.String,
@@ -607,7 +607,7 @@ export interface LogsRecipientInput {
   readonly name: string
   readonly settings: { readonly [key: string]: unknown }
 }
-export const LogsRecipientInput: Schema.Codec<LogsRecipientInput> = Schema.Struct({
+export const LogsRecipientInput: Schema.Codec<LogsRecipientInput> = IconikSchema.Struct({
   method: IconikSchema.OpenEnum(["GOOGLE", "AMAZON"]),
   name: Schema.String,
   settings: Schema.Record(Schema.String, Schema.Unknown)
@@ -619,7 +619,7 @@ export interface LogsRecipientPatch {
   readonly name?: string | null | undefined
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const LogsRecipientPatch: Schema.Codec<LogsRecipientPatch> = Schema.Struct({
+export const LogsRecipientPatch: Schema.Codec<LogsRecipientPatch> = IconikSchema.Struct({
   method: IconikSchema.optional(IconikSchema.OpenEnum(["GOOGLE", "AMAZON"])),
   name: IconikSchema.optional(Schema.String),
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
@@ -632,7 +632,7 @@ export interface LogsRecipientRead {
   readonly name: string
   readonly settings: { readonly [key: string]: unknown }
 }
-export const LogsRecipientRead: Schema.Codec<LogsRecipientRead> = Schema.Struct({
+export const LogsRecipientRead: Schema.Codec<LogsRecipientRead> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   method: IconikSchema.OpenEnum(["GOOGLE", "AMAZON"]),
   name: Schema.String,
@@ -643,7 +643,7 @@ export const LogsRecipientRead: Schema.Codec<LogsRecipientRead> = Schema.Struct(
 export interface LogsRecipients {
   readonly objects?: ReadonlyArray<LogsRecipient> | null | undefined
 }
-export const LogsRecipients: Schema.Codec<LogsRecipients> = Schema.Struct({
+export const LogsRecipients: Schema.Codec<LogsRecipients> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(LogsRecipient))
 })
 
@@ -653,7 +653,7 @@ export interface Price {
   readonly name: string
   readonly prices: { readonly [key: string]: unknown }
 }
-export const Price: Schema.Codec<Price> = Schema.Struct({
+export const Price: Schema.Codec<Price> = IconikSchema.Struct({
   currency: IconikSchema.OpenEnum(["EUR", "USD"]),
   name: Schema.String,
   prices: Schema.Record(Schema.String, Schema.Unknown)
@@ -663,7 +663,7 @@ export const Price: Schema.Codec<Price> = Schema.Struct({
 export interface Prices {
   readonly objects?: ReadonlyArray<Price> | null | undefined
 }
-export const Prices: Schema.Codec<Prices> = Schema.Struct({ objects: IconikSchema.optional(Schema.Array(Price)) })
+export const Prices: Schema.Codec<Prices> = IconikSchema.Struct({ objects: IconikSchema.optional(Schema.Array(Price)) })
 
 /** Iconik's `StorageAccessSchema`. */
 export interface StorageAccess {
@@ -680,7 +680,7 @@ export interface StorageAccess {
   readonly system_domain_id?: string | null | undefined
   readonly system_name: string
 }
-export const StorageAccess: Schema.Codec<StorageAccess> = Schema.Struct({
+export const StorageAccess: Schema.Codec<StorageAccess> = IconikSchema.Struct({
   bucket_name: Schema.String,
   bytes_received: IconikSchema.optional(Schema.Number),
   bytes_sent: IconikSchema.optional(Schema.Number),
@@ -703,7 +703,7 @@ export interface StorageAccessElastic {
   readonly operations?: number | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const StorageAccessElastic: Schema.Codec<StorageAccessElastic> = Schema.Struct({
+export const StorageAccessElastic: Schema.Codec<StorageAccessElastic> = IconikSchema.Struct({
   bucket_name: IconikSchema.optional(Schema.String),
   bytes_received: IconikSchema.optional(Schema.Number),
   bytes_sent: IconikSchema.optional(Schema.Number),
@@ -725,7 +725,7 @@ export interface StorageAccesses {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const StorageAccesses: Schema.Codec<StorageAccesses> = Schema.Struct({
+export const StorageAccesses: Schema.Codec<StorageAccesses> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -749,7 +749,7 @@ export interface StorageUsage {
   readonly system_domain_id?: string | null | undefined
   readonly system_name: string
 }
-export const StorageUsage: Schema.Codec<StorageUsage> = Schema.Struct({
+export const StorageUsage: Schema.Codec<StorageUsage> = IconikSchema.Struct({
   bucket_name: Schema.String,
   bytes_stored: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -767,7 +767,7 @@ export interface StorageUsagesElastic {
   readonly id?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const StorageUsagesElastic: Schema.Codec<StorageUsagesElastic> = Schema.Struct({
+export const StorageUsagesElastic: Schema.Codec<StorageUsagesElastic> = IconikSchema.Struct({
   bucket_name: IconikSchema.optional(Schema.String),
   bytes_stored: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
@@ -787,7 +787,7 @@ export interface StorageUsages {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const StorageUsages: Schema.Codec<StorageUsages> = Schema.Struct({
+export const StorageUsages: Schema.Codec<StorageUsages> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -864,7 +864,7 @@ export interface TranscoderUsage {
     | "WILDMOKA"
   >
 }
-export const TranscoderUsage: Schema.Codec<TranscoderUsage> = Schema.Struct({
+export const TranscoderUsage: Schema.Codec<TranscoderUsage> = IconikSchema.Struct({
   adjusted_duration_seconds: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
   destination_bytes: IconikSchema.optional(Schema.Number),
@@ -984,7 +984,7 @@ export interface TranscoderUsagesElastic {
     | "WILDMOKA"
   >
 }
-export const TranscoderUsagesElastic: Schema.Codec<TranscoderUsagesElastic> = Schema.Struct({
+export const TranscoderUsagesElastic: Schema.Codec<TranscoderUsagesElastic> = IconikSchema.Struct({
   count: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
   destination_bytes: IconikSchema.optional(Schema.Number),
@@ -1051,7 +1051,7 @@ export interface TranscoderUsages {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const TranscoderUsages: Schema.Codec<TranscoderUsages> = Schema.Struct({
+export const TranscoderUsages: Schema.Codec<TranscoderUsages> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1071,7 +1071,7 @@ export interface TransferStats {
   readonly object_name?: string | null | undefined
   readonly time_taken_us?: number | null | undefined
 }
-export const TransferStats: Schema.Codec<TransferStats> = Schema.Struct({
+export const TransferStats: Schema.Codec<TransferStats> = IconikSchema.Struct({
   bytes_sent: Schema.Number,
   ip: IconikSchema.optional(Schema.String),
   object_info: IconikSchema.optional(Schema.String),
@@ -1103,7 +1103,7 @@ export interface UnpublishedUserAudit {
   readonly user_agent?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const UnpublishedUserAudit: Schema.Codec<UnpublishedUserAudit> = Schema.Struct({
+export const UnpublishedUserAudit: Schema.Codec<UnpublishedUserAudit> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   client_ip: IconikSchema.optional(Schema.String),
   date: IconikSchema.optional(Schema.String),
@@ -1150,7 +1150,7 @@ export interface UserAudit {
   readonly user_agent?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const UserAudit: Schema.Codec<UserAudit> = Schema.Struct({
+export const UserAudit: Schema.Codec<UserAudit> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   client_ip: IconikSchema.optional(Schema.String),
   date: IconikSchema.optional(Schema.String),
@@ -1184,7 +1184,7 @@ export interface UserUsagesElastic {
   readonly user_id?: string | null | undefined
   readonly user_name?: string | null | undefined
 }
-export const UserUsagesElastic: Schema.Codec<UserUsagesElastic> = Schema.Struct({
+export const UserUsagesElastic: Schema.Codec<UserUsagesElastic> = IconikSchema.Struct({
   count: IconikSchema.optional(Schema.Number),
   date: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -1207,7 +1207,7 @@ export interface UserUsages {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const UserUsages: Schema.Codec<UserUsages> = Schema.Struct({
+export const UserUsages: Schema.Codec<UserUsages> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -1226,7 +1226,7 @@ export interface UserUsagesDetailed {
   readonly type?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const UserUsagesDetailed: Schema.Codec<UserUsagesDetailed> = Schema.Struct({
+export const UserUsagesDetailed: Schema.Codec<UserUsagesDetailed> = IconikSchema.Struct({
   date: IconikSchema.optional(Schema.String),
   system_domain_id: IconikSchema.optional(Schema.String),
   type: IconikSchema.optional(Schema.String),
@@ -1263,7 +1263,7 @@ export interface GetAssetsByPeriodQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const GetAssetsByPeriodQuery: Schema.Codec<GetAssetsByPeriodQuery> = Schema.Struct({
+export const GetAssetsByPeriodQuery: Schema.Codec<GetAssetsByPeriodQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)
 })
@@ -1299,7 +1299,7 @@ export interface ListAutomationsUsageByDayQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const ListAutomationsUsageByDayQuery: Schema.Codec<ListAutomationsUsageByDayQuery> = Schema.Struct({
+export const ListAutomationsUsageByDayQuery: Schema.Codec<ListAutomationsUsageByDayQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)
 })
@@ -1339,7 +1339,7 @@ export interface ListBillingQuery {
   /** Filter by from_date */
   readonly to_date?: string | undefined
 }
-export const ListBillingQuery: Schema.Codec<ListBillingQuery> = Schema.Struct({
+export const ListBillingQuery: Schema.Codec<ListBillingQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number),
@@ -1442,7 +1442,7 @@ export const createBillingCredit = Endpoint.make<
 export interface GetBillingCreditsPriceQuery {
   readonly credits: number
 }
-export const GetBillingCreditsPriceQuery: Schema.Codec<GetBillingCreditsPriceQuery> = Schema.Struct({
+export const GetBillingCreditsPriceQuery: Schema.Codec<GetBillingCreditsPriceQuery> = IconikSchema.Struct({
   credits: Schema.Number
 })
 
@@ -1586,7 +1586,7 @@ export interface GetBillingInvoicesQuery {
   readonly limit?: number | undefined
   readonly starting_after?: string | undefined
 }
-export const GetBillingInvoicesQuery: Schema.Codec<GetBillingInvoicesQuery> = Schema.Struct({
+export const GetBillingInvoicesQuery: Schema.Codec<GetBillingInvoicesQuery> = IconikSchema.Struct({
   limit: Schema.optional(Schema.Number),
   starting_after: Schema.optional(Schema.String)
 })
@@ -1833,7 +1833,7 @@ export interface ListBillingExpirationQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListBillingExpirationQuery: Schema.Codec<ListBillingExpirationQuery> = Schema.Struct({
+export const ListBillingExpirationQuery: Schema.Codec<ListBillingExpirationQuery> = IconikSchema.Struct({
   per_page: Schema.optional(Schema.Number)
 })
 
@@ -1916,7 +1916,7 @@ export interface GetCollectionsByPeriodQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const GetCollectionsByPeriodQuery: Schema.Codec<GetCollectionsByPeriodQuery> = Schema.Struct({
+export const GetCollectionsByPeriodQuery: Schema.Codec<GetCollectionsByPeriodQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)
 })
@@ -1950,7 +1950,7 @@ export interface GetCurrentUsageQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const GetCurrentUsageQuery: Schema.Codec<GetCurrentUsageQuery> = Schema.Struct({
+export const GetCurrentUsageQuery: Schema.Codec<GetCurrentUsageQuery> = IconikSchema.Struct({
   per_page: Schema.optional(Schema.Number)
 })
 
@@ -2008,7 +2008,7 @@ export interface ListOrdwayBillingQuery {
   /** Filter by from_date */
   readonly to_date?: string | undefined
 }
-export const ListOrdwayBillingQuery: Schema.Codec<ListOrdwayBillingQuery> = Schema.Struct({
+export const ListOrdwayBillingQuery: Schema.Codec<ListOrdwayBillingQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
@@ -2066,7 +2066,7 @@ export interface GetOrdwayBillingInvoicesQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const GetOrdwayBillingInvoicesQuery: Schema.Codec<GetOrdwayBillingInvoicesQuery> = Schema.Struct({
+export const GetOrdwayBillingInvoicesQuery: Schema.Codec<GetOrdwayBillingInvoicesQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number)
 })
@@ -2102,7 +2102,7 @@ export interface ListStorageAccessByPeriodQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const ListStorageAccessByPeriodQuery: Schema.Codec<ListStorageAccessByPeriodQuery> = Schema.Struct({
+export const ListStorageAccessByPeriodQuery: Schema.Codec<ListStorageAccessByPeriodQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)
 })
@@ -2138,7 +2138,7 @@ export interface ListStorageUsageByPeriodQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const ListStorageUsageByPeriodQuery: Schema.Codec<ListStorageUsageByPeriodQuery> = Schema.Struct({
+export const ListStorageUsageByPeriodQuery: Schema.Codec<ListStorageUsageByPeriodQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)
 })
@@ -2174,7 +2174,7 @@ export interface ListSystemLogsRecipientsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListSystemLogsRecipientsQuery: Schema.Codec<ListSystemLogsRecipientsQuery> = Schema.Struct({
+export const ListSystemLogsRecipientsQuery: Schema.Codec<ListSystemLogsRecipientsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -2256,7 +2256,7 @@ export interface TestSystemLogsRecipientResponse {
   readonly access_check?: boolean | null | undefined
   readonly error_message?: string | null | undefined
 }
-export const TestSystemLogsRecipientResponse: Schema.Codec<TestSystemLogsRecipientResponse> = Schema.Struct({
+export const TestSystemLogsRecipientResponse: Schema.Codec<TestSystemLogsRecipientResponse> = IconikSchema.Struct({
   access_check: IconikSchema.optional(Schema.Boolean),
   error_message: IconikSchema.optional(Schema.String)
 })
@@ -2358,7 +2358,7 @@ export interface ListTranscoderUsageByPeriodQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const ListTranscoderUsageByPeriodQuery: Schema.Codec<ListTranscoderUsageByPeriodQuery> = Schema.Struct({
+export const ListTranscoderUsageByPeriodQuery: Schema.Codec<ListTranscoderUsageByPeriodQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)
 })
@@ -2396,7 +2396,7 @@ export interface ListUserAuditByPeriodQuery {
   /** Filter by to_date */
   readonly to_date?: string | undefined
 }
-export const ListUserAuditByPeriodQuery: Schema.Codec<ListUserAuditByPeriodQuery> = Schema.Struct({
+export const ListUserAuditByPeriodQuery: Schema.Codec<ListUserAuditByPeriodQuery> = IconikSchema.Struct({
   from_date: Schema.optional(Schema.String),
   system_domain_id: Schema.optional(Schema.String),
   to_date: Schema.optional(Schema.String)

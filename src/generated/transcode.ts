@@ -11,7 +11,7 @@ import * as IconikSchema from "../IconikSchema.ts"
 export interface AbortStorageTranscodeJobs {
   readonly error_message?: string | null | undefined
 }
-export const AbortStorageTranscodeJobs: Schema.Codec<AbortStorageTranscodeJobs> = Schema.Struct({
+export const AbortStorageTranscodeJobs: Schema.Codec<AbortStorageTranscodeJobs> = IconikSchema.Struct({
   error_message: IconikSchema.optional(Schema.String)
 })
 
@@ -21,7 +21,7 @@ export interface Analyze {
   readonly force_type?: IconikSchema.OpenEnum<"OVERWRITE" | "APPEND"> | null | undefined
   readonly service_name?: string | null | undefined
 }
-export const Analyze: Schema.Codec<Analyze> = Schema.Struct({
+export const Analyze: Schema.Codec<Analyze> = IconikSchema.Struct({
   force: IconikSchema.optional(Schema.Boolean),
   force_type: IconikSchema.optional(IconikSchema.OpenEnum(["OVERWRITE", "APPEND"])),
   service_name: IconikSchema.optional(Schema.String)
@@ -31,7 +31,7 @@ export interface AssetLinkData {
   readonly site_name?: string | null | undefined
   readonly title?: string | null | undefined
 }
-export const AssetLinkData: Schema.Codec<AssetLinkData> = Schema.Struct({
+export const AssetLinkData: Schema.Codec<AssetLinkData> = IconikSchema.Struct({
   site_name: IconikSchema.optional(Schema.String),
   title: IconikSchema.optional(Schema.String)
 })
@@ -40,14 +40,14 @@ export const AssetLinkData: Schema.Codec<AssetLinkData> = Schema.Struct({
 export interface AssetLinkURL {
   readonly url: string
 }
-export const AssetLinkURL: Schema.Codec<AssetLinkURL> = Schema.Struct({ url: Schema.String })
+export const AssetLinkURL: Schema.Codec<AssetLinkURL> = IconikSchema.Struct({ url: Schema.String })
 
 /** Iconik's `BulkActionSchema`. */
 export interface BulkAction {
   readonly object_ids: ReadonlyArray<string>
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
 }
-export const BulkAction: Schema.Codec<BulkAction> = Schema.Struct({
+export const BulkAction: Schema.Codec<BulkAction> = IconikSchema.Struct({
   object_ids: Schema.Array(Schema.String),
   object_type: IconikSchema.OpenEnum(["assets", "collections", "saved_searches"])
 })
@@ -60,7 +60,7 @@ export interface BulkAnalyze {
   readonly object_type: IconikSchema.OpenEnum<"assets" | "collections" | "saved_searches">
   readonly profile_id?: string | null | undefined
 }
-export const BulkAnalyze: Schema.Codec<BulkAnalyze> = Schema.Struct({
+export const BulkAnalyze: Schema.Codec<BulkAnalyze> = IconikSchema.Struct({
   force: IconikSchema.optional(Schema.Boolean),
   force_type: IconikSchema.optional(IconikSchema.OpenEnum(["OVERWRITE", "APPEND"])),
   object_ids: Schema.Array(Schema.String),
@@ -81,7 +81,7 @@ export interface BulkTranscribe {
   readonly topics_extraction?: boolean | null | undefined
   readonly translate_languages?: ReadonlyArray<string> | null | undefined
 }
-export const BulkTranscribe: Schema.Codec<BulkTranscribe> = Schema.Struct({
+export const BulkTranscribe: Schema.Codec<BulkTranscribe> = IconikSchema.Struct({
   engine: IconikSchema.optional(Schema.String),
   force: IconikSchema.optional(Schema.Boolean),
   language: IconikSchema.optional(Schema.String),
@@ -103,7 +103,7 @@ export interface EdgeThumbnailJobField {
   readonly timestamp?: number | null | undefined
   readonly width?: number | null | undefined
 }
-export const EdgeThumbnailJobField: Schema.Codec<EdgeThumbnailJobField> = Schema.Struct({
+export const EdgeThumbnailJobField: Schema.Codec<EdgeThumbnailJobField> = IconikSchema.Struct({
   height: IconikSchema.optional(Schema.Number),
   id: IconikSchema.optional(Schema.String),
   max_number: IconikSchema.optional(Schema.Number),
@@ -120,7 +120,7 @@ export interface EdgeTranscodeEndpoint {
   readonly type?: string | null | undefined
   readonly url: string
 }
-export const EdgeTranscodeEndpoint: Schema.Codec<EdgeTranscodeEndpoint> = Schema.Struct({
+export const EdgeTranscodeEndpoint: Schema.Codec<EdgeTranscodeEndpoint> = IconikSchema.Struct({
   data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   method: IconikSchema.optional(Schema.String),
   storage_method: IconikSchema.optional(Schema.String),
@@ -142,7 +142,7 @@ export interface EdgeTranscodeInput {
   readonly proxy_id?: string | null | undefined
   readonly storage_id?: string | null | undefined
 }
-export const EdgeTranscodeInput: Schema.Codec<EdgeTranscodeInput> = Schema.Struct({
+export const EdgeTranscodeInput: Schema.Codec<EdgeTranscodeInput> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   closed_captions: IconikSchema.optional(Schema.Boolean),
   directory_path: IconikSchema.optional(Schema.String),
@@ -162,7 +162,7 @@ export interface EdgeTranscodeJobField {
   readonly id?: string | null | undefined
   readonly width?: number | null | undefined
 }
-export const EdgeTranscodeJobField: Schema.Codec<EdgeTranscodeJobField> = Schema.Struct({
+export const EdgeTranscodeJobField: Schema.Codec<EdgeTranscodeJobField> = IconikSchema.Struct({
   height: IconikSchema.optional(Schema.Number),
   id: IconikSchema.optional(Schema.String),
   width: IconikSchema.optional(Schema.Number)
@@ -177,7 +177,7 @@ export interface JobStep {
   readonly message?: string | null | undefined
   readonly status?: string | null | undefined
 }
-export const JobStep: Schema.Codec<JobStep> = Schema.Struct({
+export const JobStep: Schema.Codec<JobStep> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_updated: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -197,7 +197,7 @@ export interface EdgeTranscodeJob {
   readonly thumbnail?: ReadonlyArray<EdgeThumbnailJobField> | null | undefined
   readonly transcode?: ReadonlyArray<EdgeTranscodeJobField> | null | undefined
 }
-export const EdgeTranscodeJob: Schema.Codec<EdgeTranscodeJob> = Schema.Struct({
+export const EdgeTranscodeJob: Schema.Codec<EdgeTranscodeJob> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
   input: EdgeTranscodeInput,
@@ -212,7 +212,7 @@ export const EdgeTranscodeJob: Schema.Codec<EdgeTranscodeJob> = Schema.Struct({
 export interface EdgeTranscodeJobs {
   readonly objects?: ReadonlyArray<EdgeTranscodeJob> | null | undefined
 }
-export const EdgeTranscodeJobs: Schema.Codec<EdgeTranscodeJobs> = Schema.Struct({
+export const EdgeTranscodeJobs: Schema.Codec<EdgeTranscodeJobs> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(EdgeTranscodeJob))
 })
 
@@ -223,7 +223,7 @@ export interface EdgeTranscodeWorker {
   readonly status: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE">
   readonly storage_id: string
 }
-export const EdgeTranscodeWorker: Schema.Codec<EdgeTranscodeWorker> = Schema.Struct({
+export const EdgeTranscodeWorker: Schema.Codec<EdgeTranscodeWorker> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   last_update_date: IconikSchema.optional(IconikSchema.DateTimeString),
   status: IconikSchema.OpenEnum(["ACTIVE", "INACTIVE"]),
@@ -235,7 +235,7 @@ export interface EdgeTranscodeWorkerInput {
   readonly status: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE">
   readonly storage_id: string
 }
-export const EdgeTranscodeWorkerInput: Schema.Codec<EdgeTranscodeWorkerInput> = Schema.Struct({
+export const EdgeTranscodeWorkerInput: Schema.Codec<EdgeTranscodeWorkerInput> = IconikSchema.Struct({
   status: IconikSchema.OpenEnum(["ACTIVE", "INACTIVE"]),
   storage_id: Schema.String
 })
@@ -245,7 +245,7 @@ export interface EdgeTranscodeWorkerPatch {
   readonly status?: IconikSchema.OpenEnum<"ACTIVE" | "INACTIVE"> | null | undefined
   readonly storage_id?: string | null | undefined
 }
-export const EdgeTranscodeWorkerPatch: Schema.Codec<EdgeTranscodeWorkerPatch> = Schema.Struct({
+export const EdgeTranscodeWorkerPatch: Schema.Codec<EdgeTranscodeWorkerPatch> = IconikSchema.Struct({
   status: IconikSchema.optional(IconikSchema.OpenEnum(["ACTIVE", "INACTIVE"])),
   storage_id: IconikSchema.optional(Schema.String)
 })
@@ -254,7 +254,7 @@ export const EdgeTranscodeWorkerPatch: Schema.Codec<EdgeTranscodeWorkerPatch> = 
 export interface EdgeTranscodeWorkers {
   readonly objects?: ReadonlyArray<EdgeTranscodeWorker> | null | undefined
 }
-export const EdgeTranscodeWorkers: Schema.Codec<EdgeTranscodeWorkers> = Schema.Struct({
+export const EdgeTranscodeWorkers: Schema.Codec<EdgeTranscodeWorkers> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(EdgeTranscodeWorker))
 })
 
@@ -266,7 +266,7 @@ export interface EndpointSchema {
   readonly type?: string | null | undefined
   readonly url: string
 }
-export const EndpointSchema: Schema.Codec<EndpointSchema> = Schema.Struct({
+export const EndpointSchema: Schema.Codec<EndpointSchema> = IconikSchema.Struct({
   data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   headers: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   method: IconikSchema.optional(Schema.String),
@@ -280,7 +280,7 @@ export interface FacetBucket {
   readonly doc_count?: number | null | undefined
   readonly key?: string | null | undefined
 }
-export const FacetBucket: Schema.Codec<FacetBucket> = Schema.Struct({
+export const FacetBucket: Schema.Codec<FacetBucket> = IconikSchema.Struct({
   doc_count: IconikSchema.optional(Schema.Number),
   key: IconikSchema.optional(Schema.String)
 })
@@ -291,7 +291,7 @@ export interface Facet {
   readonly doc_count_error_upper_bound?: number | null | undefined
   readonly sum_other_doc_count?: number | null | undefined
 }
-export const Facet: Schema.Codec<Facet> = Schema.Struct({
+export const Facet: Schema.Codec<Facet> = IconikSchema.Struct({
   buckets: IconikSchema.optional(Schema.Array(FacetBucket)),
   doc_count_error_upper_bound: IconikSchema.optional(Schema.Number),
   sum_other_doc_count: IconikSchema.optional(Schema.Number)
@@ -301,7 +301,7 @@ export const Facet: Schema.Codec<Facet> = Schema.Struct({
 export interface SpecifiedKeyframes {
   readonly url: string
 }
-export const SpecifiedKeyframes: Schema.Codec<SpecifiedKeyframes> = Schema.Struct({ url: Schema.String })
+export const SpecifiedKeyframes: Schema.Codec<SpecifiedKeyframes> = IconikSchema.Struct({ url: Schema.String })
 
 /** Iconik's `GenerateCollectionKeyframeSchema`. */
 export interface GenerateCollectionKeyframe {
@@ -310,7 +310,7 @@ export interface GenerateCollectionKeyframe {
   readonly specified_asset_ids?: ReadonlyArray<string> | null | undefined
   readonly specified_keyframes?: ReadonlyArray<SpecifiedKeyframes> | null | undefined
 }
-export const GenerateCollectionKeyframe: Schema.Codec<GenerateCollectionKeyframe> = Schema.Struct({
+export const GenerateCollectionKeyframe: Schema.Codec<GenerateCollectionKeyframe> = IconikSchema.Struct({
   deleted_asset_id: IconikSchema.optional(Schema.String),
   force: IconikSchema.optional(Schema.Boolean),
   specified_asset_ids: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -335,7 +335,7 @@ export interface Input {
   readonly update_proxy_mediainfo?: boolean | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Input: Schema.Codec<Input> = Schema.Struct({
+export const Input: Schema.Codec<Input> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   closed_captions: IconikSchema.optional(Schema.Boolean),
   collection_id: IconikSchema.optional(Schema.String),
@@ -358,7 +358,7 @@ export interface OutputEndpoint {
   readonly headers?: { readonly [key: string]: unknown } | null | undefined
   readonly key: string
 }
-export const OutputEndpoint: Schema.Codec<OutputEndpoint> = Schema.Struct({
+export const OutputEndpoint: Schema.Codec<OutputEndpoint> = IconikSchema.Struct({
   headers: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   key: Schema.String
 })
@@ -376,7 +376,7 @@ export interface ThumbnailJob {
   readonly timestamp?: number | null | undefined
   readonly width?: number | null | undefined
 }
-export const ThumbnailJob: Schema.Codec<ThumbnailJob> = Schema.Struct({
+export const ThumbnailJob: Schema.Codec<ThumbnailJob> = IconikSchema.Struct({
   height: IconikSchema.optional(Schema.Number),
   id: IconikSchema.optional(Schema.String),
   max_number: IconikSchema.optional(Schema.Number),
@@ -396,7 +396,7 @@ export interface TranscodeJob {
   readonly output_endpoint: OutputEndpoint
   readonly width?: number | null | undefined
 }
-export const TranscodeJob: Schema.Codec<TranscodeJob> = Schema.Struct({
+export const TranscodeJob: Schema.Codec<TranscodeJob> = IconikSchema.Struct({
   height: IconikSchema.optional(Schema.Number),
   id: IconikSchema.optional(Schema.String),
   output_endpoint: OutputEndpoint,
@@ -410,7 +410,7 @@ export interface Transcoders {
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
   readonly type?: string | null | undefined
 }
-export const Transcoders: Schema.Codec<Transcoders> = Schema.Struct({
+export const Transcoders: Schema.Codec<Transcoders> = IconikSchema.Struct({
   id: IconikSchema.optional(Schema.String),
   name: IconikSchema.optional(Schema.String),
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -443,7 +443,7 @@ export interface Job {
   readonly valid_transcoders?: ReadonlyArray<Transcoders> | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const Job: Schema.Codec<Job> = Schema.Struct({
+export const Job: Schema.Codec<Job> = IconikSchema.Struct({
   amazon_rekognition: IconikSchema.optional(Schema.Boolean),
   analysis_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   analysis_query_default_service_account: IconikSchema.optional(Schema.Boolean),
@@ -480,7 +480,7 @@ export interface JobBase {
   readonly thumbnail?: ReadonlyArray<ThumbnailJob> | null | undefined
   readonly transcode?: ReadonlyArray<TranscodeJob> | null | undefined
 }
-export const JobBase: Schema.Codec<JobBase> = Schema.Struct({
+export const JobBase: Schema.Codec<JobBase> = IconikSchema.Struct({
   asset_id: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
   input: IconikSchema.optional(Input),
@@ -496,7 +496,7 @@ export interface JobsPriority {
   readonly job_ids: ReadonlyArray<string>
   readonly priority: number
 }
-export const JobsPriority: Schema.Codec<JobsPriority> = Schema.Struct({
+export const JobsPriority: Schema.Codec<JobsPriority> = IconikSchema.Struct({
   job_ids: Schema.Array(Schema.String),
   priority: Schema.Number
 })
@@ -506,7 +506,7 @@ export interface JobsState {
   readonly action: IconikSchema.OpenEnum<"ABORT" | "RESTART">
   readonly job_ids: ReadonlyArray<string>
 }
-export const JobsState: Schema.Codec<JobsState> = Schema.Struct({
+export const JobsState: Schema.Codec<JobsState> = IconikSchema.Struct({
   action: IconikSchema.OpenEnum(["ABORT", "RESTART"]),
   job_ids: Schema.Array(Schema.String)
 })
@@ -522,7 +522,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -551,7 +551,7 @@ export interface LocalStorageFileTranscodeJob {
   readonly size: number
   readonly version_id: string
 }
-export const LocalStorageFileTranscodeJob: Schema.Codec<LocalStorageFileTranscodeJob> = Schema.Struct({
+export const LocalStorageFileTranscodeJob: Schema.Codec<LocalStorageFileTranscodeJob> = IconikSchema.Struct({
   asset_id: Schema.String,
   checksum: IconikSchema.optional(Schema.String),
   collection_id: IconikSchema.optional(Schema.String),
@@ -581,7 +581,7 @@ export interface LocalStorageFileTranscodeJobs {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const LocalStorageFileTranscodeJobs: Schema.Codec<LocalStorageFileTranscodeJobs> = Schema.Struct({
+export const LocalStorageFileTranscodeJobs: Schema.Codec<LocalStorageFileTranscodeJobs> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -615,7 +615,7 @@ export interface LocalTranscodeInput {
   readonly update_proxy_mediainfo?: boolean | null | undefined
   readonly version_id: string
 }
-export const LocalTranscodeInput: Schema.Codec<LocalTranscodeInput> = Schema.Struct({
+export const LocalTranscodeInput: Schema.Codec<LocalTranscodeInput> = IconikSchema.Struct({
   asset_id: Schema.String,
   checksum: IconikSchema.optional(Schema.String),
   closed_captions: IconikSchema.optional(Schema.Boolean),
@@ -663,7 +663,7 @@ export interface LocalTranscodeJob {
   readonly valid_transcoders?: ReadonlyArray<Transcoders> | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const LocalTranscodeJob: Schema.Codec<LocalTranscodeJob> = Schema.Struct({
+export const LocalTranscodeJob: Schema.Codec<LocalTranscodeJob> = IconikSchema.Struct({
   amazon_rekognition: IconikSchema.optional(Schema.Boolean),
   analysis_data: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   analysis_query_default_service_account: IconikSchema.optional(Schema.Boolean),
@@ -693,7 +693,7 @@ export const LocalTranscodeJob: Schema.Codec<LocalTranscodeJob> = Schema.Struct(
 export interface ReindexQueueRecord {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexQueueRecord: Schema.Codec<ReindexQueueRecord> = Schema.Struct({
+export const ReindexQueueRecord: Schema.Codec<ReindexQueueRecord> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -717,7 +717,7 @@ export interface TranscodeElasticQueueRecord {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const TranscodeElasticQueueRecord: Schema.Codec<TranscodeElasticQueueRecord> = Schema.Struct({
+export const TranscodeElasticQueueRecord: Schema.Codec<TranscodeElasticQueueRecord> = IconikSchema.Struct({
   date_created: IconikSchema.optional(Schema.String),
   date_updated: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -741,7 +741,7 @@ export const TranscodeElasticQueueRecord: Schema.Codec<TranscodeElasticQueueReco
 export interface TranscodeESQueueRecords {
   readonly objects?: ReadonlyArray<TranscodeElasticQueueRecord> | null | undefined
 }
-export const TranscodeESQueueRecords: Schema.Codec<TranscodeESQueueRecords> = Schema.Struct({
+export const TranscodeESQueueRecords: Schema.Codec<TranscodeESQueueRecords> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(TranscodeElasticQueueRecord))
 })
 
@@ -761,7 +761,7 @@ export interface TranscodeQueueObject {
   readonly type?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const TranscodeQueueObject: Schema.Codec<TranscodeQueueObject> = Schema.Struct({
+export const TranscodeQueueObject: Schema.Codec<TranscodeQueueObject> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_updated: IconikSchema.optional(IconikSchema.DateTimeString),
   id: IconikSchema.optional(Schema.String),
@@ -790,7 +790,7 @@ export interface TranscodeQueue {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const TranscodeQueue: Schema.Codec<TranscodeQueue> = Schema.Struct({
+export const TranscodeQueue: Schema.Codec<TranscodeQueue> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Facet)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -825,7 +825,7 @@ export interface TranscodeQueueRecord {
   readonly user_id?: string | null | undefined
   readonly version_id?: string | null | undefined
 }
-export const TranscodeQueueRecord: Schema.Codec<TranscodeQueueRecord> = Schema.Struct({
+export const TranscodeQueueRecord: Schema.Codec<TranscodeQueueRecord> = IconikSchema.Struct({
   bytes_params: IconikSchema.optional(Schema.Unknown),
   date_created: IconikSchema.optional(Schema.String),
   date_updated: IconikSchema.optional(Schema.String),
@@ -852,7 +852,7 @@ export interface TranscodeValidateMediaInfo {
   readonly filename?: string | null | undefined
   readonly media_info: string
 }
-export const TranscodeValidateMediaInfo: Schema.Codec<TranscodeValidateMediaInfo> = Schema.Struct({
+export const TranscodeValidateMediaInfo: Schema.Codec<TranscodeValidateMediaInfo> = IconikSchema.Struct({
   filename: IconikSchema.optional(Schema.String),
   media_info: Schema.String
 })
@@ -868,7 +868,7 @@ export interface Transcribe {
   readonly topics_extraction?: boolean | null | undefined
   readonly translate_languages?: ReadonlyArray<string> | null | undefined
 }
-export const Transcribe: Schema.Codec<Transcribe> = Schema.Struct({
+export const Transcribe: Schema.Codec<Transcribe> = IconikSchema.Struct({
   engine: IconikSchema.optional(Schema.String),
   force: IconikSchema.optional(Schema.Boolean),
   language: IconikSchema.optional(Schema.String),
@@ -1233,7 +1233,7 @@ export interface ListStorageEdgeTranscodeJobsQuery {
   /** The max number of items to fetch */
   readonly limit?: number | undefined
 }
-export const ListStorageEdgeTranscodeJobsQuery: Schema.Codec<ListStorageEdgeTranscodeJobsQuery> = Schema.Struct({
+export const ListStorageEdgeTranscodeJobsQuery: Schema.Codec<ListStorageEdgeTranscodeJobsQuery> = IconikSchema.Struct({
   limit: Schema.optional(Schema.Number)
 })
 
@@ -1294,7 +1294,7 @@ export interface ListStorageTranscodeQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListStorageTranscodeQuery: Schema.Codec<ListStorageTranscodeQuery> = Schema.Struct({
+export const ListStorageTranscodeQuery: Schema.Codec<ListStorageTranscodeQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -1402,7 +1402,7 @@ export interface ListTranscodeQueueQuery {
   /** A comma separated list of fieldnames without spaces. object_type,user_id,retry_count,priority,type,status */
   readonly sort?: string | undefined
 }
-export const ListTranscodeQueueQuery: Schema.Codec<ListTranscodeQueueQuery> = Schema.Struct({
+export const ListTranscodeQueueQuery: Schema.Codec<ListTranscodeQueueQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number),
   sort: Schema.optional(Schema.String)
@@ -1440,7 +1440,7 @@ export interface ListTranscodeQueueSystemQuery {
   readonly per_page?: number | undefined
   readonly sort?: string | undefined
 }
-export const ListTranscodeQueueSystemQuery: Schema.Codec<ListTranscodeQueueSystemQuery> = Schema.Struct({
+export const ListTranscodeQueueSystemQuery: Schema.Codec<ListTranscodeQueueSystemQuery> = IconikSchema.Struct({
   page: Schema.optional(Schema.Number),
   per_domain_id: Schema.optional(Schema.Boolean),
   per_page: Schema.optional(Schema.Number),

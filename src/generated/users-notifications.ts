@@ -18,7 +18,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -51,7 +51,7 @@ export interface Notification {
   readonly system_domain_id?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const Notification: Schema.Codec<Notification> = Schema.Struct({
+export const Notification: Schema.Codec<Notification> = IconikSchema.Struct({
   context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -91,7 +91,7 @@ export interface NotificationInput {
   readonly sub_object_type?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const NotificationInput: Schema.Codec<NotificationInput> = Schema.Struct({
+export const NotificationInput: Schema.Codec<NotificationInput> = IconikSchema.Struct({
   context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   event_type: Schema.String,
   exclude_users: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -120,7 +120,7 @@ export interface NotificationSetting {
   readonly sub_object_type?: string | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const NotificationSetting: Schema.Codec<NotificationSetting> = Schema.Struct({
+export const NotificationSetting: Schema.Codec<NotificationSetting> = IconikSchema.Struct({
   enabled: Schema.Boolean,
   event_type: Schema.String,
   object_type: Schema.String,
@@ -136,7 +136,7 @@ export interface NotificationSettingInput {
   readonly enabled: boolean
   readonly settings?: { readonly [key: string]: unknown } | null | undefined
 }
-export const NotificationSettingInput: Schema.Codec<NotificationSettingInput> = Schema.Struct({
+export const NotificationSettingInput: Schema.Codec<NotificationSettingInput> = IconikSchema.Struct({
   enabled: Schema.Boolean,
   settings: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
@@ -153,7 +153,7 @@ export interface NotificationSettings {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const NotificationSettings: Schema.Codec<NotificationSettings> = Schema.Struct({
+export const NotificationSettings: Schema.Codec<NotificationSettings> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -177,7 +177,7 @@ export interface Notifications {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Notifications: Schema.Codec<Notifications> = Schema.Struct({
+export const Notifications: Schema.Codec<Notifications> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -202,7 +202,7 @@ export interface Subscription {
   readonly system_domain_id?: string | null | undefined
   readonly user_id?: string | null | undefined
 }
-export const Subscription: Schema.Codec<Subscription> = Schema.Struct({
+export const Subscription: Schema.Codec<Subscription> = IconikSchema.Struct({
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
   event_type: IconikSchema.optional(Schema.String),
@@ -223,7 +223,7 @@ export interface SubscriptionInput {
   readonly sub_object_id?: string | null | undefined
   readonly sub_object_type?: string | null | undefined
 }
-export const SubscriptionInput: Schema.Codec<SubscriptionInput> = Schema.Struct({
+export const SubscriptionInput: Schema.Codec<SubscriptionInput> = IconikSchema.Struct({
   event_type: IconikSchema.optional(Schema.String),
   object_id: IconikSchema.optional(Schema.String),
   object_type: Schema.String,
@@ -243,7 +243,7 @@ export interface Subscriptions {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Subscriptions: Schema.Codec<Subscriptions> = Schema.Struct({
+export const Subscriptions: Schema.Codec<Subscriptions> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -277,7 +277,7 @@ export interface SystemNotification {
   readonly system_domain_id: string
   readonly user_id?: string | null | undefined
 }
-export const SystemNotification: Schema.Codec<SystemNotification> = Schema.Struct({
+export const SystemNotification: Schema.Codec<SystemNotification> = IconikSchema.Struct({
   context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -318,7 +318,7 @@ export interface SystemNotificationInput {
   readonly system_domain_id: string
   readonly user_id?: string | null | undefined
 }
-export const SystemNotificationInput: Schema.Codec<SystemNotificationInput> = Schema.Struct({
+export const SystemNotificationInput: Schema.Codec<SystemNotificationInput> = IconikSchema.Struct({
   context: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   event_type: Schema.String,
   exclude_users: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -344,7 +344,7 @@ export interface ListNotificationSettingsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListNotificationSettingsQuery: Schema.Codec<ListNotificationSettingsQuery> = Schema.Struct({
+export const ListNotificationSettingsQuery: Schema.Codec<ListNotificationSettingsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -439,7 +439,7 @@ export interface ListNotificationsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListNotificationsQuery: Schema.Codec<ListNotificationsQuery> = Schema.Struct({
+export const ListNotificationsQuery: Schema.Codec<ListNotificationsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })

@@ -16,7 +16,7 @@ export interface BaseQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
+export const BaseQueryParams: Schema.Codec<BaseQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -26,7 +26,7 @@ export const BaseQueryParams: Schema.Codec<BaseQueryParams> = Schema.Struct({
 export interface UserSystemMetadata {
   readonly saml_created?: boolean | null | undefined
 }
-export const UserSystemMetadata: Schema.Codec<UserSystemMetadata> = Schema.Struct({
+export const UserSystemMetadata: Schema.Codec<UserSystemMetadata> = IconikSchema.Struct({
   saml_created: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -72,7 +72,7 @@ export interface UserElastic {
   readonly system_name?: string | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserElastic: Schema.Codec<UserElastic> = Schema.Struct({
+export const UserElastic: Schema.Codec<UserElastic> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_created: IconikSchema.optional(Schema.String),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -128,7 +128,7 @@ export interface DomainUsersByEmail {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const DomainUsersByEmail: Schema.Codec<DomainUsersByEmail> = Schema.Struct({
+export const DomainUsersByEmail: Schema.Codec<DomainUsersByEmail> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -159,7 +159,7 @@ export interface RoleCategories {
   readonly upload?: boolean | null | undefined
   readonly users_groups_admin?: boolean | null | undefined
 }
-export const RoleCategories: Schema.Codec<RoleCategories> = Schema.Struct({
+export const RoleCategories: Schema.Codec<RoleCategories> = IconikSchema.Struct({
   assets_edit: IconikSchema.optional(Schema.Boolean),
   billing: IconikSchema.optional(Schema.Boolean),
   collaborate: IconikSchema.optional(Schema.Boolean),
@@ -192,7 +192,7 @@ export interface Group {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const Group: Schema.Codec<Group> = Schema.Struct({
+export const Group: Schema.Codec<Group> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -221,7 +221,7 @@ export interface GroupBase {
   readonly name: string
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const GroupBase: Schema.Codec<GroupBase> = Schema.Struct({
+export const GroupBase: Schema.Codec<GroupBase> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -250,7 +250,7 @@ export interface GroupCreate {
   readonly saml_primary_group_priority?: number | null | undefined
   readonly system_domain_id?: string | null | undefined
 }
-export const GroupCreate: Schema.Codec<GroupCreate> = Schema.Struct({
+export const GroupCreate: Schema.Codec<GroupCreate> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -281,7 +281,7 @@ export interface GroupElastic {
   readonly name: string
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const GroupElastic: Schema.Codec<GroupElastic> = Schema.Struct({
+export const GroupElastic: Schema.Codec<GroupElastic> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(Schema.String),
   date_modified: IconikSchema.optional(Schema.String),
@@ -306,7 +306,7 @@ export interface GroupInput {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const GroupInput: Schema.Codec<GroupInput> = Schema.Struct({
+export const GroupInput: Schema.Codec<GroupInput> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -322,7 +322,10 @@ export interface GroupMapping {
   readonly group_id: string
   readonly name: string
 }
-export const GroupMapping: Schema.Codec<GroupMapping> = Schema.Struct({ group_id: Schema.String, name: Schema.String })
+export const GroupMapping: Schema.Codec<GroupMapping> = IconikSchema.Struct({
+  group_id: Schema.String,
+  name: Schema.String
+})
 
 /** Iconik's `GroupMappingsSchema`. */
 export interface GroupMappings {
@@ -336,7 +339,7 @@ export interface GroupMappings {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const GroupMappings: Schema.Codec<GroupMappings> = Schema.Struct({
+export const GroupMappings: Schema.Codec<GroupMappings> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -359,7 +362,7 @@ export interface GroupPatch {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const GroupPatch: Schema.Codec<GroupPatch> = Schema.Struct({
+export const GroupPatch: Schema.Codec<GroupPatch> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -384,7 +387,7 @@ export interface GroupWithRolesBase {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const GroupWithRolesBase: Schema.Codec<GroupWithRolesBase> = Schema.Struct({
+export const GroupWithRolesBase: Schema.Codec<GroupWithRolesBase> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -414,7 +417,7 @@ export interface GroupWithRolesElastic {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const GroupWithRolesElastic: Schema.Codec<GroupWithRolesElastic> = Schema.Struct({
+export const GroupWithRolesElastic: Schema.Codec<GroupWithRolesElastic> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(Schema.String),
   date_modified: IconikSchema.optional(Schema.String),
@@ -443,7 +446,7 @@ export interface Groups {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Groups: Schema.Codec<Groups> = Schema.Struct({
+export const Groups: Schema.Codec<Groups> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -465,7 +468,7 @@ export interface GroupsQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const GroupsQueryParams: Schema.Codec<GroupsQueryParams> = Schema.Struct({
+export const GroupsQueryParams: Schema.Codec<GroupsQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -482,7 +485,7 @@ export interface ListObjects {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
+export const ListObjects: Schema.Codec<ListObjects> = IconikSchema.Struct({
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
   next_url: IconikSchema.optional(Schema.String),
@@ -497,7 +500,7 @@ export const ListObjects: Schema.Codec<ListObjects> = Schema.Struct({
 export interface MultiplatformUser {
   readonly email: string
 }
-export const MultiplatformUser: Schema.Codec<MultiplatformUser> = Schema.Struct({ email: Schema.String })
+export const MultiplatformUser: Schema.Codec<MultiplatformUser> = IconikSchema.Struct({ email: Schema.String })
 
 /** Iconik's `MultiplatformUserPasswordEditSchema`. */
 export interface MultiplatformUserPasswordEdit {
@@ -506,7 +509,7 @@ export interface MultiplatformUserPasswordEdit {
   readonly ignore_current_password?: boolean | null | undefined
   readonly password: string
 }
-export const MultiplatformUserPasswordEdit: Schema.Codec<MultiplatformUserPasswordEdit> = Schema.Struct({
+export const MultiplatformUserPasswordEdit: Schema.Codec<MultiplatformUserPasswordEdit> = IconikSchema.Struct({
   current_password: IconikSchema.optional(Schema.String),
   email: Schema.String,
   ignore_current_password: IconikSchema.optional(Schema.Boolean),
@@ -518,7 +521,7 @@ export interface Otp {
   readonly otp: string
   readonly otp_type: IconikSchema.OpenEnum<"TOTP" | "MAIL_2SV">
 }
-export const Otp: Schema.Codec<Otp> = Schema.Struct({
+export const Otp: Schema.Codec<Otp> = IconikSchema.Struct({
   otp: Schema.String,
   otp_type: IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"])
 })
@@ -529,7 +532,7 @@ export interface OtpEdit {
   readonly otp: string
   readonly otp_type: IconikSchema.OpenEnum<"TOTP" | "MAIL_2SV">
 }
-export const OtpEdit: Schema.Codec<OtpEdit> = Schema.Struct({
+export const OtpEdit: Schema.Codec<OtpEdit> = IconikSchema.Struct({
   mfa_required: IconikSchema.optional(Schema.Boolean),
   otp: Schema.String,
   otp_type: IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"])
@@ -540,7 +543,7 @@ export interface OtpEditInternal {
   readonly email: string
   readonly mfa_required?: boolean | null | undefined
 }
-export const OtpEditInternal: Schema.Codec<OtpEditInternal> = Schema.Struct({
+export const OtpEditInternal: Schema.Codec<OtpEditInternal> = IconikSchema.Struct({
   email: Schema.String,
   mfa_required: IconikSchema.optional(Schema.Boolean)
 })
@@ -549,7 +552,7 @@ export const OtpEditInternal: Schema.Codec<OtpEditInternal> = Schema.Struct({
 export interface OtpGenerateInternal {
   readonly email: string
 }
-export const OtpGenerateInternal: Schema.Codec<OtpGenerateInternal> = Schema.Struct({ email: Schema.String })
+export const OtpGenerateInternal: Schema.Codec<OtpGenerateInternal> = IconikSchema.Struct({ email: Schema.String })
 
 /** Iconik's `OtpInternalSchema`. */
 export interface OtpInternal {
@@ -557,7 +560,7 @@ export interface OtpInternal {
   readonly otp: string
   readonly otp_type: IconikSchema.OpenEnum<"TOTP" | "MAIL_2SV">
 }
-export const OtpInternal: Schema.Codec<OtpInternal> = Schema.Struct({
+export const OtpInternal: Schema.Codec<OtpInternal> = IconikSchema.Struct({
   email: Schema.String,
   otp: Schema.String,
   otp_type: IconikSchema.OpenEnum(["TOTP", "MAIL_2SV"])
@@ -567,7 +570,7 @@ export const OtpInternal: Schema.Codec<OtpInternal> = Schema.Struct({
 export interface ReindexGroup {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexGroup: Schema.Codec<ReindexGroup> = Schema.Struct({
+export const ReindexGroup: Schema.Codec<ReindexGroup> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -575,7 +578,7 @@ export const ReindexGroup: Schema.Codec<ReindexGroup> = Schema.Struct({
 export interface ReindexUser {
   readonly sync_to_another_dc?: boolean | null | undefined
 }
-export const ReindexUser: Schema.Codec<ReindexUser> = Schema.Struct({
+export const ReindexUser: Schema.Codec<ReindexUser> = IconikSchema.Struct({
   sync_to_another_dc: IconikSchema.optional(Schema.Boolean)
 })
 
@@ -595,7 +598,7 @@ export interface RoleGroup {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const RoleGroup: Schema.Codec<RoleGroup> = Schema.Struct({
+export const RoleGroup: Schema.Codec<RoleGroup> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -622,7 +625,7 @@ export interface RoleGroupInput {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const RoleGroupInput: Schema.Codec<RoleGroupInput> = Schema.Struct({
+export const RoleGroupInput: Schema.Codec<RoleGroupInput> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -644,7 +647,7 @@ export interface RoleGroupPatch {
   readonly roles?: ReadonlyArray<string> | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const RoleGroupPatch: Schema.Codec<RoleGroupPatch> = Schema.Struct({
+export const RoleGroupPatch: Schema.Codec<RoleGroupPatch> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -668,7 +671,7 @@ export interface RoleGroups {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const RoleGroups: Schema.Codec<RoleGroups> = Schema.Struct({
+export const RoleGroups: Schema.Codec<RoleGroups> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -696,7 +699,7 @@ export interface Team {
   readonly name: string
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const Team: Schema.Codec<Team> = Schema.Struct({
+export const Team: Schema.Codec<Team> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_modified: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -720,7 +723,7 @@ export interface TeamInput {
   readonly name: string
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const TeamInput: Schema.Codec<TeamInput> = Schema.Struct({
+export const TeamInput: Schema.Codec<TeamInput> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -738,7 +741,7 @@ export interface TeamPatch {
   readonly name?: string | null | undefined
   readonly saml_primary_group_priority?: number | null | undefined
 }
-export const TeamPatch: Schema.Codec<TeamPatch> = Schema.Struct({
+export const TeamPatch: Schema.Codec<TeamPatch> = IconikSchema.Struct({
   alias: IconikSchema.optional(Schema.String),
   default_user_type: IconikSchema.optional(Schema.String),
   description: IconikSchema.optional(Schema.String),
@@ -760,7 +763,7 @@ export interface Teams {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Teams: Schema.Codec<Teams> = Schema.Struct({
+export const Teams: Schema.Codec<Teams> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -818,7 +821,7 @@ export interface User {
   readonly system_name?: string | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const User: Schema.Codec<User> = Schema.Struct({
+export const User: Schema.Codec<User> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -900,7 +903,7 @@ export interface UserBase {
   readonly system_name?: string | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserBase: Schema.Codec<UserBase> = Schema.Struct({
+export const UserBase: Schema.Codec<UserBase> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
   date_returned: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -949,7 +952,7 @@ export interface UserBasicElastic {
   readonly photo_small?: string | null | undefined
   readonly photo_storage_id?: string | null | undefined
 }
-export const UserBasicElastic: Schema.Codec<UserBasicElastic> = Schema.Struct({
+export const UserBasicElastic: Schema.Codec<UserBasicElastic> = IconikSchema.Struct({
   email: IconikSchema.optional(Schema.String),
   first_name: IconikSchema.optional(Schema.String),
   id: IconikSchema.optional(Schema.String),
@@ -964,14 +967,14 @@ export const UserBasicElastic: Schema.Codec<UserBasicElastic> = Schema.Struct({
 export interface UserByEmail {
   readonly email: string
 }
-export const UserByEmail: Schema.Codec<UserByEmail> = Schema.Struct({ email: Schema.String })
+export const UserByEmail: Schema.Codec<UserByEmail> = IconikSchema.Struct({ email: Schema.String })
 
 /** Iconik's `UserByEmailAndLoginTypeSchema`. */
 export interface UserByEmailAndLoginType {
   readonly email: string
   readonly login_type?: IconikSchema.OpenEnum<"SSO" | "PASSWORD"> | null | undefined
 }
-export const UserByEmailAndLoginType: Schema.Codec<UserByEmailAndLoginType> = Schema.Struct({
+export const UserByEmailAndLoginType: Schema.Codec<UserByEmailAndLoginType> = IconikSchema.Struct({
   email: Schema.String,
   login_type: IconikSchema.optional(IconikSchema.OpenEnum(["SSO", "PASSWORD"]))
 })
@@ -1018,7 +1021,7 @@ export interface UserCreate {
   readonly system_name?: string | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserCreate: Schema.Codec<UserCreate> = Schema.Struct({
+export const UserCreate: Schema.Codec<UserCreate> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1085,7 +1088,7 @@ export interface UserCreateInput {
   readonly system_domains?: ReadonlyArray<string> | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserCreateInput: Schema.Codec<UserCreateInput> = Schema.Struct({
+export const UserCreateInput: Schema.Codec<UserCreateInput> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
   date_returned: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1151,7 +1154,7 @@ export interface UserEdit {
   readonly system_name?: string | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserEdit: Schema.Codec<UserEdit> = Schema.Struct({
+export const UserEdit: Schema.Codec<UserEdit> = IconikSchema.Struct({
   current_password: IconikSchema.optional(Schema.String),
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1232,7 +1235,7 @@ export interface UserEditInternal {
   readonly system_name?: string | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserEditInternal: Schema.Codec<UserEditInternal> = Schema.Struct({
+export const UserEditInternal: Schema.Codec<UserEditInternal> = IconikSchema.Struct({
   current_password: IconikSchema.optional(Schema.String),
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1298,7 +1301,7 @@ export interface UserInput {
   readonly system_domains?: ReadonlyArray<string> | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserInput: Schema.Codec<UserInput> = Schema.Struct({
+export const UserInput: Schema.Codec<UserInput> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
   date_returned: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1328,7 +1331,7 @@ export interface UserLogin {
   readonly email: string
   readonly password?: string | null | undefined
 }
-export const UserLogin: Schema.Codec<UserLogin> = Schema.Struct({
+export const UserLogin: Schema.Codec<UserLogin> = IconikSchema.Struct({
   email: Schema.String,
   password: IconikSchema.optional(Schema.String)
 })
@@ -1341,7 +1344,7 @@ export interface UserOTPEditMultiPlatform {
   readonly totp_last_counter?: number | null | undefined
   readonly totp_verified?: boolean | null | undefined
 }
-export const UserOTPEditMultiPlatform: Schema.Codec<UserOTPEditMultiPlatform> = Schema.Struct({
+export const UserOTPEditMultiPlatform: Schema.Codec<UserOTPEditMultiPlatform> = IconikSchema.Struct({
   email: Schema.String,
   mfa_required: IconikSchema.optional(Schema.Boolean),
   otp_secret: IconikSchema.optional(Schema.String),
@@ -1375,7 +1378,7 @@ export interface UserPatch {
   readonly system_domains?: ReadonlyArray<string> | null | undefined
   readonly type?: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY"> | null | undefined
 }
-export const UserPatch: Schema.Codec<UserPatch> = Schema.Struct({
+export const UserPatch: Schema.Codec<UserPatch> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
   date_returned: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1404,7 +1407,7 @@ export const UserPatch: Schema.Codec<UserPatch> = Schema.Struct({
 export interface UserRoles {
   readonly objects?: ReadonlyArray<string> | null | undefined
 }
-export const UserRoles: Schema.Codec<UserRoles> = Schema.Struct({
+export const UserRoles: Schema.Codec<UserRoles> = IconikSchema.Struct({
   objects: IconikSchema.optional(Schema.Array(Schema.String))
 })
 
@@ -1449,7 +1452,7 @@ export interface UserSamlCreate {
   readonly system_name?: string | null | undefined
   readonly type?: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY"> | null | undefined
 }
-export const UserSamlCreate: Schema.Codec<UserSamlCreate> = Schema.Struct({
+export const UserSamlCreate: Schema.Codec<UserSamlCreate> = IconikSchema.Struct({
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
   date_first_uploaded: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1495,7 +1498,7 @@ export interface UserSamlIdpUpdate {
   readonly email: string
   readonly identity_provider_id: string
 }
-export const UserSamlIdpUpdate: Schema.Codec<UserSamlIdpUpdate> = Schema.Struct({
+export const UserSamlIdpUpdate: Schema.Codec<UserSamlIdpUpdate> = IconikSchema.Struct({
   email: Schema.String,
   identity_provider_id: Schema.String
 })
@@ -1508,7 +1511,7 @@ export interface UserSamlUpdate {
   readonly identity_provider_id?: string | null | undefined
   readonly last_name?: string | null | undefined
 }
-export const UserSamlUpdate: Schema.Codec<UserSamlUpdate> = Schema.Struct({
+export const UserSamlUpdate: Schema.Codec<UserSamlUpdate> = IconikSchema.Struct({
   email: Schema.String,
   first_name: IconikSchema.optional(Schema.String),
   group_names: IconikSchema.optional(Schema.Array(Schema.String)),
@@ -1563,7 +1566,7 @@ export interface UserWithSeparatedGroups {
   readonly teams?: ReadonlyArray<string> | null | undefined
   readonly type: IconikSchema.OpenEnum<"POWER" | "STANDARD" | "BROWSE_ONLY" | "BROWSE_API_ONLY">
 }
-export const UserWithSeparatedGroups: Schema.Codec<UserWithSeparatedGroups> = Schema.Struct({
+export const UserWithSeparatedGroups: Schema.Codec<UserWithSeparatedGroups> = IconikSchema.Struct({
   app_id: IconikSchema.optional(Schema.String),
   date_checklist_completed: IconikSchema.optional(IconikSchema.DateTimeString),
   date_created: IconikSchema.optional(IconikSchema.DateTimeString),
@@ -1622,7 +1625,7 @@ export interface Users {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const Users: Schema.Codec<Users> = Schema.Struct({
+export const Users: Schema.Codec<Users> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -1648,7 +1651,7 @@ export interface UsersBasic {
   readonly prev_url?: string | null | undefined
   readonly total?: number | null | undefined
 }
-export const UsersBasic: Schema.Codec<UsersBasic> = Schema.Struct({
+export const UsersBasic: Schema.Codec<UsersBasic> = IconikSchema.Struct({
   facets: IconikSchema.optional(Schema.Record(Schema.String, Schema.Unknown)),
   first_url: IconikSchema.optional(Schema.String),
   last_url: IconikSchema.optional(Schema.String),
@@ -1665,7 +1668,7 @@ export const UsersBasic: Schema.Codec<UsersBasic> = Schema.Struct({
 export interface UsersByEmails {
   readonly emails: ReadonlyArray<string>
 }
-export const UsersByEmails: Schema.Codec<UsersByEmails> = Schema.Struct({ emails: Schema.Array(Schema.String) })
+export const UsersByEmails: Schema.Codec<UsersByEmails> = IconikSchema.Struct({ emails: Schema.Array(Schema.String) })
 
 /** Iconik's `UsersQueryParamsSchema`. */
 export interface UsersQueryParams {
@@ -1676,7 +1679,7 @@ export interface UsersQueryParams {
   /** A comma separated list of fieldnames with order (asc/desc) */
   readonly sort?: string | null | undefined
 }
-export const UsersQueryParams: Schema.Codec<UsersQueryParams> = Schema.Struct({
+export const UsersQueryParams: Schema.Codec<UsersQueryParams> = IconikSchema.Struct({
   page: IconikSchema.optional(Schema.Number),
   per_page: IconikSchema.optional(Schema.Number),
   sort: IconikSchema.optional(Schema.String)
@@ -1707,7 +1710,7 @@ export interface ListGroupsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListGroupsQuery: Schema.Codec<ListGroupsQuery> = Schema.Struct({
+export const ListGroupsQuery: Schema.Codec<ListGroupsQuery> = IconikSchema.Struct({
   alias: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -1775,7 +1778,7 @@ export interface ListGroupsAllBasicQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListGroupsAllBasicQuery: Schema.Codec<ListGroupsAllBasicQuery> = Schema.Struct({
+export const ListGroupsAllBasicQuery: Schema.Codec<ListGroupsAllBasicQuery> = IconikSchema.Struct({
   ids: Schema.optional(Schema.String),
   page: Schema.optional(Schema.Number),
   per_page: Schema.optional(Schema.Number)
@@ -1831,7 +1834,7 @@ export interface ListGroupsBasicQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListGroupsBasicQuery: Schema.Codec<ListGroupsBasicQuery> = Schema.Struct({
+export const ListGroupsBasicQuery: Schema.Codec<ListGroupsBasicQuery> = IconikSchema.Struct({
   alias: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -1876,7 +1879,7 @@ export interface ListGroupsMappingsQuery {
   /** The number of items for each page */
   readonly per_page?: number | undefined
 }
-export const ListGroupsMappingsQuery: Schema.Codec<ListGroupsMappingsQuery> = Schema.Struct({
+export const ListGroupsMappingsQuery: Schema.Codec<ListGroupsMappingsQuery> = IconikSchema.Struct({
   last_id: Schema.optional(Schema.String),
   per_page: Schema.optional(Schema.Number)
 })
@@ -2055,7 +2058,7 @@ export interface CreateGroupLogoResponse {
   /** Url for the group logo */
   readonly logo?: string | null | undefined
 }
-export const CreateGroupLogoResponse: Schema.Codec<CreateGroupLogoResponse> = Schema.Struct({
+export const CreateGroupLogoResponse: Schema.Codec<CreateGroupLogoResponse> = IconikSchema.Struct({
   logo: IconikSchema.optional(Schema.String)
 })
 
@@ -2188,7 +2191,7 @@ export interface ListRoleGroupsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListRoleGroupsQuery: Schema.Codec<ListRoleGroupsQuery> = Schema.Struct({
+export const ListRoleGroupsQuery: Schema.Codec<ListRoleGroupsQuery> = IconikSchema.Struct({
   alias: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -2272,7 +2275,7 @@ export interface ListRoleGroupsBasicQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListRoleGroupsBasicQuery: Schema.Codec<ListRoleGroupsBasicQuery> = Schema.Struct({
+export const ListRoleGroupsBasicQuery: Schema.Codec<ListRoleGroupsBasicQuery> = IconikSchema.Struct({
   alias: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -2466,7 +2469,7 @@ export interface ListTeamsQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListTeamsQuery: Schema.Codec<ListTeamsQuery> = Schema.Struct({
+export const ListTeamsQuery: Schema.Codec<ListTeamsQuery> = IconikSchema.Struct({
   alias: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -2543,7 +2546,7 @@ export interface ListTeamsBasicQuery {
   /** A comma separated list of fieldnames with order. For example - first_name,asc;last_name,desc */
   readonly sort?: string | undefined
 }
-export const ListTeamsBasicQuery: Schema.Codec<ListTeamsBasicQuery> = Schema.Struct({
+export const ListTeamsBasicQuery: Schema.Codec<ListTeamsBasicQuery> = IconikSchema.Struct({
   alias: Schema.optional(Schema.String),
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
@@ -2664,7 +2667,7 @@ export interface CreateTeamLogoResponse {
   /** Url for the team logo */
   readonly logo?: string | null | undefined
 }
-export const CreateTeamLogoResponse: Schema.Codec<CreateTeamLogoResponse> = Schema.Struct({
+export const CreateTeamLogoResponse: Schema.Codec<CreateTeamLogoResponse> = IconikSchema.Struct({
   logo: IconikSchema.optional(Schema.String)
 })
 
@@ -2796,7 +2799,7 @@ export interface ListUsersQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListUsersQuery: Schema.Codec<ListUsersQuery> = Schema.Struct({
+export const ListUsersQuery: Schema.Codec<ListUsersQuery> = IconikSchema.Struct({
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
   email: Schema.optional(Schema.String),
@@ -2899,7 +2902,7 @@ export interface ListUsersBasicQuery {
   /** Filter by status */
   readonly status?: string | undefined
 }
-export const ListUsersBasicQuery: Schema.Codec<ListUsersBasicQuery> = Schema.Struct({
+export const ListUsersBasicQuery: Schema.Codec<ListUsersBasicQuery> = IconikSchema.Struct({
   date_created: Schema.optional(Schema.String),
   date_modified: Schema.optional(Schema.String),
   email: Schema.optional(Schema.String),
@@ -3012,7 +3015,7 @@ export interface GetUsersCurrentOtpConfigureResponse {
   /** is mfa required for the user */
   readonly mfa_required?: boolean | null | undefined
 }
-export const GetUsersCurrentOtpConfigureResponse: Schema.Codec<GetUsersCurrentOtpConfigureResponse> = Schema.Struct({
+export const GetUsersCurrentOtpConfigureResponse: Schema.Codec<GetUsersCurrentOtpConfigureResponse> = IconikSchema.Struct({
   mfa_methods: IconikSchema.optional(Schema.Unknown),
   mfa_required: IconikSchema.optional(Schema.Boolean)
 })
@@ -3085,7 +3088,7 @@ export interface CreateUsersCurrentPhotoResponse {
   /** Url for the user re-sized small photo */
   readonly photo_small?: string | null | undefined
 }
-export const CreateUsersCurrentPhotoResponse: Schema.Codec<CreateUsersCurrentPhotoResponse> = Schema.Struct({
+export const CreateUsersCurrentPhotoResponse: Schema.Codec<CreateUsersCurrentPhotoResponse> = IconikSchema.Struct({
   photo: IconikSchema.optional(Schema.String),
   photo_big: IconikSchema.optional(Schema.String),
   photo_small: IconikSchema.optional(Schema.String)
@@ -3160,7 +3163,7 @@ export interface CreateUsersCurrentTotpConfigureResponse {
   /** provisioning URIs */
   readonly url?: string | null | undefined
 }
-export const CreateUsersCurrentTotpConfigureResponse: Schema.Codec<CreateUsersCurrentTotpConfigureResponse> = Schema.Struct({
+export const CreateUsersCurrentTotpConfigureResponse: Schema.Codec<CreateUsersCurrentTotpConfigureResponse> = IconikSchema.Struct({
   secret: IconikSchema.optional(Schema.String),
   url: IconikSchema.optional(Schema.String)
 })
@@ -3316,7 +3319,7 @@ export interface CreateUserPhotoResponse {
   /** Url for the user re-sized small photo */
   readonly photo_small?: string | null | undefined
 }
-export const CreateUserPhotoResponse: Schema.Codec<CreateUserPhotoResponse> = Schema.Struct({
+export const CreateUserPhotoResponse: Schema.Codec<CreateUserPhotoResponse> = IconikSchema.Struct({
   photo: IconikSchema.optional(Schema.String),
   photo_big: IconikSchema.optional(Schema.String),
   photo_small: IconikSchema.optional(Schema.String)

@@ -495,6 +495,8 @@ const createFile = Effect.fnUntraced(function*(context: RouteContext) {
   const now = stamp(context)
   const record: UploadDoc = compact({
     ...inputFields(body, recordReadOnly),
+    // Iconik takes the size as a numeric string too (its tutorial sends one) and stores the number.
+    ...(typeof body.size === "string" ? { size: Number(body.size) } : {}),
     id: newId(context),
     asset_id: asset.id,
     name: typeof body.name === "string" ? body.name : String(body.original_name),
