@@ -164,12 +164,13 @@ const uploadProxyCommand = Command.make(
     partSize,
     keyframes: switchFlag("keyframes", "Make keyframes and a poster from the proxy once uploaded"),
     noWait,
-    keepOnFailure
+    keepOnFailure,
+    newProxy: switchFlag("new-proxy", "Upload a new proxy even when the asset holds this file's proxy (same name and size) already")
   },
   (args) =>
     withIconik((global) =>
       Effect.gen(function*() {
-        const result = yield* withProgressBar(
+        const uploaded = yield* withProgressBar(
           uploadProxy({
             assetId: args.assetId,
             file: args.file,
@@ -178,10 +179,25 @@ const uploadProxyCommand = Command.make(
             partSize: args.partSize * MiB,
             keyframes: args.keyframes,
             wait: !args.noWait,
-            onFailure: args.keepOnFailure ? "keep" : "fail"
+            onFailure: args.keepOnFailure ? "keep" : "fail",
+            newProxy: args.newProxy
           }),
           progressFor(global)
+        ).pipe(
+          Effect.map((result) => ({ _tag: "Uploaded" as const, result })),
+          // A rerun after the proxy went up: done already, nothing to do (exit 0).
+          Effect.catchTag("ProxyAlreadyUploaded", (already) => Effect.succeed({ _tag: "Already" as const, already }))
         )
+        if (uploaded._tag === "Already") {
+          const { already } = uploaded
+          return yield* Output.result(
+            global.json,
+            { assetId: already.assetId, proxyId: already.proxyId, size: already.size, alreadyUploaded: true },
+            () =>
+              `Proxy ${already.proxyId} of ${already.name} already uploaded (CLOSED) on asset ${already.assetId}: nothing uploaded (--new-proxy uploads another)`
+          )
+        }
+        const { result } = uploaded
         yield* Output.result(global.json, result, () => [
           `Proxy ${result.proxyId} CLOSED on asset ${result.assetId}: ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
           (result.transfer.resumed ? ` (resumed, ${result.transfer.partsUploaded} of ${result.transfer.partsTotal} parts sent)` : ""),
@@ -190,7 +206,10 @@ const uploadProxyCommand = Command.make(
       })
     )
 ).pipe(
-  Command.withDescription("Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes"),
+  Command.withDescription(
+    "Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes; a rerun resumes " +
+      "or, once the proxy is up, uploads nothing"
+  ),
   Command.withExamples([{ command: "iconik upload-proxy clip.mp4 --asset-id 7f1c… --keyframes", description: "Upload and make keyframes" }])
 )
 
