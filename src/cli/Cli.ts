@@ -23,10 +23,12 @@ import { ingestFile } from "../../workflows/ingestFile.ts"
 import { ingestFolder, type SkippedItem } from "../../workflows/ingestFolder.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
 import * as Options from "../../workflows/Options.ts"
+import * as Progress from "../../workflows/Progress.ts"
 import { exportMetadata, exportMetadataCsv, importMetadata } from "../../workflows/metadataCsv.ts"
 import { searchAll } from "../../workflows/searchAll.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
 import * as Connection from "./Connection.ts"
+import * as Interrupted from "./Interrupted.ts"
 import { ExitCode } from "./Failure.ts"
 import * as Output from "./Output.ts"
 import { formatBytes, withProgressBar } from "./ProgressBar.ts"
@@ -144,10 +146,24 @@ const keepOnFailure = switchFlag(
 
 /** Runs a command body with the Iconik and storage clients, reporting failures. */
 const withIconik = <A, E, R>(
-  body: (global: Connection.GlobalOptions) => Effect.Effect<A, E, R>
+  body: (global: Connection.GlobalOptions) => Effect.Effect<A, E, R>,
+  observe?: Connection.Observer
 ) =>
   Effect.flatMap(root, (global) =>
-    Output.reporting(global.json, Effect.provide(body(global), Connection.layer(global))))
+    Output.reporting(global.json, Effect.provide(body(global), Connection.layer(global, observe))))
+
+/**
+ * Runs an upload command's workflow so that Ctrl-C ends with one line on stderr saying what was cleaned up or kept
+ * and whether a rerun resumes (after the workflow's own clean-up: its finalizers run first).
+ */
+const withInterruptReport = (options: Interrupted.TrackerOptions) => {
+  const tracker = Interrupted.make(options)
+  return {
+    observe: tracker,
+    run: <A, E, R>(workflow: Effect.Effect<A, E, R>) =>
+      Progress.tap(workflow, tracker.onEvent).pipe(Effect.onInterrupt(() => tracker.report))
+  }
+}
 
 const progressFor = (global: Connection.GlobalOptions) => ({ enabled: !global.quiet })
 
@@ -167,10 +183,11 @@ const uploadProxyCommand = Command.make(
     keepOnFailure,
     newProxy: switchFlag("new-proxy", "Upload a new proxy even when the asset holds this file's proxy (same name and size) already")
   },
-  (args) =>
-    withIconik((global) =>
+  (args) => {
+    const interrupt = withInterruptReport({ command: "upload-proxy", keep: args.keepOnFailure, path: args.file })
+    return withIconik((global) =>
       Effect.gen(function*() {
-        const uploaded = yield* withProgressBar(
+        const uploaded = yield* interrupt.run(withProgressBar(
           uploadProxy({
             assetId: args.assetId,
             file: args.file,
@@ -183,7 +200,7 @@ const uploadProxyCommand = Command.make(
             newProxy: args.newProxy
           }),
           progressFor(global)
-        ).pipe(
+        )).pipe(
           Effect.map((result) => ({ _tag: "Uploaded" as const, result })),
           // A rerun after the proxy went up: done already, nothing to do (exit 0).
           Effect.catchTag("ProxyAlreadyUploaded", (already) => Effect.succeed({ _tag: "Already" as const, already }))
@@ -203,8 +220,8 @@ const uploadProxyCommand = Command.make(
           (result.transfer.resumed ? ` (resumed, ${result.transfer.partsUploaded} of ${result.transfer.partsTotal} parts sent)` : ""),
           ...(result.keyframesJobId === undefined ? [] : [`Keyframes job ${result.keyframesJobId}: ${result.keyframesJobStatus ?? "started"}`])
         ])
-      })
-    )
+      }), interrupt.observe)
+  }
 ).pipe(
   Command.withDescription(
     "Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes; a rerun resumes " +
@@ -251,8 +268,9 @@ const ingestCommand = Command.make(
     ),
     keepOnFailure
   },
-  (args) =>
-    withIconik((global) =>
+  (args) => {
+    const interrupt = withInterruptReport({ command: "ingest", keep: args.keepOnFailure, path: args.path })
+    return withIconik((global) =>
       Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem
         const common = {
@@ -266,10 +284,10 @@ const ingestCommand = Command.make(
         }
         const info = yield* Effect.option(fs.stat(args.path))
         if (Option.isSome(info) && info.value.type === "Directory") {
-          const report = yield* withProgressBar(
+          const report = yield* interrupt.run(withProgressBar(
             ingestFolder({ ...common, folder: args.path, skipExisting: !args.noSkip, followSymlinks: args.followSymlinks }),
             progressFor(global)
-          )
+          ))
           yield* Output.result(global.json, report, () => [
             `${report.folder}: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed (${report.files} files, ${formatBytes(report.bytes)})`,
             ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId}${i.resumed ? " (resumed)" : ""}`),
@@ -279,17 +297,17 @@ const ingestCommand = Command.make(
           if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.files, "files")
           return
         }
-        const result = yield* withProgressBar(
+        const result = yield* interrupt.run(withProgressBar(
           ingestFile({ ...common, file: args.path, title: Option.getOrUndefined(args.title) }),
           progressFor(global)
-        )
+        ))
         yield* Output.result(global.json, result, () => [
           `Asset ${result.assetId}: file ${result.fileId} CLOSED, ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
           (result.transfer.resumed ? " (resumed)" : ""),
           ...(result.jobId === undefined ? [] : [`Transcode job ${result.jobId}: ${result.jobStatus ?? "started"}`])
         ])
-      })
-    )
+      }), interrupt.observe)
+  }
 ).pipe(
   Command.withDescription("Ingest a file or a folder: asset, ORIGINAL format, file set, file, upload, CLOSED"),
   Command.withExamples([
