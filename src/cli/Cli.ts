@@ -111,9 +111,14 @@ const integerFlagOr = (name: string, description: string, range: Options.Integer
   checkedFlag(name, "integer", description, range, fallback, (option, text) => Options.parseInteger(option, text, range))
     .pipe(Flag.withDefault(fallback))
 
-/** Seconds and the like: fractions allowed. */
-const numberFlag = (name: string, description: string, range: Options.NumberRange, fallback?: number) =>
+/** Seconds and the like: fractions allowed. Without a default (`Flag.optional` it). */
+const numberFlag = (name: string, description: string, range: Options.NumberRange) =>
+  checkedFlag(name, "number", description, range, undefined, (option, text) => Options.parseNumber(option, text, range))
+
+/** A number flag with a default, said in its help. */
+const numberFlagOr = (name: string, description: string, range: Options.NumberRange, fallback: number) =>
   checkedFlag(name, "number", description, range, fallback, (option, text) => Options.parseNumber(option, text, range))
+    .pipe(Flag.withDefault(fallback))
 
 /** The accepted range of every numeric flag. */
 const flagRanges = {
@@ -484,7 +489,7 @@ const jobsWatch = Command.make(
   "watch",
   {
     jobId: Argument.String("job-id").pipe(Argument.withDescription("The job to follow (`ingest --transcode --no-wait` prints it)")),
-    interval: numberFlag("interval", "Seconds between polls", flagRanges.interval, 2).pipe(Flag.withDefault(2)),
+    interval: numberFlagOr("interval", "Seconds between polls", flagRanges.interval, 2),
     timeout: numberFlag("timeout", "Give up after this many seconds", flagRanges.timeout).pipe(Flag.optional)
   },
   (args) =>
