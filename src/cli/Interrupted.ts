@@ -39,7 +39,9 @@ export interface TrackerOptions {
 }
 
 export const make = (options: TrackerOptions): Tracker => {
-  const completed = new Set<string>()
+  const kind = options.command === "ingest" ? "file" : "proxy"
+  /** Completed steps, with how often (a folder settles each file on its own). */
+  const completed = new Map<string, number>()
   const failedCleanup: Array<string> = []
   let uploadsInterrupted = 0
   const deletedAssets: Array<string> = []
@@ -47,9 +49,10 @@ export const make = (options: TrackerOptions): Tracker => {
   const deleted = { files: [] as Array<string>, proxies: [] as Array<string> }
 
   const onEvent = (event: Progress.ProgressEvent) => {
-    if (event._tag === "StepCompleted") completed.add(event.step)
+    if (event._tag === "StepCompleted") completed.set(event.step, (completed.get(event.step) ?? 0) + 1)
     else if (event._tag === "StepFailed") {
-      if (event.reason === "Interrupted" && event.step.startsWith("upload ")) uploadsInterrupted++
+      // fillRecord's whole-upload step, one per file (not a part's).
+      if (event.reason === "Interrupted" && event.step === `upload ${kind}`) uploadsInterrupted++
       if (cleanupSteps.includes(event.step)) failedCleanup.push(event.step)
     }
   }
@@ -67,7 +70,6 @@ export const make = (options: TrackerOptions): Tracker => {
   }
 
   const workflow = options.command === "ingest" ? "ingestFile" : "uploadProxy"
-  const kind = options.command === "ingest" ? "file" : "proxy"
   const ids = (list: ReadonlyArray<string>) => [...new Set(list)].join(", ")
 
   const keptLine = (folder: boolean) => Effect.gen(function*() {
@@ -90,12 +92,16 @@ export const make = (options: TrackerOptions): Tracker => {
 
   const cleanedLine = (folder: boolean) => {
     const done: Array<string> = []
+    const times = (step: string) => completed.get(step) ?? 0
+    // One file: the ids Iconik's answers named. A folder: counts (its other files' records were CLOSED, by PATCHes too).
+    const which = (what: string, count: number, list: ReadonlyArray<string>) =>
+      folder ? `${count} ${what}${count === 1 ? "" : "s"}` : `${what} ${ids(list)}`
     if (uploadsInterrupted > 0) done.push(`aborted the upload${uploadsInterrupted === 1 ? "" : "s"}`)
-    if (completed.has(`mark ${kind} failed`)) {
-      done.push(`marked ${kind} ${ids(kind === "file" ? patched.files : patched.proxies)} FAILED`)
-    }
-    if (completed.has(`delete ${kind}`)) done.push(`deleted ${kind} ${ids(kind === "file" ? deleted.files : deleted.proxies)}`)
-    if (deletedAssets.length > 0) done.push(`deleted asset ${ids(deletedAssets)}`)
+    const marked = times(`mark ${kind} failed`)
+    if (marked > 0) done.push(`marked ${which(kind, marked, kind === "file" ? patched.files : patched.proxies)} FAILED`)
+    const removed = times(`delete ${kind}`)
+    if (removed > 0) done.push(`deleted ${which(kind, removed, kind === "file" ? deleted.files : deleted.proxies)}`)
+    if (deletedAssets.length > 0) done.push(`deleted ${which("asset", new Set(deletedAssets).size, deletedAssets)}`)
     const rerun = folder
       ? "run the same command again to ingest the files not in yet"
       : "a rerun starts over"
@@ -106,7 +112,7 @@ export const make = (options: TrackerOptions): Tracker => {
       const last = done.pop()!
       return `Interrupted: ${done.length === 0 ? last : `${done.join(", ")} and ${last}`}${trouble}; ${rerun}`
     }
-    if (completed.has(`close ${kind}`)) {
+    if (times(`close ${kind}`) > 0) {
       return `Interrupted after the upload was CLOSED: kept it${trouble}; a job it started runs on in Iconik`
     }
     return `Interrupted before any upload started${trouble}; nothing left in Iconik by this run; ${rerun}`

@@ -5,11 +5,12 @@
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Path } from "effect"
+import { Console, Effect, FileSystem, Path } from "effect"
 import type { ChildProcess } from "node:child_process"
 import * as Assets from "../../src/Assets.ts"
+import * as Interrupted from "../../src/cli/Interrupted.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
-import { IconikEmulator, mediaFolder, MiB, overSocket, stillOpen } from "../workflows/support.ts"
+import { IconikEmulator, inProcess, mediaFolder, MiB, overSocket, stillOpen } from "../workflows/support.ts"
 import { envFor, runIconik } from "./support.ts"
 
 /** Sends SIGINT once the upload's checkpoint holds a stored part (the upload is under way). */
@@ -92,4 +93,37 @@ describe("Ctrl-C says what was cleaned up", () => {
       assert.isTrue(result.transfer.resumed)
       assert.strictEqual(emulator.state.proxies.get(proxy!.id)?.status, "CLOSED")
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
+})
+
+describe("the Ctrl-C line for a folder", () => {
+  it.live("counts what was cleaned up: files CLOSED before the interruption are not called FAILED", () =>
+    Effect.gen(function*() {
+      const dir = yield* mediaFolder({ "a.mov": 10, "b.mov": 10, "c.mov": 10 })
+      const lines: Array<string> = []
+      const capture: Console.Console = Object.assign(Object.create(globalThis.console), {
+        error: (...parts: ReadonlyArray<unknown>) => lines.push(parts.map(String).join(" "))
+      })
+      const tracker = Interrupted.make({ command: "ingest", keep: false, path: dir })
+      const step = (tag: "StepCompleted" | "StepFailed", step: string, item: string) =>
+        tracker.onEvent(
+          tag === "StepCompleted"
+            ? { _tag: tag, workflow: "ingestFile", step, item, millis: 1 }
+            : { _tag: tag, workflow: "ingestFile", step, item, reason: "Interrupted", message: "interrupted" }
+        )
+      const base = "http://127.0.0.1:1/API"
+      // a.mov went in (its PATCH closed it); b.mov and c.mov were interrupted and cleaned up.
+      tracker.onResponse("PATCH", `${base}/files/v1/assets/A/files/FA/`, 200)
+      step("StepCompleted", "close file", "a.mov")
+      for (const [item, asset, file] of [["b.mov", "B", "FB"], ["c.mov", "C", "FC"]] as const) {
+        step("StepFailed", "upload file", item)
+        tracker.onResponse("PATCH", `${base}/files/v1/assets/${asset}/files/${file}/`, 200)
+        step("StepCompleted", "mark file failed", item)
+        tracker.onResponse("DELETE", `${base}/assets/v1/assets/${asset}/`, 204)
+        step("StepCompleted", "delete asset", item)
+      }
+      yield* tracker.report.pipe(Effect.provideService(Console.Console, capture))
+      assert.deepStrictEqual(lines, [
+        "Interrupted: aborted the uploads, marked 2 files FAILED and deleted 2 assets; run the same command again to ingest the files not in yet"
+      ])
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
 })
