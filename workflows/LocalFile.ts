@@ -9,6 +9,8 @@ import * as Path from "effect/Path"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import * as Progress from "./Progress.ts"
+import { CurrentWorkflow } from "./Workflow.ts"
 
 /** The file cannot be used: missing, not a regular file, or unreadable. Raised before any Iconik request. */
 export class LocalFileError extends Schema.TaggedError<LocalFileError>()("LocalFileError", {
@@ -64,20 +66,35 @@ export const inspect = Effect.fnUntraced(function*(path: string) {
   return file
 })
 
-/** Hex digest of the file's content (MD5 by default, the form Iconik stores in a file's `checksum`). */
+/**
+ * Hex digest of the file's content (MD5 by default, the form Iconik stores in a file's `checksum`). Reports
+ * `BytesHashed` progress as it reads (for the current workflow item, else the path): hashing gigabytes takes seconds,
+ * and a front end can show that phase instead of silence.
+ */
 export const checksum = (
   path: string,
   algorithm: "md5" | "sha1" | "sha256" = "md5"
 ): Effect.Effect<string, LocalFileError, FileSystem.FileSystem> =>
-  FileSystem.FileSystem.use((fs) =>
-    Effect.suspend(() => {
-      const hash = createHash(algorithm)
-      return fs.stream(path, { chunkSize: 1024 * 1024 }).pipe(
-        Stream.runForEach((chunk) => Effect.sync(() => hash.update(chunk))),
-        Effect.mapError(asLocalFileError(path)),
-        Effect.map(() => hash.digest("hex"))
-      )
-    }))
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const { item } = yield* CurrentWorkflow
+    const name = item ?? path
+    const total = yield* fs.stat(path).pipe(Effect.map((info) => Number(info.size)), Effect.mapError(asLocalFileError(path)))
+    const hash = createHash(algorithm)
+    let hashed = 0
+    yield* Progress.emit({ _tag: "BytesHashed", item: name, hashed, total })
+    yield* fs.stream(path, { chunkSize: 1024 * 1024 }).pipe(
+      Stream.runForEach((chunk) => {
+        hash.update(chunk)
+        hashed += chunk.length
+        // The last report says `total` even when the file grew or shrank meanwhile: the hashing phase is over.
+        return hashed >= total ? Effect.void : Progress.emit({ _tag: "BytesHashed", item: name, hashed, total })
+      }),
+      Effect.mapError(asLocalFileError(path))
+    )
+    yield* Progress.emit({ _tag: "BytesHashed", item: name, hashed: total, total })
+    return hash.digest("hex")
+  })
 
 /** Why an entry under a folder is not ingested: listed in the report, so nothing is dropped without a word. */
 export type SkipReason =

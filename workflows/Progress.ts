@@ -1,6 +1,6 @@
 /**
- * Progress of workflows as plain events: steps starting, finishing, failing and retrying; bytes moving; files
- * planned and settled. Workflows publish them through the {@link Progress} service (a no-op unless a front end
+ * Progress of workflows as plain events: steps starting, finishing, failing and retrying; bytes hashed and moving;
+ * files planned and settled. Workflows publish them through the {@link Progress} service (a no-op unless a front end
  * provides one); a front end renders them, e.g. by folding them into a {@link Snapshot} with {@link reduce}, or takes
  * them as a Stream with {@link events}.
  */
@@ -55,6 +55,17 @@ export interface BytesTransferred {
   readonly total: number
 }
 
+/**
+ * Bytes of one item read to compute its checksum, before anything is uploaded (a large file takes seconds): `hashed`
+ * of `total` so far.
+ */
+export interface BytesHashed {
+  readonly _tag: "BytesHashed"
+  readonly item: string
+  readonly hashed: number
+  readonly total: number
+}
+
 /** A batch workflow knows what it will do: `items` files of `bytes` bytes in all. */
 export interface ItemsPlanned {
   readonly _tag: "ItemsPlanned"
@@ -80,6 +91,7 @@ export type ProgressEvent =
   | StepFailed
   | StepRetrying
   | BytesTransferred
+  | BytesHashed
   | ItemsPlanned
   | ItemFinished
 
@@ -140,6 +152,8 @@ export interface Snapshot {
   /** Bytes of the items in flight plus those finished. */
   readonly bytesTransferred: number
   readonly transfers: ReadonlyMap<string, ItemTransfer>
+  /** Items being hashed now (`transferred` is the bytes hashed so far); an item leaves once fully hashed. */
+  readonly hashing: ReadonlyMap<string, ItemTransfer>
   /** Steps running now, by `item/step` (or `step` for whole-workflow steps). */
   readonly running: ReadonlyMap<string, { readonly workflow: string; readonly step: string; readonly item?: string | undefined }>
   readonly stepsCompleted: number
@@ -156,6 +170,7 @@ export const emptySnapshot: Snapshot = {
   failed: 0,
   bytesTransferred: 0,
   transfers: new Map(),
+  hashing: new Map(),
   running: new Map(),
   stepsCompleted: 0,
   retries: 0,
@@ -199,16 +214,25 @@ export const reduce = (snapshot: Snapshot, event: ProgressEvent): Snapshot => {
         : snapshot.bytesPlanned
       return { ...snapshot, transfers, bytesPlanned, bytesTransferred: snapshot.bytesSettled + inFlight(transfers) }
     }
+    case "BytesHashed": {
+      const hashing = new Map(snapshot.hashing)
+      if (event.hashed >= event.total) hashing.delete(event.item)
+      else hashing.set(event.item, { transferred: event.hashed, total: event.total })
+      return { ...snapshot, hashing }
+    }
     case "ItemsPlanned":
       return { ...snapshot, itemsPlanned: event.items, bytesPlanned: event.bytes }
     case "ItemFinished": {
       const transfers = new Map(snapshot.transfers)
       transfers.delete(event.item)
+      const hashing = new Map(snapshot.hashing)
+      hashing.delete(event.item)
       // A skipped or failed file will move no (more) bytes: count its size as settled so the bar can reach the end.
       const bytesSettled = snapshot.bytesSettled + event.bytes
       return {
         ...snapshot,
         transfers,
+        hashing,
         bytesSettled,
         bytesTransferred: bytesSettled + inFlight(transfers),
         ingested: snapshot.ingested + (event.outcome === "ingested" ? 1 : 0),

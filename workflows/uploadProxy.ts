@@ -3,7 +3,9 @@
  *
  * 1. check the local file (a bad path fails here, before any request);
  * 2. `POST /API/files/v1/assets/{asset_id}/proxies/` `{name, filename, size, status: "OPEN", storage_id?}` → the
- *    record with its upload URLs (a crashed earlier run's record is reused instead, see Checkpoint);
+ *    record with its upload URLs. A second proxy of the same file is not made: an earlier run's OPEN proxy is resumed
+ *    from its checkpoint (see Checkpoint), and a CLOSED proxy of the same name and size already on the asset fails
+ *    with {@link ProxyAlreadyUploaded}, nothing uploaded (`newProxy: true` uploads another one anyway);
  * 3. upload with the engine the record's `storage_method` calls for (S3 multipart, or one PUT for small files;
  *    GCS resumable; Azure; B2);
  * 4. `PATCH …/proxies/{proxy_id}/` `{status: "CLOSED"}`;
@@ -17,11 +19,13 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Files from "../src/Files.ts"
 import type * as files from "../src/generated/files.ts"
 import type * as Jobs from "../src/Jobs.ts"
 import {
+  abandon,
   createReconciled,
   fillRecord,
   type OnFailure,
@@ -59,6 +63,26 @@ export interface UploadProxyOptions {
   readonly onFailure?: OnFailure | undefined
   /** Keep a checkpoint beside the media so a crashed run resumes (default true). */
   readonly checkpoint?: boolean | undefined
+  /**
+   * Upload a new proxy even when the asset holds a CLOSED proxy of this file (same name and size) already. Default
+   * false: that fails with {@link ProxyAlreadyUploaded} and nothing is uploaded.
+   */
+  readonly newProxy?: boolean | undefined
+}
+
+/**
+ * The asset holds a CLOSED proxy of this very file (same name and size): nothing was uploaded, no proxy made. Not a
+ * fault of the upload: catch it to treat a rerun as done, or pass `newProxy: true` for a second proxy.
+ */
+export class ProxyAlreadyUploaded extends Schema.TaggedError<ProxyAlreadyUploaded>()("ProxyAlreadyUploaded", {
+  assetId: Schema.String,
+  proxyId: Schema.String,
+  name: Schema.String,
+  size: Schema.Number
+}) {
+  override get message() {
+    return `asset ${this.assetId} holds proxy ${this.proxyId} of ${this.name} (${this.size} bytes) already, CLOSED: nothing uploaded`
+  }
 }
 
 export interface UploadProxyResult {
@@ -140,6 +164,23 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
       }
       return { id: created.id ?? "", fields: created }
     })
+
+    // Not resumed: a proxy of this file the asset holds already (an earlier run's) is not made a second time.
+    const name = options.proxy?.name ?? file.name
+    const sameFile = Effect.map(
+      Stream.runCollect(Files.streamProxies(assetId)),
+      (proxies) => [...proxies].filter((p) => typeof p.id === "string" && p.name === name && p.size === file.size)
+    )
+    const earlier = Option.isSome(resume) || options.newProxy === true
+      ? []
+      : yield* Workflow.step("look for this file's proxy", sameFile, { retry: readRetry }).pipe(
+        Effect.catchTag("IconikForbidden", () => Effect.succeed([]))
+      )
+    const closed = earlier.find((p) => p.status === "CLOSED")
+    if (closed !== undefined) return yield* new ProxyAlreadyUploaded({ assetId, proxyId: closed.id, name, size: file.size })
+    // An OPEN one without a checkpoint to resume from (its run crashed before the upload started, or ran elsewhere)
+    // cannot be continued: it is marked FAILED, as a stale checkpoint's record is, and a new one made.
+    for (const open of earlier.filter((p) => p.status === "OPEN")) yield* abandon(asRecord(open.id), "fail")
 
     const proxy = Option.isSome(resume)
       ? { id: resume.value.record.id, fields: {} } // the checkpoint knows the storage method

@@ -8,24 +8,27 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Argument from "effect/cli/Argument"
 import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { createHash } from "node:crypto"
 import { createRequire } from "node:module"
 import type * as jobs from "../generated/jobs.ts"
 import * as Jobs from "../Jobs.ts"
-import { IconikEmulator } from "../testing/index.ts"
+import * as Metadata from "../Metadata.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import { ingestFolder, type SkippedItem } from "../../workflows/ingestFolder.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
 import * as Options from "../../workflows/Options.ts"
+import * as Progress from "../../workflows/Progress.ts"
 import { exportMetadata, exportMetadataCsv, importMetadata } from "../../workflows/metadataCsv.ts"
 import { searchAll } from "../../workflows/searchAll.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
 import * as Connection from "./Connection.ts"
-import { runDemo } from "./Demo.ts"
+import * as Interrupted from "./Interrupted.ts"
 import { ExitCode } from "./Failure.ts"
 import * as Output from "./Output.ts"
 import { formatBytes, withProgressBar } from "./ProgressBar.ts"
@@ -61,6 +64,21 @@ const root = Command.make("iconik").pipe(
 const switchFlag = (name: string, description: string) =>
   Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
 
+/**
+ * A flag's help text: what it does, then in parentheses what it accepts and its default. effect/cli prints neither
+ * range nor default by itself, so every flag with a default is made through a helper that says it.
+ */
+const helpText = (description: string, notes: ReadonlyArray<string | undefined>) => {
+  const said = notes.filter((note): note is string => note !== undefined)
+  return said.length === 0 ? description : `${description} (${said.join("; ")})`
+}
+
+const defaultNote = (value: string | number | undefined) => (value === undefined ? undefined : `default: ${value}`)
+
+/** A text flag with a default, said in its help. */
+const textFlag = (name: string, description: string, fallback: string) =>
+  Flag.String(name).pipe(Flag.withDescription(helpText(description, [defaultNote(fallback)])), Flag.withDefault(fallback))
+
 /** The flag's check failed: effect/cli prints it under the command's help, and the command exits 2 (usage). */
 const invalidValue = (name: string, text: string) => (error: Options.InvalidOption) =>
   new CliError.InvalidValue({ option: name, value: text, expected: error.expected, kind: "flag" })
@@ -75,20 +93,32 @@ const checkedFlag = (
   metavar: string,
   description: string,
   range: Options.IntegerRange | Options.NumberRange,
+  fallback: number | undefined,
   parse: (option: string, text: string) => Effect.Effect<number, Options.InvalidOption>
 ) =>
   Flag.String(name).pipe(
     Flag.withMetavar(metavar),
-    Flag.withDescription(`${description} (${range.describe ?? `${range.min} to ${range.max}`})`),
+    Flag.withDescription(helpText(description, [range.describe ?? `${range.min} to ${range.max}`, defaultNote(fallback)])),
     Flag.mapEffect((text) => Effect.mapError(parse(`--${name}`, text), invalidValue(name, text)))
   )
 
+/** An integer flag without a default (`Flag.optional` it), checked against `range`. */
 const integerFlag = (name: string, description: string, range: Options.IntegerRange) =>
-  checkedFlag(name, "integer", description, range, (option, text) => Options.parseInteger(option, text, range))
+  checkedFlag(name, "integer", description, range, undefined, (option, text) => Options.parseInteger(option, text, range))
 
-/** Seconds and the like: fractions allowed. */
+/** An integer flag with a default, said in its help. */
+const integerFlagOr = (name: string, description: string, range: Options.IntegerRange, fallback: number) =>
+  checkedFlag(name, "integer", description, range, fallback, (option, text) => Options.parseInteger(option, text, range))
+    .pipe(Flag.withDefault(fallback))
+
+/** Seconds and the like: fractions allowed. Without a default (`Flag.optional` it). */
 const numberFlag = (name: string, description: string, range: Options.NumberRange) =>
-  checkedFlag(name, "number", description, range, (option, text) => Options.parseNumber(option, text, range))
+  checkedFlag(name, "number", description, range, undefined, (option, text) => Options.parseNumber(option, text, range))
+
+/** A number flag with a default, said in its help. */
+const numberFlagOr = (name: string, description: string, range: Options.NumberRange, fallback: number) =>
+  checkedFlag(name, "number", description, range, fallback, (option, text) => Options.parseNumber(option, text, range))
+    .pipe(Flag.withDefault(fallback))
 
 /** The accepted range of every numeric flag. */
 const flagRanges = {
@@ -105,14 +135,14 @@ const flagRanges = {
   demoSizeMiB: { min: 1, max: 1024, describe: "1 to 1024 MiB" }
 } as const
 
-const concurrency = integerFlag("concurrency", "Uploads in flight (parts, files) at once", flagRanges.concurrency).pipe(
-  Flag.withAlias("c"),
-  Flag.withDefault(4)
+const concurrency = integerFlagOr("concurrency", "Uploads in flight (parts, files) at once", flagRanges.concurrency, 4).pipe(
+  Flag.withAlias("c")
 )
-const partSize = integerFlag("part-size", "Part size in MiB for multipart uploads", flagRanges.partSizeMiB).pipe(
-  Flag.withDefault(8)
+const partSize = integerFlagOr("part-size", "Part size in MiB for multipart uploads", flagRanges.partSizeMiB, 8)
+const storageId = Flag.String("storage-id").pipe(
+  Flag.withDescription("Storage to upload to (default: Iconik's default storage for the purpose)"),
+  Flag.optional
 )
-const storageId = Flag.String("storage-id").pipe(Flag.withDescription("Storage to upload to"), Flag.optional)
 const noWait = switchFlag("no-wait", "Start the job, do not wait for it")
 const keepOnFailure = switchFlag(
   "keep-on-failure",
@@ -121,10 +151,24 @@ const keepOnFailure = switchFlag(
 
 /** Runs a command body with the Iconik and storage clients, reporting failures. */
 const withIconik = <A, E, R>(
-  body: (global: Connection.GlobalOptions) => Effect.Effect<A, E, R>
+  body: (global: Connection.GlobalOptions) => Effect.Effect<A, E, R>,
+  observe?: Connection.Observer
 ) =>
   Effect.flatMap(root, (global) =>
-    Output.reporting(global.json, Effect.provide(body(global), Connection.layer(global))))
+    Output.reporting(global.json, Effect.provide(body(global), Connection.layer(global, observe))))
+
+/**
+ * Runs an upload command's workflow so that Ctrl-C ends with one line on stderr saying what was cleaned up or kept
+ * and whether a rerun resumes (after the workflow's own clean-up: its finalizers run first).
+ */
+const withInterruptReport = (options: Interrupted.TrackerOptions) => {
+  const tracker = Interrupted.make(options)
+  return {
+    observe: tracker,
+    run: <A, E, R>(workflow: Effect.Effect<A, E, R>) =>
+      Progress.tap(workflow, tracker.onEvent).pipe(Effect.onInterrupt(() => tracker.report))
+  }
+}
 
 const progressFor = (global: Connection.GlobalOptions) => ({ enabled: !global.quiet })
 
@@ -141,12 +185,14 @@ const uploadProxyCommand = Command.make(
     partSize,
     keyframes: switchFlag("keyframes", "Make keyframes and a poster from the proxy once uploaded"),
     noWait,
-    keepOnFailure
+    keepOnFailure,
+    newProxy: switchFlag("new-proxy", "Upload a new proxy even when the asset holds this file's proxy (same name and size) already")
   },
-  (args) =>
-    withIconik((global) =>
+  (args) => {
+    const interrupt = withInterruptReport({ command: "upload-proxy", keep: args.keepOnFailure, path: args.file })
+    return withIconik((global) =>
       Effect.gen(function*() {
-        const result = yield* withProgressBar(
+        const uploaded = yield* interrupt.run(withProgressBar(
           uploadProxy({
             assetId: args.assetId,
             file: args.file,
@@ -155,19 +201,37 @@ const uploadProxyCommand = Command.make(
             partSize: args.partSize * MiB,
             keyframes: args.keyframes,
             wait: !args.noWait,
-            onFailure: args.keepOnFailure ? "keep" : "fail"
+            onFailure: args.keepOnFailure ? "keep" : "fail",
+            newProxy: args.newProxy
           }),
           progressFor(global)
+        )).pipe(
+          Effect.map((result) => ({ _tag: "Uploaded" as const, result })),
+          // A rerun after the proxy went up: done already, nothing to do (exit 0).
+          Effect.catchTag("ProxyAlreadyUploaded", (already) => Effect.succeed({ _tag: "Already" as const, already }))
         )
+        if (uploaded._tag === "Already") {
+          const { already } = uploaded
+          return yield* Output.result(
+            global.json,
+            { assetId: already.assetId, proxyId: already.proxyId, size: already.size, alreadyUploaded: true },
+            () =>
+              `Proxy ${already.proxyId} of ${already.name} already uploaded (CLOSED) on asset ${already.assetId}: nothing uploaded (--new-proxy uploads another)`
+          )
+        }
+        const { result } = uploaded
         yield* Output.result(global.json, result, () => [
           `Proxy ${result.proxyId} CLOSED on asset ${result.assetId}: ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
           (result.transfer.resumed ? ` (resumed, ${result.transfer.partsUploaded} of ${result.transfer.partsTotal} parts sent)` : ""),
           ...(result.keyframesJobId === undefined ? [] : [`Keyframes job ${result.keyframesJobId}: ${result.keyframesJobStatus ?? "started"}`])
         ])
-      })
-    )
+      }), interrupt.observe)
+  }
 ).pipe(
-  Command.withDescription("Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes"),
+  Command.withDescription(
+    "Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes; a rerun resumes " +
+      "or, once the proxy is up, uploads nothing"
+  ),
   Command.withExamples([{ command: "iconik upload-proxy clip.mp4 --asset-id 7f1c… --keyframes", description: "Upload and make keyframes" }])
 )
 
@@ -209,8 +273,9 @@ const ingestCommand = Command.make(
     ),
     keepOnFailure
   },
-  (args) =>
-    withIconik((global) =>
+  (args) => {
+    const interrupt = withInterruptReport({ command: "ingest", keep: args.keepOnFailure, path: args.path })
+    return withIconik((global) =>
       Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem
         const common = {
@@ -224,10 +289,10 @@ const ingestCommand = Command.make(
         }
         const info = yield* Effect.option(fs.stat(args.path))
         if (Option.isSome(info) && info.value.type === "Directory") {
-          const report = yield* withProgressBar(
+          const report = yield* interrupt.run(withProgressBar(
             ingestFolder({ ...common, folder: args.path, skipExisting: !args.noSkip, followSymlinks: args.followSymlinks }),
             progressFor(global)
-          )
+          ))
           yield* Output.result(global.json, report, () => [
             `${report.folder}: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed (${report.files} files, ${formatBytes(report.bytes)})`,
             ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId}${i.resumed ? " (resumed)" : ""}`),
@@ -237,17 +302,17 @@ const ingestCommand = Command.make(
           if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.files, "files")
           return
         }
-        const result = yield* withProgressBar(
+        const result = yield* interrupt.run(withProgressBar(
           ingestFile({ ...common, file: args.path, title: Option.getOrUndefined(args.title) }),
           progressFor(global)
-        )
+        ))
         yield* Output.result(global.json, result, () => [
           `Asset ${result.assetId}: file ${result.fileId} CLOSED, ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
           (result.transfer.resumed ? " (resumed)" : ""),
           ...(result.jobId === undefined ? [] : [`Transcode job ${result.jobId}: ${result.jobStatus ?? "started"}`])
         ])
-      })
-    )
+      }), interrupt.observe)
+  }
 ).pipe(
   Command.withDescription("Ingest a file or a folder: asset, ORIGINAL format, file set, file, upload, CLOSED"),
   Command.withExamples([
@@ -259,10 +324,7 @@ const ingestCommand = Command.make(
 // ---------------------------------------------------------------------------------------------------------------
 // search
 
-const docTypes = Flag.String("doc-types").pipe(
-  Flag.withDescription("Comma-separated: assets, collections, segments, saved_searches"),
-  Flag.withDefault("assets")
-)
+const docTypes = textFlag("doc-types", "Comma-separated: assets, collections, segments, saved_searches", "assets")
 const criteriaFrom = (query: Option.Option<string>, types: string) => ({
   doc_types: types.split(",").map((t) => t.trim()).filter((t) => t !== ""),
   ...(Option.isSome(query) ? { query: query.value } : {})
@@ -273,8 +335,8 @@ const searchCommand = Command.make(
   {
     query: Argument.String("query").pipe(Argument.withDescription("Free text (Lucene syntax works)"), Argument.optional),
     docTypes,
-    limit: integerFlag("limit", "At most this many hits (default: all)", flagRanges.limit).pipe(Flag.optional),
-    perPage: integerFlag("per-page", "Hits per search request", flagRanges.perPage).pipe(Flag.withDefault(100))
+    limit: integerFlag("limit", "At most this many hits; all of them when not given", flagRanges.limit).pipe(Flag.optional),
+    perPage: integerFlagOr("per-page", "Hits per search request", flagRanges.perPage, 100)
   },
   (args) =>
     withIconik((global) => {
@@ -312,6 +374,11 @@ const metadataExport = Command.make(
     )
 ).pipe(Command.withDescription("Search results and their metadata view values as CSV"))
 
+const metadataWording = {
+  items: "objects",
+  outcomes: { ingested: "wrote metadata of", failed: "could not write metadata of" }
+} as const
+
 const metadataImport = Command.make(
   "import",
   {
@@ -336,7 +403,8 @@ const metadataImport = Command.make(
             emptyCells: args.clearEmpty ? "clear" : "ignore",
             concurrency: args.concurrency
           }),
-          progressFor(global)
+          // The import reports each object written as an item "ingested": the lines say what happened to it.
+          { ...progressFor(global), wording: metadataWording }
         )
         yield* Output.result(global.json, report, () => [
           ...report.changes.map((c) => `  ${c.objectType}/${c.objectId} ${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`),
@@ -352,9 +420,66 @@ const metadataImport = Command.make(
     )
 ).pipe(Command.withDescription("CSV back into metadata: shows the diff; --apply writes it"))
 
+const metadataViews = Command.make(
+  "views",
+  {},
+  () =>
+    withIconik((global) =>
+      Effect.gen(function*() {
+        // Iconik answers every view in one list (it does not page this one).
+        const views = [...((yield* Metadata.listViews()).objects ?? [])].map((view) => ({
+          id: view.id,
+          name: view.name,
+          description: view.description ?? undefined,
+          fields: (view.view_fields ?? []).length
+        }))
+        yield* Output.result(global.json, views, () =>
+          views.length === 0
+            ? "No metadata views"
+            : views.map((v) => `${v.id}\t${v.name}\t${v.fields} fields${v.description ? `\t${v.description}` : ""}`))
+      })
+    )
+).pipe(
+  Command.withDescription("List the metadata views (id, name, number of fields, description): the ids `--view-id` takes"),
+  Command.withExamples([{ command: "iconik metadata views", description: "Find a view's id" }])
+)
+
+const metadataFields = Command.make(
+  "fields",
+  {
+    viewId: Argument.String("view-id").pipe(Argument.withDescription("The view (`iconik metadata views` lists them)"))
+  },
+  (args) =>
+    withIconik((global) =>
+      Effect.gen(function*() {
+        const view = yield* Metadata.getView(args.viewId)
+        const fields = (view.view_fields ?? []).map((field) => ({
+          name: field.name,
+          label: field.label,
+          type: field.field_type,
+          multi: field.multi ?? false,
+          required: field.required ?? false,
+          readOnly: field.read_only ?? false,
+          options: (field.options ?? []).map((option) => ({ label: option.label ?? undefined, value: option.value ?? undefined }))
+        }))
+        yield* Output.result(global.json, { id: view.id, name: view.name ?? undefined, fields }, () => [
+          `View ${view.id}${view.name ? ` (${view.name})` : ""}: ${fields.length} fields`,
+          ...fields.map((f) =>
+            `  ${f.name}\t${f.label}\t${f.type}${f.multi ? " (multi)" : ""}${
+              f.options.length === 0 ? "" : `\t${f.options.map((o) => o.value ?? o.label ?? "").join(" | ")}`
+            }`
+          )
+        ])
+      })
+    )
+).pipe(
+  Command.withDescription("A metadata view's fields: name (the CSV column), label, type, and the options of choice fields"),
+  Command.withExamples([{ command: "iconik metadata fields 9a3f…", description: "The columns `metadata export` writes" }])
+)
+
 const metadataCommand = Command.make("metadata").pipe(
-  Command.withDescription("Metadata to and from CSV"),
-  Command.withSubcommands([metadataExport, metadataImport])
+  Command.withDescription("Metadata views and fields; metadata to and from CSV"),
+  Command.withSubcommands([metadataViews, metadataFields, metadataExport, metadataImport])
 )
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -363,8 +488,8 @@ const metadataCommand = Command.make("metadata").pipe(
 const jobsWatch = Command.make(
   "watch",
   {
-    jobId: Argument.String("job-id"),
-    interval: numberFlag("interval", "Seconds between polls", flagRanges.interval).pipe(Flag.withDefault(2)),
+    jobId: Argument.String("job-id").pipe(Argument.withDescription("The job to follow (`ingest --transcode --no-wait` prints it)")),
+    interval: numberFlagOr("interval", "Seconds between polls", flagRanges.interval, 2),
     timeout: numberFlag("timeout", "Give up after this many seconds", flagRanges.timeout).pipe(Flag.optional)
   },
   (args) =>
@@ -390,26 +515,69 @@ const jobsCommand = Command.make("jobs").pipe(Command.withDescription("Iconik jo
 // ---------------------------------------------------------------------------------------------------------------
 // emulator, demo
 
+/**
+ * The emulator's admin credentials when none are given: derived from the seed, so credentials exported from one run
+ * stay valid when the emulator is started again with the same `--seed`.
+ */
+export const emulatorCredentials = (seed: string) => {
+  const digest = (purpose: string) => createHash("sha256").update(`iconik-emulator-${purpose}\u0000${seed}`).digest("hex")
+  const id = digest("app-id")
+  // Shaped as a version-4 UUID, like Iconik's App-IDs.
+  const appId = `${id.slice(0, 8)}-${id.slice(8, 12)}-4${id.slice(13, 16)}-${"89ab"[Number.parseInt(id[16]!, 16) % 4]}${
+    id.slice(17, 20)
+  }-${id.slice(20, 32)}`
+  return { appId, authToken: `emulator-${digest("auth-token").slice(0, 40)}` }
+}
+
 const emulatorCommand = Command.make(
   "emulator",
   {
-    port: integerFlag("port", "Port on 127.0.0.1 (0: any free port)", flagRanges.port).pipe(Flag.withDefault(0)),
-    host: Flag.String("host").pipe(Flag.withDefault("127.0.0.1")),
-    seed: Flag.String("seed").pipe(Flag.withDescription("Seeds ids and probabilistic faults"), Flag.withDefault("0"))
+    port: integerFlagOr("port", "Port to listen on, 0 for any free port", flagRanges.port, 0),
+    host: textFlag("host", "Address to listen on; 0.0.0.0 listens on every interface (mind who can reach it)", "127.0.0.1"),
+    seed: textFlag("seed", "Seeds ids, probabilistic faults and the App-ID and token printed when none are given", "0")
   },
   (args) =>
     Effect.flatMap(root, (global) =>
-      Output.reporting(global.json, IconikEmulator.runServer({ port: args.port, host: args.host, seed: args.seed })))
-).pipe(Command.withDescription("Run the Iconik emulator (with its object store) as a server, until Ctrl-C"))
+      Output.reporting(
+        global.json,
+        Effect.gen(function*() {
+          // Loaded only here (and by `demo`): the other commands do not load the emulator.
+          const { IconikEmulator } = yield* Effect.promise(() => import("../testing/index.ts"))
+          const derived = emulatorCredentials(args.seed)
+          return yield* IconikEmulator.runServer({
+            port: args.port,
+            host: args.host,
+            seed: args.seed,
+            // `--app-id` / `--auth-token` (not the environment, which may hold real Iconik credentials) win.
+            appId: Option.getOrElse(global.appId, () => derived.appId),
+            authToken: Option.match(global.authToken, { onNone: () => derived.authToken, onSome: Redacted.value })
+          })
+        })
+      ))
+).pipe(
+  Command.withDescription(
+    "Run the Iconik emulator (with its object store) as a server until Ctrl-C; it accepts the App-ID and token it prints " +
+      "(--app-id / --auth-token, else derived from --seed)"
+  ),
+  Command.withExamples([
+    { command: "iconik emulator --port 8080 --seed demo", description: "Same seed, same credentials after a restart" }
+  ])
+)
 
 const demoCommand = Command.make(
   "demo",
   {
-    size: integerFlag("size", "Size of the sample original in MiB", flagRanges.demoSizeMiB).pipe(Flag.withDefault(12))
+    size: integerFlagOr("size", "Size of the sample original in MiB", flagRanges.demoSizeMiB, 12)
   },
   (args) =>
     Effect.flatMap(root, (global) =>
-      Output.reporting(global.json, runDemo({ originalBytes: args.size * MiB, json: global.json, progress: !global.quiet })))
+      Output.reporting(
+        global.json,
+        Effect.flatMap(
+          Effect.promise(() => import("./Demo.ts")),
+          ({ runDemo }) => runDemo({ originalBytes: args.size * MiB, json: global.json, progress: !global.quiet })
+        )
+      ))
 ).pipe(Command.withDescription("Ingest sample media into an in-process emulator and verify it: no credentials, no network"))
 
 export const cli = root.pipe(

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Flag from "effect/cli/Flag"
+import * as HttpClient from "effect/http/HttpClient"
 import * as IconikClient from "../IconikClient.ts"
 import { StorageClient } from "../storage/StorageClient.ts"
 
@@ -85,13 +86,25 @@ export const resolveCredentials = Effect.fnUntraced(function*(options: GlobalOpt
  * The Iconik client and the storage client, both on node:http keep-alive agents: one transport in the process keeps
  * the command's resident memory down (docs/benchmarks.md: peak RSS with the Iconik calls on undici).
  */
-export const layer = (options: GlobalOptions) =>
+export const layer = (options: GlobalOptions, observe?: Observer) =>
   Layer.merge(
     Layer.unwrap(
       Effect.map(resolveCredentials(options), (credentials) =>
-        IconikClient.layer(credentials).pipe(
+        IconikClient.layer({
+          ...credentials,
+          ...(observe === undefined ? {} : {
+            transformClient: (client: HttpClient.HttpClient) =>
+              HttpClient.tap(client, (response) =>
+                Effect.sync(() => observe.onResponse(response.request.method, response.request.url, response.status)))
+          })
+        }).pipe(
           Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true }))
         ))
     ),
     StorageClient.layer
   )
+
+/** Sees every answer Iconik gives the command (e.g. to say which records a clean-up deleted). */
+export interface Observer {
+  readonly onResponse: (method: string, url: string, status: number) => void
+}

@@ -94,7 +94,7 @@ describe("soak invariants", () => {
       const target = yield* Assets.create({ title: "target", type: "ASSET" })
       const storageId = emulator.storage("PROXIES", "S3")!.id
       yield* uploadProxy({ assetId: target.id, file: proxy.file, storageId })
-      yield* uploadProxy({ assetId: target.id, file: proxy.file, storageId })
+      yield* uploadProxy({ assetId: target.id, file: proxy.file, storageId, newProxy: true })
       assert.deepStrictEqual(
         yield* causes([
           source("ingestFile", "twice.mov", 4096, original.md5, true),

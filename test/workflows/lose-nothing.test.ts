@@ -157,7 +157,7 @@ describe.each(modes)("lose nothing ($name)", ({ layer }) => {
       const asset = yield* Assets.create({ title: "Lost proxy answer" })
       const earlier = yield* uploadProxy({ assetId: asset.id, file, partSize: 5 * MiB, singlePutThreshold: MiB })
       yield* emulator.addFault({ fault: Faults.reset, method: "POST", route: /\/proxies\/$/, times: 1 })
-      const result = yield* uploadProxy({ assetId: asset.id, file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      const result = yield* uploadProxy({ assetId: asset.id, file, partSize: 5 * MiB, singlePutThreshold: MiB, newProxy: true })
       const proxies = [...emulator.state.proxies.values()].filter((p) => p.asset_id === asset.id && p.status !== "DELETED")
       // The proxy that was there before is untouched; the lost create's OPEN proxy is gone.
       assert.deepStrictEqual(proxies.map((p) => [p.id, p.status]).sort(), [[earlier.proxyId, "CLOSED"], [result.proxyId, "CLOSED"]].sort())
