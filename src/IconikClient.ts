@@ -28,7 +28,7 @@ import {
   IconikResponseTooLarge,
   IconikTransportError
 } from "./IconikError.ts"
-import { scrubSecrets, withRedactedNames } from "./Redaction.ts"
+import { redacted, scrubSecrets, withRedactedNames } from "./Redaction.ts"
 import * as ResponseBody from "./ResponseBody.ts"
 import * as Retry from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
@@ -385,6 +385,16 @@ export const isRetryable = (method: string, error: IconikError, idempotent = met
   }
 }
 
+/**
+ * The called path for the operation's span: the ids say which object was called; a path parameter that is a credential
+ * (`/auth/{secret}/`, `/token/{token_id}/`) is not shown. The query string stays out too.
+ */
+const tracedPath = (definition: Definition, path: string): string => {
+  const template = definition.path.split("/")
+  return path.split("/").map((segment, i) => (/^\{[^}]*(secret|token|password)[^}]*\}$/i.test(template[i] ?? "") ? redacted : segment))
+    .join("/")
+}
+
 const retryAfterOf = (error: IconikError) => ("retryAfterMillis" in error ? error.retryAfterMillis : undefined)
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -466,7 +476,9 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       policy: Retry.resolvePolicy(defaultRetryPolicy, options.retry, callOptions?.retry),
       decision: {
         retryable: (error) => isRetryable(definition.method, error, idempotent),
-        retryAfterMillis: retryAfterOf
+        retryAfterMillis: retryAfterOf,
+        // The operation's span counts the attempts sent again (OpenTelemetry's name for it).
+        onRetry: (attempt) => Effect.annotateCurrentSpan("http.request.resend_count", attempt - 1)
       },
       deadline: deadline === false ? undefined : deadline,
       onDeadline: (report) =>
@@ -487,7 +499,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
         const path = request.url
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
         const maxBytes = callOptions?.maxResponseBytes ?? maxResponseBytes
-        return withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
+        return Effect.andThen(
+          Effect.annotateCurrentSpan("url.path", tracedPath(definition, path)),
+          withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
+        )
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
         kind: "client",

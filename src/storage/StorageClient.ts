@@ -277,6 +277,7 @@ const make = (
       )
       const isAccepted = (status: number) => request.accept?.(status) ?? (status >= 200 && status < 300)
       const attempt = httpClient.execute(httpRequest).pipe(
+        Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
         Effect.flatMap((response) => {
           // Answers are read within limits: a success up to maxResponseBytes (more fails), an error document 64 KiB.
           const accepted = isAccepted(response.status)
@@ -346,7 +347,10 @@ const make = (
         decision: {
           retryable: isTransient,
           retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
-          onRetry: onRetry === undefined ? undefined : (attempt, _delay, error) => onRetry(attempt, error)
+          onRetry: (attempt, _delay, error) =>
+            Effect.annotateCurrentSpan("http.request.resend_count", attempt - 1).pipe(
+              Effect.andThen(onRetry === undefined ? Effect.void : onRetry(attempt, error))
+            )
         },
         deadline: deadline === false ? undefined : deadline,
         onDeadline: (report) =>
