@@ -4,6 +4,7 @@
  * - `Iconik` — the client layer (`Iconik.layerConfig()`, `Iconik.layer({...})`) and its service.
  * - Facades: `Assets`, `Collections`, `Files`, `Jobs`, `Metadata`, `Search`.
  * - `Pagination` — list operations as Streams; `Endpoint` — the operation definitions behind every function.
+ * - `Tracing` — the SDK's spans exported over OTLP, configured by the OpenTelemetry variables.
  * - Every generated operation, by service: `effect-iconik/generated`.
  */
 export * as Iconik from "./IconikClient.ts"
@@ -18,3 +19,4 @@ export * as Files from "./Files.ts"
 export * as Jobs from "./Jobs.ts"
 export * as Metadata from "./Metadata.ts"
 export * as Search from "./Search.ts"
+export * as Tracing from "./Tracing.ts"

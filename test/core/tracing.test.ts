@@ -5,7 +5,10 @@
  * exits, also on Ctrl-C.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit, FileSystem, Layer, Path, Redacted, Tracer } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { ConfigProvider, Console, Effect, Exit, FileSystem, Layer, Path, Redacted, Tracer } from "effect"
+import { runCli } from "../../src/cli/Cli.ts"
+import { withTelemetry } from "../../src/cli/Telemetry.ts"
 import * as Tracing from "../../src/Tracing.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
@@ -295,6 +298,50 @@ describe("the iconik command exports its spans", () => {
     OTEL_BSP_SCHEDULE_DELAY: "600000",
     OTEL_EXPORTER_OTLP_TIMEOUT: "30000"
   })
+
+  /** `iconik …argv` in this process, as main.ts runs it (telemetry around the command), with exactly `env`. */
+  const inProcessCli = (env: Record<string, string>, ...argv: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const stderr: Array<string> = []
+      const capture: Console.Console = Object.assign(Object.create(globalThis.console), {
+        log: () => {},
+        error: (...args: ReadonlyArray<unknown>) => stderr.push(args.map(String).join(" "))
+      })
+      const code = yield* withTelemetry(runCli(argv)).pipe(
+        Effect.provide(NodeServices.layer),
+        Effect.provideService(Console.Console, capture),
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
+      )
+      return { code, stderr: stderr.join("\n") }
+    })
+
+  it.live("a failed command exports its spans too, the failure recorded on them", () =>
+    Effect.gen(function*() {
+      const otlp = yield* collector
+      const emulator = yield* IconikEmulator
+      const ran = yield* inProcessCli({ ...envFor(emulator), ...cliEnv(otlp) }, "ingest", "/no/such/file.mov", "--quiet")
+      assert.strictEqual(ran.code, 8, ran.stderr)
+      const spans = spansOf(otlp)
+      const workflow = spans.find((s) => s.name === "workflow ingestFile")
+      const step = spans.find((s) => s.name === "step check file")
+      assert.isDefined(workflow, spans.map((s) => s.name).join(", "))
+      assert.strictEqual(step?.parentSpanId, workflow!.spanId)
+      assert.strictEqual(workflow!.status.code, 2)
+      assert.include(workflow!.status.message, "/no/such/file.mov")
+    }).pipe(Effect.scoped, Effect.provide(overSocket())), 60_000)
+
+  it.live("a variable the exporter cannot use: the command says which and exits 2 (usage) before running", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const ran = yield* inProcessCli(
+        { ...envFor(emulator), OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" },
+        "search",
+        "--quiet"
+      )
+      assert.strictEqual(ran.code, 2)
+      assert.include(ran.stderr, "OTEL_EXPORTER_OTLP_PROTOCOL")
+      assert.deepStrictEqual(yield* emulator.requests, [])
+    }).pipe(Effect.provide(overSocket())), 60_000)
 
   it.live("iconik ingest: the workflow's spans reach the collector when the command exits", () =>
     Effect.gen(function*() {
