@@ -4,7 +4,6 @@
  * - `Iconik` — the client layer (`Iconik.layerConfig()`, `Iconik.layer({...})`) and its service.
  * - Facades: `Assets`, `Collections`, `Files`, `Jobs`, `Metadata`, `Search`.
  * - `Pagination` — list operations as Streams; `Endpoint` — the operation definitions behind every function.
- * - `Tracing` — the SDK's spans exported over OTLP, configured by the OpenTelemetry variables.
  * - Every generated operation, by service: `effect-iconik/generated`.
  */
 export * as Iconik from "./IconikClient.ts"
