@@ -409,6 +409,13 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   if (!/^https?:\/\/[^/]+/.test(baseUrl)) {
     return yield* new IconikConfigError({ detail: `the base URL must start with http:// or https://, got ${baseUrl}` })
   }
+  const parsedBase = URL.parse(baseUrl)
+  if (parsedBase === null) return yield* new IconikConfigError({ detail: `the base URL is not a URL: ${baseUrl}` })
+  // OpenTelemetry's server attributes: the host and its port, not the URL.
+  const server = {
+    hostname: parsedBase.hostname,
+    port: Number(parsedBase.port || (parsedBase.protocol === "https:" ? 443 : 80))
+  }
   const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(60))
   const maxResponseBytes = options.maxResponseBytes ?? ResponseBody.defaultMaxResponseBytes
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
@@ -509,7 +516,8 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
         attributes: {
           "http.request.method": definition.method,
           "url.template": definition.path,
-          "server.address": baseUrl
+          "server.address": server.hostname,
+          "server.port": server.port
         }
       })
     )

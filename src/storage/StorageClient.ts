@@ -371,7 +371,9 @@ const make = (
           attributes: {
             "storage.provider": request.provider,
             "http.request.method": request.method,
-            "url.full": url
+            "url.full": url,
+            // Which bytes of the file (a part, a chunk): the URL's query, which would say it, is not shown.
+            ...bodyAttributes(request.body)
           }
         })
       )
@@ -379,6 +381,13 @@ const make = (
 
     return { send, fileInfo, ensureUnchanged, readRange }
   })
+
+const bodyAttributes = (body: StorageBody | undefined): Record<string, number> =>
+  body?._tag === "FileRange"
+    ? { "http.request.body.size": body.length, "storage.body.offset": body.offset }
+    : body?._tag === "Bytes"
+    ? { "http.request.body.size": body.bytes.length }
+    : {}
 
 /** A retry policy completed with the defaults. */
 export const retryPolicy = (policy: Partial<RetryPolicy> | undefined): RetryPolicy => ({

@@ -164,7 +164,14 @@ describe("tracing", () => {
       for (const call of iconikCalls) {
         assert.match(attribute(call, "url.template") as string, /^\/API\//, call.name)
         assert.match(attribute(call, "url.path") as string, /^\/API\//, call.name)
+        assert.strictEqual(attribute(call, "server.address"), "127.0.0.1")
+        assert.strictEqual(attribute(call, "server.port"), Number(new URL(emulator.baseUrl).port))
       }
+      // Each part's span says which bytes it carried: 5 MiB, 5 MiB, then the last 1 MiB.
+      const parts = storageRequests.filter((s) => s.name === "storage.UploadPart" && attribute(s, "http.response.status_code") === 200)
+        .map((s) => [attribute(s, "storage.body.offset"), attribute(s, "http.request.body.size")])
+        .sort((a, b) => (a[0] as number) - (b[0] as number))
+      assert.deepStrictEqual(parts, [[0, 5 * MiB], [5 * MiB, 5 * MiB], [10 * MiB, 1 * MiB]])
       for (const request of storageRequests) {
         assert.match(attribute(request, "url.full") as string, /^http:\/\/127\.0\.0\.1:\d+\/[^?]*$/, request.name)
       }
