@@ -40,7 +40,7 @@ export interface OtlpOptions {
   readonly url: string
   /** Default `http/protobuf`, the OpenTelemetry default. */
   readonly protocol?: Protocol | undefined
-  /** Sent with every export (an API key, say): kept `Redacted`, and redacted by name in the exporter's own logs. */
+  /** Sent with every export (an API key, say): kept `Redacted` until sent, and never in an error or log line. */
   readonly headers?: Readonly<Record<string, Redacted.Redacted<string> | string>> | undefined
   /** `service.name` of the resource. Default `effect-iconik`. */
   readonly serviceName?: string | undefined
@@ -116,7 +116,7 @@ export const layerOtlp = (options: OtlpOptions): Layer.Layer<OtlpExporter.Flushe
     headers[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
   }
   const secrets = [...(options.secrets ?? [])]
-  // A failed export is logged with its request: the collector's headers show as `<redacted>` there.
+  // Should the exporter ever print a request (its warnings do not today), the collector's headers show as `<redacted>`.
   const redactedNames = Layer.effect(
     Headers.CurrentRedactedNames,
     Effect.map(Effect.service(Headers.CurrentRedactedNames), (names) => [...names, ...Object.keys(headers)])
