@@ -7,14 +7,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { ConfigProvider, Console, Effect, Exit, FileSystem, Layer, Path, Redacted, Tracer } from "effect"
+import * as Assets from "../../src/Assets.ts"
 import { runCli } from "../../src/cli/Cli.ts"
 import { withTelemetry } from "../../src/cli/Telemetry.ts"
 import * as Tracing from "../../src/Tracing.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
+import { uploadProxy } from "../../workflows/uploadProxy.ts"
 import { envFor, runIconik } from "../cli/support.ts"
 import { startServer, type TestServer } from "../support/httpServer.ts"
-import { IconikEmulator, mediaFolder, MiB, overSocket } from "../workflows/support.ts"
+import { IconikEmulator, mediaFolder, MiB, overSocket, withProxyStorages } from "../workflows/support.ts"
 
 interface KeyValue {
   readonly key: string
@@ -92,6 +94,28 @@ const ancestors = (span: Span, byId: ReadonlyMap<string, Span>): ReadonlyArray<S
   return out
 }
 
+/**
+ * The one workflow span of `name`, after checking that every Iconik call and storage request is in a step of it (same
+ * trace) and carries its HTTP method and status.
+ */
+const assertNested = (spans: ReadonlyArray<Span>, name: string): Span => {
+  const byId = new Map(spans.map((s) => [s.spanId, s]))
+  const workflows = spans.filter((s) => s.name === `workflow ${name}`)
+  assert.strictEqual(workflows.length, 1, spans.map((s) => s.name).join(", "))
+  const workflow = workflows[0]!
+  const calls = spans.filter((s) => s.name.startsWith("Iconik.") || s.name.startsWith("storage."))
+  assert.isAbove(calls.length, 0)
+  for (const call of calls) {
+    assert.strictEqual(call.traceId, workflow.traceId, call.name)
+    const step = ancestors(call, byId).find((s) => s.name.startsWith("step "))
+    assert.isDefined(step, `${call.name} is not inside a step`)
+    assert.include(ancestors(step!, byId), workflow, `${step!.name} is not inside the workflow`)
+    assert.isString(attribute(call, "http.request.method"), call.name)
+    assert.isNumber(attribute(call, "http.response.status_code"), call.name)
+  }
+  return workflow
+}
+
 describe("tracing", () => {
   it.live("ingestFile over a socket: spans nested workflow → step → Iconik call / storage request, nothing secret", () =>
     Effect.gen(function*() {
@@ -139,10 +163,7 @@ describe("tracing", () => {
       assert.strictEqual(resourceValue("deployment.environment"), "test")
 
       const spans = spansOf(otlp)
-      const byId = new Map(spans.map((s) => [s.spanId, s]))
-      const workflows = spans.filter((s) => s.name === "workflow ingestFile")
-      assert.strictEqual(workflows.length, 1)
-      const workflow = workflows[0]!
+      assertNested(spans, "ingestFile")
       const names = new Set(spans.map((s) => s.name))
       for (const name of ["step check file", "step get storage", "step upload file", "storage.UploadPart", "storage.CompleteMultipartUpload"]) {
         assert.isTrue(names.has(name), `no span ${name} in ${[...names].join(", ")}`)
@@ -152,15 +173,6 @@ describe("tracing", () => {
       const storageRequests = spans.filter((s) => s.name.startsWith("storage."))
       assert.isAbove(iconikCalls.length, 5)
       assert.strictEqual(storageRequests.filter((s) => s.name === "storage.UploadPart" && attribute(s, "http.response.status_code") === 200).length, 3)
-      for (const call of [...iconikCalls, ...storageRequests]) {
-        assert.strictEqual(call.traceId, workflow.traceId, call.name)
-        const above = ancestors(call, byId)
-        const step = above.find((s) => s.name.startsWith("step "))
-        assert.isDefined(step, `${call.name} is not inside a step`)
-        assert.include(ancestors(step!, byId), workflow, `${step!.name} is not inside the workflow`)
-        assert.isString(attribute(call, "http.request.method"), call.name)
-        assert.isNumber(attribute(call, "http.response.status_code"), call.name)
-      }
       for (const call of iconikCalls) {
         assert.match(attribute(call, "url.template") as string, /^\/API\//, call.name)
         assert.match(attribute(call, "url.path") as string, /^\/API\//, call.name)
@@ -187,6 +199,46 @@ describe("tracing", () => {
 
       assertNothingSecret(otlp, [emulator.credentials.authToken, apiKey])
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
+
+  it.live("proxies to GCS and Azure, a file to B2, over a socket: nested spans, no SAS signature, session URL or token", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "media.mp4": 6 * MiB + 11 })
+      const file = path.join(dir, "media.mp4")
+      const transfer = { partSize: 5 * MiB, singlePutThreshold: 1 * MiB, wait: { interval: 10 } }
+      // The assets are made before, untraced: only the workflows' spans are exported.
+      const asset = yield* Assets.create({ title: "Interview 03" })
+      const proxyTo = (method: string) =>
+        Effect.asVoid(uploadProxy({
+          assetId: asset.id,
+          file,
+          storageId: emulator.storage("PROXIES", method)!.id,
+          keyframes: true,
+          ...transfer
+        }))
+      const runs = [
+        { provider: "GCS", workflow: "uploadProxy", run: proxyTo("GCS") },
+        { provider: "Azure", workflow: "uploadProxy", run: proxyTo("AZURE") },
+        { provider: "B2", workflow: "ingestFile", run: Effect.asVoid(ingestFile({ file, storageId: emulator.storage("FILES", "B2")!.id, ...transfer })) }
+      ] as const
+      for (const { provider, run, workflow } of runs) {
+        const otlp = yield* collector
+        yield* Effect.provide(
+          run,
+          tracingFrom({
+            OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+            OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+            ICONIK_AUTH_TOKEN: emulator.credentials.authToken
+          })
+        )
+        const spans = spansOf(otlp)
+        assertNested(spans, workflow)
+        const transfers = spans.filter((s) => s.name.startsWith("storage.") && attribute(s, "storage.provider") === provider)
+        assert.isAbove(transfers.length, 1, provider)
+        assertNothingSecret(otlp, [emulator.credentials.authToken])
+      }
+    }).pipe(Effect.scoped, Effect.provide(overSocket(withProxyStorages))), 120_000)
 
   it.live("a span quoting a presigned URL, a token and a JWT is exported scrubbed", () =>
     Effect.gen(function*() {
