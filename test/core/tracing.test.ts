@@ -14,6 +14,7 @@ import * as Tracing from "../../src/Tracing.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
+import * as Workflow from "../../workflows/Workflow.ts"
 import { envFor, runIconik } from "../cli/support.ts"
 import { startServer, type TestServer } from "../support/httpServer.ts"
 import { IconikEmulator, mediaFolder, MiB, overSocket, withProxyStorages } from "../workflows/support.ts"
@@ -239,6 +240,18 @@ describe("tracing", () => {
         assertNothingSecret(otlp, [emulator.credentials.authToken])
       }
     }).pipe(Effect.scoped, Effect.provide(overSocket(withProxyStorages))), 120_000)
+
+  it.live("a step's own retries are counted on its span", () =>
+    Effect.gen(function*() {
+      const otlp = yield* collector
+      let attempts = 0
+      const flaky = Effect.suspend(() => (++attempts < 3 ? Effect.fail(new Error(`attempt ${attempts}`)) : Effect.succeed(attempts)))
+      const workflow = Workflow.make("flaky", () => Workflow.step("read", flaky, { retry: { times: 3, baseDelay: 1 } }))
+      assert.strictEqual(yield* workflow().pipe(Effect.provide(Tracing.layerOtlp({ url: `${otlp.url}/v1/traces`, protocol: "http/json" }))), 3)
+      const step = spansOf(otlp).find((s) => s.name === "step read")
+      assert.strictEqual(attribute(step!, "workflow.step.retries"), 2)
+      assert.strictEqual(step!.status.code, 0)
+    }).pipe(Effect.scoped), 60_000)
 
   it.live("a span quoting a presigned URL, a token and a JWT is exported scrubbed", () =>
     Effect.gen(function*() {
