@@ -386,10 +386,10 @@ export const isRetryable = (method: string, error: IconikError, idempotent = met
 }
 
 /**
- * The called path for the operation's span: the ids say which object was called; a path parameter that is a credential
- * (`/auth/{secret}/`, `/token/{token_id}/`) is not shown. The query string stays out too.
+ * The called path as errors and spans show it: the ids say which object was called; a path parameter that is a
+ * credential (`/auth/{secret}/`, `/token/{token_id}/`) is not shown. (The query string is never part of it.)
  */
-const tracedPath = (definition: Definition, path: string): string => {
+const shownPath = (definition: Definition, path: string): string => {
   const template = definition.path.split("/")
   return path.split("/").map((segment, i) => (/^\{[^}]*(secret|token|password)[^}]*\}$/i.test(template[i] ?? "") ? redacted : segment))
     .join("/")
@@ -503,11 +503,12 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   const execute = (definition: Definition, input: unknown, callOptions?: CallOptions) =>
     encodeRequest(definition, input).pipe(
       Effect.flatMap((request) => {
-        const path = request.url
+        // What errors and the span quote: the request itself goes to the real path.
+        const path = shownPath(definition, request.url)
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
         const maxBytes = callOptions?.maxResponseBytes ?? maxResponseBytes
         return Effect.andThen(
-          Effect.annotateCurrentSpan("url.path", tracedPath(definition, path)),
+          Effect.annotateCurrentSpan("url.path", path),
           withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
         )
       }),

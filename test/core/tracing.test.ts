@@ -5,11 +5,14 @@
  * exits, also on Ctrl-C.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { ConfigProvider, Console, Effect, Exit, FileSystem, Layer, Path, Redacted, Tracer } from "effect"
 import * as Assets from "../../src/Assets.ts"
 import { runCli } from "../../src/cli/Cli.ts"
 import { withTelemetry } from "../../src/cli/Telemetry.ts"
+import { getAppsExternalAuthBySecret } from "../../src/generated/auth.ts"
+import * as Iconik from "../../src/IconikClient.ts"
 import * as Tracing from "../../src/Tracing.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
@@ -251,6 +254,35 @@ describe("tracing", () => {
       const step = spansOf(otlp).find((s) => s.name === "step read")
       assert.strictEqual(attribute(step!, "workflow.step.retries"), 2)
       assert.strictEqual(step!.status.code, 0)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a credential in an Iconik path (/apps/external/auth/{secret}/) is in no span and no error", () =>
+    Effect.gen(function*() {
+      const otlp = yield* collector
+      const secret = "external-app-secret-93c1"
+      let answer = 200
+      const iconik = yield* startServer((_request, response) => {
+        response.writeHead(answer, { "content-type": "application/json" })
+        response.end(answer === 200 ? "{}" : JSON.stringify({ errors: ["no such request"] }))
+      })
+      const client = Iconik.layer({ appId: "app", authToken: "token-of-the-caller", baseUrl: iconik.url, retry: false })
+        .pipe(Layer.provide(NodeHttpClient.layerUndici))
+      const call = getAppsExternalAuthBySecret({ secret }).pipe(Effect.provide(client))
+      const traced = Tracing.layerOtlp({ url: `${otlp.url}/v1/traces`, protocol: "http/json" })
+      yield* Effect.provide(call, traced)
+      answer = 404
+      const error = yield* Effect.flip(Effect.provide(call, traced))
+      assert.strictEqual(error._tag, "IconikNotFound")
+      assert.notInclude(error.message, secret)
+      // The server was asked for the real path.
+      assert.strictEqual(iconik.requests[0]!.url, `/API/auth/v1/apps/external/auth/${secret}/`)
+      const spans = spansOf(otlp)
+      assert.deepStrictEqual(spans.map((s) => attribute(s, "url.path")), [
+        "/API/auth/v1/apps/external/auth/<redacted>/",
+        "/API/auth/v1/apps/external/auth/<redacted>/"
+      ])
+      assert.deepStrictEqual(spans.map((s) => s.status.code), [0, 2])
+      assertNothingSecret(otlp, [secret])
     }).pipe(Effect.scoped), 60_000)
 
   it.live("a span quoting a presigned URL, a token and a JWT is exported scrubbed", () =>
