@@ -28,7 +28,7 @@ import {
   IconikResponseTooLarge,
   IconikTransportError
 } from "./IconikError.ts"
-import { scrubSecrets, withRedactedNames } from "./Redaction.ts"
+import { redacted, scrubSecrets, withRedactedNames } from "./Redaction.ts"
 import * as ResponseBody from "./ResponseBody.ts"
 import * as Retry from "./Retry.ts"
 import * as TokenBucket from "./TokenBucket.ts"
@@ -385,6 +385,16 @@ export const isRetryable = (method: string, error: IconikError, idempotent = met
   }
 }
 
+/**
+ * The called path as errors and spans show it: the ids say which object was called; a path parameter that is a
+ * credential (`/auth/{secret}/`, `/token/{token_id}/`) is not shown. (The query string is never part of it.)
+ */
+const shownPath = (definition: Definition, path: string): string => {
+  const template = definition.path.split("/")
+  return path.split("/").map((segment, i) => (/^\{[^}]*(secret|token|password)[^}]*\}$/i.test(template[i] ?? "") ? redacted : segment))
+    .join("/")
+}
+
 const retryAfterOf = (error: IconikError) => ("retryAfterMillis" in error ? error.retryAfterMillis : undefined)
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -398,6 +408,13 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   if (Redacted.value(token).trim() === "") return yield* new IconikConfigError({ detail: "the auth token is empty" })
   if (!/^https?:\/\/[^/]+/.test(baseUrl)) {
     return yield* new IconikConfigError({ detail: `the base URL must start with http:// or https://, got ${baseUrl}` })
+  }
+  const parsedBase = URL.parse(baseUrl)
+  if (parsedBase === null) return yield* new IconikConfigError({ detail: `the base URL is not a URL: ${baseUrl}` })
+  // OpenTelemetry's server attributes: the host and its port, not the URL.
+  const server = {
+    hostname: parsedBase.hostname,
+    port: Number(parsedBase.port || (parsedBase.protocol === "https:" ? 443 : 80))
   }
   const timeout = Duration.fromInputUnsafe(options.timeout ?? Duration.seconds(60))
   const maxResponseBytes = options.maxResponseBytes ?? ResponseBody.defaultMaxResponseBytes
@@ -466,7 +483,9 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
       policy: Retry.resolvePolicy(defaultRetryPolicy, options.retry, callOptions?.retry),
       decision: {
         retryable: (error) => isRetryable(definition.method, error, idempotent),
-        retryAfterMillis: retryAfterOf
+        retryAfterMillis: retryAfterOf,
+        // The operation's span counts the attempts sent again (OpenTelemetry's name for it).
+        onRetry: (attempt) => Effect.annotateCurrentSpan("http.request.resend_count", attempt - 1)
       },
       deadline: deadline === false ? undefined : deadline,
       onDeadline: (report) =>
@@ -484,17 +503,22 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   const execute = (definition: Definition, input: unknown, callOptions?: CallOptions) =>
     encodeRequest(definition, input).pipe(
       Effect.flatMap((request) => {
-        const path = request.url
+        // What errors and the span quote: the request itself goes to the real path.
+        const path = shownPath(definition, request.url)
         const timeoutMs = callOptions?.timeout === undefined ? timeout : Duration.fromInputUnsafe(callOptions.timeout)
         const maxBytes = callOptions?.maxResponseBytes ?? maxResponseBytes
-        return withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
+        return Effect.andThen(
+          Effect.annotateCurrentSpan("url.path", path),
+          withRetries(definition, path, attempt(definition, request, path, timeoutMs, maxBytes), callOptions)
+        )
       }),
       Effect.withSpan(`Iconik.${definition.service}.${definition.name}`, {
         kind: "client",
         attributes: {
           "http.request.method": definition.method,
           "url.template": definition.path,
-          "server.address": baseUrl
+          "server.address": server.hostname,
+          "server.port": server.port
         }
       })
     )

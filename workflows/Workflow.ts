@@ -107,7 +107,10 @@ export const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, opti
       const started = yield* Clock.currentTimeMillis
       yield* Progress.emit({ _tag: "StepStarted", workflow, step: name, item })
       const body = options?.retry === undefined ? effect : retrying(effect, options.retry, (attempt, delayMillis, error) =>
-        Progress.emit({ _tag: "StepRetrying", workflow, step: name, item, attempt, delayMillis, reason: reasonOf(error) }))
+        Effect.andThen(
+          Effect.annotateCurrentSpan("workflow.step.retries", attempt),
+          Progress.emit({ _tag: "StepRetrying", workflow, step: name, item, attempt, delayMillis, reason: reasonOf(error) })
+        ))
       return yield* body.pipe(
         Effect.onExit((exit) =>
           Exit.isSuccess(exit)

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import { runCli } from "./Cli.ts"
 import { ExitCode } from "./Failure.ts"
+import { withTelemetry } from "./Telemetry.ts"
 
 /**
  * The reader closed stdout (`iconik metadata export … | head -3`): it has what it wanted, so the command stops —
@@ -19,7 +20,8 @@ const stdoutClosed = Effect.callback<number>((resume) => {
     resume(error.code === "EPIPE" ? Effect.succeed(ExitCode.Ok) : Effect.die(error)))
 })
 
-Effect.raceFirst(runCli(process.argv.slice(2)), stdoutClosed).pipe(
+// Spans are exported when the OpenTelemetry variables say so, and flushed once the command has ended (Ctrl-C too).
+withTelemetry(Effect.raceFirst(runCli(process.argv.slice(2)), stdoutClosed)).pipe(
   Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
   Effect.provide(NodeServices.layer),
   // stdout is for results (`--json` must stay parseable): logs go to stderr.

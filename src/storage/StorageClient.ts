@@ -277,6 +277,7 @@ const make = (
       )
       const isAccepted = (status: number) => request.accept?.(status) ?? (status >= 200 && status < 300)
       const attempt = httpClient.execute(httpRequest).pipe(
+        Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
         Effect.flatMap((response) => {
           // Answers are read within limits: a success up to maxResponseBytes (more fails), an error document 64 KiB.
           const accepted = isAccepted(response.status)
@@ -346,7 +347,10 @@ const make = (
         decision: {
           retryable: isTransient,
           retryAfterMillis: (error) => (error._tag === "StorageError" ? error.retryAfterMillis : undefined),
-          onRetry: onRetry === undefined ? undefined : (attempt, _delay, error) => onRetry(attempt, error)
+          onRetry: (attempt, _delay, error) =>
+            Effect.annotateCurrentSpan("http.request.resend_count", attempt - 1).pipe(
+              Effect.andThen(onRetry === undefined ? Effect.void : onRetry(attempt, error))
+            )
         },
         deadline: deadline === false ? undefined : deadline,
         onDeadline: (report) =>
@@ -367,7 +371,9 @@ const make = (
           attributes: {
             "storage.provider": request.provider,
             "http.request.method": request.method,
-            "url.full": url
+            "url.full": url,
+            // Which bytes of the file (a part, a chunk): the URL's query, which would say it, is not shown.
+            ...bodyAttributes(request.body)
           }
         })
       )
@@ -375,6 +381,13 @@ const make = (
 
     return { send, fileInfo, ensureUnchanged, readRange }
   })
+
+const bodyAttributes = (body: StorageBody | undefined): Record<string, number> =>
+  body?._tag === "FileRange"
+    ? { "http.request.body.size": body.length, "storage.body.offset": body.offset }
+    : body?._tag === "Bytes"
+    ? { "http.request.body.size": body.bytes.length }
+    : {}
 
 /** A retry policy completed with the defaults. */
 export const retryPolicy = (policy: Partial<RetryPolicy> | undefined): RetryPolicy => ({
