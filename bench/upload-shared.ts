@@ -31,9 +31,12 @@ export const RAW_READ_SIZE = 1 * MiB
 /** Every child still running, for the driver to stop however it ends. */
 export const children = new Set<ChildProcess.ChildProcess>()
 
-/** Starts upload-emulator.ts with `args` and waits for the JSON line saying where it answers. */
+/**
+ * Starts upload-emulator.ts with `args` and waits for the JSON line saying where it answers (`storageUrl`: where the
+ * store is reached, when not through the emulator's own address).
+ */
 export const startEmulator = (...args: ReadonlyArray<string>) =>
-  new Promise<{ info: EmulatorInfo; stop: () => void }>((resolve, reject) => {
+  new Promise<{ info: EmulatorInfo & { readonly storageUrl?: string }; stop: () => void }>((resolve, reject) => {
     const script = Path.join(import.meta.dirname, "upload-emulator.ts")
     const child = ChildProcess.spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "inherit"] })
     children.add(child)
