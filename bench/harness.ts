@@ -52,6 +52,8 @@ export interface SectionResult {
   readonly rows: ReadonlyArray<Row>
   /** Drawn to bench/results/<section>.svg and shown beside the table. */
   readonly chart?: Chart | undefined
+  /** Paragraphs shown under the table: how the figures were taken, what limits them. */
+  readonly notes?: ReadonlyArray<string> | undefined
   readonly raw: unknown
 }
 
@@ -78,6 +80,7 @@ export const writeResult = (
     machine: machine(),
     rows: result.rows,
     ...(result.chart === undefined ? {} : { chart: result.chart }),
+    ...(result.notes === undefined ? {} : { notes: result.notes }),
     raw: result.raw
   }
   Fs.mkdirSync(resultsDir, { recursive: true })

@@ -185,18 +185,19 @@ const main = async () => {
       sequential: () => rawRangePuts(sdkRuntime, file, size, { concurrency: 1, timeEveryCall: true })
     })
 
+    // Every file first: writing a large one must not leave the clients' connections idle in between.
     const warmUp = Path.join(dir, "warm-up.bin")
     writeSample(warmUp, WARM_UP_MIB * MiB)
+    const fileOf = (mib: number) => Path.join(dir, `${mib}MiB.bin`)
+    for (const { mib } of SIZES) writeSample(fileOf(mib), mib * MiB)
     for (const run of Object.values(contenders(warmUp, WARM_UP_MIB * MiB))) await run()
 
     for (const { mib, reps } of SIZES) {
       const size = mib * MiB
       const label = sizeLabel(mib)
-      const file = Path.join(dir, `${mib}MiB.bin`)
-      writeSample(file, size)
+      const file = fileOf(mib)
       console.error(`slowlink: ${label} × ${reps}`)
       const samples = await alternate(label, reps, contenders(file, size))
-      Fs.rmSync(file)
       raw[label] = samples
       // What the link allows at best: every byte through CONCURRENCY capped connections, no waiting at all.
       const floor = size / (CONCURRENCY * MIB_PER_S * MiB) * 1000

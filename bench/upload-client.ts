@@ -49,12 +49,23 @@ export type ClientRuntime = ManagedRuntime.ManagedRuntime<Layer.Success<ReturnTy
 export const partsOf = (size: number) => Math.ceil(size / PART_SIZE)
 
 /**
+ * Retries a bench-side Iconik call whose connection was reset: on a busy machine, a keep-alive connection the
+ * emulator closes after 5 s idle (while another contender ran) can be picked for a request at that very moment.
+ * Repeating the call at worst leaves one more asset or proxy in the emulator. (The workflow reconciles its own calls.)
+ */
+export const retryReset = <A, E extends { readonly _tag: string }, R>(call: Effect.Effect<A, E, R>) =>
+  Effect.retry(call, {
+    times: 2,
+    while: (error) => error._tag === "IconikTransportError" && (error as { reason?: string }).reason === "ConnectionReset"
+  })
+
+/**
  * One `uploadProxy` of `file` into a new asset; checks the proxy is CLOSED with every part. Milliseconds.
  * `beforeUpload` runs once the asset exists, just before the workflow starts.
  */
 export const uploadWithWorkflow = (runtime: ClientRuntime, file: string, size: number, beforeUpload?: () => void) =>
   runtime.runPromise(Effect.gen(function*() {
-    const asset = yield* Assets.create({ title: `upload bench ${Path.basename(file)}` })
+    const asset = yield* retryReset(Assets.create({ title: `upload bench ${Path.basename(file)}` }))
     beforeUpload?.()
     const started = performance.now()
     // Multipart whatever the size (by default files up to 16 MiB go in one PUT), so that every size measures one path.

@@ -14,8 +14,15 @@ import * as Assets from "../src/Assets.ts"
 import * as Files from "../src/Files.ts"
 import * as files from "../src/generated/files.ts"
 import { MiB } from "../src/storage/Parts.ts"
-import { fmt, median, type Row } from "./harness.ts"
-import { type ClientRuntime, CONCURRENCY, type EmulatorInfo, PART_SIZE, partsOf } from "./upload-client.ts"
+import { type Chart, fmt, median, type Row } from "./harness.ts"
+import {
+  type ClientRuntime,
+  CONCURRENCY,
+  type EmulatorInfo,
+  PART_SIZE,
+  partsOf,
+  retryReset
+} from "./upload-client.ts"
 
 /** The bucket the emulator gives its PROXIES storage; lib-storage writes beside the workflow's objects. */
 export const PROXY_BUCKET = "iconik-proxies"
@@ -112,7 +119,7 @@ export const post = (url: string, body: string) =>
 
 /** A new OPEN proxy record of `size` bytes: its S3 upload fields. */
 export const openProxy = (runtime: ClientRuntime, size: number) =>
-  runtime.runPromise(Effect.gen(function*() {
+  runtime.runPromise(retryReset(Effect.gen(function*() {
     const asset = yield* Assets.create({ title: "upload bench raw" })
     const proxy = yield* Files.createProxy(asset.id, { name: "raw.bin", filename: "raw.bin", size, status: "OPEN" })
     return {
@@ -121,7 +128,7 @@ export const openProxy = (runtime: ClientRuntime, size: number) =>
       uploadUrl: proxy.upload_url ?? "",
       multipartUrl: proxy.multipart_upload_url ?? ""
     }
-  }))
+  })))
 
 /**
  * The same multipart upload as the workflow's, by hand: 8 MiB range PUTs to the presigned part URLs, `concurrency`
@@ -217,3 +224,43 @@ export const cpuRow = (metric: string, bytes: number, samples: Record<string, Sa
     .map(([name, s]) => `${name} ${fmt(median(s.cpuMillis) / 1000 / (bytes / 1024 / MiB))} s`)
     .join(", ")
 })
+
+/** Seconds per upload, for a chart. */
+export const inSeconds = (samples: Samples) => samples.millis.map((millis) => millis / 1000)
+
+/**
+ * The upload section's chart, from the samples in its results file (`raw`): RadosGW when it ran, then the null sink,
+ * each contender's time per upload of the large file.
+ */
+export const uploadChart = (raw: Record<string, unknown>): Chart => {
+  const size = `${raw.largeMiB} MiB`
+  const rgw = raw.rgw as Partial<Record<"workflow" | "workflowReads64KiB" | "libStorage" | "libStorageNoChecksum", Samples>>
+  const sink = raw.sink as Record<"workflow" | "workflowReads64KiB" | "rawSinglePut" | "rawRangePuts", Samples>
+  return {
+    title: `Uploads of ${size} in 8 MiB parts × 4, time per upload`,
+    unit: "s",
+    groups: [
+      ...(rgw.workflow === undefined || rgw.workflowReads64KiB === undefined || rgw.libStorage === undefined ||
+          rgw.libStorageNoChecksum === undefined
+        ? []
+        : [{
+          label: `RadosGW on this machine, ${size}`,
+          bars: [
+            { label: "uploadProxy", samples: inSeconds(rgw.workflow) },
+            { label: "uploadProxy, 64 KiB reads", samples: inSeconds(rgw.workflowReads64KiB) },
+            { label: "lib-storage", samples: inSeconds(rgw.libStorage) },
+            { label: "lib-storage without CRC32", samples: inSeconds(rgw.libStorageNoChecksum) }
+          ]
+        }]),
+      {
+        label: `null sink (the emulator's object store keeping no bytes), ${size}`,
+        bars: [
+          { label: "uploadProxy", samples: inSeconds(sink.workflow) },
+          { label: "uploadProxy, 64 KiB reads", samples: inSeconds(sink.workflowReads64KiB) },
+          { label: "raw node:http, one PUT", samples: inSeconds(sink.rawSinglePut) },
+          { label: "raw node:http, range PUTs", samples: inSeconds(sink.rawRangePuts) }
+        ]
+      }
+    ]
+  }
+}

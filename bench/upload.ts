@@ -38,6 +38,7 @@ import { type Rgw, startRgw } from "./upload-rgw.ts"
 import {
   alternate,
   children,
+  uploadChart,
   cpuRow,
   mibPerSecond,
   openProxy,
@@ -325,6 +326,7 @@ const main = async () => {
     section: "upload",
     title: "Uploads (uploadProxy, S3 multipart)",
     rows,
+    chart: uploadChart(raw),
     raw
   }, started)
 }
