@@ -25,7 +25,8 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { performance } from "node:perf_hooks"
 import { MiB } from "../src/storage/Parts.ts"
-import { makeSigningKey, presignV4, type V4Style } from "../src/testing/objectstore/Signing.ts"
+import { style as storeS3Style } from "../src/testing/objectstore/S3.ts"
+import { makeSigningKey, presignV4 } from "../src/testing/objectstore/Signing.ts"
 import { type Chart, envInt, fmt, median, type Row, writeResult } from "./harness.ts"
 import { type ClientRuntime, clientLayer, CONCURRENCY, PART_SIZE, uploadWithWorkflow } from "./upload-client.ts"
 import type { SlowLink } from "./upload-emulator.ts"
@@ -50,14 +51,6 @@ const SIZES = [
 ]
 /** The warm-up file: two parts, so every contender runs its multipart path once before the clock matters. */
 const WARM_UP_MIB = 16
-
-/** The object store's S3 URL signing (its own scheme with S3's parameter names: see Signing.ts). */
-const storeS3Style: V4Style = {
-  scheme: "s3",
-  prefix: "X-Amz",
-  algorithm: "AWS4-HMAC-SHA256",
-  credential: (day) => `EMULATOR/${day}/us-east-1/s3/aws4_request`
-}
 
 const sizeLabel = (mib: number) => (mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`)
 const seconds = (millis: number) => `${fmt(millis / 1000)} s`
@@ -149,8 +142,8 @@ const main = async () => {
     runtime = ManagedRuntime.make(clientLayer(emulator.info))
     const sdkRuntime = runtime
 
-    // lib-storage as users get it, but its requests carry the store's query signature instead of AWS's: the same
-    // requests (method, path, query, headers, body) go out, only who accepts the signature differs.
+    // lib-storage as users get it, its requests signed by AWS's signer as usual; the store checks its own scheme
+    // (query parameters, see Signing.ts), so they also carry the store's signature in the query.
     const key = makeSigningKey(slowLink.signingSecret)
     s3 = new S3.S3Client({
       endpoint: `${storageUrl}/_storage/s3`,
@@ -159,25 +152,25 @@ const main = async () => {
       credentials: { accessKeyId: "bench", secretAccessKey: "bench" }
     })
     const storeSignature: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => (args) => {
-        const request = args.request as {
-          method: string
-          path: string
-          query: Record<string, string | Array<string> | null>
-        }
-        const params = Object.entries(request.query).flatMap(([name, value]): Array<[string, string]> =>
-          Array.isArray(value) ? value.map((v): [string, string] => [name, v]) : [[name, value ?? ""]]
-        )
-        const signed = presignV4(key, storeS3Style, {
-          method: request.method,
-          path: request.path.replace(/^\/_storage/, ""),
-          params,
-          signedHeaders: "host",
-          now: Date.now(),
-          expiresInSeconds: 3600
-        })
-        request.query = Object.fromEntries(new URLSearchParams(signed))
-        return next(args)
+      const request = args.request as {
+        method: string
+        path: string
+        query: Record<string, string | Array<string> | null>
       }
+      const params = Object.entries(request.query).flatMap(([name, value]): Array<[string, string]> =>
+        Array.isArray(value) ? value.map((v): [string, string] => [name, v]) : [[name, value ?? ""]]
+      )
+      const signed = presignV4(key, storeS3Style, {
+        method: request.method,
+        path: request.path.replace(/^\/_storage/, ""),
+        params,
+        signedHeaders: "host",
+        now: Date.now(),
+        expiresInSeconds: 3600
+      })
+      request.query = Object.fromEntries(new URLSearchParams(signed))
+      return next(args)
+    }
     s3.middlewareStack.addRelativeTo(storeSignature, {
       relation: "after",
       toMiddleware: "httpSigningMiddleware",
