@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- section ...]`: runs benchmark sections (each a script in this folder writing
- * bench/results/<section>.json), then rewrites docs/benchmarks.md from every results file.
+ * bench/results/<section>.json), then rewrites docs/benchmarks.md from every results file, with each section's chart
+ * (bench/results/<section>.svg, drawn again from the results file) beside its table. `npm run bench -- --report`
+ * only rewrites the document.
  */
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { resultsDir, type SectionResult } from "./harness.ts"
+import { chartFile, resultsDir, type SectionResult, writeChart } from "./harness.ts"
 
 const here = import.meta.dirname
 const known = Fs.readdirSync(here)
@@ -13,8 +15,10 @@ const known = Fs.readdirSync(here)
   .filter((f) => f.endsWith(".ts") && !["run.ts", "harness.ts"].includes(f) && !f.includes("-"))
   .map((f) => f.replace(/\.ts$/, ""))
   .sort()
-const wanted = process.argv.slice(2).filter((a) => a !== "--")
-const sections = wanted.length > 0 ? wanted : known
+const args = process.argv.slice(2).filter((a) => a !== "--")
+const reportOnly = args.includes("--report")
+const wanted = args.filter((a) => a !== "--report")
+const sections = reportOnly ? [] : wanted.length > 0 ? wanted : known
 for (const section of sections) {
   if (!known.includes(section)) throw new Error(`unknown bench section ${section}; known: ${known.join(", ")}`)
   console.error(`bench: ${section}`)
@@ -34,11 +38,16 @@ const lines = [
 ]
 for (const r of results) {
   lines.push(`## ${r.title}`, "", `Command: \`${r.command}\` — ${r.date.slice(0, 10)}, ${r.machine}`, "")
+  if (r.chart !== undefined) {
+    writeChart(r.section, r.chart)
+    lines.push(`![${r.chart.title}](../bench/results/${chartFile(r.section)})`, "")
+  }
   lines.push("| Metric | Value | Target | Met |", "|---|---|---|---|")
   for (const row of r.rows) {
     lines.push(`| ${row.metric} | ${row.value} | ${row.target ?? ""} | ${row.met === undefined ? "" : row.met ? "yes" : "**no**"} |`)
   }
   lines.push("")
+  for (const note of r.notes ?? []) lines.push(note, "")
 }
 Fs.writeFileSync(Path.join(here, "..", "docs", "benchmarks.md"), lines.join("\n"))
 console.error("bench: wrote docs/benchmarks.md")

@@ -49,7 +49,8 @@ export interface PresignS3 {
   readonly expiresInSeconds: number
 }
 
-const style: V4Style = {
+/** The store's S3 query signing (exported for clients that sign their own requests, e.g. the slow-link bench). */
+export const style: V4Style = {
   scheme: "s3",
   prefix: "X-Amz",
   algorithm: "AWS4-HMAC-SHA256",
