@@ -308,6 +308,13 @@ const scenario = Effect.gen(function*() {
   yield* ok("DELETE", `${M}/views/${scratchView.id}/`)
   yield* ok("DELETE", `${M}/fields/Scratch/`)
 
+  // Versions from another asset or version; files registered on a storage
+  const donor = yield* ok("POST", `${A}/assets/`, { title: "Donor" })
+  yield* ok("POST", `${a}/versions/from/assets/${donor.id}/`, {})
+  yield* ok("POST", `${a}/versions/from/versions/${current}/`, {})
+  yield* ok("POST", `${F}/storages/${filesStorage.id}/files/`, { original_name: "on.mov", directory_path: "s", type: "FILE" })
+  yield* ok("GET", `${F}/storages/${filesStorage.id}/files/`)
+
   // Who is calling
   yield* ok("GET", "/API/users/v1/users/current/")
   yield* ok("GET", "/API/users/v1/users/current/roles/")
@@ -323,6 +330,18 @@ const scenario = Effect.gen(function*() {
   yield* ok("DELETE", `${k}/`)
   yield* ok("DELETE", `${fa}/file_sets/${fileSet.id}/`)
   yield* ok("DELETE", `${fa}/formats/${format.id}/`)
+  // The delete queues of file sets and formats
+  yield* ok("GET", `${F}/delete_queue/file_sets/`)
+  yield* ok("GET", `${F}/delete_queue/formats/`)
+  yield* ok("DELETE", `${F}/delete_queue/file_sets/`, { ids: [fileSet.id] })
+  yield* ok("DELETE", `${F}/delete_queue/formats/`, { ids: [format.id] })
+  yield* ok("DELETE", `${fa}/file_sets/${fileSet.id}/`)
+  yield* ok("POST", `${F}/delete_queue/file_sets/purge/`, { ids: [fileSet.id] })
+  yield* ok("POST", `${F}/delete_queue/file_sets/purge/all/`)
+  const spareFormat = yield* ok("POST", `${fa}/formats/`, { name: "SPARE" })
+  yield* ok("DELETE", `${fa}/formats/${spareFormat.id}/`)
+  yield* ok("POST", `${F}/delete_queue/formats/purge/`, { ids: [spareFormat.id] })
+  yield* ok("POST", `${F}/delete_queue/formats/purge/all/`)
   yield* ok("DELETE", `${fa}/formats/${format.id}/?immediately=true`)
   yield* ok("DELETE", `${a}/segments/${segment.id}/`)
   yield* ok("DELETE", `${c}/contents/assets/${asset.id}/`)

@@ -184,7 +184,9 @@ const requireVersion = (context: RouteContext, asset: AssetDoc) =>
 const requireFormat = (context: RouteContext, asset: AssetDoc, id: string = param(context, "format_id")) =>
   requireRecord(context.state.formats, id, "Format", asset.id)
 
-const makeComponent = (context: RouteContext, input: Doc): Doc => compact({ ...inputFields(input, ["id"]), id: newId(context) })
+/** A component as Iconik answers it: `metadata` is `{}` when the caller sent none. */
+const makeComponent = (context: RouteContext, input: Doc): Doc =>
+  compact({ metadata: {}, ...inputFields(input, ["id"]), id: newId(context) })
 
 const listFormats = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
@@ -357,6 +359,136 @@ const deleteFileSet = Effect.fnUntraced(function*(context: RouteContext) {
 })
 
 // ---------------------------------------------------------------------------------------------------------------
+// The delete queues of formats and file sets: fed by deletes without `immediately`
+
+type Queued = "formats" | "fileSets"
+
+const queued = (state: EmulatorState, which: Queued): Map<string, FormatDoc | FileSetDoc> =>
+  which === "formats" ? state.formats : state.fileSets
+
+const listDeleted = (which: Queued) =>
+  Effect.fnUntraced(function*(context: RouteContext) {
+    const deleted = [...queued(context.state, which).values()].filter((record) => record.status === "DELETED")
+    const sorted = sortDocs(deleted, parseSort(context.query.string("sort") ?? "date_deleted,desc"))
+    const present = (record: FormatDoc | FileSetDoc) =>
+      which === "fileSets" ? presentFileSet(context.state, record as FileSetDoc) : { ...record }
+    return ok(yield* listPage(context, sorted.map(present)))
+  })
+
+/** The queued records named by the body's `ids`; 400 naming the others, before anything changes. */
+const queuedByIds = (context: RouteContext, which: Queued) =>
+  Effect.suspend(() => {
+    const ids = ((context.body as Doc).ids ?? []) as Array<string>
+    const records = queued(context.state, which)
+    const missing = ids.filter((id) => records.get(id)?.status !== "DELETED")
+    return missing.length > 0
+      ? Effect.fail(invalidFields({ ids: `Not in the delete queue: ${missing.join(", ")}` }))
+      : Effect.succeed(ids.map((id) => records.get(id)!))
+  })
+
+const restoreDeleted = (which: Queued) =>
+  Effect.fnUntraced(function*(context: RouteContext) {
+    for (const record of yield* queuedByIds(context, which)) {
+      record.status = "ACTIVE"
+      delete record.date_deleted
+      delete record.deleted_by_user
+      record.date_modified = stamp(context)
+    }
+    return noContent
+  })
+
+/** Removes a file set and its file records. */
+const purgeFileSet = (state: EmulatorState, fileSetId: string): void => {
+  state.fileSets.delete(fileSetId)
+  for (const [id, file] of state.files) {
+    if (file.file_set_id !== fileSetId) continue
+    state.files.delete(id)
+    state.locations.delete(id)
+    state.uploadFields.delete(id)
+  }
+}
+
+/** Removes a format, its file sets and their files. */
+const purgeFormat = (state: EmulatorState, formatId: string): void => {
+  state.formats.delete(formatId)
+  for (const fileSet of [...state.fileSets.values()]) if (fileSet.format_id === formatId) purgeFileSet(state, fileSet.id)
+}
+
+const purge = (state: EmulatorState, which: Queued, id: string) =>
+  which === "formats" ? purgeFormat(state, id) : purgeFileSet(state, id)
+
+const purgeDeleted = (which: Queued) =>
+  Effect.fnUntraced(function*(context: RouteContext) {
+    for (const record of yield* queuedByIds(context, which)) purge(context.state, which, record.id)
+    return noContent
+  })
+
+const purgeAllDeleted = (which: Queued) => (context: RouteContext) =>
+  Effect.sync(() => {
+    for (const record of [...queued(context.state, which).values()]) {
+      if (record.status === "DELETED") purge(context.state, which, record.id)
+    }
+    return noContent
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Copies of a version's media (versions made from another asset or version)
+
+/**
+ * Copies the media of one version (formats but `excludeFormatIds`, their file sets and files, proxies, keyframes) to
+ * another version, possibly of another asset. Copies get new ids and point at the same stored objects.
+ */
+export const copyVersionMedia = (
+  context: RouteContext,
+  fromAssetId: string,
+  fromVersionId: string,
+  toAssetId: string,
+  toVersionId: string,
+  excludeFormatIds: ReadonlyArray<string>
+): void => {
+  const state = context.state
+  const now = stamp(context)
+  const inVersion = (record: Doc) =>
+    record.asset_id === fromAssetId && record.version_id === fromVersionId && record.status !== "DELETED"
+  const copy = <A extends Doc & { id: string }>(record: A, changes: Doc): A =>
+    ({ ...record, ...changes, id: newId(context), asset_id: toAssetId, version_id: toVersionId, date_created: now, date_modified: now })
+  const copyLocation = (from: string, to: string) => {
+    const location = state.locations.get(from)
+    if (location !== undefined) state.locations.set(to, location)
+  }
+  const formatIds = new Map<string, string>()
+  for (const format of [...state.formats.values()]) {
+    if (!inVersion(format) || excludeFormatIds.includes(format.id)) continue
+    const twin = copy(format, {})
+    formatIds.set(format.id, twin.id)
+    state.formats.set(twin.id, twin)
+  }
+  const fileSetIds = new Map<string, string>()
+  for (const fileSet of [...state.fileSets.values()]) {
+    const formatId = formatIds.get(fileSet.format_id)
+    if (!inVersion(fileSet) || formatId === undefined) continue
+    const twin = copy(fileSet, { format_id: formatId })
+    fileSetIds.set(fileSet.id, twin.id)
+    state.fileSets.set(twin.id, twin)
+  }
+  for (const file of [...state.files.values()]) {
+    const fileSetId = fileSetIds.get(String(file.file_set_id))
+    if (!inVersion(file) || fileSetId === undefined) continue
+    const twin = copy(file, { file_set_id: fileSetId, format_id: formatIds.get(String(file.format_id)) })
+    state.files.set(twin.id, compact(twin))
+    copyLocation(file.id, twin.id)
+  }
+  for (const kind of ["proxy", "keyframe"] as const) {
+    for (const record of [...state.uploads(kind).values()]) {
+      if (!inVersion(record)) continue
+      const twin = copy(record, {})
+      state.uploads(kind).set(twin.id, twin)
+      copyLocation(record.id, twin.id)
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Files, proxies and keyframes: records with an upload
 
 const labels: Record<UploadKind, string> = { file: "File", proxy: "Proxy", keyframe: "Keyframe" }
@@ -392,6 +524,10 @@ const presentUpload = (context: RouteContext, kind: UploadKind, record: UploadDo
       if (fileSet !== undefined) out.file_set_status = fileSet.status
       if (format !== undefined) out.format_status = format.status
     }
+    // Until the upload is done the record carries the upload fields its create answer gave (a client may read them
+    // back from a GET); once CLOSED they are gone.
+    const uploadFields = context.state.uploadFields.get(record.id)
+    if (record.status !== "CLOSED" && uploadFields !== undefined) Object.assign(out, uploadFields)
     const location = context.state.locations.get(record.id)
     if (sign && record.status === "CLOSED" && location !== undefined && storage !== undefined) {
       out.url = yield* context.env.backendFor(storage).downloadUrl(
@@ -415,6 +551,7 @@ const storeUpload = (
     context.state.uploads(kind).set(record.id, record)
     context.state.locations.set(record.id, location)
     const fields = record.status === "CLOSED" ? {} : yield* context.env.backendFor(storage).uploadFields(location, kind)
+    if (record.status !== "CLOSED") context.state.uploadFields.set(record.id, fields)
     return { ...record, storage_method: storage.method, ...fields }
   })
 
@@ -455,7 +592,9 @@ const getUpload = (kind: UploadKind) =>
     const out = yield* presentUpload(context, kind, record, signsUrl(context, kind))
     if (kind === "file" && context.query.flag("generate_signed_post_url") && record.status !== "CLOSED") {
       const { location, backend } = yield* locationOf(context, record)
-      Object.assign(out, yield* backend.uploadFields(location, kind))
+      const fields = yield* backend.uploadFields(location, kind)
+      context.state.uploadFields.set(record.id, fields)
+      Object.assign(out, fields)
     }
     return ok(out)
   })
@@ -475,6 +614,7 @@ const deleteUpload = (kind: UploadKind) =>
     const record = yield* requireUpload(context, kind, asset)
     context.state.uploads(kind).delete(record.id)
     context.state.locations.delete(record.id)
+    context.state.uploadFields.delete(record.id)
     return noContent
   })
 
@@ -671,6 +811,58 @@ const b2Cancel = Effect.fnUntraced(function*(context: RouteContext) {
 })
 
 // ---------------------------------------------------------------------------------------------------------------
+// Files of a storage: listed, or registered without an upload (files already on the storage)
+
+const storageFileReadOnly = [...recordReadOnly, "storage_id"]
+
+const listStorageFiles = Effect.fnUntraced(function*(context: RouteContext) {
+  const storage = yield* requireStorage(context)
+  const q = context.query
+  const filters: Array<[string, ReadonlyArray<string> | undefined]> = [
+    ["directory_path", q.list("directory_path")],
+    ["checksum", q.list("checksum")],
+    ["id", q.list("id")],
+    ["type", q.list("type")],
+    ["status", q.list("status")]
+  ]
+  const name = q.string("name")
+  const separator = q.string("path_separator") ?? "/"
+  const path = q.string("path")
+  // Index-backed, as every `page`-family list.
+  const files = indexedRecords(context, "files", context.state.files).filter((file) =>
+    file.storage_id === storage.id && file.status !== "DELETED" &&
+    filters.every(([field, wanted]) => wanted === undefined || wanted.includes(String(file[field]))) &&
+    (name === undefined || matchesText(file.original_name ?? file.name, name)) &&
+    (path === undefined || [file.directory_path, file.original_name].filter((p) => p !== "").join(separator) === path)
+  )
+  const sorted = sortDocs(files, parseSort(q.string("sort") ?? "date_created,asc"))
+  return ok(yield* listPage(context, sorted.map((file) => ({ ...file }))))
+})
+
+/** Registers a file that is already on the storage: no upload, CLOSED unless the body says otherwise. */
+const createStorageFile = Effect.fnUntraced(function*(context: RouteContext) {
+  const storage = yield* requireStorage(context)
+  const body = context.body as Doc
+  if (typeof body.asset_id === "string") {
+    yield* requireAsset(context, body.asset_id).pipe(Effect.mapError(() => invalidFields({ asset_id: "Asset does not exist" })))
+  }
+  const now = stamp(context)
+  const record: Doc = compact({
+    ...inputFields(body, storageFileReadOnly),
+    id: newId(context),
+    name: typeof body.name === "string" ? body.name : String(body.original_name),
+    status: typeof body.status === "string" ? body.status : "CLOSED",
+    storage_id: storage.id,
+    user_id: context.user.id,
+    date_created: now,
+    date_modified: now
+  })
+  // Without an asset unless the body names one: the file maps hold such records too.
+  context.state.files.set(record.id as string, record as UploadDoc)
+  return created({ ...record })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
 // Triggers: jobs that run on the Clock
 
 /**
@@ -791,6 +983,17 @@ export const fileRoutes: ReadonlyArray<Route> = [
   route("GET", `${base}/storages/matching/{purpose}/`, matching),
   route("GET", `${base}/storages/matching/{purpose}/method/{method}/`, matching),
   route("GET", `${base}/storages/{purpose}/default/`, purposeDefault),
+  route("GET", `${base}/storages/{storage_id}/files/`, listStorageFiles),
+  route("POST", `${base}/storages/{storage_id}/files/`, createStorageFile),
+
+  route("GET", `${base}/delete_queue/formats/`, listDeleted("formats")),
+  route("DELETE", `${base}/delete_queue/formats/`, restoreDeleted("formats")),
+  route("POST", `${base}/delete_queue/formats/purge/`, purgeDeleted("formats")),
+  route("POST", `${base}/delete_queue/formats/purge/all/`, purgeAllDeleted("formats")),
+  route("GET", `${base}/delete_queue/file_sets/`, listDeleted("fileSets")),
+  route("DELETE", `${base}/delete_queue/file_sets/`, restoreDeleted("fileSets")),
+  route("POST", `${base}/delete_queue/file_sets/purge/`, purgeDeleted("fileSets")),
+  route("POST", `${base}/delete_queue/file_sets/purge/all/`, purgeAllDeleted("fileSets")),
 
   route("GET", `${assetPath}/formats/`, listFormats),
   route("POST", `${assetPath}/formats/`, createFormat),
