@@ -34,7 +34,7 @@ import {
   softDelete,
   stamp
 } from "./Common.ts"
-import { copyVersionMedia } from "./Files.ts"
+import { copyVersionMedia } from "./Formats.ts"
 
 const base = "/API/assets/v1"
 
