@@ -179,7 +179,11 @@ const makeLimiter = (settings: RateLimitSettings): Limiter => {
   }
 }
 
-/** Builds the handler. Routes without a definition still serve (unvalidated); definitions without a route answer 501. */
+/**
+ * Builds the handler. Routes without a definition still serve (unvalidated); definitions without a route answer 501.
+ * Every answer of a route says whether it modelled the operation (`x-emulator-fidelity: specific`) or the generic
+ * store answered it (`generic`).
+ */
 export const makeApp = (config: AppConfig) => {
   const { env, store } = config
   const state = env.state
@@ -320,6 +324,7 @@ export const makeApp = (config: AppConfig) => {
           })
         }
         const { route, definition } = match.value
+        if (route !== undefined) headers = { ...headers, "x-emulator-fidelity": route.fidelity ?? "specific" }
         if (route === undefined) {
           return errorResponse(
             failure(501, `Not implemented by the emulator: ${method} ${match.template}`),

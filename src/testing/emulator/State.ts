@@ -223,6 +223,9 @@ export class EmulatorState {
   readonly views = new Map<string, ViewDoc>()
   readonly values = new Map<string, ObjectValues>()
 
+  /** Records of the operations the generic store serves: concrete collection path → id → record. */
+  readonly generic = new Map<string, Map<string, Doc>>()
+
   /** Writes not yet visible to index-backed lists and search (the index delay). */
   readonly index = new SearchIndex()
   readonly scrolls = new Map<string, ScrollSnapshot>()

@@ -60,11 +60,11 @@ const versionPath = `${assetPath}/versions/{version_id}`
 const createFile = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
   const body = context.body as Doc
-  const fileSet = typeof body.file_set_id === "string"
-    ? yield* requireFileSet(context, asset, body.file_set_id).pipe(
-      Effect.mapError(() => invalidFields({ file_set_id: "File set does not exist" }))
-    )
-    : undefined
+  // Every file of an asset belongs to a file set (the answer's schema requires `file_set_id`).
+  if (typeof body.file_set_id !== "string") return yield* invalidFields({ file_set_id: "Missing data for required field." })
+  const fileSet = yield* requireFileSet(context, asset, body.file_set_id).pipe(
+    Effect.mapError(() => invalidFields({ file_set_id: "File set does not exist" }))
+  )
   if (typeof body.format_id === "string") {
     yield* requireFormat(context, asset, body.format_id).pipe(
       Effect.mapError(() => invalidFields({ format_id: "Format does not exist" }))

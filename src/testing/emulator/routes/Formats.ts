@@ -152,6 +152,35 @@ const createComponent = Effect.fnUntraced(function*(context: RouteContext) {
   return ok({ ...component })
 })
 
+const requireComponent = (context: RouteContext, format: FormatDoc) =>
+  Effect.suspend(() => {
+    const component = format.components.find((c) => c.id === param(context, "component_id"))
+    return component === undefined ? Effect.fail(notFound("Component")) : Effect.succeed(component)
+  })
+
+/** One component, in the list envelope the spec declares for it. */
+const getComponent = Effect.fnUntraced(function*(context: RouteContext) {
+  const format = yield* requireFormat(context, yield* requireAsset(context))
+  return ok({ objects: [{ ...(yield* requireComponent(context, format)) }] })
+})
+
+const updateComponent = Effect.fnUntraced(function*(context: RouteContext) {
+  const format = yield* requireFormat(context, yield* requireAsset(context))
+  const component = yield* requireComponent(context, format)
+  applyInput(component, context.body, ["id"])
+  format.date_modified = stamp(context)
+  return ok({ ...component })
+})
+
+/** Removes the component; answers the components left. */
+const deleteComponent = Effect.fnUntraced(function*(context: RouteContext) {
+  const format = yield* requireFormat(context, yield* requireAsset(context))
+  const component = yield* requireComponent(context, format)
+  format.components = format.components.filter((c) => c !== component)
+  format.date_modified = stamp(context)
+  return ok({ objects: format.components.map((c) => ({ ...c })) })
+})
+
 // ---------------------------------------------------------------------------------------------------------------
 // File sets
 
@@ -381,6 +410,9 @@ export const formatRoutes: ReadonlyArray<Route> = [
   route("DELETE", `${assetPath}/formats/{format_id}/`, deleteFormat),
   route("GET", `${assetPath}/formats/{format_id}/components/`, listComponents),
   route("POST", `${assetPath}/formats/{format_id}/components/`, createComponent),
+  route("GET", `${assetPath}/formats/{format_id}/components/{component_id}/`, getComponent),
+  route("PUT", `${assetPath}/formats/{format_id}/components/{component_id}/`, updateComponent),
+  route("DELETE", `${assetPath}/formats/{format_id}/components/{component_id}/`, deleteComponent),
   route("GET", `${assetPath}/formats/{format_id}/file_sets/`, listFileSets),
   route("GET", `${assetPath}/formats/{format_id}/storages/{storage_id}/file_sets/`, listFileSets),
 

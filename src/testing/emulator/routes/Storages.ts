@@ -6,7 +6,9 @@ import * as Effect from "effect/Effect"
 import { applyInput, matchesText, parseSort, sortDocs } from "../Docs.ts"
 import { listPage } from "../Paging.ts"
 import {
+  badRequest,
   created,
+  noContent,
   notFound,
   ok,
   param,
@@ -120,12 +122,24 @@ const purposeDefault = Effect.fnUntraced(function*(context: RouteContext) {
 })
 
 
+/** Removes the storage; refused (400) while file sets or files still live on it. */
+const deleteStorage = Effect.fnUntraced(function*(context: RouteContext) {
+  const storage = yield* requireStorage(context)
+  const state = context.state
+  const inUse = [...state.fileSets.values(), ...state.files.values(), ...state.proxies.values(), ...state.keyframes.values()]
+    .some((record) => record.storage_id === storage.id && record.status !== "DELETED")
+  if (inUse) return yield* badRequest("The storage still holds file sets or files")
+  state.storages.delete(storage.id)
+  return noContent
+})
+
 export const storageRoutes: ReadonlyArray<Route> = [
   route("GET", `${base}/storages/`, listStorages),
   route("POST", `${base}/storages/`, createStorage),
   route("GET", `${base}/storages/{storage_id}/`, (c) => Effect.map(requireStorage(c), (s) => ok({ ...s }))),
   route("PUT", `${base}/storages/{storage_id}/`, updateStorage),
   route("PATCH", `${base}/storages/{storage_id}/`, updateStorage),
+  route("DELETE", `${base}/storages/{storage_id}/`, deleteStorage),
   route("GET", `${base}/storages/matching/{purpose}/`, matching),
   route("GET", `${base}/storages/matching/{purpose}/method/{method}/`, matching),
   route("GET", `${base}/storages/{purpose}/default/`, purposeDefault),
