@@ -9,94 +9,15 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import AjvModule from "ajv"
 import { Effect, Exit, Schema } from "effect"
-import { operationOverlays, statusRules, type DeclaredSuccess } from "../../codegen/overlay.ts"
-import { type JsonSchema, loadSpecs, specsDirectory, type ServiceSpec } from "../../codegen/spec.ts"
+import { loadSpecs, specsDirectory } from "../../codegen/spec.ts"
 import { allDefinitions } from "../../src/generated/index.ts"
 import { IconikEmulator, routes } from "../../src/testing/index.ts"
+import { declaredSuccesses, makeValidator } from "./spec-support.ts"
 import { ok, storage } from "./support.ts"
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..")
 const specsPresent = fs.existsSync(specsDirectory(repoRoot))
-
-// ---------------------------------------------------------------------------------------------------------------
-// OpenAPI 3.0 → JSON Schema for Ajv
-
-/** `nullable: true` becomes `anyOf [schema, null]`; local `$ref`s point into the service's registered document. */
-const toJsonSchema = (schema: unknown, service: string): unknown => {
-  if (Array.isArray(schema)) return schema.map((item) => toJsonSchema(item, service))
-  if (schema === null || typeof schema !== "object") return schema
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === "nullable" || key === "example" || key === "examples") continue
-    if (key === "$ref" && typeof value === "string") out.$ref = `iconik-${service}${value}`
-    else if (key === "properties" && value !== null && typeof value === "object") {
-      out.properties = Object.fromEntries(Object.entries(value).map(([name, property]) => [name, toJsonSchema(property, service)]))
-    } else out[key] = toJsonSchema(value, service)
-  }
-  return (schema as { nullable?: boolean }).nullable === true ? { anyOf: [out, { type: "null" }] } : out
-}
-
-const formatsOf = (value: unknown, into: Set<string>): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) formatsOf(item, into)
-  else if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      if (key === "format" && typeof item === "string") into.add(item)
-      else formatsOf(item, into)
-    }
-  }
-  return into
-}
-
-const makeValidator = (specs: ReadonlyArray<ServiceSpec>) => {
-  const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new(options: object) => {
-    addFormat(name: string, format: RegExp | true): void
-    addSchema(schema: object): void
-    compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown }
-  }
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true })
-  const formats = new Set<string>()
-  for (const spec of specs) formatsOf(spec.document.components, formats)
-  for (const format of formats) {
-    if (format === "uuid") ajv.addFormat(format, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
-    // Iconik sends naive timestamps in search hits although the spec says date-time: both layouts are accepted.
-    else if (format === "date-time") ajv.addFormat(format, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/)
-    else ajv.addFormat(format, true)
-  }
-  for (const spec of specs) {
-    ajv.addSchema({ $id: `iconik-${spec.service}`, components: toJsonSchema(spec.document.components ?? {}, spec.service) })
-  }
-  const cache = new Map<string, ReturnType<typeof ajv.compile>>()
-  return (service: string, key: string, schema: JsonSchema) => {
-    let validate = cache.get(key)
-    if (validate === undefined) cache.set(key, validate = ajv.compile(toJsonSchema(schema, service) as object))
-    return (body: unknown) => (validate!(body) ? undefined : JSON.stringify(validate!.errors).slice(0, 600))
-  }
-}
-
-/** The spec's declared 2xx answers of an operation, with the generator's corrections applied. */
-const declaredSuccesses = (spec: ServiceSpec, method: string, specPath: string): Map<number, DeclaredSuccess> | undefined => {
-  const operation = spec.document.paths[specPath]?.[method.toLowerCase() as "get"]
-  if (operation === undefined) return undefined
-  const responses = new Map<number, DeclaredSuccess>()
-  for (const [code, response] of Object.entries(operation.responses)) {
-    const status = Number(code)
-    if (!(status >= 200 && status < 300)) continue
-    const [contentType, media] = Object.entries(response.content ?? {})[0] ?? []
-    responses.set(status, { status, schema: media?.schema, contentType })
-  }
-  for (const rule of statusRules) rule.apply(method.toLowerCase(), responses)
-  for (const overlay of operationOverlays) {
-    if (overlay.service !== spec.service || overlay.method !== method.toLowerCase() || overlay.path !== specPath) continue
-    for (const patch of overlay.patches) {
-      if (patch.kind === "body") responses.set(patch.status, { status: patch.status, schema: patch.schema })
-      else if (patch.kind === "noBody") responses.set(patch.status, { status: patch.status })
-      else responses.set(patch.status, { ...responses.get(patch.like)!, status: patch.status })
-    }
-  }
-  return responses
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // A scenario that calls every implemented route with a successful request
@@ -150,6 +71,7 @@ const scenario = Effect.gen(function*() {
   yield* ok("GET", `${c}/`)
   yield* ok("PUT", `${c}/`, { title: "Child 2", parent_id: root.id })
   yield* ok("PATCH", `${c}/`, { external_id: "child" })
+  yield* ok("POST", `${A}/collections/${root.id}/subcollections/`, { object_id: child.id, object_type: "collections" })
   yield* ok("POST", `${c}/contents/`, { object_id: asset.id, object_type: "assets" })
   yield* ok("GET", `${c}/contents/`)
   yield* ok("GET", `${A}/collections/${root.id}/contents/`)
@@ -163,6 +85,8 @@ const scenario = Effect.gen(function*() {
   yield* ok("GET", `${F}/storages/${exports.id}/`)
   yield* ok("PUT", `${F}/storages/${exports.id}/`, { name: "Exports 2", method: "S3", purpose: "EXPORTS", settings: { bucket: "exports" } })
   yield* ok("PATCH", `${F}/storages/${exports.id}/`, { name: "Exports 3", method: "S3", purpose: "EXPORTS", settings: { bucket: "exports" } })
+  const spareStorage = yield* ok("POST", `${F}/storages/`, { name: "Spare", method: "S3", purpose: "EXPORTS", settings: { bucket: "spare" } })
+  yield* ok("DELETE", `${F}/storages/${spareStorage.id}/`)
   const filesStorage = yield* ok("GET", `${F}/storages/matching/FILES/`)
   yield* ok("GET", `${F}/storages/matching/FILES/method/GCS/`)
   yield* ok("GET", `${F}/storages/PROXIES/default/`)
@@ -176,7 +100,11 @@ const scenario = Effect.gen(function*() {
   yield* ok("PUT", `${fa}/formats/${format.id}/`, { name: "ORIGINAL" })
   yield* ok("PATCH", `${fa}/formats/${format.id}/`, { name: "ORIGINAL", is_online: true })
   yield* ok("GET", `${fa}/formats/${format.id}/components/`)
-  yield* ok("POST", `${fa}/formats/${format.id}/components/`, { name: "audio", type: "AUDIO" })
+  const component = yield* ok("POST", `${fa}/formats/${format.id}/components/`, { name: "audio", type: "AUDIO" })
+  const fc = `${fa}/formats/${format.id}/components/${component.id}`
+  yield* ok("GET", `${fc}/`)
+  yield* ok("PUT", `${fc}/`, { name: "audio 2", type: "AUDIO" })
+  yield* ok("DELETE", `${fc}/`)
   const fileSet = yield* ok("POST", `${fa}/file_sets/`, {
     format_id: format.id,
     storage_id: filesStorage.id,
@@ -308,6 +236,13 @@ const scenario = Effect.gen(function*() {
   yield* ok("DELETE", `${M}/views/${scratchView.id}/`)
   yield* ok("DELETE", `${M}/fields/Scratch/`)
 
+  // Versions from another asset or version; files registered on a storage
+  const donor = yield* ok("POST", `${A}/assets/`, { title: "Donor" })
+  yield* ok("POST", `${a}/versions/from/assets/${donor.id}/`, {})
+  yield* ok("POST", `${a}/versions/from/versions/${current}/`, {})
+  yield* ok("POST", `${F}/storages/${filesStorage.id}/files/`, { original_name: "on.mov", directory_path: "s", type: "FILE" })
+  yield* ok("GET", `${F}/storages/${filesStorage.id}/files/`)
+
   // Who is calling
   yield* ok("GET", "/API/users/v1/users/current/")
   yield* ok("GET", "/API/users/v1/users/current/roles/")
@@ -323,6 +258,18 @@ const scenario = Effect.gen(function*() {
   yield* ok("DELETE", `${k}/`)
   yield* ok("DELETE", `${fa}/file_sets/${fileSet.id}/`)
   yield* ok("DELETE", `${fa}/formats/${format.id}/`)
+  // The delete queues of file sets and formats
+  yield* ok("GET", `${F}/delete_queue/file_sets/`)
+  yield* ok("GET", `${F}/delete_queue/formats/`)
+  yield* ok("DELETE", `${F}/delete_queue/file_sets/`, { ids: [fileSet.id] })
+  yield* ok("DELETE", `${F}/delete_queue/formats/`, { ids: [format.id] })
+  yield* ok("DELETE", `${fa}/file_sets/${fileSet.id}/`)
+  yield* ok("POST", `${F}/delete_queue/file_sets/purge/`, { ids: [fileSet.id] })
+  yield* ok("POST", `${F}/delete_queue/file_sets/purge/all/`)
+  const spareFormat = yield* ok("POST", `${fa}/formats/`, { name: "SPARE" })
+  yield* ok("DELETE", `${fa}/formats/${spareFormat.id}/`)
+  yield* ok("POST", `${F}/delete_queue/formats/purge/`, { ids: [spareFormat.id] })
+  yield* ok("POST", `${F}/delete_queue/formats/purge/all/`)
   yield* ok("DELETE", `${fa}/formats/${format.id}/?immediately=true`)
   yield* ok("DELETE", `${a}/segments/${segment.id}/`)
   yield* ok("DELETE", `${c}/contents/assets/${asset.id}/`)

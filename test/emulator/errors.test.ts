@@ -112,7 +112,8 @@ describe("status mapping", () => {
       }
       const unknown = yield* raw("GET", "/API/assets/v1/no_such_thing/")
       assert.strictEqual(unknown.status, 404)
-    }).pipe(Effect.provide(IconikEmulator.layerClient({}, noRetry))))
+      // Strict: the generic store serves nothing.
+    }).pipe(Effect.provide(IconikEmulator.layerClient({ strict: true }, noRetry))))
 })
 
 describe("rate limit", () => {

@@ -19,6 +19,7 @@ import { issuePath } from "../../IconikClient.ts"
 import * as TokenBucket from "../../TokenBucket.ts"
 import type { ObjectStoreShape } from "../objectstore/index.ts"
 import { declaredLength } from "../objectstore/Protocol.ts"
+import { enumIssues } from "./Enums.ts"
 import type { Env } from "./Env.ts"
 import { type Fault, type FaultPlan, htmlPage } from "./Faults.ts"
 import { ApiFailure, failure, invalidFields, Query, type Reply, type Route } from "./Route.ts"
@@ -178,7 +179,11 @@ const makeLimiter = (settings: RateLimitSettings): Limiter => {
   }
 }
 
-/** Builds the handler. Routes without a definition still serve (unvalidated); definitions without a route answer 501. */
+/**
+ * Builds the handler. Routes without a definition still serve (unvalidated); definitions without a route answer 501.
+ * Every answer of a route says whether it modelled the operation (`x-emulator-fidelity: specific`) or the generic
+ * store answered it (`generic`).
+ */
 export const makeApp = (config: AppConfig) => {
   const { env, store } = config
   const state = env.state
@@ -228,18 +233,22 @@ export const makeApp = (config: AppConfig) => {
         if (Exit.isSuccess(empty)) return empty.value
         return yield* invalidFields({ _schema: "Missing data for required field." })
       }
+      // Enums are open in the generated schemas; Iconik refuses a value outside them (400 naming the field).
+      const outsideEnums = enumIssues(bodySpec.schema.ast, json)
       const decoded = Schema.decodeUnknownExit(bodySpec.schema as Schema.Codec<unknown, unknown>)(json, { errors: "all" })
-      if (Exit.isSuccess(decoded)) return decoded.value
+      if (Exit.isSuccess(decoded)) {
+        return outsideEnums.length === 0 ? decoded.value : yield* invalidFields(fieldMap(outsideEnums))
+      }
       const error = decoded.cause.reasons.find((reason) => reason._tag === "Fail")?.error as Schema.SchemaError | undefined
       if (error === undefined) return yield* invalidFields({ _schema: "Invalid input." })
       // PATCH updates only the fields it names: the spec's required keys may be left out.
       const issues = leafIssues(error.issue).filter((issue) =>
         request.method.toUpperCase() !== "PATCH" || !isMissingTopLevelKey(issue)
       )
-      if (issues.length === 0 && json !== null && typeof json === "object" && !Array.isArray(json)) {
+      if (issues.length === 0 && outsideEnums.length === 0 && json !== null && typeof json === "object" && !Array.isArray(json)) {
         return declaredKeysOf(bodySpec.schema, json as Record<string, unknown>)
       }
-      return yield* invalidFields(fieldMap(issues))
+      return yield* invalidFields(fieldMap([...issues, ...outsideEnums]))
     })
 
   const checkResponse = (definition: Definition | undefined, reply: Reply): ApiFailure | undefined => {
@@ -315,6 +324,7 @@ export const makeApp = (config: AppConfig) => {
           })
         }
         const { route, definition } = match.value
+        if (route !== undefined) headers = { ...headers, "x-emulator-fidelity": route.fidelity ?? "specific" }
         if (route === undefined) {
           return errorResponse(
             failure(501, `Not implemented by the emulator: ${method} ${match.template}`),

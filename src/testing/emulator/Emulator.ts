@@ -35,6 +35,7 @@ import { byteLimit, resetSocket } from "../objectstore/Protocol.ts"
 import { EmulatorConnectionReset, makeApp, type RateLimitSettings } from "./App.ts"
 import type { EmulatorSettings, Env } from "./Env.ts"
 import { FaultPlan, type FaultRule } from "./Faults.ts"
+import { genericRoutes } from "./Generic.ts"
 import type { Route } from "./Route.ts"
 import { assetRoutes } from "./routes/Assets.ts"
 import { collectionRoutes } from "./routes/Collections.ts"
@@ -112,6 +113,11 @@ export interface IconikEmulatorOptions {
    * (storage uploads have the object store's own limit). Default 16 MiB.
    */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * Operations without a specific route answer 501 instead of being served by the generic, spec-driven store (see
+   * docs/emulator.md): for tests that must not depend on generic answers. Default false.
+   */
+  readonly strict?: boolean | undefined
   /** The definitions to route with. Default: every generated operation. */
   readonly definitions?: ReadonlyArray<Definition> | undefined
   /**
@@ -283,10 +289,11 @@ export const make = Effect.fnUntraced(function*(
     retryAfter: options.rateLimit?.retryAfter ?? true,
     remainingHeader: options.rateLimit?.remainingHeader ?? true
   }
+  const definitions = options.definitions ?? allDefinitions
   const app = makeApp({
     env,
-    routes,
-    definitions: options.definitions ?? allDefinitions,
+    routes: options.strict === true ? routes : [...routes, ...genericRoutes(definitions, routes)],
+    definitions,
     store,
     faults,
     rateLimit,

@@ -135,7 +135,14 @@ export interface Route {
    * when this accepts the parameters.
    */
   readonly accepts?: ((params: Readonly<Record<string, string>>) => boolean) | undefined
+  /**
+   * `specific` (default): the route models Iconik's behaviour for this operation; `generic`: the spec-driven store
+   * answers it. Sent as the `x-emulator-fidelity` header.
+   */
+  readonly fidelity?: Fidelity | undefined
 }
+
+export type Fidelity = "specific" | "generic"
 
 export const route = (
   method: Method,

@@ -210,6 +210,11 @@ export class EmulatorState {
   readonly keyframes = new Map<string, UploadDoc>()
   /** Record id → where its bytes go. */
   readonly locations = new Map<string, ObjectLocation>()
+  /**
+   * Record id → the upload fields its create answer carried (`upload_url`, `multipart_upload_url`, …): a GET of the
+   * record answers the same ones until it is CLOSED.
+   */
+  readonly uploadFields = new Map<string, Doc>()
 
   readonly jobs = new Map<string, JobDoc>()
   readonly jobRuntimes = new Map<string, JobRuntime>()
@@ -217,6 +222,9 @@ export class EmulatorState {
   readonly fields = new Map<string, FieldDoc>()
   readonly views = new Map<string, ViewDoc>()
   readonly values = new Map<string, ObjectValues>()
+
+  /** Records of the operations the generic store serves: concrete collection path → id → record. */
+  readonly generic = new Map<string, Map<string, Doc>>()
 
   /** Writes not yet visible to index-backed lists and search (the index delay). */
   readonly index = new SearchIndex()

@@ -9,6 +9,7 @@ import { listPage } from "../Paging.ts"
 import {
   accepted,
   badRequest,
+  conflict,
   created,
   noContent,
   notFound,
@@ -33,6 +34,7 @@ import {
   softDelete,
   stamp
 } from "./Common.ts"
+import { copyVersionMedia } from "./Formats.ts"
 
 const base = "/API/assets/v1"
 
@@ -159,26 +161,83 @@ const requireVersion = (context: RouteContext, asset: AssetDoc) =>
     return version === undefined ? Effect.fail(notFound("Asset version")) : Effect.succeed(version)
   })
 
+/** Copies the segments of one version to another (all, or those of the listed types). */
+const copySegments = (
+  context: RouteContext,
+  assetId: string,
+  fromVersionId: string,
+  toVersionId: string,
+  types: ReadonlyArray<string> | undefined
+): void => {
+  for (const segment of [...context.state.segments.values()]) {
+    if (segment.asset_id !== assetId || segment.version_id !== fromVersionId) continue
+    if (types !== undefined && !types.includes(segment.segment_type)) continue
+    const copy: SegmentDoc = { ...segment, id: newId(context), version_id: toVersionId, date_created: stamp(context) }
+    context.state.segments.set(copy.id, copy)
+  }
+}
+
+const segmentTypes = (body: Doc): ReadonlyArray<string> | undefined =>
+  Array.isArray(body.include_segment_types) ? (body.include_segment_types as Array<string>) : undefined
+
+/** Adds a new current version to the asset. */
+const addVersion = (context: RouteContext, asset: AssetDoc): VersionDoc => {
+  const next = Math.max(0, ...asset.versions.map((v) => v.version_number)) + 1
+  const version = newVersion(context, next)
+  // The new version becomes the current one: versions are kept current first.
+  asset.versions.unshift(version)
+  asset.date_modified = stamp(context)
+  return version
+}
+
 const createVersion = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
   const body = (context.body ?? {}) as Doc
   const sourceId = typeof body.source_version_id === "string" ? body.source_version_id : currentVersionId(asset)
   if (sourceId !== undefined && !asset.versions.some((v) => v.id === sourceId)) return yield* notFound("Source version")
-  const next = Math.max(0, ...asset.versions.map((v) => v.version_number)) + 1
-  const version = newVersion(context, next)
-  // The new version becomes the current one: versions are kept current first.
-  asset.versions.unshift(version)
+  const version = addVersion(context, asset)
   if (body.copy_segments === true && sourceId !== undefined) {
-    const types = Array.isArray(body.include_segment_types) ? (body.include_segment_types as Array<string>) : undefined
-    for (const segment of [...context.state.segments.values()]) {
-      if (segment.asset_id !== asset.id || segment.version_id !== sourceId) continue
-      if (types !== undefined && !types.includes(segment.segment_type)) continue
-      const copy: SegmentDoc = { ...segment, id: newId(context), version_id: version.id, date_created: stamp(context) }
-      context.state.segments.set(copy.id, copy)
-    }
+    copySegments(context, asset.id, sourceId, version.id, segmentTypes(body))
   }
-  asset.date_modified = stamp(context)
   return ok(versionsAnswer(context, asset))
+})
+
+/** Whether a transcode of the asset is still running (Iconik refuses to take a version from it: 409). */
+const isTranscoding = (state: EmulatorState, assetId: string): boolean =>
+  [...state.jobs.values()].some((job) =>
+    job.type === "TRANSCODE" && job.object_id === assetId && (job.status === "READY" || job.status === "STARTED")
+  )
+
+/**
+ * A new current version of the asset holding the source asset's current media (formats, file sets, files, proxies,
+ * keyframes: copied records on the same stored objects). 202 without a body, done at once.
+ */
+const versionFromAsset = Effect.fnUntraced(function*(context: RouteContext) {
+  const asset = yield* requireAsset(context)
+  const source = yield* requireAsset(context, param(context, "source_asset_id"))
+  if (isTranscoding(context.state, source.id)) return yield* conflict("The source asset is being transcoded")
+  const body = (context.body ?? {}) as Doc
+  const previous = currentVersionId(asset)
+  const version = addVersion(context, asset)
+  const sourceVersion = currentVersionId(source)
+  if (sourceVersion !== undefined) copyVersionMedia(context, source.id, sourceVersion, asset.id, version.id, [])
+  if (body.copy_previous_version_segments === true && previous !== undefined) {
+    copySegments(context, asset.id, previous, version.id, segmentTypes(body))
+  }
+  return accepted()
+})
+
+/** A new current version holding a copy of another version's media (less `exclude_format_ids`). 202, done at once. */
+const versionFromVersion = Effect.fnUntraced(function*(context: RouteContext) {
+  const asset = yield* requireAsset(context)
+  const sourceId = param(context, "source_version_id")
+  if (!asset.versions.some((v) => v.id === sourceId)) return yield* notFound("Source version")
+  const body = (context.body ?? {}) as Doc
+  const excluded = Array.isArray(body.exclude_format_ids) ? (body.exclude_format_ids as Array<string>) : []
+  const version = addVersion(context, asset)
+  copyVersionMedia(context, asset.id, sourceId, asset.id, version.id, excluded)
+  if (body.copy_previous_version_segments === true) copySegments(context, asset.id, sourceId, version.id, segmentTypes(body))
+  return accepted()
 })
 
 const updateVersion = Effect.fnUntraced(function*(context: RouteContext) {
@@ -511,6 +570,8 @@ export const assetRoutes: ReadonlyArray<Route> = [
   route("PUT", `${base}/assets/{asset_id}/restore/`, restoreAsset),
 
   route("POST", `${base}/assets/{asset_id}/versions/`, createVersion),
+  route("POST", `${base}/assets/{asset_id}/versions/from/assets/{source_asset_id}/`, versionFromAsset),
+  route("POST", `${base}/assets/{asset_id}/versions/from/versions/{source_version_id}/`, versionFromVersion),
   route("PUT", `${base}/assets/{asset_id}/versions/{version_id}/`, updateVersion),
   route("PATCH", `${base}/assets/{asset_id}/versions/{version_id}/`, updateVersion),
   route("DELETE", `${base}/assets/{asset_id}/versions/{version_id}/`, deleteVersion),

@@ -10,6 +10,7 @@ import {
   accepted,
   badRequest,
   created,
+  invalidFields,
   noContent,
   notFound,
   ok,
@@ -243,6 +244,20 @@ const addContent = Effect.fnUntraced(function*(context: RouteContext) {
   return created()
 })
 
+/** Makes the collection the body names a subcollection (its parent changes); answers the subcollection, 201. */
+const addSubcollection = Effect.fnUntraced(function*(context: RouteContext) {
+  const collection = yield* requireCollection(context)
+  const body = context.body as Doc
+  if (body.object_type !== "collections") return yield* invalidFields({ object_type: "Must be collections." })
+  const child = yield* requireCollection(context, String(body.object_id))
+  if (child.id === collection.id) return yield* badRequest("A collection can't contain itself")
+  if (child.parent_id !== undefined && child.parent_id !== collection.id) removeFromCollection(context, child.parent_id, child.id)
+  child.parent_id = collection.id
+  child.date_modified = stamp(context)
+  addToCollection(context, collection, "collections", child.id)
+  return created(presentCollection(context.state, child))
+})
+
 const removeContent = Effect.fnUntraced(function*(context: RouteContext) {
   const collection = yield* requireCollection(context)
   const objectId = param(context, "object_id")
@@ -299,6 +314,7 @@ export const collectionRoutes: ReadonlyArray<Route> = [
   route("PUT", `${base}/collections/{collection_id}/restore/`, restoreCollection),
   route("GET", `${base}/collections/{collection_id}/contents/`, listContents),
   route("POST", `${base}/collections/{collection_id}/contents/`, addContent),
+  route("POST", `${base}/collections/{collection_id}/subcollections/`, addSubcollection),
   route("DELETE", `${base}/collections/{collection_id}/contents/{object_type}/{object_id}/`, removeContent),
   route("GET", `${base}/collections/{collection_id}/full/path/`, fullPath),
   route("GET", `${base}/collections/{collection_id}/content/info/`, contentInfo),
