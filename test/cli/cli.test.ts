@@ -4,18 +4,23 @@ import * as Assets from "../../src/Assets.ts"
 import * as Jobs from "../../src/Jobs.ts"
 import * as Metadata from "../../src/Metadata.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
-import { IconikEmulator, mediaFolder, MiB, overSocket, stillOpen } from "../workflows/support.ts"
-import { envFor, runIconik } from "./support.ts"
+import { IconikEmulator, mediaFolder, MiB, overSocket, stillOpen, withDelaysHeld } from "../workflows/support.ts"
+import { envFor, iconik, iconikWithEnv, runIconik } from "./support.ts"
 
 const json = (text: string) => JSON.parse(text) as any
 
 /** The server-side emulator and the env a CLI run needs to reach it. */
 const server = IconikEmulator.useSync((emulator) => ({ emulator, env: envFor(emulator) }))
 
-describe("iconik CLI (child process against the emulator server)", () => {
+/**
+ * The commands themselves, run in this process (`runCli`, output captured) against the emulator on a 127.0.0.1
+ * socket: the CLI's own client and storage uploads go over the socket as in a child process. What only a process
+ * shows (its exit status, signals, everything it prints, stdout written directly) is in the next block.
+ */
+describe("iconik CLI (in-process against the emulator server)", () => {
   it.live("demo: in-process emulator, every check ok, exit 0", () =>
     Effect.gen(function*() {
-      const ran = yield* runIconik(["demo", "--json", "--size", "6"])
+      const ran = yield* iconikWithEnv({}, "demo", "--json", "--size", "6")
       assert.strictEqual(ran.code, 0, ran.stderr)
       const summary = json(ran.stdout)
       assert.isAbove(summary.checks.length, 8)
@@ -25,22 +30,21 @@ describe("iconik CLI (child process against the emulator server)", () => {
   it.live("ingest a file and a folder with --json; the folder rerun skips everything", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
-      const env = envFor(emulator)
       const path = yield* Path.Path
       const dir = yield* mediaFolder({ "one.mov": 6 * MiB, "two.wav": 300 * 1024, "sub/three.mp4": 1024 })
-      const single = yield* runIconik(["ingest", path.join(dir, "one.mov"), "--json", "--title", "First", "--part-size", "5"], { env })
+      const single = yield* iconik("ingest", path.join(dir, "one.mov"), "--json", "--title", "First", "--part-size", "5")
       assert.strictEqual(single.code, 0, single.stderr)
       const result = json(single.stdout)
       assert.strictEqual(emulator.state.assets.get(result.assetId)?.title, "First")
       assert.strictEqual(emulator.state.files.get(result.fileId)?.status, "CLOSED")
 
-      const folder = yield* runIconik(["ingest", dir, "--json", "--concurrency", "2"], { env })
+      const folder = yield* iconik("ingest", dir, "--json", "--concurrency", "2")
       assert.strictEqual(folder.code, 0, folder.stderr)
       const report = json(folder.stdout)
       // one.mov went in above: same checksum, skipped.
       assert.deepStrictEqual(report.skipped.map((s: { path: string }) => s.path), ["one.mov"])
       assert.deepStrictEqual(report.ingested.map((i: { path: string }) => i.path).sort(), ["sub/three.mp4", "two.wav"])
-      const again = yield* runIconik(["ingest", dir, "--json"], { env })
+      const again = yield* iconik("ingest", dir, "--json")
       assert.strictEqual(json(again.stdout).skipped.length, 3)
       assert.deepStrictEqual(yield* stillOpen, [])
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
@@ -53,10 +57,9 @@ describe("iconik CLI (child process against the emulator server)", () => {
       const dir = yield* mediaFolder({ "p.mp4": 1024 })
       const secret = "sekrit-token-0123456789"
 
-      // 401: a wrong token, given as a flag.
-      const unauthorized = yield* runIconik(
-        ["upload-proxy", path.join(dir, "p.mp4"), "--asset-id", "0b6e4d9c-e000-11ee-8000-000000000001", "--auth-token", secret, "--json"],
-        { env }
+      // 401: a wrong token, given as a flag (and once more in a child process, in the block below).
+      const unauthorized = yield* iconik(
+        "upload-proxy", path.join(dir, "p.mp4"), "--asset-id", "0b6e4d9c-e000-11ee-8000-000000000001", "--auth-token", secret, "--json"
       )
       assert.strictEqual(unauthorized.code, 3)
       assert.include(unauthorized.stderr, "check ICONIK_AUTH_TOKEN")
@@ -66,7 +69,7 @@ describe("iconik CLI (child process against the emulator server)", () => {
 
       // 404: which object.
       const missingAsset = "0b6e4d9c-e000-11ee-8000-00000000beef"
-      const notFound = yield* runIconik(["upload-proxy", path.join(dir, "p.mp4"), "--asset-id", missingAsset], { env })
+      const notFound = yield* iconik("upload-proxy", path.join(dir, "p.mp4"), "--asset-id", missingAsset)
       assert.strictEqual(notFound.code, 5)
       assert.include(notFound.stderr, `asset ${missingAsset}`)
       assert.notInclude(notFound.stdout + notFound.stderr, emulator.credentials.authToken)
@@ -74,46 +77,47 @@ describe("iconik CLI (child process against the emulator server)", () => {
       // 403: the role the operation needs.
       yield* emulator.addUser({ email: "viewer@example.com", token: "viewer-token", roles: ["can_read_assets"] })
       const asset = yield* Assets.create({ title: "locked" })
-      const forbidden = yield* runIconik(["upload-proxy", path.join(dir, "p.mp4"), "--asset-id", asset.id], {
-        env: { ...env, ICONIK_AUTH_TOKEN: "viewer-token" }
-      })
+      const forbidden = yield* iconikWithEnv(
+        { ...env, ICONIK_AUTH_TOKEN: "viewer-token" },
+        "upload-proxy", path.join(dir, "p.mp4"), "--asset-id", asset.id
+      )
       assert.strictEqual(forbidden.code, 4)
       assert.include(forbidden.stderr, "can_write_proxies")
 
       // A bad path: exit 8 before any request.
       const before = (yield* emulator.requests).length
-      const badPath = yield* runIconik(["upload-proxy", "/no/such/file.mp4", "--asset-id", asset.id], { env })
+      const badPath = yield* iconik("upload-proxy", "/no/such/file.mp4", "--asset-id", asset.id)
       assert.strictEqual(badPath.code, 8)
       assert.include(badPath.stderr, "/no/such/file.mp4")
       assert.strictEqual((yield* emulator.requests).length, before)
 
       // Storage refuses: exit 7 with the provider's code; nothing left OPEN.
       yield* emulator.objectStore.addFault({ fault: { _tag: "Fail", status: 403, code: "AccessDenied" }, operation: "PutObject" })
-      const storage = yield* runIconik(["upload-proxy", path.join(dir, "p.mp4"), "--asset-id", asset.id], { env })
+      const storage = yield* iconik("upload-proxy", path.join(dir, "p.mp4"), "--asset-id", asset.id)
       assert.strictEqual(storage.code, 7)
       assert.include(storage.stderr, "AccessDenied")
       assert.deepStrictEqual(yield* stillOpen, [])
 
       // Missing credentials: usage error.
-      const noCredentials = yield* runIconik(["search", "x"], { env: { ICONIK_BASE_URL: emulator.baseUrl } })
+      const noCredentials = yield* iconikWithEnv({ ICONIK_BASE_URL: emulator.baseUrl }, "search", "x")
       assert.strictEqual(noCredentials.code, 2)
       assert.include(noCredentials.stderr, "ICONIK_APP_ID")
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
 
   it.live("search (JSON lines), metadata export/import, jobs watch", () =>
     Effect.gen(function*() {
-      const { emulator, env } = yield* server
+      const emulator = yield* IconikEmulator
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       yield* Effect.forEach(["alpha", "beta", "gamma"], (title) => Assets.create({ title }), { discard: true })
-      const search = yield* runIconik(["search", "--json", "--per-page", "2"], { env })
+      const search = yield* iconik("search", "--json", "--per-page", "2")
       assert.strictEqual(search.code, 0, search.stderr)
       const hits = search.stdout.trim().split("\n").map(json)
       assert.deepStrictEqual(hits.map((h) => h.title).sort(), ["alpha", "beta", "gamma"])
 
       yield* Metadata.createField({ name: "rating", label: "Rating", field_type: "integer" })
       const view = yield* Metadata.createView({ name: "Review", view_fields: [{ name: "rating" }] })
-      const exported = yield* runIconik(["metadata", "export", "--view-id", view.id], { env })
+      const exported = yield* iconik("metadata", "export", "--view-id", view.id)
       assert.strictEqual(exported.code, 0, exported.stderr)
       const lines = exported.stdout.trim().split("\r\n")
       assert.strictEqual(lines[0], "id,object_type,title,rating")
@@ -121,37 +125,58 @@ describe("iconik CLI (child process against the emulator server)", () => {
       const dir = yield* fs.makeTempDirectoryScoped()
       const csvPath = path.join(dir, "edit.csv")
       yield* fs.writeFileString(csvPath, lines.map((line, i) => (i === 0 ? line : `${line}${i}`)).join("\r\n"))
-      const dry = yield* runIconik(["metadata", "import", csvPath, "--view-id", view.id], { env })
+      const dry = yield* iconik("metadata", "import", csvPath, "--view-id", view.id)
       assert.strictEqual(dry.code, 0, dry.stderr)
       assert.include(dry.stdout, "Dry run: 3 changes")
       assert.strictEqual((yield* emulator.requests).filter((r) => r.method === "PUT").length, 0)
-      const applied = yield* runIconik(["metadata", "import", csvPath, "--view-id", view.id, "--apply", "--json"], { env })
+      const applied = yield* iconik("metadata", "import", csvPath, "--view-id", view.id, "--apply", "--json")
       assert.strictEqual(json(applied.stdout).written, 3)
       const outPath = path.join(dir, "after.csv")
-      const toFile = yield* runIconik(["metadata", "export", "--view-id", view.id, "--out", outPath, "--json"], { env })
+      const toFile = yield* iconik("metadata", "export", "--view-id", view.id, "--out", outPath, "--json")
       assert.deepStrictEqual(json(toFile.stdout), { rows: 3, path: outPath })
       const after = (yield* fs.readFileString(outPath)).trim().split("\r\n").slice(1).map((line) => line.split(",").at(-1))
       assert.deepStrictEqual(after.sort(), ["1", "2", "3"])
 
       const done = yield* Jobs.create({ title: "done", type: "CUSTOM", status: "FINISHED" })
-      const watchDone = yield* runIconik(["jobs", "watch", done.id, "--json"], { env })
+      const watchDone = yield* iconik("jobs", "watch", done.id, "--json")
       assert.strictEqual(watchDone.code, 0, watchDone.stderr)
       assert.strictEqual(json(watchDone.stdout).status, "FINISHED")
       const aborted = yield* Jobs.create({ title: "gave up", type: "CUSTOM", status: "ABORTED" })
-      const watchAborted = yield* runIconik(["jobs", "watch", aborted.id], { env })
+      const watchAborted = yield* iconik("jobs", "watch", aborted.id)
       assert.strictEqual(watchAborted.code, 10)
       assert.include(watchAborted.stderr, "ABORTED")
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
 
-  it.live("a crash (SIGKILL) mid-upload: the rerun uploads only the missing parts", () =>
+})
+
+/** What only a child process shows: its exit status, everything it prints, and how it dies of a signal. */
+describe("iconik CLI (child process against the emulator server)", () => {
+  it.live("a typed error in a child process: exit 3, the message on stderr, the token printed nowhere", () =>
     Effect.gen(function*() {
+      const { emulator, env } = yield* server
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "p.mp4": 1024 })
+      const secret = "sekrit-token-0123456789"
+      const ran = yield* runIconik(
+        ["upload-proxy", path.join(dir, "p.mp4"), "--asset-id", "0b6e4d9c-e000-11ee-8000-000000000001", "--auth-token", secret, "--json"],
+        { env }
+      )
+      assert.strictEqual(ran.code, 3, ran.stderr)
+      assert.include(ran.stderr, "check ICONIK_AUTH_TOKEN")
+      assert.strictEqual(json(ran.stdout).error.tag, "IconikUnauthorized")
+      assert.notInclude(ran.stdout + ran.stderr, secret)
+      assert.notInclude(ran.stdout + ran.stderr, emulator.credentials.authToken)
+    }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
+
+  it.live("a crash (SIGKILL) mid-upload: the rerun uploads only the missing parts", () =>
+    withDelaysHeld(Effect.gen(function*() {
       const { emulator, env } = yield* server
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const dir = yield* mediaFolder({ "huge.mxf": 21 * MiB })
       const media = path.join(dir, "huge.mxf")
       // Part 3 hangs, so the process is killed with parts 1 and 2 stored and checkpointed.
-      // (Not much longer: the server waits for the hanging request when the test ends.)
+      // (Held until the test has ended: the server's clock is a TestClock.)
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "UploadPart", partNumber: 3, times: 1 })
       const killed = yield* Deferred.make<void>()
       const checkpointPath = Checkpoint.pathFor(media, "ingestFile")
@@ -180,7 +205,8 @@ describe("iconik CLI (child process against the emulator server)", () => {
       yield* emulator.objectStore.clearFaults
 
       const before = (yield* emulator.objectStore.requests).length
-      const rerun = yield* runIconik(["ingest", media, "--part-size", "5", "--json"], { env })
+      // Only the killed run needs a process: the rerun runs in this process.
+      const rerun = yield* iconikWithEnv(env, "ingest", media, "--part-size", "5", "--json")
       assert.strictEqual(rerun.code, 0, rerun.stderr)
       const result = json(rerun.stdout)
       assert.isTrue(result.transfer.resumed)
@@ -192,7 +218,7 @@ describe("iconik CLI (child process against the emulator server)", () => {
       assert.strictEqual(emulator.state.assets.size, 1)
       assert.deepStrictEqual((yield* emulator.verifyClosedUploads).filter((m) => m.kind === "file"), [])
       assert.isFalse(yield* fs.exists(checkpointPath))
-    }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
+    })), 120_000)
 
   it.live("emulator --port 0: a server other runs of the CLI can use", () =>
     Effect.gen(function*() {
@@ -216,9 +242,10 @@ describe("iconik CLI (child process against the emulator server)", () => {
       )
       const env = yield* Deferred.await(ready)
       assert.match(env.ICONIK_BASE_URL!, /^http:\/\/127\.0\.0\.1:\d+$/)
-      const ingested = yield* runIconik(["ingest", path.join(dir, "served.mov"), "--json"], { env })
+      // The server is the child process under test; its clients can run in this process.
+      const ingested = yield* iconikWithEnv(env, "ingest", path.join(dir, "served.mov"), "--json")
       assert.strictEqual(ingested.code, 0, ingested.stderr)
-      const search = yield* runIconik(["search", "--json"], { env })
+      const search = yield* iconikWithEnv(env, "search", "--json")
       assert.strictEqual(JSON.parse(search.stdout.trim()).title, "served.mov")
       server?.kill("SIGINT")
       const stopped = yield* Fiber.join(running)
@@ -226,13 +253,13 @@ describe("iconik CLI (child process against the emulator server)", () => {
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
 
   it.live("Ctrl-C (SIGINT) mid-upload: the upload is aborted, the file FAILED, the asset deleted, exit 130", () =>
-    Effect.gen(function*() {
+    withDelaysHeld(Effect.gen(function*() {
       const { emulator, env } = yield* server
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const dir = yield* mediaFolder({ "cancel.mov": 21 * MiB })
       const media = path.join(dir, "cancel.mov")
-      // Part 2 hangs long enough to be interrupted (not longer: the server waits for it when the test ends).
+      // Part 2 hangs until the test has ended (the server's clock is a TestClock), so it is interrupted.
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 8_000 }, operation: "UploadPart", partNumber: 2 })
       const checkpointPath = Checkpoint.pathFor(media, "ingestFile")
       const ran = yield* runIconik(["ingest", media, "--part-size", "5", "--concurrency", "1", "--quiet"], {
@@ -253,5 +280,5 @@ describe("iconik CLI (child process against the emulator server)", () => {
       assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
       assert.isTrue([...emulator.state.assets.values()].every((asset) => asset.status !== "ACTIVE"))
       assert.isFalse(yield* fs.exists(checkpointPath))
-    }).pipe(Effect.scoped, Effect.provide(overSocket())), 120_000)
+    })), 120_000)
 })

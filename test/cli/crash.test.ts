@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
-import { IconikEmulator, mediaFolder, MiB, overSocket, stillOpen, storageRequests } from "../workflows/support.ts"
+import { IconikEmulator, mediaFolder, MiB, stillOpen, storageRequests, withDelaysHeld } from "../workflows/support.ts"
 import { envFor, type Ran, runIconik } from "./support.ts"
 import { awaitGone, childrenOf, runWrapper, skipReason, titled } from "./wrapper.ts"
 
@@ -49,7 +49,7 @@ describe("iconik ingest killed mid-upload, then run again", () => {
     it.live.skipIf(runner.skip)(
       `${runner.name}: one asset, CLOSED, the stored object's MD5 is the file's, no stored part sent again`,
       () =>
-        Effect.gen(function*() {
+        withDelaysHeld(Effect.gen(function*() {
           const emulator = yield* IconikEmulator
           const env = envFor(emulator)
           const fs = yield* FileSystem.FileSystem
@@ -58,7 +58,8 @@ describe("iconik ingest killed mid-upload, then run again", () => {
           const media = path.join(dir, "rushes.mxf")
           const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
           const args = ["ingest", media, "--part-size", String(partSize), "--concurrency", String(concurrency), "--quiet"]
-          // Long enough for the kill to land first; the server waits for these requests when the test ends.
+          // Held until the test has ended (the server's clock is a TestClock): the kill lands first, and the rerun
+          // finishes before the killed run's parts could arrive.
           yield* emulator.objectStore.addFault({
             fault: { _tag: "Delay", millis: 15_000 },
             operation: "UploadPart",
@@ -120,7 +121,7 @@ describe("iconik ingest killed mid-upload, then run again", () => {
           assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
           assert.deepStrictEqual(yield* stillOpen, [])
           assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
-        }).pipe(Effect.scoped, Effect.provide(overSocket())),
+        })),
       180_000
     )
   }

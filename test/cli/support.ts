@@ -1,6 +1,6 @@
 /** Runs the `iconik` command as a child process with the Node 22 from node_modules, and collects what it printed. */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { ConfigProvider, Console, Effect } from "effect"
+import { ConfigProvider, Console, Effect, Logger } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { runCli } from "../../src/cli/Cli.ts"
@@ -57,22 +57,50 @@ export interface RanInProcess {
 
 /** Runs `iconik …argv` in this process with the emulator's credentials in its environment, capturing its output. */
 export const iconik = (...argv: ReadonlyArray<string>) =>
+  Effect.flatMap(IconikEmulator, (emulator) => iconikWithEnv(envFor(emulator), ...argv))
+
+/**
+ * Runs `iconik …argv` in this process with exactly `env` as its environment, capturing what a child process would
+ * print: Console lines, logs (on stderr, as `main.ts` sends them) and what the command writes to `process.stdout` /
+ * `process.stderr` directly (the CSV export, progress bars). Files run one at a time per worker and a file's tests one
+ * after another, so nothing else writes there meanwhile.
+ */
+export const iconikWithEnv = (env: Record<string, string>, ...argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const emulator = yield* IconikEmulator
     const stdout: Array<string> = []
     const stderr: Array<string> = []
-    const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
+    const line = (to: Array<string>) => (...args: ReadonlyArray<unknown>) => void to.push(`${args.map(String).join(" ")}\n`)
     const capture: Console.Console = Object.assign(Object.create(globalThis.console), {
-      log: (...args: ReadonlyArray<unknown>) => stdout.push(text(args)),
-      info: (...args: ReadonlyArray<unknown>) => stdout.push(text(args)),
-      error: (...args: ReadonlyArray<unknown>) => stderr.push(text(args)),
-      warn: (...args: ReadonlyArray<unknown>) => stderr.push(text(args))
+      log: line(stdout),
+      info: line(stdout),
+      error: line(stderr),
+      warn: line(stderr)
     })
-    const code = yield* runCli(argv).pipe(
+    const run = runCli(argv).pipe(
       Effect.provide(NodeServices.layer),
       Effect.provideService(Console.Console, capture),
-      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: envFor(emulator) }))
+      Effect.provideService(Logger.LogToStderr, true),
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
     )
-    const ran: RanInProcess = { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") }
+    const code = yield* Effect.scoped(
+      Effect.andThen(Effect.all([redirect(process.stdout, stdout), redirect(process.stderr, stderr)]), run)
+    )
+    const ran: RanInProcess = { code, stdout: stdout.join(""), stderr: stderr.join("") }
     return ran
   })
+
+/** Sends what is written to `stream` into `to` instead, for the life of the scope. */
+const redirect = (stream: NodeJS.WriteStream, to: Array<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const write = stream.write
+      stream.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
+        to.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))
+        const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined
+        if (callback !== undefined) process.nextTick(callback)
+        return true
+      }) as typeof stream.write
+      return write
+    }),
+    (write) => Effect.sync(() => (stream.write = write))
+  )

@@ -1,17 +1,17 @@
 /**
  * S3 storages on an external S3 (RadosGW): the emulator mints real SigV4 URLs and the bytes go there. Runs when
- * `RGW_ENDPOINT` is set (`eval "$(scripts/rgw-up.sh)"`); skipped otherwise.
+ * `RGW_ENDPOINT` is set (`export "$(scripts/rgw-up.sh)"`, as `.ci/run` does); skipped otherwise, saying so in the
+ * suite's title.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { assets, files } from "../../src/generated/index.ts"
 import { rgwTestCredentials } from "../../src/testing/sigv4.ts"
 import { IconikEmulator } from "../../src/testing/index.ts"
+import { rgwEndpoint as endpoint, rgwSkipReason, skipTitle } from "../support/skip.ts"
 import { bytes, storage } from "./support.ts"
 
-const endpoint = process.env.RGW_ENDPOINT
-
-describe.skipIf(endpoint === undefined)("external S3 (RadosGW)", () => {
+describe.skipIf(rgwSkipReason !== undefined)(skipTitle("external S3 (RadosGW)", rgwSkipReason), () => {
   it.live("a proxy goes to RadosGW in two parts through presigned SigV4 URLs; the size check reads it back", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator

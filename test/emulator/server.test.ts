@@ -84,7 +84,8 @@ describe("runServer", () => {
       }).pipe(Layer.provide(NodeHttpClient.layerUndici))
       const page = yield* assets.listAssets().pipe(
         Effect.provide(client),
-        Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 50 })
+        // Until the server listens: up to 10 s, for a busy machine.
+        Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 })
       )
       assert.strictEqual(page.total, 0)
       yield* Fiber.interrupt(server)

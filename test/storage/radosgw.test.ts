@@ -1,6 +1,7 @@
 /**
  * S3 engines against a real S3 server: Ceph RadosGW started by `scripts/rgw-up.sh` (keys test/testsecret), through
- * SigV4-presigned URLs from `src/testing/sigv4.ts`. Skipped unless RGW_ENDPOINT is set:
+ * SigV4-presigned URLs from `src/testing/sigv4.ts`. Skipped unless RGW_ENDPOINT is set (the suite's title then says
+ * so); start one as `.ci/run` does:
  *
  *   export "$(scripts/rgw-up.sh)" && npx vitest run test/storage/radosgw.test.ts
  */
@@ -30,10 +31,10 @@ import {
   rgwTestCredentials,
   type S3Endpoint
 } from "../../src/testing/sigv4.ts"
+import { rgwEndpoint, rgwSkipReason, skipTitle } from "../support/skip.ts"
 import { tempDir, writeRandomFile } from "./support.ts"
 
-const endpointUrl = process.env["RGW_ENDPOINT"]
-const endpoint: S3Endpoint = { endpoint: endpointUrl ?? "http://127.0.0.1:7480", ...rgwTestCredentials }
+const endpoint: S3Endpoint = { endpoint: rgwEndpoint ?? "http://127.0.0.1:7480", ...rgwTestCredentials }
 const bucket = `effect-iconik-${process.pid}-${Date.now()}`
 
 const TestLayer = Layer.mergeAll(StorageClient.layer, NodeHttpClient.layerNodeHttp)
@@ -90,8 +91,8 @@ const inProgressUploads = Effect.gen(function*() {
 
 const setup = createBucket(endpoint, bucket)
 
-describe("S3 against RadosGW", () => {
-  it.live.skipIf(endpointUrl === undefined)("multipart: 40 MiB in 5 MiB parts, 4 in flight, byte-exact", () =>
+describe.skipIf(rgwSkipReason !== undefined)(skipTitle("S3 against RadosGW", rgwSkipReason), () => {
+  it.live("multipart: 40 MiB in 5 MiB parts, 4 in flight, byte-exact", () =>
     Effect.gen(function*() {
       yield* setup
       const dir = yield* tempDir
@@ -120,7 +121,7 @@ describe("S3 against RadosGW", () => {
       assert.isFalse(pending.some((upload) => upload.uploadId === result.uploadId))
     }).pipe(Effect.provide(TestLayer)))
 
-  it.live.skipIf(endpointUrl === undefined)("multipart: a rejected part aborts the upload, leaving none in progress", () =>
+  it.live("multipart: a rejected part aborts the upload, leaving none in progress", () =>
     Effect.gen(function*() {
       yield* setup
       const dir = yield* tempDir
@@ -163,7 +164,7 @@ describe("S3 against RadosGW", () => {
       assert.isFalse(pending.some((upload) => upload.key === key), JSON.stringify(pending))
     }).pipe(Effect.provide(TestLayer)))
 
-  it.live.skipIf(endpointUrl === undefined)("multipart: resumes an upload id, uploading only the parts ListParts lacks", () =>
+  it.live("multipart: resumes an upload id, uploading only the parts ListParts lacks", () =>
     Effect.gen(function*() {
       yield* setup
       const dir = yield* tempDir
@@ -202,7 +203,7 @@ describe("S3 against RadosGW", () => {
       assert.deepStrictEqual(downloaded, { sha256: file.sha256, size: 27 * MiB })
     }).pipe(Effect.provide(TestLayer)))
 
-  it.live.skipIf(endpointUrl === undefined)("single PUT", () =>
+  it.live("single PUT", () =>
     Effect.gen(function*() {
       yield* setup
       const dir = yield* tempDir

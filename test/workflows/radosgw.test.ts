@@ -1,7 +1,7 @@
 /**
  * The S3 upload workflows against a real S3 (Ceph RadosGW): the emulator mints real SigV4 presigned URLs for its S3
- * storages and the bytes go to RadosGW. Runs when `RGW_ENDPOINT` is set (`eval "$(scripts/rgw-up.sh)"`); skipped
- * otherwise.
+ * storages and the bytes go to RadosGW. Runs when `RGW_ENDPOINT` is set (`export "$(scripts/rgw-up.sh)"`, as
+ * `.ci/run` does); skipped otherwise, saying so in the suite's title.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Path } from "effect"
@@ -10,11 +10,10 @@ import { rgwTestCredentials } from "../../src/testing/sigv4.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import * as Progress from "../../workflows/Progress.ts"
 import { uploadProxy } from "../../workflows/uploadProxy.ts"
+import { rgwEndpoint as endpoint, rgwSkipReason, skipTitle } from "../support/skip.ts"
 import { IconikEmulator, mediaFolder, MiB, overSocket, stillOpen } from "./support.ts"
 
-const endpoint = process.env.RGW_ENDPOINT
-
-describe.skipIf(endpoint === undefined)("S3 workflows against RadosGW", () => {
+describe.skipIf(rgwSkipReason !== undefined)(skipTitle("S3 workflows against RadosGW", rgwSkipReason), () => {
   const onRgw = () => overSocket({ externalS3: { endpoint: endpoint!, ...rgwTestCredentials } })
 
   it.live("uploadProxy: multipart to RadosGW, CLOSED, object size verified there", () =>

@@ -4,8 +4,9 @@
  * system, and sample media.
  */
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { Cause, Effect, Exit, FileSystem, Layer, Option, Path } from "effect"
+import { Cause, Clock, Effect, Exit, FileSystem, Layer, Option, Path } from "effect"
 import { HttpClient } from "effect/http"
+import { TestClock } from "effect/testing"
 import type { StorageClientOptions } from "../../src/storage/StorageClient.ts"
 import { StorageClient } from "../../src/storage/StorageClient.ts"
 import * as Testing from "../../src/testing/index.ts"
@@ -56,6 +57,23 @@ export const overSocket = (options: Testing.ServerEmulatorOptions = {}) =>
   Layer.mergeAll(storageProduction, platform).pipe(
     Layer.provideMerge(IconikEmulator.layerServerClient({ ...testEmulatorOptions, ...options }, clientOptions))
   )
+
+/**
+ * Runs `test` against {@link overSocket} with the server on a TestClock (set to now) while the test keeps the live
+ * clock: an object-store `Delay` fault holds its request until the test has ended, then lets it go. A test that
+ * kills its client mid-request so never waits the delay out when the server stops.
+ */
+export const withDelaysHeld = <A, E, R>(test: Effect.Effect<A, E, R>, options: Testing.ServerEmulatorOptions = {}) =>
+  Effect.scoped(Effect.gen(function*() {
+    // The warning about a clock nobody moves would come while the test runs: the clock moves once, at the end.
+    const clock = yield* TestClock.make({ warningDelay: "10 minutes" })
+    yield* clock.setTime(Date.now())
+    return yield* test.pipe(
+      Effect.ensuring(clock.adjust("1 day")),
+      Effect.scoped,
+      Effect.provide(overSocket(options).pipe(Layer.provide(Layer.succeed(Clock.Clock, clock))))
+    )
+  }))
 
 /** One way to run the emulator for a test. */
 export interface Mode {
