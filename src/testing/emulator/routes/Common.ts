@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import { type ApiFailure, notFound, param, type RouteContext } from "../Route.ts"
 import type { IndexKind } from "../SearchIndex.ts"
 import type { AssetDoc, Doc, EmulatorState } from "../State.ts"
+import { answeredAsNull, withNulls } from "../Docs.ts"
 
 export const newId = (context: RouteContext): string => context.state.ids.uuid(context.now)
 export const stamp = (context: RouteContext): string => context.state.ids.now(context.now)
@@ -55,11 +56,12 @@ export const requireAsset = (context: RouteContext, id: string = param(context, 
 /** The version new records belong to when the caller names none: the asset's current (first) version. */
 export const currentVersionId = (asset: AssetDoc): string | undefined => asset.versions[0]?.id
 
-export const presentAsset = (state: EmulatorState, asset: AssetDoc): Doc => ({
-  ...asset,
-  versions: asset.versions.map((version) => ({ ...version })),
-  in_collections: state.collectionsContaining(asset.id)
-})
+export const presentAsset = (state: EmulatorState, asset: AssetDoc): Doc =>
+  withNulls({
+    ...asset,
+    versions: asset.versions.map((version) => ({ ...version })),
+    in_collections: state.collectionsContaining(asset.id)
+  }, answeredAsNull.asset)
 
 /** The denormalised list / search shape (`AssetElasticSchema`). */
 export const presentAssetElastic = (state: EmulatorState, asset: AssetDoc): Doc => ({

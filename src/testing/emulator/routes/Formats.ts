@@ -4,7 +4,7 @@
  * version).
  */
 import * as Effect from "effect/Effect"
-import { applyInput, compact, inputFields, parseSort, sortDocs } from "../Docs.ts"
+import { answeredAsNull, applyInput, compact, inputFields, parseSort, sortDocs, withNulls } from "../Docs.ts"
 import { isUuid } from "../Ids.ts"
 import { lastIdPage, listPage } from "../Paging.ts"
 import {
@@ -66,7 +66,7 @@ const listFormats = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)
   yield* requireVersion(context, asset)
   const formats = ofVersion(context, asset, context.state.formats.values()).filter((format) => format.status !== "DELETED")
-  return ok(yield* lastIdPage(context, formats.map((format) => ({ ...format }))))
+  return ok(yield* lastIdPage(context, formats.map(presentFormat)))
 })
 
 const createFormat = Effect.fnUntraced(function*(context: RouteContext) {
@@ -92,7 +92,7 @@ const createFormat = Effect.fnUntraced(function*(context: RouteContext) {
     date_modified: now
   })
   context.state.formats.set(format.id, format)
-  return created({ ...format })
+  return created(presentFormat(format))
 })
 
 const getFormat = Effect.fnUntraced(function*(context: RouteContext) {
@@ -107,7 +107,7 @@ const getFormatByName = Effect.fnUntraced(function*(context: RouteContext) {
     f.name === name && f.status !== "DELETED"
   )
   if (format === undefined) return yield* notFound("Format")
-  return ok({ ...format })
+  return ok(presentFormat(format))
 })
 
 const updateFormat = Effect.fnUntraced(function*(context: RouteContext) {
@@ -121,7 +121,7 @@ const updateFormat = Effect.fnUntraced(function*(context: RouteContext) {
     )
   }
   format.date_modified = stamp(context)
-  return ok({ ...format })
+  return ok(presentFormat(format))
 })
 
 /** `immediately=true` deletes now (204); otherwise the format is marked DELETED (200). */
@@ -134,7 +134,7 @@ const deleteFormat = Effect.fnUntraced(function*(context: RouteContext) {
   }
   softDelete(context, format)
   // Like the file-set delete: the 200 carries the object as now marked (the overlay also accepts an empty 200).
-  return ok({ ...format })
+  return ok(presentFormat(format))
 })
 
 const listComponents = Effect.fnUntraced(function*(context: RouteContext) {
@@ -187,10 +187,13 @@ const deleteComponent = Effect.fnUntraced(function*(context: RouteContext) {
 export const requireFileSet = (context: RouteContext, asset: AssetDoc | undefined, id: string = param(context, "file_set_id")) =>
   requireRecord(context.state.fileSets, id, "File set", asset?.id)
 
-export const presentFileSet = (state: EmulatorState, fileSet: FileSetDoc): FileSetDoc => ({
-  ...fileSet,
-  file_count: [...state.files.values()].filter((file) => file.file_set_id === fileSet.id && file.status !== "DELETED").length
-})
+export const presentFileSet = (state: EmulatorState, fileSet: FileSetDoc): FileSetDoc =>
+  withNulls({
+    ...fileSet,
+    file_count: [...state.files.values()].filter((file) => file.file_set_id === fileSet.id && file.status !== "DELETED").length
+  }, answeredAsNull.fileSet)
+
+const presentFormat = (format: FormatDoc): FormatDoc => withNulls({ ...format }, answeredAsNull.format)
 
 const listFileSets = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)

@@ -6,7 +6,7 @@
  * mediainfo / capture / transcode triggers (200 `{job_id}`, a job that runs on effect's Clock).
  */
 import * as Effect from "effect/Effect"
-import { applyInput, compact } from "../Docs.ts"
+import { answeredAsNull, applyInput, compact, withNulls } from "../Docs.ts"
 import type { Env } from "../Env.ts"
 import { lastIdPage, pageOf, readPage } from "../Paging.ts"
 import { bucketOf } from "../Storage.ts"
@@ -85,6 +85,7 @@ export const presentUpload = (context: RouteContext, kind: UploadKind, record: U
     const out: Doc = { ...record }
     if (storage !== undefined) out.storage_method = storage.method
     if (kind === "file") {
+      withNulls(out, answeredAsNull.file)
       const fileSet = context.state.fileSets.get(String(record.file_set_id))
       const format = context.state.formats.get(String(record.format_id))
       if (fileSet !== undefined) out.file_set_status = fileSet.status
