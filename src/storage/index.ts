@@ -11,5 +11,23 @@ export { cleanupOnFailure, MiB, type Part, type PartPlan, type PartRules, planPa
 export * from "./Progress.ts"
 export * from "./S3Multipart.ts"
 export * from "./S3Single.ts"
-export * from "./StorageClient.ts"
+// The client's layers and `make` are module functions, reached as `Storage.layer()` like `Iconik.layer(...)`; the
+// other names stay flat, as they always were.
+export * as Storage from "./StorageClient.ts"
+export {
+  defaultDeadline,
+  defaultMaxResponseBytes,
+  defaultRetryPolicy,
+  type FileInfo,
+  type RetryPolicy,
+  retryPolicy,
+  sleepBeforeRetry,
+  type StorageBody,
+  StorageClient,
+  type StorageClientOptions,
+  type StorageClientShape,
+  type StorageMethod,
+  type StorageRequest,
+  type StorageResponse
+} from "./StorageClient.ts"
 export * from "./StorageError.ts"

@@ -4,9 +4,12 @@
  * and re-exports are read with the TypeScript compiler's own pre-processor, so comments and strings do not count.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import ts from "typescript"
+import * as Iconik from "../../src/IconikClient.ts"
+import { Storage, StorageClient } from "../../src/storage/index.ts"
 
 const root = path.resolve(import.meta.dirname, "../..")
 const roots = ["src", "workflows"]
@@ -117,4 +120,22 @@ describe("module structure", () => {
     const gone = known.filter((cycle) => !found.includes(cycle))
     assert.deepStrictEqual(gone, [], `known cycles no longer there (remove them from the list):\n${gone.join("\n")}`)
   })
+})
+
+describe("client layers", () => {
+  it("both clients are built by module functions: Iconik.layer(options), Storage.layer(options)", () => {
+    assert.isFunction(Iconik.layer)
+    assert.isFunction(Iconik.layerConfig)
+    assert.isFunction(Storage.layer)
+    assert.isFunction(Storage.make)
+  })
+
+  it.effect("Storage.layer() and its deprecated aliases provide the storage client", () =>
+    Effect.gen(function*() {
+      const layers = [Storage.layer(), Storage.layer({ retry: false }), StorageClient.layer, StorageClient.layerOptions({})]
+      for (const layer of layers) {
+        const client = yield* Effect.provide(StorageClient.useSync((client) => client), layer)
+        assert.isFunction(client.send)
+      }
+    }))
 })
