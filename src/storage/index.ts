@@ -2,7 +2,7 @@
  * Byte movers for Iconik's storage upload URLs: S3 multipart and single PUT, GCS resumable, Azure block blob and B2,
  * all on the {@link StorageClient} (no Iconik credentials or trace headers, redacted URLs, exact Content-Length,
  * bounded memory). Iconik calls (part URLs, complete/abort URLs, clean-up, B2 start/finish/cancel) are injected by the
- * caller, so this floor depends on nothing but the core.
+ * caller, so this floor depends on nothing but the core. Build the client with `Storage.layer()`.
  */
 export * from "./AzureBlockBlob.ts"
 export * from "./B2.ts"
