@@ -17,7 +17,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import type { CallOptions, Definition } from "./Endpoint.ts"
+import type { CallOptions, Definition } from "./Definition.ts"
 import {
   fromStatus,
   IconikDeadlineExceeded,

@@ -7,6 +7,7 @@
  * token), and every message and JSON form is scrubbed again for the shapes of secrets (an error made by hand too).
  */
 import * as Schema from "effect/Schema"
+import type { DeclarableStatus } from "./Definition.ts"
 import { type Secret, scrubSecrets, scrubValue } from "./Redaction.ts"
 
 /** Iconik's error body: a list of messages, or a map of field → message for validation failures. */
@@ -257,8 +258,8 @@ export interface IconikStatusErrors {
   429: IconikRateLimited
 }
 
-/** Statuses with an error class of their own, which a spec can declare. */
-export type DeclarableStatus = 400 | 403 | 404 | 409
+/** Statuses with an error class of their own, which a spec can declare (defined with the operation definitions). */
+export type { DeclarableStatus }
 
 /** The error channel of an operation that declares `S`. */
 export type IconikErrorFor<S extends DeclarableStatus> = IconikStatusErrors[S] | IconikAlwaysError

@@ -11,19 +11,10 @@ import * as Predicate from "effect/Predicate"
 import * as Pull from "effect/Pull"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
+import type { RetryOption, RetryPolicy } from "./Definition.ts"
 
-/** How failed attempts are retried. */
-export interface RetryPolicy {
-  /** Retries after the first attempt. */
-  readonly times: number
-  /** First back-off delay; doubles each retry, with jitter. */
-  readonly baseDelay: Duration.Input
-  /** Largest back-off delay, and the longest `Retry-After` honoured: a longer one fails at once. */
-  readonly maxDelay: Duration.Input
-}
-
-/** A policy as options take it: the fields to change, or `false` for no retries. */
-export type RetryOption = Partial<RetryPolicy> | false
+/** How failed attempts are retried, and a policy as options take it (plain types, kept with the call options). */
+export type { RetryOption, RetryPolicy }
 
 /**
  * `defaults` with each override applied in turn (a layer's, then a call's); `undefined` once any says `false`.

@@ -11,6 +11,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 
 export interface TokenBucketOptions {
@@ -45,66 +46,77 @@ export class InvalidTokenBucket extends Schema.TaggedError<InvalidTokenBucket>()
 
 const positive = (value: number) => Number.isFinite(value) && value > 0
 
-/** A new bucket, full. Its state lives in the bucket made here: build one per limiter, inside its owner's Effect. */
-export const make = (options: TokenBucketOptions): Effect.Effect<TokenBucket, InvalidTokenBucket> =>
-  Effect.suspend(() => {
-    if (!positive(options.requestsPerSecond)) {
-      const detail = `requestsPerSecond must be above 0, got ${options.requestsPerSecond}`
-      return Effect.fail(new InvalidTokenBucket({ detail }))
-    }
-    if (!Number.isFinite(options.burst) || options.burst < 1) {
-      return Effect.fail(new InvalidTokenBucket({ detail: `burst must be 1 or more, got ${options.burst}` }))
-    }
-    const interval = 1000 / options.requestsPerSecond
-    // How far ahead of its slot a caller may go: the saved tokens.
-    const tolerance = (options.burst - 1) * interval
-    // The time the next slot is free, ignoring the tolerance; at or before now the bucket is full.
-    let next = Number.NEGATIVE_INFINITY
-    let pausedUntil = Number.NEGATIVE_INFINITY
-    // Total time pauses added: a waiter that sees it grow sleeps the difference.
-    let pausedTotal = 0
+/** The bucket's state, in one `Ref` so each step reads and moves it in one go. */
+interface State {
+  /** The time the next slot is free, ignoring the tolerance; at or before now the bucket is full. */
+  readonly next: number
+  readonly pausedUntil: number
+  /** Total time pauses added: a waiter that sees it grow sleeps the difference. */
+  readonly pausedTotal: number
+}
 
-    const waitOut = (seen: number): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        if (pausedTotal === seen) return Effect.void
-        const added = pausedTotal - seen
-        return Effect.andThen(Effect.sleep(added), waitOut(seen + added))
-      })
-
-    const take = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      next = Math.max(next, now)
-      const at = Math.max(next - tolerance, pausedUntil)
-      next += interval
-      if (at <= now) return Effect.void
-      const seen = pausedTotal
-      // Give the slot back if the waiter is interrupted, so an abandoned call does not slow the others.
-      return Effect.sleep(at - now).pipe(
-        Effect.andThen(waitOut(seen)),
-        Effect.onInterrupt(() => Effect.sync(() => (next -= interval)))
-      )
-    })
-    const tryTake = Effect.map(Clock.currentTimeMillis, (now) => {
-      const from = Math.max(next, now)
-      if (from - tolerance > now || now < pausedUntil) return false
-      next = from + interval
-      return true
-    })
-    const available = Effect.map(Clock.currentTimeMillis, (now) =>
-      Math.min(options.burst, (now + tolerance + interval - Math.max(next, now)) / interval))
-    const pause = (millis: number) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const until = now + Math.max(0, millis)
-        if (until <= pausedUntil) return false
-        const started = pausedUntil <= now
-        const added = until - Math.max(pausedUntil, now)
-        pausedUntil = until
-        pausedTotal += added
-        // Queued slots move back with the pause; with none queued the bucket is empty when the pause ends.
-        next = Math.max(Math.max(next, now) + added, until + tolerance)
-        return started
-      })
-    return Effect.succeed<TokenBucket>({ options, take, tryTake, available, pause })
+/** A new bucket, full. Each call builds a bucket of its own: build one per limiter, inside its owner's Effect. */
+export const make = Effect.fnUntraced(function*(options: TokenBucketOptions) {
+  if (!positive(options.requestsPerSecond)) {
+    const detail = `requestsPerSecond must be above 0, got ${options.requestsPerSecond}`
+    return yield* new InvalidTokenBucket({ detail })
+  }
+  if (!Number.isFinite(options.burst) || options.burst < 1) {
+    return yield* new InvalidTokenBucket({ detail: `burst must be 1 or more, got ${options.burst}` })
+  }
+  const interval = 1000 / options.requestsPerSecond
+  // How far ahead of its slot a caller may go: the saved tokens.
+  const tolerance = (options.burst - 1) * interval
+  const state = yield* Ref.make<State>({
+    next: Number.NEGATIVE_INFINITY,
+    pausedUntil: Number.NEGATIVE_INFINITY,
+    pausedTotal: 0
   })
+
+  const waitOut = (seen: number): Effect.Effect<void> =>
+    Effect.flatMap(Ref.get(state), ({ pausedTotal }) => {
+      if (pausedTotal === seen) return Effect.void
+      const added = pausedTotal - seen
+      return Effect.andThen(Effect.sleep(added), waitOut(seen + added))
+    })
+
+  // Give the slot back if the waiter is interrupted, so an abandoned call does not slow the others.
+  const giveBack = Ref.update(state, (s) => ({ ...s, next: s.next - interval }))
+
+  const take = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(
+      Ref.modify(state, (s): readonly [{ at: number; seen: number }, State] => {
+        const next = Math.max(s.next, now)
+        const at = Math.max(next - tolerance, s.pausedUntil)
+        return [{ at, seen: s.pausedTotal }, { ...s, next: next + interval }]
+      }),
+      ({ at, seen }) =>
+        at <= now
+          ? Effect.void
+          : Effect.sleep(at - now).pipe(Effect.andThen(waitOut(seen)), Effect.onInterrupt(() => giveBack))
+    ))
+  const tryTake = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Ref.modify(state, (s): readonly [boolean, State] => {
+      const from = Math.max(s.next, now)
+      if (from - tolerance > now || now < s.pausedUntil) return [false, s]
+      return [true, { ...s, next: from + interval }]
+    }))
+  const available = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.map(Ref.get(state), ({ next }) =>
+      Math.min(options.burst, (now + tolerance + interval - Math.max(next, now)) / interval)))
+  const pause = (millis: number) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.modify(state, (s): readonly [boolean, State] => {
+        const until = now + Math.max(0, millis)
+        if (until <= s.pausedUntil) return [false, s]
+        const started = s.pausedUntil <= now
+        const added = until - Math.max(s.pausedUntil, now)
+        // Queued slots move back with the pause; with none queued the bucket is empty when the pause ends.
+        const next = Math.max(Math.max(s.next, now) + added, until + tolerance)
+        return [started, { next, pausedUntil: until, pausedTotal: s.pausedTotal + added }]
+      }))
+  return { options, take, tryTake, available, pause } satisfies TokenBucket as TokenBucket
+})
 
 // ---------------------------------------------------------------------------------------------------------------
 // The client's answer to a 429

@@ -159,10 +159,10 @@ const fileErrorFrom = (path: string, error: { readonly reason: { readonly _tag: 
   })
 
 /**
- * Builds the client from an `HttpClient` (which should be node:http based, see {@link StorageClient.layer}) and a
- * `FileSystem`.
+ * Builds the client from the `HttpClient` (which should be node:http based, see {@link layer}) and the `FileSystem`
+ * in context (tests, custom transports).
  */
-const make = (
+export const make = (
   options: StorageClientOptions = {}
 ): Effect.Effect<StorageClientShape, never, FileSystem.FileSystem | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -432,23 +432,26 @@ const fromHttpClientError = (
   })
 }
 
-/** The storage client service. Build it with {@link StorageClient.layer} (or `layerOptions`). */
+/** The storage client service. Build it with `Storage.layer()` (this module's {@link layer}). */
 export class StorageClient extends Context.Service<StorageClient, StorageClientShape>()(
   "effect-iconik/storage/StorageClient"
 ) {
-  /**
-   * The client on its own node:http transport (keep-alive agent) and the Node file system. It ignores any
-   * `HttpClient` in the application's context, so Iconik middleware (auth headers, tracing) cannot reach storage.
-   */
-  static readonly layerOptions = (options: StorageClientOptions = {}): Layer.Layer<StorageClient> =>
-    Layer.effect(StorageClient, make(options)).pipe(
-      Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true })),
-      Layer.provide(NodeFileSystem.layer)
-    )
+  /** @deprecated Use `Storage.layer(options)`: the storage client's layers are module functions, like `Iconik.layer`. */
+  static readonly layerOptions = (options: StorageClientOptions = {}): Layer.Layer<StorageClient> => layer(options)
 
-  /** {@link StorageClient.layerOptions} with the defaults. */
-  static readonly layer: Layer.Layer<StorageClient> = StorageClient.layerOptions()
+  /** @deprecated Use `Storage.layer()`: the storage client's layers are module functions, like `Iconik.layer`. */
+  static readonly layer: Layer.Layer<StorageClient> = Layer.suspend(() => layer())
 
-  /** Builds the client from the `HttpClient` and `FileSystem` in context (tests, custom transports). */
+  /** @deprecated Use `Storage.make`. */
   static readonly make = make
 }
+
+/**
+ * The client on its own node:http transport (keep-alive agent) and the Node file system. It ignores any `HttpClient`
+ * in the application's context, so Iconik middleware (auth headers, tracing) cannot reach storage.
+ */
+export const layer = (options: StorageClientOptions = {}): Layer.Layer<StorageClient> =>
+  Layer.effect(StorageClient, make(options)).pipe(
+    Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true })),
+    Layer.provide(NodeFileSystem.layer)
+  )
