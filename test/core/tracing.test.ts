@@ -219,6 +219,8 @@ describe("tracing", () => {
           file,
           storageId: emulator.storage("PROXIES", method)!.id,
           keyframes: true,
+          // The same file to a second storage: a second proxy on purpose.
+          newProxy: true,
           ...transfer
         }))
       const runs = [
