@@ -63,7 +63,13 @@ export const retryReset = <A, E extends { readonly _tag: string }, R>(call: Effe
  * One `uploadProxy` of `file` into a new asset; checks the proxy is CLOSED with every part. Milliseconds.
  * `beforeUpload` runs once the asset exists, just before the workflow starts.
  */
-export const uploadWithWorkflow = (runtime: ClientRuntime, file: string, size: number, beforeUpload?: () => void) =>
+export const uploadWithWorkflow = (
+  runtime: ClientRuntime,
+  file: string,
+  size: number,
+  beforeUpload?: () => void,
+  concurrency: number = CONCURRENCY
+) =>
   runtime.runPromise(Effect.gen(function*() {
     const asset = yield* retryReset(Assets.create({ title: `upload bench ${Path.basename(file)}` }))
     beforeUpload?.()
@@ -73,7 +79,7 @@ export const uploadWithWorkflow = (runtime: ClientRuntime, file: string, size: n
       assetId: asset.id,
       file,
       partSize: PART_SIZE,
-      concurrency: CONCURRENCY,
+      concurrency,
       singlePutThreshold: 0
     })
     const millis = performance.now() - started
