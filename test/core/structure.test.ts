@@ -77,17 +77,11 @@ const cycles = (graph: Map<string, Set<string>>, limit = 500): Array<Array<strin
 const spell = (cycle: ReadonlyArray<string>) => [...cycle, cycle[0]].join(" -> ")
 
 /**
- * Cycles known today, inside the emulator (its route table, environment, storage, state and paging modules know each
- * other). They are being untangled separately; until then they are listed here so that any other cycle, including a
- * new one among these same modules, fails. Remove a line when its cycle is gone (the test says so).
+ * Cycles allowed to remain, each spelled as the test prints it (none today: the emulator's were untangled by moving
+ * its records to `Records.ts`, its replies and failures to `Reply.ts`, and giving the search index its own view of the
+ * state). A line added here must say why the cycle cannot be broken.
  */
-const known: ReadonlyArray<string> = [
-  "Env.ts -> Storage.ts -> Route.ts -> Env.ts",
-  "Env.ts -> Storage.ts -> State.ts -> Paging.ts -> Route.ts -> Env.ts",
-  "Env.ts -> State.ts -> Paging.ts -> Route.ts -> Env.ts",
-  "Paging.ts -> Route.ts -> State.ts -> Paging.ts",
-  "SearchIndex.ts -> State.ts -> SearchIndex.ts"
-].map((cycle) => cycle.split(" -> ").map((name) => `src/testing/emulator/${name}`).join(" -> "))
+const known: ReadonlyArray<string> = []
 
 describe("module structure", () => {
   const graph = importGraph()

@@ -3,7 +3,9 @@
  * scroll), the `last_id` cursor of the files service and the `last_field_name` cursor of metadata fields.
  */
 import * as Effect from "effect/Effect"
-import { ApiFailure, failure, type Query, type RouteContext } from "./Route.ts"
+import type { ScrollSnapshot } from "./Records.ts"
+import { ApiFailure, failure } from "./Reply.ts"
+import type { Query, RouteContext } from "./Route.ts"
 
 export interface PageRequest {
   readonly page: number
@@ -63,10 +65,7 @@ export const pageOf = <A>(
   return Effect.succeed(envelope)
 }
 
-export interface ScrollSnapshot {
-  readonly items: ReadonlyArray<unknown>
-  offset: number
-}
+export type { ScrollSnapshot } from "./Records.ts"
 
 /**
  * The legacy scroll API: `scroll=true` takes a snapshot and answers its first `per_page` items with a `scroll_id`;

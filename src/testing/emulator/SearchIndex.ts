@@ -7,7 +7,7 @@
  *
  * Only pending writes are kept: once every write to a record is visible, lists read the live record again.
  */
-import { type Doc, type EmulatorState, metadataKey } from "./State.ts"
+import { type Doc, metadataKey } from "./Records.ts"
 
 /**
  * The record families index-backed lists read. `metadata` holds an object's metadata values (keyed
@@ -111,7 +111,13 @@ type RecordKind = "assets" | "collections" | "segments" | "history" | "jobs" | "
 
 const recordKinds: ReadonlyArray<RecordKind> = ["assets", "collections", "segments", "history", "jobs", "files"]
 
-const recordsOf = (state: EmulatorState, kind: RecordKind): ReadonlyMap<string, Doc> => state[kind]
+/** What the index reads of the emulator's state: its own view, so that the index and the state do not import each other. */
+export type IndexedState = { readonly [K in RecordKind]: ReadonlyMap<string, Doc> } & {
+  readonly values: ReadonlyMap<string, unknown>
+  readonly index: SearchIndex
+}
+
+const recordsOf = (state: IndexedState, kind: RecordKind): ReadonlyMap<string, Doc> => state[kind]
 
 const stringsIn = (value: unknown): Array<string> =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : []
@@ -129,7 +135,7 @@ const bodyIds = (body: unknown): Array<string> => {
  * the record the reply names, e.g. a created one) as a write visible from `visibleAt`.
  */
 export const beginWrite = (
-  state: EmulatorState,
+  state: IndexedState,
   params: Readonly<Record<string, string>>,
   body: unknown
 ): (replyBody: unknown, visibleAt: number, now: number) => void => {

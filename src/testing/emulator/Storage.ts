@@ -10,8 +10,8 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { type ObjectStoreShape, type Provider, providers } from "../objectstore/index.ts"
 import * as SigV4 from "../sigv4.ts"
-import { ApiFailure, badRequest, failure } from "./Route.ts"
-import type { Doc, ObjectLocation, StorageDoc, UploadKind } from "./State.ts"
+import { ApiFailure, badRequest, failure } from "./Reply.ts"
+import type { Doc, ObjectLocation, StorageDoc, UploadKind } from "./Records.ts"
 
 /** One storage's byte store: the embedded object store, or an external S3. */
 export interface StorageBackend {
