@@ -4,9 +4,10 @@
  */
 import {
   arrayLiteral,
-  call,
   type Doc,
   objectLiteral,
+  pure,
+  pureCall,
   render as print,
   tsdoc,
   typeApplication,
@@ -68,6 +69,9 @@ export interface GeneratedService {
 }
 
 const declarableStatuses = [400, 403, 404, 409] as const
+
+/** The module (written beside the services) with the helper every operation is made with. */
+export const operationModule = "operation.ts"
 
 interface BodySpec {
   readonly contentType: string
@@ -376,15 +380,32 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
   for (const unit of [...units.keys()].sort()) visit(unit)
   const position = new Map(order.map((unit, index) => [unit, index]))
 
+  const taken = new Set([...units.keys(), ...moduleIdentifiers])
+  // Enums: one const per distinct literal set, named after the first model and property it types (`AssetStatus`,
+  // `GetAssetQuerySort`), emitted before every model.
+  const enums = new Map<string, { readonly name: string; readonly literals: ReadonlyArray<string> }>()
+  const enumName = (literals: ReadonlyArray<string>, hint: string | undefined, owner: string | undefined): string => {
+    const key = JSON.stringify(literals)
+    const known = enums.get(key)
+    if (known !== undefined) return known.name
+    const base = pascalCase(hint ?? "enum")
+    const named = owner === undefined || base.startsWith(owner) ? base : `${owner}${base}`
+    const candidates = [named, ...Array.from({ length: 98 }, (_, index) => `${named}${index + 2}`)]
+    const name = candidates.find((candidate) => isValidIdentifier(candidate) && !taken.has(candidate))
+    if (name === undefined) throw new Error(`${service}: no free name for the enum ${key}`)
+    taken.add(name)
+    enums.set(key, { name, literals })
+    return name
+  }
   const context: RenderContext = {
     modelOf,
     referenceName,
     mustSuspend: (from, to) => from !== undefined && (position.get(to) ?? -1) >= (position.get(from) ?? Infinity),
     patchOf: (model, property) => patches.get(modelOverlayKey(model, property)),
-    isOpen: (model) => openModels.has(model)
+    isOpen: (model) => openModels.has(model),
+    enumName
   }
 
-  const taken = new Set([...units.keys(), ...moduleIdentifiers])
   const claim = (name: string): string => {
     if (taken.has(name)) throw new Error(`${service}: generated name ${name} is already taken`)
     taken.add(name)
@@ -429,7 +450,14 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       const members: Array<{ key: string; value: Doc; doc?: string | undefined }> = []
       const fields: Array<{ key: string; value: Doc }> = []
       for (const param of [...op.queryParams].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        const rendered = render(context, { ...(param.schema ?? {}), nullable: false }, "input", undefined)
+        const rendered = render(
+          context,
+          { ...(param.schema ?? {}), nullable: false },
+          "input",
+          name,
+          undefined,
+          param.name
+        )
         const key = propertyKey(param.name)
         const doc = param.description === undefined ? undefined : descriptionText(param.description)
         if (param.required === true) {
@@ -438,13 +466,13 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
           fields.push({ key, value: rendered.schema })
         } else {
           members.push({ key: `readonly ${key}?`, value: union([rendered.type, "undefined"]), doc })
-          fields.push({ key, value: call("Schema.optional", [rendered.schema]) })
+          fields.push({ key, value: pureCall("Schema.optional", [rendered.schema]) })
         }
       }
       local.push(
         tsdoc(`Query parameters of {@link ${op.name}}.`, 0) +
           `export interface ${name} ${print(typeLiteral(members, true), 0, 0)}\n` +
-          emitConst(name, call("IconikSchema.Struct", [objectLiteral(fields)]), name)
+          emitConst(name, pureCall("IconikSchema.Struct", [objectLiteral(fields)]))
       )
       schemaCount++
       query = { type: name, schema: name }
@@ -521,8 +549,7 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       { key: "service", value: JSON.stringify(service) },
       { key: "name", value: JSON.stringify(op.name) },
       { key: "method", value: JSON.stringify(op.method.toUpperCase()) },
-      { key: "path", value: JSON.stringify(op.fullPath) },
-      { key: "pathParams", value: arrayLiteral(op.pathParams.map((param) => JSON.stringify(param.name))) }
+      { key: "path", value: JSON.stringify(op.fullPath) }
     ]
     if (query !== undefined) definition.push({ key: "query", value: query.schema })
     if (body !== undefined) {
@@ -565,8 +592,8 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
       : "Required roles: none listed in the spec.")
     if (op.operation.deprecated === true) doc.push("", "@deprecated Iconik marks this operation as deprecated.")
 
-    const head = `export const ${claim(op.name)} = `
-    const generics = print(typeApplication("Endpoint.make", [inputType, successType, errorType]), 0, head.length, 2)
+    const head = `export const ${claim(op.name)} = ${pure}`
+    const generics = print(typeApplication("operation", [inputType, successType, errorType]), 0, head.length, 2)
     const lastLine = generics.slice(generics.lastIndexOf("\n") + 1)
     const column = (generics.includes("\n") ? lastLine.length : head.length + generics.length) + 1
     const definitionLiteral = print(objectLiteral(definition, true), 0, column, 1)
@@ -577,18 +604,20 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
 
   const definitionsList =
     `/** Every operation of the ${service} service, for the client, pagination and the emulator. */\n` +
-    `export const definitions: ReadonlyArray<Endpoint.Definition> = [\n` +
-    operationSpecs.map((op) => `  ${op.name}.definition`).join(",\n") +
-    "\n]\n"
+    `export const definitions: ReadonlyArray<Endpoint.Definition> = ${pure}[\n` +
+    operationSpecs.map((op) => `  ${op.name}`).join(",\n") +
+    "\n].map((operation) => operation.definition)\n"
 
   const header =
     `/**\n * The Iconik ${service} service (\`${spec.baseUrl}\`): models and operations.\n *\n` +
     ` * Generated by codegen/generate.ts from \`../shared/iconik-openapi/${service}.json\`; do not edit by hand.\n` +
     " */\n" +
     `import * as Schema from "effect/Schema"\n` +
-    `import * as Endpoint from "../Endpoint.ts"\n` +
-    `import * as IconikSchema from "../IconikSchema.ts"\n`
-  const source = [header, ...chunks, ...operationChunks, definitionsList].join("\n")
+    `import type * as Endpoint from "../Endpoint.ts"\n` +
+    `import * as IconikSchema from "../IconikSchema.ts"\n` +
+    `import { operation } from "./${operationModule}"\n`
+  const enumChunks = [...enums.values()].map(({ name, literals }) => emitEnum(name, literals))
+  const source = [header, ...enumChunks, ...chunks, ...operationChunks, definitionsList].join("\n")
   return {
     service,
     fileName: `${service}.ts`,
@@ -624,9 +653,15 @@ const answersWithObjects = (
     return properties?.["objects"] !== undefined
   })
 
-const emitConst = (name: string, schema: Doc, type: string): string => {
-  const head = `export const ${name}: Schema.Codec<${type}> = `
-  return head + print(schema, 0, head.length) + "\n"
+/**
+ * `export const Name: Schema.Codec<Name> = …` named by an `identifier` annotation (decode errors and docs then say
+ * `Asset`, not the whole struct), marked pure so a bundler drops it when unused.
+ */
+const emitConst = (name: string, schema: Doc): string => {
+  const head = `export const ${name}: Schema.Codec<${name}> = `
+  const annotation = `.annotate({ identifier: ${JSON.stringify(name)} })`
+  const printed = print(schema, 0, head.length, annotation.length)
+  return head + (printed.startsWith(pure) ? "" : pure) + printed + annotation + "\n"
 }
 
 /** An exported interface (or type alias, for non-object schemas) and the const annotated with it. */
@@ -645,29 +680,23 @@ const emitNamedSchema = (
     const parts = structParts(context, node, mode, from, model)
     const { fields } = parts
     const open = mode === "output" && model !== undefined && context.isOpen(model)
-    const struct = call("IconikSchema.Struct", [objectLiteral(fields)])
+    const struct = pureCall("IconikSchema.Struct", [objectLiteral(fields)])
     const members = open
       ? [...parts.members, { key: "readonly [key: string]", value: "unknown", doc: "Any other field Iconik sends, kept." }]
       : parts.members
-    const head = `export const ${name}: Schema.Codec<${name}> = `
-    return (
-      doc +
-      `export interface ${name} ${print(typeLiteral(members, true), 0, 0)}\n` +
-      head +
-      print(struct, 0, head.length) +
-      "\n"
-    )
+    return doc + `export interface ${name} ${print(typeLiteral(members, true), 0, 0)}\n` + emitConst(name, struct)
   }
   const rendered = render(context, schema, mode, from)
   const typeHead = `export type ${name} = `
-  const head = `export const ${name}: Schema.Codec<${name}> = `
+  return doc + typeHead + print(rendered.type, 0, typeHead.length) + "\n" + emitConst(name, rendered.schema)
+}
+
+/** A named enum: its type (the known literals, open to newer ones) and its schema. */
+const emitEnum = (name: string, literals: ReadonlyArray<string>): string => {
+  const quoted = literals.map((literal) => JSON.stringify(literal))
+  const typeHead = `export type ${name} = `
   return (
-    doc +
-    typeHead +
-    print(rendered.type, 0, typeHead.length) +
-    "\n" +
-    head +
-    print(rendered.schema, 0, head.length) +
-    "\n"
+    typeHead + print(typeApplication("IconikSchema.OpenEnum", [union(quoted)]), 0, typeHead.length) + "\n" +
+    emitConst(name, pureCall("IconikSchema.OpenEnum", [arrayLiteral(quoted)]))
   )
 }
