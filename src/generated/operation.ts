@@ -14,4 +14,5 @@ export const pathParamsOf = (path: string): ReadonlyArray<string> =>
 /** An operation from its definition (no side effects: an unused one is dropped by bundlers). */
 export const operation = /*#__NO_SIDE_EFFECTS__*/ <I, A, S extends DeclarableStatus = never>(
   definition: Omit<Endpoint.Definition, "pathParams">
-): Endpoint.Operation<I, A, S> => Endpoint.make<I, A, S>({ ...definition, pathParams: pathParamsOf(definition.path) })
+): Endpoint.Operation<I, A, S> =>
+  Endpoint.make<I, A, S>({ ...definition, pathParams: pathParamsOf(definition.path) })
