@@ -81,7 +81,8 @@ const program = Effect.gen(function*() {
   )
   return yield* HttpClientResponse.schemaBodyJson(Asset)(response)
 })
-Effect.runPromise(program.pipe(Effect.provide(FetchHttpClient.layer))).then((asset) => (globalThis as Reporting).reportAnswer?.(asset.title))
+Effect.runPromise(program.pipe(Effect.provide(FetchHttpClient.layer)))
+  .then((asset) => (globalThis as Reporting).reportAnswer?.(asset.title))
 `
 
 export interface Programs {

@@ -60,7 +60,9 @@ interface Sample {
 }
 const runOnce = async (file: string): Promise<Sample> => {
   // Asynchronously: this process's server answers the child.
-  const child = spawn(process.execPath, ["--import", reporter, file], { env: { ...process.env, BENCH_BASE_URL: baseUrl } })
+  const child = spawn(process.execPath, ["--import", reporter, file], {
+    env: { ...process.env, BENCH_BASE_URL: baseUrl }
+  })
   let out = ""
   child.stdout.on("data", (chunk) => (out += chunk))
   child.stderr.on("data", (chunk) => process.stderr.write(chunk))
@@ -98,12 +100,22 @@ writeResult({
     { metric: "time, SDK through `effect-iconik/generated`", value: `${fmt(sdk.ms, 0)} ms` },
     { metric: "… SDK / Effect only", value: `${fmt(timeRatio)}×`, target: "≤ 1.2×", met: timeRatio <= 1.2 },
     { metric: "time, SDK through the service's module", value: `${fmt(sdkModule.ms, 0)} ms` },
-    { metric: "… SDK / Effect only", value: `${fmt(moduleTimeRatio)}×`, target: "≤ 1.2×", met: moduleTimeRatio <= 1.2 },
+    {
+      metric: "… SDK / Effect only",
+      value: `${fmt(moduleTimeRatio)}×`,
+      target: "≤ 1.2×",
+      met: moduleTimeRatio <= 1.2
+    },
     { metric: "peak RSS, Effect only", value: `${fmt(effectOnly.rssMiB, 1)} MiB` },
     { metric: "peak RSS, SDK through `effect-iconik/generated`", value: `${fmt(sdk.rssMiB, 1)} MiB` },
     { metric: "… SDK / Effect only", value: `${fmt(rssRatio)}×`, target: "≤ 1.2×", met: rssRatio <= 1.2 },
     { metric: "peak RSS, SDK through the service's module", value: `${fmt(sdkModule.rssMiB, 1)} MiB` },
-    { metric: "… SDK / Effect only", value: `${fmt(moduleRssRatio)}×`, target: "≤ 1.2×", met: moduleRssRatio <= 1.2 }
+    {
+      metric: "… SDK / Effect only",
+      value: `${fmt(moduleRssRatio)}×`,
+      target: "≤ 1.2×",
+      met: moduleRssRatio <= 1.2
+    }
   ],
   raw: { runs, samples }
 }, started)

@@ -14,7 +14,7 @@ const repoRoot = path.resolve(import.meta.dirname, "..", "..")
 const generatedDir = path.join(repoRoot, "src", "generated")
 
 describe("generated code shape", () => {
-  it("a browser bundle calling getAsset keeps getAsset and its models, not the service's other operations", async () => {
+  it("a bundle calling getAsset keeps getAsset and its models, not the service's other operations", async () => {
     const result = await Esbuild.build({
       stdin: {
         contents: 'import * as assets from "./src/generated/assets.ts"\nexport const run = assets.getAsset',
