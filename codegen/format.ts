@@ -48,6 +48,16 @@ const group = (open: string, close: string, items: ReadonlyArray<Item>, options:
 export const call = (callee: string, args: ReadonlyArray<Doc>): Doc =>
   group(`${callee}(`, ")", args.map((value) => ({ value })))
 
+/**
+ * `/*#__PURE__*\/ callee(a, b)`: a construction bundlers may drop when nothing uses its result. Every call in a
+ * generated schema carries it, nested ones too: a bundler keeps an unmarked argument call even when it drops the call
+ * around it.
+ */
+export const pureCall = (callee: string, args: ReadonlyArray<Doc>): Doc => call(`${pure}${callee}`, args)
+
+/** The annotation {@link pureCall} prints. */
+export const pure = "/*#__PURE__*/ "
+
 /** `[a, b]` */
 export const arrayLiteral = (items: ReadonlyArray<Doc>): Doc => group("[", "]", items.map((value) => ({ value })))
 

@@ -3,7 +3,7 @@
  * `XSchema` pairs), which models need an input variant for request bodies, and the rendering of a JSON schema into a
  * TypeScript type and an effect Schema expression built from src/IconikSchema.ts and effect's `Schema`.
  */
-import { arrayLiteral, call, type Doc, objectLiteral, typeApplication, typeLiteral, union } from "./format.ts"
+import { arrayLiteral, type Doc, objectLiteral, pure, pureCall, typeApplication, typeLiteral, union } from "./format.ts"
 import { isValidIdentifier, moduleIdentifiers, propertyKey } from "./naming.ts"
 import type { ModelPatch } from "./overlay.ts"
 import { type JsonSchema, refName } from "./spec.ts"
@@ -127,6 +127,11 @@ export interface RenderContext {
   readonly patchOf: (model: string, property: string) => ModelPatch | undefined
   /** Whether a model's type names its undeclared keys too (responses only; every struct keeps them at run time). */
   readonly isOpen: (model: string) => boolean
+  /**
+   * The module-level name of a string enum, one per distinct literal set: `hint` (the property it types) and `owner`
+   * (the model or const it is rendered in) name it the first time the set is seen.
+   */
+  readonly enumName: (literals: ReadonlyArray<string>, hint: string | undefined, owner: string | undefined) => string
 }
 
 const unknown: Rendered = { type: "unknown", schema: "Schema.Unknown" }
@@ -146,12 +151,13 @@ export const render = (
   schema: JsonSchema,
   mode: Mode,
   from: string | undefined,
-  model?: string
+  model?: string,
+  hint?: string
 ): Rendered => {
   const node = unwrap(schema)
-  const base = renderBase(context, node, mode, from, model)
+  const base = renderBase(context, node, mode, from, model, hint)
   return node.nullable === true
-    ? { type: union([base.type, "null"]), schema: call("Schema.NullOr", [base.schema]) }
+    ? { type: union([base.type, "null"]), schema: pureCall("Schema.NullOr", [base.schema]) }
     : base
 }
 
@@ -160,12 +166,13 @@ const renderBase = (
   node: JsonSchema,
   mode: Mode,
   from: string | undefined,
-  model: string | undefined
+  model: string | undefined,
+  hint: string | undefined
 ): Rendered => {
   if (node.$ref !== undefined) {
     const name = context.referenceName(refName(node.$ref), mode)
     return context.mustSuspend(from, name)
-      ? { type: name, schema: `Schema.suspend((): Schema.Codec<${name}> => ${name})` }
+      ? { type: name, schema: `${pure}Schema.suspend((): Schema.Codec<${name}> => ${name})` }
       : { type: name, schema: name }
   }
   const members = node.oneOf ?? node.anyOf
@@ -173,7 +180,7 @@ const renderBase = (
     const rendered = members.map((member) => render(context, member, mode, from))
     return {
       type: union(rendered.map((member) => member.type)),
-      schema: call("Schema.Union", [arrayLiteral(rendered.map((member) => member.schema))])
+      schema: pureCall("Schema.Union", [arrayLiteral(rendered.map((member) => member.schema))])
     }
   }
   if (node.properties !== undefined && Object.keys(node.properties).length > 0) {
@@ -183,11 +190,8 @@ const renderBase = (
     case "string": {
       const literals = (node.enum ?? []).filter((value): value is string => typeof value === "string")
       if (literals.length > 0) {
-        const quoted = literals.map((literal) => JSON.stringify(literal))
-        return {
-          type: typeApplication("IconikSchema.OpenEnum", [union(quoted)]),
-          schema: call("IconikSchema.OpenEnum", [arrayLiteral(quoted)])
-        }
+        const name = context.enumName(literals, hint, model ?? from)
+        return { type: name, schema: name }
       }
       if (node.format === "date-time") return { type: "string", schema: "IconikSchema.DateTimeString" }
       if (node.format === "binary") return { type: "Uint8Array", schema: "Schema.Uint8Array" }
@@ -199,8 +203,8 @@ const renderBase = (
     case "boolean":
       return { type: "boolean", schema: "Schema.Boolean" }
     case "array": {
-      const item = node.items === undefined ? unknown : render(context, node.items, mode, from)
-      return { type: typeApplication("ReadonlyArray", [item.type]), schema: call("Schema.Array", [item.schema]) }
+      const item = node.items === undefined ? unknown : render(context, node.items, mode, from, undefined, hint)
+      return { type: typeApplication("ReadonlyArray", [item.type]), schema: pureCall("Schema.Array", [item.schema]) }
     }
     case "object": {
       const value =
@@ -208,7 +212,7 @@ const renderBase = (
       if (!isFreeFormObject(node)) throw new Error("unreachable: object with properties")
       return {
         type: typeLiteral([{ key: "readonly [key: string]", value: value.type }]),
-        schema: call("Schema.Record", ["Schema.String", value.schema])
+        schema: pureCall("Schema.Record", ["Schema.String", value.schema])
       }
     }
     default:
@@ -250,16 +254,18 @@ export const structParts = (
         context,
         { ...(patch?.kind === "anyValues" ? anyValues(propertySchema) : propertySchema), nullable: false },
         childMode(mode),
-        from
+        from,
+        undefined,
+        property
       )
     const key = propertyKey(property)
     const doc = shortDescription(propertySchema.description)
     if (isRequired) {
       members.push({ key: `readonly ${key}`, value: nullable ? union([base.type, "null"]) : base.type, doc })
-      fields.push({ key, value: nullable ? call("Schema.NullOr", [base.schema]) : base.schema })
+      fields.push({ key, value: nullable ? pureCall("Schema.NullOr", [base.schema]) : base.schema })
     } else {
       members.push({ key: `readonly ${key}?`, value: union([base.type, "null", "undefined"]), doc })
-      fields.push({ key, value: call("IconikSchema.optional", [base.schema]) })
+      fields.push({ key, value: pureCall("IconikSchema.optional", [base.schema]) })
     }
   }
   return { members, fields }
@@ -300,5 +306,5 @@ const renderStruct = (
   model: string | undefined
 ): Rendered => {
   const { members, fields } = structParts(context, node, mode, from, model)
-  return { type: typeLiteral(members), schema: call("IconikSchema.Struct", [objectLiteral(fields)]) }
+  return { type: typeLiteral(members), schema: pureCall("IconikSchema.Struct", [objectLiteral(fields)]) }
 }

@@ -1,18 +1,11 @@
 /**
- * Generates the module of one service: its models (interface + Schema), and per operation a definition and typed
- * function via `Endpoint.make`, plus `definitions` listing them.
+ * Generates the module of one service: reads the spec (models, overlays, operations and their names, input and patch
+ * variants, emission order), then assembles what the emitters write: enums and models (emit-models.ts), operations
+ * (emit-operations.ts) and `definitions` listing them. The package index and the operation helper: emit-index.ts.
  */
-import {
-  arrayLiteral,
-  call,
-  type Doc,
-  objectLiteral,
-  render as print,
-  tsdoc,
-  typeApplication,
-  typeLiteral,
-  union
-} from "./format.ts"
+import { emitEnum, emitModel, enumNamer } from "./emit-models.ts"
+import { type BodySpec, emitOperation, type OperationSpec, resolveTop } from "./emit-operations.ts"
+import { pure } from "./format.ts"
 import {
   anyValues,
   directReferences,
@@ -20,13 +13,10 @@ import {
   isNumber,
   type Mode,
   modelNames,
-  render,
   type RenderContext,
-  type Rendered,
-  structParts,
   unwrap
 } from "./models.ts"
-import { camelCase, isValidIdentifier, moduleIdentifiers, operationName, pascalCase, propertyKey } from "./naming.ts"
+import { camelCase, isValidIdentifier, moduleIdentifiers, operationName } from "./naming.ts"
 import { operationNameOverrides } from "./names.ts"
 import {
   type DeclaredSuccess,
@@ -67,27 +57,6 @@ export interface GeneratedService {
   readonly overlaysApplied: number
 }
 
-const declarableStatuses = [400, 403, 404, 409] as const
-
-interface BodySpec {
-  readonly contentType: string
-  readonly schema: JsonSchema
-  readonly required: boolean
-}
-
-interface OperationSpec {
-  readonly name: string
-  readonly method: HttpMethod
-  readonly specPath: string
-  readonly fullPath: string
-  readonly operation: Operation
-  readonly pathParams: ReadonlyArray<Parameter>
-  readonly queryParams: ReadonlyArray<Parameter>
-  readonly body: BodySpec | undefined
-  readonly success: ReadonlyArray<DeclaredSuccess>
-  readonly roles: ReadonlyArray<string>
-}
-
 /** Roles listed after "Required roles:" in an operation's description. */
 export const parseRoles = (description: string | undefined): ReadonlyArray<string> => {
   if (description === undefined) return []
@@ -98,17 +67,6 @@ export const parseRoles = (description: string | undefined): ReadonlyArray<strin
     .split("\n")
     .map((line) => /^\s*-\s*([A-Za-z0-9_.:-]+)\s*$/.exec(line)?.[1])
     .filter((role): role is string => role !== undefined)
-}
-
-/** The description without its roles list, `<br/>` as line breaks, and the spec's accidental doubling removed. */
-const descriptionText = (description: string | undefined): string | undefined => {
-  if (description === undefined) return undefined
-  const index = description.indexOf("Required roles:")
-  let text = (index < 0 ? description : description.slice(0, index)).replace(/<br\s*\/?>/g, "\n").trim()
-  const half = text.length / 2
-  if (Number.isInteger(half) && half > 0 && text.slice(0, half) === text.slice(half)) text = text.slice(0, half)
-  text = text.replace(/\*\//g, "*\\/").split("\n").map((line) => line.trim()).join("\n").trim()
-  return text.length === 0 ? undefined : text
 }
 
 /** The JSON content of a body or response when there is one, else the first content type. */
@@ -376,15 +334,17 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
   for (const unit of [...units.keys()].sort()) visit(unit)
   const position = new Map(order.map((unit, index) => [unit, index]))
 
+  const taken = new Set([...units.keys(), ...moduleIdentifiers])
+  const { enumName, enums } = enumNamer(service, taken)
   const context: RenderContext = {
     modelOf,
     referenceName,
     mustSuspend: (from, to) => from !== undefined && (position.get(to) ?? -1) >= (position.get(from) ?? Infinity),
     patchOf: (model, property) => patches.get(modelOverlayKey(model, property)),
-    isOpen: (model) => openModels.has(model)
+    isOpen: (model) => openModels.has(model),
+    enumName
   }
 
-  const taken = new Set([...units.keys(), ...moduleIdentifiers])
   const claim = (name: string): string => {
     if (taken.has(name)) throw new Error(`${service}: generated name ${name} is already taken`)
     taken.add(name)
@@ -394,201 +354,35 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
   const chunks: Array<string> = []
   let schemaCount = 0
   for (const unit of order) {
-    const { model, mode } = units.get(unit)!
-    const { schema, component } = modelSchemas.get(model)!
-    const description = unwrap(schema).description
-    const docLines = [description === undefined ? undefined : description.replace(/\*\//g, "*\\/").trim()]
-    if (mode === "input") docLines.push(`{@link ${model}} as sent in request bodies: without its read-only properties.`)
-    else if (mode === "patch") {
-      docLines.push(`{@link ${model}} as sent in PATCH bodies: only the properties that change, none read-only.`)
-    }
-    else if (component !== model) docLines.push(`Iconik's \`${component}\`.`)
-    chunks.push(emitNamedSchema(context, unit, schema, mode, unit, model, docLines))
+    chunks.push(emitModel(context, unit, units.get(unit)!, modelSchemas.get(units.get(unit)!.model)!))
     schemaCount++
   }
 
   const operationChunks: Array<string> = []
   const generated: Array<GeneratedOperation> = []
   for (const op of operationSpecs) {
-    const typeBase = pascalCase(op.name)
-    const local: Array<string> = []
-    const named = (suffix: string, schema: JsonSchema, mode: Mode): Rendered => {
-      if (!hasProperties(schema) || unwrap(schema).$ref !== undefined) return render(context, schema, mode, undefined)
-      const name = claim(typeBase + suffix)
-      const doc = `${suffix.replace(/\d+$/, "")} of {@link ${op.name}}.`
-      local.push(emitNamedSchema(context, name, schema, mode, undefined, undefined, [doc]))
-      schemaCount++
-      return { type: name, schema: name }
-    }
-
-    // Query parameters: a struct, optional unless required; headers (App-ID, Auth-Token) are the client's business.
-    let query: Rendered | undefined
-    let queryRequired = false
-    if (op.queryParams.length > 0) {
-      const name = claim(`${typeBase}Query`)
-      const members: Array<{ key: string; value: Doc; doc?: string | undefined }> = []
-      const fields: Array<{ key: string; value: Doc }> = []
-      for (const param of [...op.queryParams].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        const rendered = render(context, { ...(param.schema ?? {}), nullable: false }, "input", undefined)
-        const key = propertyKey(param.name)
-        const doc = param.description === undefined ? undefined : descriptionText(param.description)
-        if (param.required === true) {
-          queryRequired = true
-          members.push({ key: `readonly ${key}`, value: rendered.type, doc })
-          fields.push({ key, value: rendered.schema })
-        } else {
-          members.push({ key: `readonly ${key}?`, value: union([rendered.type, "undefined"]), doc })
-          fields.push({ key, value: call("Schema.optional", [rendered.schema]) })
-        }
-      }
-      local.push(
-        tsdoc(`Query parameters of {@link ${op.name}}.`, 0) +
-          `export interface ${name} ${print(typeLiteral(members, true), 0, 0)}\n` +
-          emitConst(name, call("IconikSchema.Struct", [objectLiteral(fields)]), name)
-      )
-      schemaCount++
-      query = { type: name, schema: name }
-    }
-
-    const bodyMode: Mode = op.method === "patch" ? "patch" : "input"
-    const body = op.body === undefined ? undefined : { ...op.body, rendered: named("Body", op.body.schema, bodyMode) }
-    const inlineResponses = op.success.filter(
-      ({ schema }) => schema !== undefined && hasProperties(schema) && unwrap(schema).$ref === undefined
-    )
-    const success = op.success.map((entry) => {
-      if (entry.schema === undefined) return { ...entry, rendered: undefined }
-      const suffix = inlineResponses.length > 1 ? `Response${entry.status}` : "Response"
-      return { ...entry, rendered: named(suffix, entry.schema, "output") }
-    })
-
-    const inputMembers: Array<{ key: string; value: Doc }> = op.pathParams.map((param) => ({
-      key: `readonly ${propertyKey(param.name)}`,
-      value: render(context, { ...(param.schema ?? { type: "string" }), nullable: false }, "input", undefined).type
-    }))
-    if (query !== undefined) {
-      inputMembers.push(
-        queryRequired
-          ? { key: "readonly query", value: query.type }
-          : { key: "readonly query?", value: union([query.type, "undefined"]) }
-      )
-    }
-    if (body !== undefined) {
-      inputMembers.push(
-        body.required
-          ? { key: "readonly body", value: body.rendered.type }
-          : { key: "readonly body?", value: union([body.rendered.type, "undefined"]) }
-      )
-    }
-    const allOptional = op.pathParams.length === 0 && !queryRequired && body?.required !== true
-    const inputType: Doc = inputMembers.length === 0
-      ? "void"
-      : allOptional
-        ? union([typeLiteral(inputMembers), "void"])
-        : typeLiteral(inputMembers)
-
-    const successTypes: Array<string> = []
-    const addSuccessType = (type: string) => {
-      if (!successTypes.includes(type)) successTypes.push(type)
-    }
-    for (const entry of success) {
-      if (entry.rendered !== undefined) addSuccessType(print(entry.rendered.type, 0, 0))
-      if (entry.rendered === undefined || entry.optionalBody === true) addSuccessType("void")
-    }
-    const successType: Doc = successTypes.length === 0 ? "void" : union(successTypes)
-
-    const errors = declarableStatuses.filter(
-      (status) =>
-        op.operation.responses[String(status)] !== undefined ||
-        (status === 403 && op.roles.length > 0) ||
-        (status === 404 && op.pathParams.length > 0)
-    )
-    const errorType: Doc = errors.length === 0 ? "never" : union(errors.map(String))
-
-    const queryNames = new Set(op.queryParams.map((param) => param.name))
-    const paging =
-      service === "search" && op.method === "post" && op.specPath === "/v1/search/"
-        ? "search"
-        : queryNames.has("last_id")
-          ? "last_id"
-          : queryNames.has("last_field_name")
-            ? "last_field_name"
-            : (queryNames.has("page") || queryNames.has("per_page")) && answersWithObjects(components, op.success)
-              ? "page"
-              : undefined
-
-    const summary = (op.operation.summary ?? "").trim()
-    const definition: Array<{ key: string; value: Doc }> = [
-      { key: "service", value: JSON.stringify(service) },
-      { key: "name", value: JSON.stringify(op.name) },
-      { key: "method", value: JSON.stringify(op.method.toUpperCase()) },
-      { key: "path", value: JSON.stringify(op.fullPath) },
-      { key: "pathParams", value: arrayLiteral(op.pathParams.map((param) => JSON.stringify(param.name))) }
-    ]
-    if (query !== undefined) definition.push({ key: "query", value: query.schema })
-    if (body !== undefined) {
-      definition.push({
-        key: "body",
-        value: objectLiteral([
-          { key: "schema", value: body.rendered.schema },
-          { key: "contentType", value: JSON.stringify(body.contentType) },
-          { key: "required", value: String(body.required) }
-        ])
-      })
-    }
-    definition.push({
-      key: "success",
-      value: arrayLiteral(
-        success.map((entry) =>
-          objectLiteral([
-            { key: "status", value: String(entry.status) },
-            ...(entry.rendered === undefined ? [] : [{ key: "schema", value: entry.rendered.schema }]),
-            ...(entry.contentType === undefined
-              ? []
-              : [{ key: "contentType", value: JSON.stringify(entry.contentType) }]),
-            ...(entry.optionalBody === true ? [{ key: "optionalBody", value: "true" }] : [])
-          ])
-        )
-      )
-    })
-    definition.push({ key: "errors", value: `[${errors.join(", ")}]` })
-    definition.push({ key: "summary", value: JSON.stringify(summary) })
-    definition.push({ key: "roles", value: `[${op.roles.map((role) => JSON.stringify(role)).join(", ")}]` })
-    if (paging !== undefined) definition.push({ key: "paging", value: JSON.stringify(paging) })
-    if (queryNames.has("scroll_id")) definition.push({ key: "scroll", value: "true" })
-    if (op.operation.deprecated === true) definition.push({ key: "deprecated", value: "true" })
-
-    const doc: Array<string> = [summary === "" ? op.name : summary, "", `\`${op.method.toUpperCase()} ${op.fullPath}\``]
-    const text = descriptionText(op.operation.description)
-    if (text !== undefined && text !== summary) doc.push("", text)
-    doc.push("", op.roles.length > 0
-      ? `Required roles: ${op.roles.map((role) => `\`${role}\``).join(", ")}.`
-      : "Required roles: none listed in the spec.")
-    if (op.operation.deprecated === true) doc.push("", "@deprecated Iconik marks this operation as deprecated.")
-
-    const head = `export const ${claim(op.name)} = `
-    const generics = print(typeApplication("Endpoint.make", [inputType, successType, errorType]), 0, head.length, 2)
-    const lastLine = generics.slice(generics.lastIndexOf("\n") + 1)
-    const column = (generics.includes("\n") ? lastLine.length : head.length + generics.length) + 1
-    const definitionLiteral = print(objectLiteral(definition, true), 0, column, 1)
-    local.push(tsdoc(doc.join("\n"), 0) + head + generics + "(" + definitionLiteral + ")\n")
-    operationChunks.push(local.join("\n"))
+    const emitted = emitOperation({ service, components, render: context, claim }, op)
+    operationChunks.push(emitted.source)
+    schemaCount += emitted.schemaCount
     generated.push({ name: op.name, method: op.method.toUpperCase() as Uppercase<HttpMethod>, path: op.fullPath })
   }
 
   const definitionsList =
     `/** Every operation of the ${service} service, for the client, pagination and the emulator. */\n` +
-    `export const definitions: ReadonlyArray<Endpoint.Definition> = [\n` +
-    operationSpecs.map((op) => `  ${op.name}.definition`).join(",\n") +
-    "\n]\n"
+    `export const definitions: ReadonlyArray<Endpoint.Definition> = ${pure}[\n` +
+    operationSpecs.map((op) => `  ${op.name}`).join(",\n") +
+    "\n].map((operation) => operation.definition)\n"
 
   const header =
     `/**\n * The Iconik ${service} service (\`${spec.baseUrl}\`): models and operations.\n *\n` +
     ` * Generated by codegen/generate.ts from \`../shared/iconik-openapi/${service}.json\`; do not edit by hand.\n` +
     " */\n" +
     `import * as Schema from "effect/Schema"\n` +
-    `import * as Endpoint from "../Endpoint.ts"\n` +
-    `import * as IconikSchema from "../IconikSchema.ts"\n`
-  const source = [header, ...chunks, ...operationChunks, definitionsList].join("\n")
+    `import type * as Endpoint from "../Endpoint.ts"\n` +
+    `import * as IconikSchema from "../IconikSchema.ts"\n` +
+    `import { operation } from "./operation.ts"\n`
+  const enumChunks = enums().map(({ name, literals }) => emitEnum(name, literals))
+  const source = [header, ...enumChunks, ...chunks, ...operationChunks, definitionsList].join("\n")
   return {
     service,
     fileName: `${service}.ts`,
@@ -605,69 +399,3 @@ export const generateService = (spec: ServiceSpec): GeneratedService => {
 
 const methodOrder: ReadonlyArray<HttpMethod> = ["get", "post", "put", "patch", "delete"]
 
-/** A schema with a top-level reference followed (one level: enough to see whether an answer is a page). */
-const resolveTop = (components: Readonly<Record<string, JsonSchema>>, schema: JsonSchema): JsonSchema => {
-  const node = unwrap(schema)
-  return node.$ref === undefined ? node : unwrap(components[refName(node.$ref)] ?? {})
-}
-
-/**
- * Whether an answer is a list the `page` family can walk: an `objects` array, with `pages`/`next_url` or without
- * (playlist and sequence items, the multipart part-URL lists answer `{objects}` alone: walked while pages are full).
- */
-const answersWithObjects = (
-  components: Readonly<Record<string, JsonSchema>>,
-  success: ReadonlyArray<DeclaredSuccess>
-) =>
-  success.some(({ schema }) => {
-    const properties = schema === undefined ? undefined : resolveTop(components, schema).properties
-    return properties?.["objects"] !== undefined
-  })
-
-const emitConst = (name: string, schema: Doc, type: string): string => {
-  const head = `export const ${name}: Schema.Codec<${type}> = `
-  return head + print(schema, 0, head.length) + "\n"
-}
-
-/** An exported interface (or type alias, for non-object schemas) and the const annotated with it. */
-const emitNamedSchema = (
-  context: RenderContext,
-  name: string,
-  schema: JsonSchema,
-  mode: Mode,
-  from: string | undefined,
-  model: string | undefined,
-  docLines: ReadonlyArray<string | undefined>
-): string => {
-  const doc = tsdoc(docLines.filter((line): line is string => line !== undefined && line !== "").join("\n\n"), 0)
-  const node = unwrap(schema)
-  if (hasProperties(node) && node.$ref === undefined) {
-    const parts = structParts(context, node, mode, from, model)
-    const { fields } = parts
-    const open = mode === "output" && model !== undefined && context.isOpen(model)
-    const struct = call("IconikSchema.Struct", [objectLiteral(fields)])
-    const members = open
-      ? [...parts.members, { key: "readonly [key: string]", value: "unknown", doc: "Any other field Iconik sends, kept." }]
-      : parts.members
-    const head = `export const ${name}: Schema.Codec<${name}> = `
-    return (
-      doc +
-      `export interface ${name} ${print(typeLiteral(members, true), 0, 0)}\n` +
-      head +
-      print(struct, 0, head.length) +
-      "\n"
-    )
-  }
-  const rendered = render(context, schema, mode, from)
-  const typeHead = `export type ${name} = `
-  const head = `export const ${name}: Schema.Codec<${name}> = `
-  return (
-    doc +
-    typeHead +
-    print(rendered.type, 0, typeHead.length) +
-    "\n" +
-    head +
-    print(rendered.schema, 0, head.length) +
-    "\n"
-  )
-}

@@ -37,20 +37,20 @@ export * as usersNotifications from "./users-notifications.ts"
 export * as users from "./users.ts"
 
 /** Every operation of every service (the emulator routes with it). */
-export const allDefinitions: ReadonlyArray<Definition> = [
-  ...acls.definitions,
-  ...assets.definitions,
-  ...auth.definitions,
-  ...automations.definitions,
-  ...files.definitions,
-  ...jobs.definitions,
-  ...metadata.definitions,
-  ...ml.definitions,
-  ...notifications.definitions,
-  ...search.definitions,
-  ...settings.definitions,
-  ...stats.definitions,
-  ...transcode.definitions,
-  ...usersNotifications.definitions,
-  ...users.definitions
-]
+export const allDefinitions: ReadonlyArray<Definition> = /*#__PURE__*/ [
+  acls.definitions,
+  assets.definitions,
+  auth.definitions,
+  automations.definitions,
+  files.definitions,
+  jobs.definitions,
+  metadata.definitions,
+  ml.definitions,
+  notifications.definitions,
+  search.definitions,
+  settings.definitions,
+  stats.definitions,
+  transcode.definitions,
+  usersNotifications.definitions,
+  users.definitions
+].flat()

@@ -77,7 +77,7 @@ describe("deprecated aliases of renamed operations", () => {
     fs.mkdirSync(path.join(repoRoot, ".tmp"), { recursive: true })
     const directory = fs.mkdtempSync(path.join(repoRoot, ".tmp", "renames-"))
     try {
-      // The generated modules import `../Endpoint.ts` and `../IconikSchema.ts`: point them at the package's.
+      // The generated modules import `../Endpoint.ts`, `../IconikSchema.ts` and `./operation.ts`: point them at the package's.
       const write = (name: string, source: string) => {
         const file = path.join(directory, `${name}.ts`)
         fs.writeFileSync(
@@ -85,6 +85,7 @@ describe("deprecated aliases of renamed operations", () => {
           source
             .replace('"../Endpoint.ts"', JSON.stringify(path.join(repoRoot, "src", "Endpoint.ts")))
             .replace('"../IconikSchema.ts"', JSON.stringify(path.join(repoRoot, "src", "IconikSchema.ts")))
+            .replace('"./operation.ts"', JSON.stringify(path.join(repoRoot, "src", "generated", "operation.ts")))
         )
         return file
       }
