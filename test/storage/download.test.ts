@@ -6,6 +6,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import {
@@ -217,6 +218,54 @@ describe("downloadToFile", () => {
       assert.strictEqual(sha256(Fs.readFileSync(path)), sha256(body))
       assert.isFalse(Fs.existsSync(checkpointPathFor(path)))
     }).pipe(Effect.provide(deps)))
+
+  it.live("SIGKILL of a child process mid-download: a rerun fetches only the parts not on disk", () =>
+    Effect.gen(function*() {
+      const { body, store, url } = yield* seeded("s3", 6 * MiB)
+      // Each GET waits a little, so the kill lands while the download is under way.
+      yield* store.addFault({ operation: "GetObject", fault: { _tag: "Delay", millis: 150 } })
+      const dir = yield* tempDir
+      const path = Path.join(dir, "clip.mov")
+      const options = { url, path, size: body.length, md5: md5(body), partSize: MiB, concurrency: 1 }
+      // In the project (git-ignored scratch folder), so the child resolves the project's packages.
+      const scratch = new URL("../../.tmp", import.meta.url).pathname
+      Fs.mkdirSync(scratch, { recursive: true })
+      const script = Path.join(scratch, `download-child-${process.pid}.ts`)
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(script, { force: true })))
+      const engine = new URL("../../src/storage/index.ts", import.meta.url).href
+      Fs.writeFileSync(
+        script,
+        `import { NodeFileSystem } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { downloadToFile, StorageClient } from ${JSON.stringify(engine)}
+const options = JSON.parse(process.argv[2])
+await Effect.runPromise(downloadToFile({ ...options, onProgress: (e) =>
+  e._tag === "PartCompleted" ? Effect.sync(() => process.stdout.write("part " + e.partNumber + "\\n")) : Effect.void
+}).pipe(Effect.provide(Layer.mergeAll(StorageClient.layer, NodeFileSystem.layer))))
+`
+      )
+      const killedAfter = yield* Effect.callback<number>((resume) => {
+        const child = ChildProcess.spawn(process.execPath, [script, JSON.stringify(options)], {
+          cwd: new URL("../..", import.meta.url).pathname,
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+        let parts = 0
+        child.stdout!.on("data", (chunk: Buffer) => {
+          parts += chunk.toString().split("\n").filter((line) => line.startsWith("part ")).length
+          if (parts >= 2) child.kill("SIGKILL")
+        })
+        child.once("exit", (_code, signal) => resume(Effect.succeed(signal === "SIGKILL" ? parts : -1)))
+      })
+      assert.isAtLeast(killedAfter, 2)
+      assert.isFalse(Fs.existsSync(path))
+      yield* store.clearFaults
+      const before = yield* gets(store)
+      const result = yield* downloadToFile(options)
+      assert.isAtLeast(result.resumedParts, 2)
+      assert.strictEqual((yield* gets(store)) - before, 6 - result.resumedParts)
+      assert.strictEqual(result.fetchedBytes, (6 - result.resumedParts) * MiB)
+      assert.strictEqual(sha256(Fs.readFileSync(path)), sha256(body))
+    }).pipe(Effect.scoped, Effect.provide(deps)), 30_000)
 
   it.live("a checkpoint for other bytes (another identity) is not resumed", () =>
     Effect.gen(function*() {
