@@ -41,6 +41,9 @@ export const defaultDownloadPartSize = 8 * MiB
 /** Default ranged GETs in flight per file. */
 export const defaultDownloadConcurrency = 4
 
+/** Bytes gathered per part in flight before each write to disk. */
+const writeBufferSize = 1024 * 1024
+
 /** How many times one part may renew the URL before the expiry is reported (a clock far off, or a renewer that hands back stale URLs). */
 const maxRenewalsPerPart = 3
 
@@ -368,9 +371,26 @@ export const downloadToFile = <E = never, R = never>(
         skip = part.offset
       }
       let written = 0
+      // Socket chunks (often 16-64 KiB) are gathered into one buffer per part in flight and written 1 MiB at a
+      // time: far fewer writes and effects per GiB, memory still bounded by `concurrency` MiB.
+      const buffer = new Uint8Array(Math.min(writeBufferSize, Math.max(1, part.size)))
+      let filled = 0
       return Effect.scoped(Effect.gen(function*() {
         const file = yield* fs.open(partialPath, { flag: "r+" }).pipe(fsFail(partialPath))
         yield* file.seek(BigInt(part.offset), "start").pipe(fsFail(partialPath))
+        const flush = Effect.suspend(() => {
+          if (filled === 0) return Effect.void
+          const length = filled
+          filled = 0
+          return file.writeAll(buffer.subarray(0, length)).pipe(
+            fsFail(partialPath),
+            Effect.andThen(Effect.suspend(() => {
+              written += length
+              return bytes(length)
+            }))
+          )
+        })
+        let received = 0
         yield* body.pipe(
           Stream.runForEachWhile((chunk) =>
             Effect.gen(function*() {
@@ -380,16 +400,20 @@ export const downloadToFile = <E = never, R = never>(
                 skip -= dropped
                 slice = slice.subarray(dropped)
               }
-              slice = slice.subarray(0, part.size - written)
-              if (slice.length > 0) {
-                yield* file.writeAll(slice).pipe(fsFail(partialPath))
-                written += slice.length
-                yield* bytes(slice.length)
+              slice = slice.subarray(0, part.size - received)
+              received += slice.length
+              while (slice.length > 0) {
+                const take = slice.subarray(0, buffer.length - filled)
+                buffer.set(take, filled)
+                filled += take.length
+                slice = slice.subarray(take.length)
+                if (filled === buffer.length) yield* flush
               }
-              return written < part.size
+              return received < part.size
             })
           )
         )
+        yield* flush
         if (written < part.size) {
           return yield* new StorageTransportError({
             provider,
