@@ -429,7 +429,7 @@ export const downloadToFile = <E = never, R = never>(
       )
     }
 
-    const fetchPart = (part: Part, renewed = 0): Effect.Effect<void, StorageFailure | E, R> => {
+    const fetchRange = (part: Part, renewed = 0): Effect.Effect<void, StorageFailure | E, R> => {
       const current = url
       const operation = "GetObjectRange"
       return client.send({
@@ -450,13 +450,18 @@ export const downloadToFile = <E = never, R = never>(
           (error) =>
             renew(current, error).pipe(
               Effect.andThen(emit({ _tag: "UrlRenewed", partNumber: part.partNumber })),
-              Effect.andThen(Effect.suspend(() => fetchPart(part, renewed + 1)))
+              Effect.andThen(Effect.suspend(() => fetchRange(part, renewed + 1)))
             )
         ),
+        Effect.asVoid
+      )
+    }
+
+    const fetchPart = (part: Part) =>
+      fetchRange(part).pipe(
         Effect.andThen(recordPart(part.partNumber)),
         Effect.andThen(emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size }))
       )
-    }
 
     const emptyObject = size === 0
     if (!emptyObject) {

@@ -154,6 +154,7 @@ describe("downloadToFile", () => {
       const dir = yield* tempDir
       const path = Path.join(dir, "clip.mov")
       let renewals = 0
+      const completed: Array<number> = []
       // B2's expiry answer on every GET after the first part, until the URL is renewed.
       yield* store.addFault({
         operation: "DownloadFile",
@@ -168,6 +169,7 @@ describe("downloadToFile", () => {
         md5: md5(body),
         partSize: MiB,
         concurrency: 2,
+        onProgress: (e) => Effect.sync(() => (e._tag === "PartCompleted" ? void completed.push(e.partNumber) : undefined)),
         renewUrl: Effect.suspend(() => {
           renewals++
           return store.signGet("b2", "media/clip.mov")
@@ -175,6 +177,8 @@ describe("downloadToFile", () => {
       })
       assert.strictEqual(renewals, 1)
       assert.strictEqual(result.renewals, 1)
+      // Each part completes once, the renewed one included.
+      assert.deepStrictEqual(completed.sort(), [1, 2, 3])
       assert.strictEqual(sha256(Fs.readFileSync(path)), sha256(body))
     }).pipe(Effect.provide(deps)))
 
@@ -262,7 +266,10 @@ await Effect.runPromise(downloadToFile({ ...options, onProgress: (e) =>
       const before = yield* gets(store)
       const result = yield* downloadToFile(options)
       assert.isAtLeast(result.resumedParts, 2)
-      assert.strictEqual((yield* gets(store)) - before, 6 - result.resumedParts)
+      // The killed child's GET in flight may still be answered (and counted) by the store: at most one more.
+      const fetched = (yield* gets(store)) - before
+      assert.isAtLeast(fetched, 6 - result.resumedParts)
+      assert.isAtMost(fetched, 6 - result.resumedParts + 1)
       assert.strictEqual(result.fetchedBytes, (6 - result.resumedParts) * MiB)
       assert.strictEqual(sha256(Fs.readFileSync(path)), sha256(body))
     }).pipe(Effect.scoped, Effect.provide(deps)), 30_000)
