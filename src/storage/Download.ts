@@ -391,27 +391,35 @@ export const downloadToFile = <E = never, R = never>(
           )
         })
         let received = 0
+        const more = Effect.succeed(true)
+        const enough = Effect.succeed(false)
+        // Copies synchronously; an effect only when the buffer is full and goes to disk.
+        const consume = (input: Uint8Array): Effect.Effect<boolean, StorageFailure> => {
+          let slice = input
+          while (slice.length > 0) {
+            const take = slice.subarray(0, buffer.length - filled)
+            buffer.set(take, filled)
+            filled += take.length
+            slice = slice.subarray(take.length)
+            if (filled === buffer.length) {
+              const rest = slice
+              return Effect.flatMap(flush, () => consume(rest))
+            }
+          }
+          return received < part.size ? more : enough
+        }
         yield* body.pipe(
-          Stream.runForEachWhile((chunk) =>
-            Effect.gen(function*() {
-              let slice = chunk
-              if (skip > 0) {
-                const dropped = Math.min(skip, slice.length)
-                skip -= dropped
-                slice = slice.subarray(dropped)
-              }
-              slice = slice.subarray(0, part.size - received)
-              received += slice.length
-              while (slice.length > 0) {
-                const take = slice.subarray(0, buffer.length - filled)
-                buffer.set(take, filled)
-                filled += take.length
-                slice = slice.subarray(take.length)
-                if (filled === buffer.length) yield* flush
-              }
-              return received < part.size
-            })
-          )
+          Stream.runForEachWhile((chunk) => {
+            let slice = chunk
+            if (skip > 0) {
+              const dropped = Math.min(skip, slice.length)
+              skip -= dropped
+              slice = slice.subarray(dropped)
+            }
+            slice = slice.subarray(0, part.size - received)
+            received += slice.length
+            return consume(slice)
+          })
         )
         yield* flush
         if (written < part.size) {
