@@ -28,3 +28,4 @@ export { limitTransfers, type TransferResult, UnsupportedStorage } from "./trans
 export { ProxyAlreadyUploaded, uploadProxy, type UploadProxyOptions, type UploadProxyResult } from "./uploadProxy.ts"
 export { type JobHandle, withJob, type WithJobOptions } from "./withJob.ts"
 export * as Workflow from "./Workflow.ts"
+export { type DownloadAllOptions, type DownloadAllReport, downloadAll, type DownloadedItem, type DownloadError, downloadFile, downloadKeyframes, type DownloadKind, type DownloadOptions, downloadProxy, type DownloadSource, DownloadUnavailable, type FailedDownload } from "./download.ts"

@@ -114,6 +114,18 @@ export interface StorageRequest {
   readonly onBodyProgress?: ((bytes: number) => Effect.Effect<void>) | undefined
   /** Called before each retry, with the attempt number that follows (2, 3, ...) and the failure. */
   readonly onRetry?: ((attempt: number, error: StorageFailure) => Effect.Effect<void>) | undefined
+  /**
+   * Streams an accepted answer's body to the caller instead of reading it as text (downloads): called once per
+   * attempt, its failure fails the attempt (and is retried like any other when transient). The response's `body` is
+   * then empty. Each chunk counts as activity for `idleTimeout`; `maxResponseBytes` does not apply (the consumer
+   * bounds what it takes).
+   */
+  readonly onResponseBody?:
+    | ((
+      response: { readonly status: number; readonly headers: Readonly<Record<string, string>> },
+      body: Stream.Stream<Uint8Array, StorageFailure>
+    ) => Effect.Effect<void, StorageFailure>)
+    | undefined
 }
 
 export interface StorageResponse {
@@ -278,9 +290,21 @@ export const make = (
       const isAccepted = (status: number) => request.accept?.(status) ?? (status >= 200 && status < 300)
       const attempt = httpClient.execute(httpRequest).pipe(
         Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
-        Effect.flatMap((response) => {
+        Effect.flatMap((response): Effect.Effect<
+          StorageResponse,
+          StorageFailure | HttpClientError.HttpClientError
+        > => {
           // Answers are read within limits: a success up to maxResponseBytes (more fails), an error document 64 KiB.
           const accepted = isAccepted(response.status)
+          const onResponseBody = request.onResponseBody
+          if (accepted && onResponseBody !== undefined) {
+            const head = { status: response.status, headers: response.headers as Record<string, string> }
+            const body = response.stream.pipe(
+              Stream.tap(() => Effect.map(Clock.currentTimeMillis, (now) => void (lastActivity = now))),
+              Stream.mapError((error) => fromHttpClientError(error, location))
+            )
+            return Effect.as(onResponseBody(head, body), { ...head, body: "" })
+          }
           const read = accepted
             ? ResponseBody.readText(response, maxResponseBytes, "fail")
             : ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate")

@@ -6,6 +6,7 @@
  */
 export * from "./AzureBlockBlob.ts"
 export * from "./B2.ts"
+export * from "./Download.ts"
 export * from "./GcsResumable.ts"
 export { cleanupOnFailure, MiB, type Part, type PartPlan, type PartRules, planParts } from "./Parts.ts"
 export * from "./Progress.ts"

@@ -1,0 +1,501 @@
+/**
+ * Downloads from a presigned storage URL (S3, GCS, Azure SAS, B2) to a local file, on the {@link StorageClient} so the
+ * rules are the uploads' rules: no Iconik or trace headers, the URL's query redacted everywhere, only GETs (always
+ * idempotent) and the SDK's one retry schedule.
+ *
+ * - The object is fetched as ranged GETs (`Range: bytes=a-b`), `concurrency` at a time, each part streamed straight
+ *   to its offset in `<path>.part`: memory holds a few socket chunks per part in flight, never a part or the file.
+ *   A `206` must name the asked range of an object of the expected size; a `200` (a server that ignores ranges) is
+ *   read up to the end of the part and then dropped. A body that ends short is a transient failure, retried.
+ * - A URL that expires mid-download (S3 `AccessDenied` "Request has expired", GCS `ExpiredToken`, Azure
+ *   `AuthenticationFailed` out of its time frame, B2 `expired_auth_token`) calls `renewUrl` once for all the parts
+ *   that saw it, and the parts go on with the new URL.
+ * - Each part, once on disk (synced), is appended to a checkpoint beside the partial file
+ *   (`<path>.iconik-download`, one JSON line each): a rerun after a crash fetches only the parts not listed. The
+ *   checkpoint never holds the URL (a credential).
+ * - The finished file is checked against the expected size and, when one is given, its MD5; only then is `.part`
+ *   renamed to `path`. A mismatch fails with {@link DownloadVerificationFailed} and removes the partial file, so
+ *   nothing that looks complete is left. A rerun where `path` already verifies fetches nothing.
+ */
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
+import type * as Retry from "../Retry.ts"
+import { MiB } from "./Parts.ts"
+import { StorageClient } from "./StorageClient.ts"
+import {
+  StorageError,
+  type StorageFailure,
+  StorageFileError,
+  StorageProtocolError,
+  type StorageProvider,
+  StorageTransportError
+} from "./StorageError.ts"
+
+/** Default bytes per ranged GET: large enough that request overhead is small, small enough to resume cheaply. */
+export const defaultDownloadPartSize = 8 * MiB
+
+/** Default ranged GETs in flight per file. */
+export const defaultDownloadConcurrency = 4
+
+/** Bytes gathered per part in flight before each write to disk. */
+const writeBufferSize = 1024 * 1024
+
+/** How many times one part may renew the URL before the expiry is reported (a clock far off, or a renewer that hands back stale URLs). */
+const maxRenewalsPerPart = 3
+
+/** The file as written does not match the record: wrong size or MD5. The partial file has been removed. */
+export class DownloadVerificationFailed extends Schema.TaggedError<DownloadVerificationFailed>()(
+  "DownloadVerificationFailed",
+  {
+    path: Schema.String,
+    expectedSize: Schema.Number,
+    actualSize: Schema.Number,
+    expectedMd5: Schema.optional(Schema.String),
+    actualMd5: Schema.optional(Schema.String)
+  }
+) {
+  override get message() {
+    return this.expectedSize !== this.actualSize
+      ? `${this.path}: downloaded ${this.actualSize} bytes, expected ${this.expectedSize}; the partial file was removed`
+      : `${this.path}: MD5 ${this.actualMd5} does not match the record's ${this.expectedMd5}; the partial file was removed`
+  }
+}
+
+export type DownloadEvent =
+  /** Parts are planned; `resumedParts` / `resumedBytes` were on disk already from an earlier run. */
+  | {
+    readonly _tag: "DownloadStarted"
+    readonly provider: StorageProvider
+    readonly path: string
+    readonly totalBytes: number
+    readonly partCount: number
+    readonly partSize: number
+    readonly resumedParts: number
+    readonly resumedBytes: number
+  }
+  /** Bytes on disk (resumed ones included); goes down when a failed attempt's bytes are taken back. */
+  | { readonly _tag: "BytesTransferred"; readonly transferredBytes: number; readonly totalBytes: number }
+  | { readonly _tag: "PartCompleted"; readonly partNumber: number; readonly size: number }
+  | { readonly _tag: "PartRetrying"; readonly partNumber: number; readonly attempt: number; readonly reason: string }
+  /** The URL expired and `renewUrl` gave a new one. */
+  | { readonly _tag: "UrlRenewed"; readonly partNumber: number }
+  | { readonly _tag: "DownloadCompleted"; readonly path: string; readonly totalBytes: number }
+  /** `path` was there already and verified: nothing was fetched. */
+  | { readonly _tag: "DownloadSkipped"; readonly path: string; readonly totalBytes: number }
+
+export type OnDownloadProgress = (event: DownloadEvent) => Effect.Effect<void>
+
+export interface DownloadOptions<E = never, R = never> {
+  /** The presigned GET URL. */
+  readonly url: string
+  /** Where the file goes; its folder must exist. `<path>.part` and `<path>.iconik-download` are used meanwhile. */
+  readonly path: string
+  /** The object's size in bytes (the record's `size`): parts are planned and the result checked against it. */
+  readonly size: number
+  /** The record's MD5 (hex), when it has one; without it only the size is verified. */
+  readonly md5?: string | undefined
+  /** For errors, logs and spans. Default `S3`. */
+  readonly provider?: StorageProvider | undefined
+  /** Bytes per ranged GET (default 8 MiB). */
+  readonly partSize?: number | undefined
+  /** Ranged GETs in flight (default 4). */
+  readonly concurrency?: number | undefined
+  /**
+   * Continue from a checkpoint left by an interrupted run, and skip a `path` that already verifies (default true).
+   * `false` starts over and overwrites.
+   */
+  readonly resume?: boolean | undefined
+  /**
+   * What the bytes are (e.g. a file id and its modification date): a checkpoint written for another identity, size
+   * or MD5 is not resumed.
+   */
+  readonly identity?: string | undefined
+  readonly retry?: Retry.RetryOption | undefined
+  readonly onProgress?: OnDownloadProgress | undefined
+  /** A fresh URL for the same object, asked when the current one has expired. Without it, expiry fails the download. */
+  readonly renewUrl?: Effect.Effect<string, E, R> | undefined
+}
+
+export interface DownloadResult {
+  readonly path: string
+  readonly size: number
+  /** What was checked: the MD5 and size, or the size alone (no checksum known). */
+  readonly verified: "md5" | "size"
+  /** `path` already verified: nothing was fetched. */
+  readonly skipped: boolean
+  /** Bytes fetched by this run (parts resumed from disk are not counted). */
+  readonly fetchedBytes: number
+  readonly resumedParts: number
+  readonly renewals: number
+}
+
+/** Whether a storage error says the presigned URL has expired (as opposed to a bad signature or a missing object). */
+export const isExpiredUrl = (error: StorageFailure): boolean => {
+  if (error._tag !== "StorageError") return false
+  const code = error.code ?? ""
+  const detail = error.detail ?? ""
+  if (code === "ExpiredToken" || code === "expired_auth_token") return true
+  if (error.status === 403 && code === "AccessDenied") return /expired/i.test(detail)
+  if (error.status === 403 && code === "AuthenticationFailed") return /time frame|expired/i.test(detail)
+  return (error.status === 400 || error.status === 401 || error.status === 403) && /expired/i.test(detail)
+}
+
+/** The checkpoint beside a partial download. */
+export const checkpointPathFor = (path: string): string => `${path}.iconik-download`
+/** The partial file a download writes before it is verified. */
+export const partialPathFor = (path: string): string => `${path}.part`
+
+interface CheckpointHeader {
+  readonly version: 1
+  readonly size: number
+  readonly partSize: number
+  readonly md5: string | null
+  readonly identity: string | null
+}
+
+const sameHeader = (a: CheckpointHeader, b: CheckpointHeader) =>
+  a.size === b.size && a.partSize === b.partSize && a.md5 === b.md5 && a.identity === b.identity
+
+/** The part numbers a checkpoint lists as on disk, when it was written for `header`. A line cut short by a crash is ignored. */
+const parseCheckpoint = (text: string, header: CheckpointHeader): Set<number> | undefined => {
+  let found: CheckpointHeader | undefined
+  const parts = new Set<number>()
+  for (const raw of text.split("\n")) {
+    if (raw.trim() === "") continue
+    let line: { header?: CheckpointHeader; part?: number }
+    try {
+      line = JSON.parse(raw)
+    } catch {
+      continue
+    }
+    if (line.header?.version === 1) found = line.header
+    else if (typeof line.part === "number") parts.add(line.part)
+  }
+  return found !== undefined && sameHeader(found, header) ? parts : undefined
+}
+
+interface Part {
+  readonly partNumber: number
+  readonly offset: number
+  readonly size: number
+}
+
+const fileError = (path: string, error: { readonly message: string; readonly reason?: { readonly _tag: string } }) =>
+  new StorageFileError({
+    path,
+    reason: error.reason?._tag === "NotFound"
+      ? "NotFound"
+      : error.reason?._tag === "PermissionDenied"
+      ? "PermissionDenied"
+      : "Other",
+    detail: error.message
+  })
+
+/** MD5 (hex) and size of a file, read in 1 MiB chunks. */
+const md5Of = (fs: FileSystem.FileSystem, path: string): Effect.Effect<{ md5: string; size: number }, StorageFileError> =>
+  Effect.suspend(() => {
+    const hash = createHash("md5")
+    let size = 0
+    return fs.stream(path, { chunkSize: 1024 * 1024 }).pipe(
+      Stream.runForEach((chunk) =>
+        Effect.sync(() => {
+          hash.update(chunk)
+          size += chunk.length
+        })
+      ),
+      Effect.map(() => ({ md5: hash.digest("hex"), size })),
+      Effect.mapError((error) => fileError(path, error))
+    )
+  })
+
+const sizeOf = (fs: FileSystem.FileSystem, path: string): Effect.Effect<number | undefined> =>
+  fs.stat(path).pipe(
+    Effect.map((info) => (info.type === "File" ? Number(info.size) : undefined)),
+    Effect.orElseSucceed(() => undefined)
+  )
+
+/** `bytes a-b/total` of a 206. */
+const parseContentRange = (header: string | undefined) => {
+  const match = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/.exec(header ?? "")
+  return match === null
+    ? undefined
+    : { start: Number(match[1]), end: Number(match[2]), total: match[3] === "*" ? undefined : Number(match[3]) }
+}
+
+/**
+ * Downloads the object behind `url` to `path`: ranged, concurrent, resumable and verified (see the module doc).
+ * Fails with a storage failure (after retries), {@link DownloadVerificationFailed}, or `renewUrl`'s error.
+ */
+export const downloadToFile = <E = never, R = never>(
+  options: DownloadOptions<E, R>
+): Effect.Effect<
+  DownloadResult,
+  StorageFailure | DownloadVerificationFailed | E,
+  StorageClient | FileSystem.FileSystem | R
+> =>
+  Effect.gen(function*() {
+    const client = yield* StorageClient
+    const fs = yield* FileSystem.FileSystem
+    const provider = options.provider ?? "S3"
+    const invalid = (detail: string) => new StorageProtocolError({ provider, operation: "Download", detail })
+    const { path, size } = options
+    const partSize = options.partSize ?? defaultDownloadPartSize
+    const concurrency = options.concurrency ?? defaultDownloadConcurrency
+    if (!Number.isSafeInteger(size) || size < 0) return yield* invalid(`size must be a non-negative integer, got ${size}`)
+    if (!Number.isSafeInteger(partSize) || partSize <= 0) {
+      return yield* invalid(`part size must be a positive integer, got ${partSize}`)
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      return yield* invalid(`concurrency must be a positive integer, got ${concurrency}`)
+    }
+    const md5 = options.md5?.toLowerCase()
+    if (md5 !== undefined && !/^[0-9a-f]{32}$/.test(md5)) return yield* invalid(`md5 must be 32 hex digits, got ${md5}`)
+    const resume = options.resume ?? true
+    const emit: OnDownloadProgress = options.onProgress ?? (() => Effect.void)
+    const verified = md5 === undefined ? "size" as const : "md5" as const
+    const partialPath = partialPathFor(path)
+    const checkpointPath = checkpointPathFor(path)
+
+    /** What `file` holds, against the expectation: undefined when it matches. */
+    const check = (file: string) =>
+      Effect.gen(function*() {
+        if (md5 === undefined) {
+          const actualSize = (yield* sizeOf(fs, file)) ?? 0
+          return actualSize === size ? undefined : { actualSize }
+        }
+        const actual = yield* md5Of(fs, file)
+        return actual.size === size && actual.md5 === md5 ? undefined : { actualSize: actual.size, actualMd5: actual.md5 }
+      })
+
+    // A finished file from an earlier run: fetch nothing.
+    if (resume && (yield* sizeOf(fs, path)) === size && (yield* check(path)) === undefined) {
+      yield* emit({ _tag: "DownloadSkipped", path, totalBytes: size })
+      return { path, size, verified, skipped: true, fetchedBytes: 0, resumedParts: 0, renewals: 0 }
+    }
+
+    const parts: Array<Part> = []
+    for (let offset = 0, n = 1; offset < size || n === 1; offset += partSize, n++) {
+      parts.push({ partNumber: n, offset, size: Math.min(partSize, size - offset) })
+      if (size === 0) break
+    }
+    const header: CheckpointHeader = {
+      version: 1,
+      size,
+      partSize,
+      md5: md5 ?? null,
+      identity: options.identity ?? null
+    }
+
+    // Resume only when the checkpoint is for these very bytes and the partial file has its full length.
+    let done = new Set<number>()
+    if (resume && (yield* sizeOf(fs, partialPath)) === size) {
+      const text = yield* fs.readFileString(checkpointPath).pipe(Effect.orElseSucceed(() => ""))
+      done = parseCheckpoint(text, header) ?? new Set()
+    }
+    const fsFail = (target: string) => Effect.mapError((error: { readonly message: string }) => fileError(target, error))
+    if (done.size === 0) {
+      yield* fs.writeFileString(checkpointPath, `${JSON.stringify({ header })}\n`, { mode: 0o600 }).pipe(fsFail(checkpointPath))
+      yield* fs.writeFile(partialPath, new Uint8Array(0)).pipe(fsFail(partialPath))
+      yield* fs.truncate(partialPath, size).pipe(fsFail(partialPath))
+    }
+    const checkpointLock = yield* Semaphore.make(1)
+    const recordPart = (partNumber: number) =>
+      checkpointLock.withPermit(
+        fs.writeFileString(checkpointPath, `${JSON.stringify({ part: partNumber })}\n`, { flag: "a" }).pipe(
+          fsFail(checkpointPath)
+        )
+      )
+
+    const resumedParts = parts.filter((part) => done.has(part.partNumber))
+    const resumedBytes = resumedParts.reduce((sum, part) => sum + part.size, 0)
+    let transferred = resumedBytes
+    let fetched = 0
+    const bytes = (delta: number) =>
+      Effect.suspend(() => {
+        transferred += delta
+        fetched += delta
+        return emit({ _tag: "BytesTransferred", transferredBytes: transferred, totalBytes: size })
+      })
+    yield* emit({
+      _tag: "DownloadStarted",
+      provider,
+      path,
+      totalBytes: size,
+      partCount: parts.length,
+      partSize,
+      resumedParts: resumedParts.length,
+      resumedBytes
+    })
+
+    // The URL every part uses; renewed once by whichever part first sees it expired.
+    let url = options.url
+    let renewals = 0
+    const renewLock = yield* Semaphore.make(1)
+    const renew = (expired: string, error: StorageFailure) =>
+      renewLock.withPermit(Effect.suspend((): Effect.Effect<void, StorageFailure | E, R> => {
+        if (url !== expired) return Effect.void // another part renewed it already
+        if (options.renewUrl === undefined) return Effect.fail(error)
+        return Effect.map(options.renewUrl, (fresh) => {
+          url = fresh
+          renewals++
+        })
+      }))
+
+    /** Writes one attempt's body at the part's offset; fails (transient) when it ends short. */
+    const writeBody = (
+      part: Part,
+      response: { readonly status: number; readonly headers: Readonly<Record<string, string>> },
+      body: Stream.Stream<Uint8Array, StorageFailure>,
+      location: { readonly method: string; readonly url: string; readonly operation: string }
+    ): Effect.Effect<void, StorageFailure> => {
+      const end = part.offset + part.size
+      let skip = 0
+      if (response.status === 206) {
+        const range = parseContentRange(response.headers["content-range"])
+        if (range === undefined || range.start !== part.offset || range.end !== end - 1) {
+          return Effect.fail(invalid(`asked bytes ${part.offset}-${end - 1}, got Content-Range ${response.headers["content-range"]}`))
+        }
+        if (range.total !== undefined && range.total !== size) {
+          return Effect.fail(invalid(`the object has ${range.total} bytes, the record says ${size}`))
+        }
+      } else {
+        // A 200 carries the whole object: keep this part's bytes of it.
+        const declared = Number(response.headers["content-length"])
+        if (response.headers["content-length"] !== undefined && Number.isFinite(declared) && declared !== size) {
+          return Effect.fail(invalid(`the object has ${declared} bytes, the record says ${size}`))
+        }
+        skip = part.offset
+      }
+      let written = 0
+      // Socket chunks (often 16-64 KiB) are gathered into one buffer per part in flight and written 1 MiB at a
+      // time: far fewer writes and effects per GiB, memory still bounded by `concurrency` MiB.
+      const buffer = new Uint8Array(Math.min(writeBufferSize, Math.max(1, part.size)))
+      let filled = 0
+      return Effect.scoped(Effect.gen(function*() {
+        const file = yield* fs.open(partialPath, { flag: "r+" }).pipe(fsFail(partialPath))
+        yield* file.seek(BigInt(part.offset), "start").pipe(fsFail(partialPath))
+        const flush = Effect.suspend(() => {
+          if (filled === 0) return Effect.void
+          const length = filled
+          filled = 0
+          return file.writeAll(buffer.subarray(0, length)).pipe(
+            fsFail(partialPath),
+            Effect.andThen(Effect.suspend(() => {
+              written += length
+              return bytes(length)
+            }))
+          )
+        })
+        let received = 0
+        const more = Effect.succeed(true)
+        const enough = Effect.succeed(false)
+        // Copies synchronously; an effect only when the buffer is full and goes to disk.
+        const consume = (input: Uint8Array): Effect.Effect<boolean, StorageFailure> => {
+          let slice = input
+          while (slice.length > 0) {
+            const take = slice.subarray(0, buffer.length - filled)
+            buffer.set(take, filled)
+            filled += take.length
+            slice = slice.subarray(take.length)
+            if (filled === buffer.length) {
+              const rest = slice
+              return Effect.flatMap(flush, () => consume(rest))
+            }
+          }
+          return received < part.size ? more : enough
+        }
+        yield* body.pipe(
+          Stream.runForEachWhile((chunk) => {
+            let slice = chunk
+            if (skip > 0) {
+              const dropped = Math.min(skip, slice.length)
+              skip -= dropped
+              slice = slice.subarray(dropped)
+            }
+            slice = slice.subarray(0, part.size - received)
+            received += slice.length
+            return consume(slice)
+          })
+        )
+        yield* flush
+        if (written < part.size) {
+          return yield* new StorageTransportError({
+            provider,
+            ...location,
+            reason: "ConnectionReset",
+            detail: `the body ended after ${written} of ${part.size} bytes`
+          })
+        }
+        // On disk before the checkpoint says so: a crash right after cannot leave a listed part unwritten.
+        yield* file.sync.pipe(fsFail(partialPath))
+      })).pipe(
+        Effect.onError(() => written === 0 ? Effect.void : bytes(-written))
+      )
+    }
+
+    const fetchRange = (part: Part, renewed = 0): Effect.Effect<void, StorageFailure | E, R> => {
+      const current = url
+      const operation = "GetObjectRange"
+      return client.send({
+        provider,
+        operation,
+        method: "GET",
+        url: current,
+        headers: { range: `bytes=${part.offset}-${part.offset + part.size - 1}` },
+        accept: (status) => status === 200 || status === 206,
+        retry: options.retry,
+        onRetry: (attempt, error) =>
+          emit({ _tag: "PartRetrying", partNumber: part.partNumber, attempt, reason: error.message }),
+        onResponseBody: (response, body) =>
+          writeBody(part, response, body, { method: "GET", url: current, operation })
+      }).pipe(
+        Effect.catchIf(
+          (error): error is StorageError => error instanceof StorageError && isExpiredUrl(error) && renewed < maxRenewalsPerPart,
+          (error) =>
+            renew(current, error).pipe(
+              Effect.andThen(emit({ _tag: "UrlRenewed", partNumber: part.partNumber })),
+              Effect.andThen(Effect.suspend(() => fetchRange(part, renewed + 1)))
+            )
+        ),
+        Effect.asVoid
+      )
+    }
+
+    const fetchPart = (part: Part) =>
+      fetchRange(part).pipe(
+        Effect.andThen(recordPart(part.partNumber)),
+        Effect.andThen(emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size }))
+      )
+
+    const emptyObject = size === 0
+    if (!emptyObject) {
+      yield* Effect.forEach(parts.filter((part) => !done.has(part.partNumber)), (part) => fetchPart(part), {
+        concurrency,
+        discard: true
+      })
+    } else {
+      // A range of an empty object cannot be satisfied (416): ask for it whole.
+      yield* client.send({ provider, operation: "GetObject", method: "GET", url, retry: options.retry })
+    }
+
+    const mismatch = yield* check(partialPath)
+    if (mismatch !== undefined) {
+      yield* Effect.ignore(fs.remove(partialPath))
+      yield* Effect.ignore(fs.remove(checkpointPath))
+      return yield* new DownloadVerificationFailed({
+        path,
+        expectedSize: size,
+        actualSize: mismatch.actualSize,
+        ...(md5 === undefined ? {} : { expectedMd5: md5 }),
+        ...("actualMd5" in mismatch && mismatch.actualMd5 !== undefined ? { actualMd5: mismatch.actualMd5 } : {})
+      })
+    }
+    yield* fs.rename(partialPath, path).pipe(fsFail(path))
+    yield* Effect.ignore(fs.remove(checkpointPath))
+    yield* emit({ _tag: "DownloadCompleted", path, totalBytes: size })
+    return { path, size, verified, skipped: false, fetchedBytes: fetched, resumedParts: resumedParts.length, renewals }
+  }).pipe(Effect.withSpan("storage.download", { attributes: { "storage.provider": options.provider ?? "S3" } }))
