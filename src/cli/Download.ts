@@ -11,7 +11,6 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Argument from "effect/cli/Argument"
-import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import {
@@ -22,25 +21,11 @@ import {
 } from "../../workflows/download.ts"
 import * as Options from "../../workflows/Options.ts"
 import * as Connection from "./Connection.ts"
+import { integerFlagOr, switchFlag } from "./Flags.ts"
 import * as Output from "./Output.ts"
 import { formatBytes, withProgressBar } from "./ProgressBar.ts"
 
 const MiB = 1024 * 1024
-
-const switchFlag = (name: string, description: string) =>
-  Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
-
-const integerFlag = (name: string, description: string, range: Options.IntegerRange) =>
-  Flag.String(name).pipe(
-    Flag.withMetavar("integer"),
-    Flag.withDescription(`${description} (${range.describe ?? `${range.min} to ${range.max}`})`),
-    Flag.mapEffect((text) =>
-      Effect.mapError(
-        Options.parseInteger(`--${name}`, text, range),
-        (error) => new CliError.InvalidValue({ option: name, value: text, expected: error.expected, kind: "flag" })
-      )
-    )
-  )
 
 export const downloadFlags = {
   assetId: Argument.String("asset-id").pipe(Argument.withDescription("The asset to download"), Argument.optional),
@@ -51,16 +36,11 @@ export const downloadFlags = {
   collection: Flag.String("collection").pipe(Flag.withDescription("Every asset of this collection"), Flag.optional),
   recursive: switchFlag("recursive", "With --collection: sub-collections too"),
   search: Flag.String("search").pipe(Flag.withDescription("Every asset this search text finds"), Flag.optional),
-  files: integerFlag("files", "Files (and ranged GETs in all) in flight at once", Options.ranges.concurrency).pipe(
-    Flag.withDefault(4)
+  files: integerFlagOr("files", "Files (and ranged GETs in all) in flight at once", Options.ranges.concurrency, 4),
+  concurrency: integerFlagOr("concurrency", "Ranged GETs in flight per file", Options.ranges.concurrency, 4).pipe(
+    Flag.withAlias("c")
   ),
-  concurrency: integerFlag("concurrency", "Ranged GETs in flight per file", Options.ranges.concurrency).pipe(
-    Flag.withAlias("c"),
-    Flag.withDefault(4)
-  ),
-  partSize: integerFlag("part-size", "Bytes per ranged GET, in MiB", { min: 1, max: 5120, describe: "1 to 5120 MiB" }).pipe(
-    Flag.withDefault(8)
-  ),
+  partSize: integerFlagOr("part-size", "Bytes per ranged GET, in MiB", { min: 1, max: 5120, describe: "1 to 5120 MiB" }, 8),
   noResume: switchFlag("no-resume", "Fetch everything again: no skipping of verified files, no resuming")
 }
 
