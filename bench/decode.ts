@@ -7,6 +7,7 @@
 import { Schema, SchemaAST } from "effect"
 import { performance } from "node:perf_hooks"
 import { assets, search } from "../src/generated/index.ts"
+import { hit } from "./core-fixtures.ts"
 import { envInt, fmt, type Row, writeResult } from "./harness.ts"
 
 const ROUNDS = envInt("BENCH_DECODE_ROUNDS", 20)
@@ -119,27 +120,6 @@ const listed = (i: number) => ({
   warning: null,
   default_version_id: "2c5c0a72-f149-11eb-a843-0a580a3db916",
   a_field_iconik_added_later: { nested: true }
-})
-
-/** A search hit as in bench/core.ts (naive dates, denormalised files and proxies, sort key). */
-const hit = (i: number) => ({
-  id: `2c5bfe1a-f149-11eb-a843-${String(i).padStart(12, "0")}`,
-  object_type: "assets",
-  title: `Clip ${i}`,
-  status: "ACTIVE",
-  media_type: "video",
-  type: "ASSET",
-  date_created: "2021-07-30T15:16:54.406403",
-  date_modified: "2021-07-30T15:16:54.406403",
-  duration_milliseconds: 123_456,
-  metadata: { Description: ["An interview"], Tags: ["a", "b"], Rating: [4] },
-  files: [{ id: "f1", name: "clip.mov", size: 123_456_789, status: "CLOSED", storage_id: "s1" }],
-  proxies: [{ id: "p1", name: "proxy.mp4", size: 12_345_678, status: "CLOSED", url: "https://example.test/p1" }],
-  keyframes: [{ id: "k1", type: "POSTER", url: "https://example.test/k1" }],
-  in_collections: ["c1"],
-  ancestor_collections: ["c0", "c1"],
-  _sort: [1627658214406, `id-${i}`],
-  _highlight: null
 })
 
 const page = (objects: ReadonlyArray<unknown>) =>
