@@ -71,3 +71,7 @@ export const presentAssetElastic = (state: EmulatorState, asset: AssetDoc): Doc 
   versions_number: asset.versions.length
 })
 
+/** Path templates of the files service, shared by its route modules (formats, files, proxies, storages). */
+export const filesBase = "/API/files/v1"
+export const filesAssetPath = `${filesBase}/assets/{asset_id}`
+export const filesVersionPath = `${filesAssetPath}/versions/{version_id}`

@@ -20,7 +20,16 @@ import type {
   Doc,
   UploadDoc
 } from "../State.ts"
-import { currentVersionId, indexedRecords, newId, requireAsset, stamp } from "./Common.ts"
+import {
+  currentVersionId,
+  indexedRecords,
+  newId,
+  requireAsset,
+  stamp,
+  filesBase as base,
+  filesAssetPath as assetPath,
+  filesVersionPath as versionPath
+} from "./Common.ts"
 import { formatRoutes, requireFileSet, requireFormat } from "./Formats.ts"
 import { proxyRoutes } from "./Proxies.ts"
 import { requireStorage, storageRoutes } from "./Storages.ts"
@@ -52,10 +61,7 @@ export { copyVersionMedia } from "./Formats.ts"
 export { addStorage, type SeedStorage } from "./Storages.ts"
 export { openRecords } from "./Uploads.ts"
 
-const base = "/API/files/v1"
-const assetPath = `${base}/assets/{asset_id}`
 const filePath = `${assetPath}/files/{file_id}`
-const versionPath = `${assetPath}/versions/{version_id}`
 
 const createFile = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)

@@ -25,12 +25,19 @@ import type {
   FileSetDoc,
   FormatDoc
 } from "../State.ts"
-import { currentVersionId, newId, requireAsset, requireRecord, softDelete, stamp } from "./Common.ts"
+import {
+  currentVersionId,
+  newId,
+  requireAsset,
+  requireRecord,
+  softDelete,
+  stamp,
+  filesBase as base,
+  filesAssetPath as assetPath,
+  filesVersionPath as versionPath
+} from "./Common.ts"
 import { defaultStorage } from "./Storages.ts"
 
-const base = "/API/files/v1"
-const assetPath = `${base}/assets/{asset_id}`
-const versionPath = `${assetPath}/versions/{version_id}`
 
 // ---------------------------------------------------------------------------------------------------------------
 // Records of an asset: version filtering shared by every list

@@ -17,7 +17,14 @@ import type {
   StorageDoc,
   UploadDoc
 } from "../State.ts"
-import { currentVersionId, newId, requireAsset, stamp } from "./Common.ts"
+import {
+  currentVersionId,
+  newId,
+  requireAsset,
+  stamp,
+  filesAssetPath as assetPath,
+  filesVersionPath as versionPath
+} from "./Common.ts"
 import {
   cleanup,
   completeUrls,
@@ -34,10 +41,7 @@ import {
   updateUpload
 } from "./Uploads.ts"
 
-const base = "/API/files/v1"
-const assetPath = `${base}/assets/{asset_id}`
 const proxyPath = `${assetPath}/proxies/{proxy_id}`
-const versionPath = `${assetPath}/versions/{version_id}`
 
 const createProxy = Effect.fnUntraced(function*(context: RouteContext) {
   const asset = yield* requireAsset(context)

@@ -21,9 +21,8 @@ import type {
   EmulatorState,
   StorageDoc
 } from "../State.ts"
-import { newId, requireRecord } from "./Common.ts"
+import { newId, requireRecord, filesBase as base } from "./Common.ts"
 
-const base = "/API/files/v1"
 
 export interface SeedStorage {
   readonly name: string
