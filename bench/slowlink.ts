@@ -94,8 +94,8 @@ const notes = [
   "both): their floor row.",
   "Parts in flight: with a cap per connection they set the best ratio, so this comparison runs the SDK and " +
   `lib-storage at ${CONCURRENCY} (\`--concurrency ${CONCURRENCY}\`, \`queueSize: ${CONCURRENCY}\`), the knob a user on a slow link turns; ` +
-  "at the default 4 the floor is 0.25 of the sequential time, and an earlier run at 4 measured 0.57× (64 MiB) and " +
-  "0.32× (1 GiB) under heavy machine load.",
+  "at the default 4 the floor is 0.25 of the sequential time (\`BENCH_SLOW_LINK_CONCURRENCY=4 npm run bench -- slowlink\` " +
+  "measures it; one such run, on a heavily loaded machine, gave 0.57× for 64 MiB and 0.32× for 1 GiB).",
   "What keeps the parallel clients from their floor here is CPU, not the protocol: several capped connections move " +
   "several times the bytes per second of the sequential client through the uploader, the proxy and the store, all " +
   "on 2 cores, so they lose more to the machine's load than the sequential client does. In trial runs with a request " +
