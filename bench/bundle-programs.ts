@@ -1,7 +1,7 @@
 /**
- * The two programs the `bundle` and `coldstart` sections compare: one `getAsset` call through the SDK (imported
- * through its package entries, as a user writes it), and the same call written with Effect alone (HttpClient +
- * Schema, a hand-written Asset schema). Each is written into the scratch folder; `root` is the repository root.
+ * The programs the `bundle` and `coldstart` sections compare: one `getAsset` call through the SDK, in each form a
+ * user may write it (imported through the package's entries), and the same call written with Effect alone. Each is
+ * written into the scratch folder; `root` is the repository root of the checkout measured.
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -21,26 +21,78 @@ export const assetAnswer = {
   in_collections: []
 }
 
-/**
- * `through`: `"barrel"` imports the service as `{ assets }` from `effect-iconik/generated` (a namespace re-export,
- * which esbuild keeps whole); `"module"` imports the service's own module as a namespace.
- */
-const sdk = (root: string, dir: string, through: "barrel" | "module") => `import * as Effect from "effect/Effect"
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
-import * as Layer from "effect/Layer"
-import { Iconik } from ${JSON.stringify(relative(dir, Path.join(root, "src", "index.ts")))}
-${
-  through === "barrel"
-    ? `import { assets } from ${JSON.stringify(relative(dir, Path.join(root, "src", "generated", "index.ts")))}`
-    : `import * as assets from ${JSON.stringify(relative(dir, Path.join(root, "src", "generated", "assets.ts")))}`
+/** How a program reaches the SDK, from the smallest form to the widest. */
+export type SdkForm = "subpaths" | "module" | "barrel" | "facade"
+
+export const sdkForms: ReadonlyArray<SdkForm> = ["subpaths", "module", "barrel", "facade"]
+
+/** What each form imports, as a user writes it (`effect-iconik…` specifiers, resolved by {@link entry}). */
+const formImports: Record<SdkForm, { readonly imports: ReadonlyArray<string>; readonly call: string }> = {
+  // The form the README shows for small programs: the client's and the service's own entries.
+  subpaths: {
+    imports: [
+      'import * as Iconik from "effect-iconik/client"',
+      'import * as assets from "effect-iconik/generated/assets"'
+    ],
+    call: `assets.getAsset({ asset_id: ${JSON.stringify(assetId)} })`
+  },
+  // The form measured before the per-service entries existed: the main entry's `Iconik`, the service's module.
+  module: {
+    imports: [
+      'import { Iconik } from "effect-iconik"',
+      'import * as assets from "effect-iconik/src/generated/assets"'
+    ],
+    call: `assets.getAsset({ asset_id: ${JSON.stringify(assetId)} })`
+  },
+  barrel: {
+    imports: ['import { Iconik } from "effect-iconik"', 'import { assets } from "effect-iconik/generated"'],
+    call: `assets.getAsset({ asset_id: ${JSON.stringify(assetId)} })`
+  },
+  facade: {
+    imports: ['import { Assets, Iconik } from "effect-iconik"'],
+    call: `Assets.get(${JSON.stringify(assetId)})`
+  }
 }
 
+/**
+ * The source file an `effect-iconik…` specifier names in the checkout at `root`: through its package.json
+ * `exports` (`./dist/src/X.js` is compiled from `src/X.ts`); `effect-iconik/src/…` names a source module directly.
+ * `undefined` when that checkout has no such entry (an older one, before the entry was added).
+ */
+export const entry = (root: string, specifier: string): string | undefined => {
+  const subpath = "." + specifier.slice("effect-iconik".length)
+  if (subpath.startsWith("./src/")) return Path.join(root, `${subpath}.ts`)
+  const manifest = JSON.parse(Fs.readFileSync(Path.join(root, "package.json"), "utf8")) as {
+    exports: Record<string, { default?: string } | string>
+  }
+  const target = manifest.exports[subpath]
+  const file = typeof target === "string" ? target : target?.default
+  if (file === undefined) return undefined
+  return Path.join(root, file.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts"))
+}
+
+/** The program for `form`, its SDK imports resolved to `root`'s sources; `undefined` if an entry is missing there. */
+const sdk = (root: string, dir: string, form: SdkForm): string | undefined => {
+  const { call, imports } = formImports[form]
+  const resolved: Array<string> = []
+  for (const line of imports) {
+    const specifier = /from "([^"]+)"/.exec(line)![1]!
+    const file = entry(root, specifier)
+    if (file === undefined || !Fs.existsSync(file)) return undefined
+    resolved.push(line.replace(`"${specifier}"`, JSON.stringify(relative(dir, file))))
+  }
+  return `import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as Layer from "effect/Layer"
+${resolved.join("\n")}
+
 const baseUrl = globalThis.process?.env?.["BENCH_BASE_URL"] ?? "http://127.0.0.1:1"
-const program = assets.getAsset({ asset_id: ${JSON.stringify(assetId)} })
+const program = ${call}
 Effect.runPromise(program.pipe(
   Effect.provide(Iconik.layer({ appId: "app", authToken: "token", baseUrl }).pipe(Layer.provide(FetchHttpClient.layer)))
 )).then((asset) => (globalThis as Reporting).reportAnswer?.(asset.title))
 `
+}
 
 /** The program reports its answer through a global the cold-start runner sets (the browser bundle has none). */
 const reporting = "type Reporting = { reportAnswer?: (title: string) => void }\n"
@@ -50,6 +102,13 @@ const relative = (dir: string, file: string) => {
   const path = Path.relative(dir, file).split(Path.sep).join("/")
   return path.startsWith(".") ? path : `./${path}`
 }
+
+/** What the Effect-only program does, and does not, for the notes under the tables. */
+export const effectOnlyDescription =
+  "The Effect-only program: FetchHttpClient, one GET with the App-ID and Auth-Token headers, `filterStatusOk`, and " +
+  "`schemaBodyJson` of a hand-written 9-field Asset schema. It has no retries, timeout, deadline, rate limiter, " +
+  "typed errors by status, redaction, size limit or span; the SDK's call has all of them and decodes the full " +
+  "generated Asset model, so the ratios are what those cost, not overhead on equal work."
 
 const effectOnly = `import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
@@ -85,24 +144,27 @@ Effect.runPromise(program.pipe(Effect.provide(FetchHttpClient.layer)))
   .then((asset) => (globalThis as Reporting).reportAnswer?.(asset.title))
 `
 
+/** Each program's path; an SDK form the checkout cannot express (no such entry) is left out. */
 export interface Programs {
-  /** Through the `effect-iconik/generated` barrel. */
-  readonly sdk: string
-  /** Through the service's own module. */
-  readonly sdkModule: string
   readonly effectOnly: string
+  readonly sdk: Partial<Record<SdkForm, string>>
 }
 
-/** Writes both programs into `dir`; their paths. */
+/** Writes the programs into `dir` (the SDK's imports resolved to the checkout at `root`); their paths. */
 export const writePrograms = (root: string, dir: string): Programs => {
   Fs.mkdirSync(dir, { recursive: true })
-  const paths = {
-    sdk: Path.join(dir, "sdk.ts"),
-    sdkModule: Path.join(dir, "sdk-module.ts"),
-    effectOnly: Path.join(dir, "effect-only.ts")
+  const effectOnlyPath = Path.join(dir, "effect-only.ts")
+  Fs.writeFileSync(effectOnlyPath, effectOnly + reporting)
+  const sdkPaths: Partial<Record<SdkForm, string>> = {}
+  for (const form of sdkForms) {
+    const source = sdk(root, dir, form)
+    const file = Path.join(dir, `sdk-${form}.ts`)
+    if (source === undefined) {
+      Fs.rmSync(file, { force: true })
+      continue
+    }
+    Fs.writeFileSync(file, source + reporting)
+    sdkPaths[form] = file
   }
-  Fs.writeFileSync(paths.sdk, sdk(root, dir, "barrel") + reporting)
-  Fs.writeFileSync(paths.sdkModule, sdk(root, dir, "module") + reporting)
-  Fs.writeFileSync(paths.effectOnly, effectOnly + reporting)
-  return paths
+  return { effectOnly: effectOnlyPath, sdk: sdkPaths }
 }

@@ -1,6 +1,7 @@
 /**
  * Generates `src/generated/<service>.ts` for every Iconik spec in `../shared/iconik-openapi` (relative to the
- * repository root) plus `src/generated/index.ts`.
+ * repository root) plus `src/generated/index.ts`, and package.json's `exports` entry for each service
+ * (`codegen/emit-exports.ts`).
  *
  *   node codegen/generate.ts          write the files (and remove stale ones)
  *   node codegen/generate.ts --check  regenerate in memory; exit 1 listing the files that differ from the repository
@@ -9,6 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { operationNameOverrides } from "./names.ts"
 import { applyRenames, loadRenames } from "./renames.ts"
+import { packageJsonSource } from "./emit-exports.ts"
 import { indexSource, operationModule, operationSource } from "./emit-index.ts"
 import { generateService, type GeneratedService } from "./service.ts"
 import { loadSpecs, specsDirectory } from "./spec.ts"
@@ -52,11 +54,16 @@ const main = () => {
     const target = path.join(outputDirectory, file)
     return !fs.existsSync(target) || fs.readFileSync(target, "utf8") !== source
   })
+  const packageJsonPath = path.join(repoRoot, "package.json")
+  const packageJson = fs.readFileSync(packageJsonPath, "utf8")
+  const packageJsonWanted = packageJsonSource(packageJson, services)
+  const packageJsonDiffers = packageJson !== packageJsonWanted
 
   if (check) {
     const problems = [
       ...differing.map(([file]) => `  differs: src/generated/${file}`),
-      ...stale.map((file) => `  stale: src/generated/${file}`)
+      ...stale.map((file) => `  stale: src/generated/${file}`),
+      ...(packageJsonDiffers ? ["  differs: package.json exports (an entry per service)"] : [])
     ]
     if (problems.length > 0) {
       console.error(`Generated code is out of date (run npm run generate):\n${problems.join("\n")}`)
@@ -69,6 +76,7 @@ const main = () => {
   fs.mkdirSync(outputDirectory, { recursive: true })
   for (const [file, source] of differing) fs.writeFileSync(path.join(outputDirectory, file), source)
   for (const file of stale) fs.rmSync(path.join(outputDirectory, file))
+  if (packageJsonDiffers) fs.writeFileSync(packageJsonPath, packageJsonWanted)
   const operations = services.reduce((sum, service) => sum + service.operations.length, 0)
   const schemas = services.reduce((sum, service) => sum + service.schemaCount, 0)
   const overlays = services.reduce((sum, service) => sum + service.overlaysApplied, 0)
@@ -78,7 +86,7 @@ const main = () => {
     console.log(`${service.service.padEnd(20)} ${operationCount} operations ${schemaCount} schemas`)
   }
   console.log(`total: ${operations} operations, ${schemas} schemas, ${overlays} overlay applications`)
-  console.log(`${differing.length} files written, ${stale.length} removed`)
+  console.log(`${differing.length} files written, ${stale.length} removed${packageJsonDiffers ? ", package.json exports updated" : ""}`)
 }
 
 // Run only as a script, not when a test imports `generate`.

@@ -2,7 +2,9 @@
 # Checks the package as users get it: packs it, installs the tarball into a fresh app next to effect and
 # @effect/platform-node, and there
 #   (a) type-checks a consumer of every entry point with the app's own tsconfig (nodenext, then bundler resolution),
-#   (b) runs it on Node >= 22 against the in-process emulator (a typed 404, one proxy upload),
+#       every `effect-iconik/generated/<service>` entry included,
+#   (b) runs it on Node >= 22 against the in-process emulator (a typed 404, one proxy upload), and checks that each
+#       service's entry and `effect-iconik/client` are the very modules the barrel and the main entry re-export,
 #   (c) runs the installed `iconik --version` and `iconik demo` through npx,
 #   (d) on an older Node (the machine's own, found on PATH outside any node_modules/.bin), checks that the installed
 #       `iconik` prints which Node it needs and exits 2, without a stack trace.
@@ -66,8 +68,11 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import { Assets, type IconikNotFound } from "effect-iconik"
+import { Assets, Iconik, type IconikNotFound } from "effect-iconik"
+import * as IconikClient from "effect-iconik/client"
 import { assets } from "effect-iconik/generated"
+import * as assetsEntry from "effect-iconik/generated/assets"
+import { entriesMatchBarrel } from "./entries.ts"
 import { StorageClient } from "effect-iconik/storage"
 import { IconikEmulator } from "effect-iconik/testing"
 import { uploadProxy, type UploadProxyResult } from "effect-iconik/workflows"
@@ -78,6 +83,17 @@ const check = (ok: boolean, what: string) => {
 }
 
 const program = Effect.gen(function*() {
+  // The small-program form: the client's and the service's own entries, one module each with the wider ones.
+  check(IconikClient.layer === Iconik.layer, "effect-iconik/client is the main entry's Iconik")
+  const mismatched = entriesMatchBarrel()
+  const entries = "effect-iconik/generated/<service> entries"
+  check(mismatched.length === 0, `${entries} are the barrel's namespaces${mismatched.length ? `, not ${mismatched}` : ""}`)
+  const viaEntry = yield* assetsEntry.getAsset({ asset_id: "00000000-0000-0000-0000-000000000000" }).pipe(
+    Effect.flatMap(() => Effect.succeed(0)),
+    Effect.catchTag("IconikNotFound", (error: IconikNotFound) => Effect.succeed(error.status))
+  )
+  check(viaEntry === 404, "typed IconikNotFound through effect-iconik/generated/assets")
+
   // A typed 404: the generated operation declares it, so catchTag accepts the tag.
   const missing = yield* assets.getAsset({ asset_id: "00000000-0000-0000-0000-000000000000" }).pipe(
     Effect.flatMap(() => Effect.succeed(undefined)),
@@ -105,6 +121,26 @@ const layer = Layer.effect(StorageClient, StorageClient.make()).pipe(
 await Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(layer)))
 EOF
 
+# Every per-service entry the installed package declares, imported by its subpath: each must type-check under both
+# resolutions and be the same module as the barrel's namespace of that service.
+node --input-type=module > entries.ts <<'EOF'
+import * as fs from "node:fs"
+const { exports } = JSON.parse(fs.readFileSync("node_modules/effect-iconik/package.json", "utf8"))
+const services = Object.keys(exports).filter((key) => key.startsWith("./generated/")).map((key) => key.slice(12))
+if (services.length === 0) throw new Error("no effect-iconik/generated/<service> entry in the package")
+const id = (service) => service.replace(/-(.)/g, (_, c) => c.toUpperCase())
+console.log('import * as barrel from "effect-iconik/generated"')
+for (const service of services) console.log(`import * as entry_${id(service)} from "effect-iconik/generated/${service}"`)
+console.log("\n/** Services whose entry is not the barrel's namespace (none when all is well). */")
+console.log("export const entriesMatchBarrel = (): Array<string> => [")
+for (const service of services) {
+  const same = `entry_${id(service)}.definitions === barrel.${id(service)}.definitions`
+  console.log(`  ...(${same} ? [] : [${JSON.stringify(service)}]),`)
+}
+console.log("]")
+EOF
+echo "entries.ts: $(grep -c '^import \* as entry_' entries.ts) per-service entries"
+
 for resolution in nodenext bundler; do
   echo "== tsc (moduleResolution $resolution)"
   if [ "$resolution" = nodenext ]; then module=nodenext; else module=preserve; fi
@@ -119,9 +155,10 @@ for resolution in nodenext bundler; do
     "noEmit": true,
     "skipLibCheck": false,
     "verbatimModuleSyntax": true,
-    "erasableSyntaxOnly": true
+    "erasableSyntaxOnly": true,
+    "allowImportingTsExtensions": true
   },
-  "files": ["consumer.ts"]
+  "files": ["consumer.ts", "entries.ts"]
 }
 EOF
   ./node_modules/.bin/tsc -p "tsconfig.$resolution.json" || fail "the consumer does not type-check with moduleResolution $resolution"

@@ -220,8 +220,12 @@ const encodeRequest = (
         return Effect.fail(invalid(definition, `a ${body.contentType} body must be a string or bytes`))
       }
     }
-    // Read `request` after the steps ran: they replace it.
-    return steps.length === 0 ? Effect.succeed(request) : Effect.map(Effect.all(steps, { discard: true }), () => request)
+    // One after the other, then `request` read after the steps ran (they replace it); not `Effect.all`, whose
+    // concurrency options a browser bundle would carry for two steps.
+    return steps.reduceRight<Effect.Effect<HttpClientRequest.HttpClientRequest, IconikInvalidRequest>>(
+      (rest, step) => Effect.andThen(step, rest),
+      Effect.sync(() => request)
+    )
   })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -293,8 +297,10 @@ const decodeResponse = (
     const success = definition.success.find((s) => s.status === status) ??
       definition.success.find((s) => s.schema !== undefined)
     if (success?.schema === undefined || status === 204) {
-      // Nothing to decode: read (a little of) it only to free the connection.
-      return Effect.as(Effect.ignore(ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate")), undefined)
+      // Nothing to decode: read (a little of) it only to free the connection. (`Effect.ignore` would bring the
+      // logger its `log` option uses into every bundle.)
+      const drained = Effect.as(ResponseBody.readText(response, ResponseBody.maxErrorBodyBytes, "truncate"), undefined)
+      return Effect.orElseSucceed(drained, () => undefined)
     }
     const schema = success.schema
     // Answers hand out presigned URLs: a body excerpt or a schema message quoting one must not carry its signature.
@@ -471,7 +477,7 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
             method: definition.method,
             path,
             reason: "Timeout",
-            detail: `no complete answer within ${Duration.format(timeoutMs)}`
+            detail: `no complete answer within ${Duration.toMillis(timeoutMs)} ms`
           }))
       })
     )
