@@ -288,7 +288,22 @@ export const readSurface = (
       .getExportsOfModule(moduleSymbol)
       .sort((a, b) => compareText(a.getName(), b.getName()))
 
+  // An entry point that is a namespace of another (`effect-iconik/generated/assets` is `assets` of the barrel) is
+  // listed once, where the namespace is: its section says which one it is, so removing it still shows.
+  const namespaceOf = (file: string): string | undefined => {
+    for (const other of entries) {
+      if (other.file === file) continue
+      const text = program.getSourceFile(other.file)?.text ?? ""
+      for (const [, name, specifier] of text.matchAll(/export \* as (\w+) from "(\.[^"]+)"/g)) {
+        if (path.resolve(path.dirname(other.file), specifier!) === file) return `${name} of ${other.entryPoint}`
+      }
+    }
+    return undefined
+  }
+
   const sections = entries.map(({ entryPoint, file }) => {
+    const alias = namespaceOf(file)
+    if (alias !== undefined) return { entryPoint, entries: [{ name: "*", kind: "namespace" as Kind, deprecated: false, signature: alias }] }
     const source = program.getSourceFile(file)
     if (source === undefined) throw new Error(`${file}: not in the program`)
     const moduleSymbol = checker.getSymbolAtLocation(source)
@@ -330,7 +345,8 @@ const header = [
   "Every name each entry point of `package.json` `exports` makes importable, with its type signature. Written by",
   "`npm run api:report`, compared by `npm run api:check` (CI): a change here is a change users see, and",
   "docs/compatibility.md says which changes need which version. One line per name:",
-  "`<name> <kind>[ @deprecated][: <signature>]`; `#` separates a type's members.",
+  "`<name> <kind>[ @deprecated][: <signature>]`; `#` separates a type's members. An entry point that is a namespace",
+  "of another one is a single line, `* namespace: <namespace> of <entry point>`, and is listed there.",
   ""
 ]
 
