@@ -8,7 +8,6 @@
  * transport of its own, so the Iconik client's auth headers never reach the collector, and the collector's headers
  * (`OTEL_EXPORTER_OTLP_HEADERS`, often an API key) stay `Redacted` until they are sent.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -16,6 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Headers from "effect/http/Headers"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
@@ -108,7 +108,7 @@ const scrubbing = (protocol: Protocol, secrets: ReadonlyArray<Secret>) =>
 /**
  * Exports every span of the program it is provided to, as `options` say. Flushes what is buffered when the layer
  * closes (bounded by `shutdownTimeout`); `OtlpExporter.Flusher` flushes on demand. The exporter posts on its own
- * node:http client, untraced.
+ * fetch client (Node ≥ 22 and browsers alike), untraced.
  */
 export const layerOtlp = (options: OtlpOptions): Layer.Layer<OtlpExporter.Flusher> => {
   const headers: Record<string, string> = {}
@@ -135,7 +135,7 @@ export const layerOtlp = (options: OtlpOptions): Layer.Layer<OtlpExporter.Flushe
     shutdownTimeout: options.shutdownTimeout ?? Duration.seconds(3)
   }).pipe(
     Layer.provide(scrubbing(options.protocol ?? "http/protobuf", secrets)),
-    Layer.provide(Layer.merge(NodeHttpClient.layerNodeHttp, redactedNames))
+    Layer.provide(Layer.merge(FetchHttpClient.layer, redactedNames))
   )
 }
 

@@ -34,6 +34,26 @@ describe("generated code shape", () => {
     assert.notInclude(code, "CollectionElastic") // a model only other operations use
   })
 
+  it("the main entry and the small-program entries bundle for a browser (no Node-only module reached)", async () => {
+    const result = await Esbuild.build({
+      stdin: {
+        contents: [
+          'import { Assets, Iconik, Tracing } from "./src/index.ts"',
+          'import * as assets from "./src/generated/assets.ts"',
+          "export const run = [Assets.get, Iconik.layer, Tracing.layerOtlp, assets.getAsset]"
+        ].join("\n"),
+        resolveDir: repoRoot,
+        loader: "ts"
+      },
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      logLevel: "silent"
+    }).catch((error: Esbuild.BuildFailure) => error)
+    assert.deepStrictEqual("errors" in result ? result.errors.map((e) => e.text) : [], [])
+  })
+
   it("a model's schema is named by its identifier in decode errors", () => {
     const message = Effect.runSync(Effect.flip(Schema.decodeUnknownEffect(assets.Asset)(5))).message
     assert.include(message, "Expected Asset")
