@@ -8,14 +8,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
-import * as ChildProcess from "node:child_process"
-import * as Path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { ClusterLimits } from "../../durable/index.ts"
 import { IconikEmulator } from "../../src/testing/index.ts"
 import { databaseUrl, dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
-
-const runnerScript = Path.join(import.meta.dirname, "limits-runner.ts")
+import { busiest, runCalls, spawnRunner } from "./limits-support.ts"
 
 let url = ""
 beforeAll(async () => {
@@ -29,56 +26,6 @@ const pgLayer = () => PgClient.layer({ url: Redacted.make(url), maxConnections: 
 
 /** A runner of this process: the limits on a pool of its own. */
 const runner = (options: ClusterLimits.PgOptions) => ClusterLimits.layerPg(options).pipe(Layer.provideMerge(pgLayer()))
-
-interface Child {
-  readonly process: ChildProcess.ChildProcess
-  /** Resolves with the first line equal to `line`. */
-  readonly waitFor: (line: string) => Promise<void>
-  /** Resolves with every line printed, once the process has exited. */
-  readonly exited: Promise<{ readonly code: number | null; readonly signal: string | null; readonly lines: Array<string> }>
-}
-
-const spawnRunner = (mode: "calls" | "hold", env: Record<string, string>): Child => {
-  const child = ChildProcess.spawn(process.execPath, [runnerScript, mode], {
-    stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, DATABASE_URL: url, ...env }
-  })
-  const lines: Array<string> = []
-  const watchers: Array<{ line: string; resolve: () => void }> = []
-  let buffered = ""
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    buffered += chunk
-    for (let i = buffered.indexOf("\n"); i >= 0; i = buffered.indexOf("\n")) {
-      const line = buffered.slice(0, i)
-      buffered = buffered.slice(i + 1)
-      lines.push(line)
-      for (const w of watchers.filter((w) => w.line === line)) w.resolve()
-    }
-  })
-  const exited = new Promise<{ code: number | null; signal: string | null; lines: Array<string> }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal, lines }))
-  )
-  return {
-    process: child,
-    waitFor: (line) =>
-      lines.includes(line) ? Promise.resolve() : Promise.race([
-        new Promise<void>((resolve) => watchers.push({ line, resolve })),
-        exited.then(({ code }) => Promise.reject(new Error(`the runner exited (${code}) before printing ${line}`)))
-      ]),
-    exited
-  }
-}
-
-/** Most requests in any window of `millis` (the request log's times, sorted). */
-const busiest = (times: ReadonlyArray<number>, millis: number) => {
-  const sorted = [...times].sort((a, b) => a - b)
-  let most = 0
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= millis) j++
-    most = Math.max(most, i - j + 1)
-  }
-  return most
-}
 
 /** Statements the database committed in the test's database (every round trip of every runner, setup included). */
 const committed = Effect.gen(function*() {
@@ -115,14 +62,7 @@ describe.skipIf(pgSkipReason !== undefined)("cluster limits over PostgreSQL", ()
         LIMITS_CALLS: String(callsEach),
         LIMITS_CONCURRENCY: "16"
       }
-      const runners = [spawnRunner("calls", env), spawnRunner("calls", env)]
-      yield* Effect.promise(() => Promise.all(runners.map((r) => r.waitFor("ready"))))
-      for (const r of runners) r.process.stdin!.write("go\n")
-      const results = yield* Effect.promise(() => Promise.all(runners.map((r) => r.exited)))
-      const reports = results.map(({ code, lines }) => {
-        assert.strictEqual(code, 0, lines.join("\n"))
-        return JSON.parse(lines.at(-1)!) as { ok: number; failed: number; granted: number; roundTrips: number; late: number; firstFailure?: string }
-      })
+      const reports = yield* Effect.promise(() => runCalls(url, 2, env))
       for (const report of reports) assert.strictEqual(report.failed, 0, report.firstFailure)
 
       const requests = (yield* emulator.requests).filter((r) => r.path === "/API/users/v1/users/current/")
@@ -150,7 +90,8 @@ describe.skipIf(pgSkipReason !== undefined)("cluster limits over PostgreSQL", ()
 
   it.live("a runner killed with SIGKILL while it holds an upload slot: the slot comes back when its lease runs out", () =>
     Effect.gen(function*() {
-      const holder = spawnRunner("hold", { LIMITS_LEASE_MILLIS: "1000" })
+      const holder = spawnRunner("hold", url, { LIMITS_LEASE_MILLIS: "1000" })
+      yield* Effect.addFinalizer(() => Effect.sync(() => holder.process.kill("SIGKILL")))
       yield* Effect.promise(() => holder.waitFor("held"))
       const here = yield* Layer.build(runner({ uploads: 1, leaseMillis: 1000, pollMillis: 100 }))
       const slots = Context.get(here, ClusterLimits.UploadSlots)
