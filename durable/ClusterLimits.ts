@@ -246,11 +246,6 @@ const makePgLimiter = Effect.fnUntraced(function*(
   // How late a slot may still be spent: timers fire a few milliseconds late; much later, and it would bunch up with
   // the slots after it (a burst the server never granted), so it is dropped and the caller takes another.
   const grace = Math.max(2 * interval, 20)
-  yield* retryForever(
-    "creating the budget row",
-    sql`INSERT INTO ${sql(budgetTable)} (app_id, next_slot) VALUES (${appId}, 0) ON CONFLICT (app_id) DO NOTHING`
-  )
-
   /** Local times of the slots held, earliest first. */
   let slots: Array<number> = []
   /** Bumped by every pause seen: a slot taken before it is not spent. */
@@ -277,16 +272,17 @@ const makePgLimiter = Effect.fnUntraced(function*(
         "reserving request slots",
         Effect.suspend(() => {
           roundTrips++
+          // An upsert, so a budget table pruned while runners live only starts the App-ID's budget afresh.
           return sql<BudgetRow>`
             WITH c AS (SELECT ${sql.literal(dbNow)} AS now)
-            UPDATE ${sql(budgetTable)} AS b SET next_slot = GREATEST(b.next_slot, c.now) + ${n * interval}
-            FROM c WHERE b.app_id = ${appId}
-            RETURNING b.next_slot, b.paused_until, b.pauses, c.now`
+            INSERT INTO ${sql(budgetTable)} AS b (app_id, next_slot)
+            SELECT ${appId}, c.now + ${n * interval} FROM c
+            ON CONFLICT (app_id) DO UPDATE SET next_slot = GREATEST(b.next_slot, (SELECT now FROM c)) + ${n * interval}
+            RETURNING b.next_slot, b.paused_until, b.pauses, (SELECT now FROM c) AS now`
         })
       )
       const received = yield* Clock.currentTimeMillis
-      const row = rows[0]
-      if (row === undefined) return yield* Effect.die(new Error(`the budget row of ${appId} is gone`))
+      const row = rows[0]!
       // The database's clock read between sending and receiving: its offset from ours, within half a round trip.
       const offset = row.now - (sent + received) / 2
       const pauses = Number(row.pauses)
@@ -412,7 +408,6 @@ const makePgUploadSlots = Effect.fnUntraced(function*(
     INSERT INTO ${sql(slotsTable)} (pool, slot) SELECT ${pool}, g FROM generate_series(0, ${size - 1}) AS g
     ON CONFLICT (pool, slot) DO NOTHING`
   const waiters: Array<Waiter> = []
-  const held = new Set<string>()
   // Woken by a slot freed anywhere (NOTIFY) or a caller arriving here.
   const wake = yield* Queue.sliding<void>(1)
   const notifications = yield* pg.listen(releaseChannel)
@@ -420,17 +415,14 @@ const makePgUploadSlots = Effect.fnUntraced(function*(
 
   const lease = `${leaseMillis} milliseconds`
   const release = (slot: number, holder: string) =>
-    Effect.andThen(
-      Effect.sync(() => held.delete(holder)),
-      retryForever(
-        "freeing an upload slot",
-        sql`
-          WITH freed AS (
-            UPDATE ${sql(slotsTable)} SET holder = NULL, runner = NULL, expires_at = NULL
-            WHERE pool = ${pool} AND slot = ${slot} AND holder = ${holder} RETURNING slot
-          )
-          SELECT pg_notify(${releaseChannel}, ${pool}) FROM freed`
-      )
+    retryForever(
+      "freeing an upload slot",
+      sql`
+        WITH freed AS (
+          UPDATE ${sql(slotsTable)} SET holder = NULL, runner = NULL, expires_at = NULL
+          WHERE pool = ${pool} AND slot = ${slot} AND holder = ${holder} RETURNING slot
+        )
+        SELECT pg_notify(${releaseChannel}, ${pool}) FROM freed`
     )
 
   /**
@@ -464,7 +456,6 @@ const makePgUploadSlots = Effect.fnUntraced(function*(
     Effect.suspend(() => {
       for (let waiter = waiters.shift(); waiter !== undefined; waiter = waiters.shift()) {
         if (waiter.abandoned) continue
-        held.add(holder)
         Deferred.doneUnsafe(waiter.deferred, Exit.succeed({ slot, holder }))
         return Effect.succeed(true)
       }
