@@ -8,6 +8,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
+import { TestClock } from "effect/testing"
+import * as users from "../../src/generated/users.ts"
 import { afterAll, beforeAll } from "vitest"
 import { ClusterLimits } from "../../durable/index.ts"
 import { IconikEmulator } from "../../src/testing/index.ts"
@@ -179,4 +181,45 @@ describe.skipIf(pgSkipReason !== undefined)("cluster limits over PostgreSQL", ()
       const memory = yield* Effect.flip(Layer.build(ClusterLimits.layerMemory({ requestsPerSecond: Number.NaN })))
       assert.strictEqual(memory._tag, "InvalidClusterLimits")
     }).pipe(Effect.scoped))
+})
+
+describe("cluster limits in one process (memory)", () => {
+  it.live("layerMemory bounds the uploads running at once", () =>
+    Effect.gen(function*() {
+      const slots = yield* ClusterLimits.UploadSlots
+      let running = 0
+      let most = 0
+      const upload = Effect.gen(function*() {
+        most = Math.max(most, ++running)
+        yield* Effect.sleep(5)
+        running--
+      })
+      yield* Effect.forEach(Array.from({ length: 8 }), () => slots.withSlot(upload), { concurrency: "unbounded" })
+      assert.strictEqual(most, 3)
+    }).pipe(Effect.provide(ClusterLimits.layerMemory({ uploads: 3 }))))
+
+  it.effect("clients made with layerClient share their App-ID's limiter: a pause met by one holds the others", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const budget = yield* ClusterLimits.RequestBudget
+      const options = {
+        appId: emulator.credentials.appId,
+        authToken: emulator.credentials.authToken,
+        baseUrl: emulator.baseUrl,
+        retry: false
+      } as const
+      assert.strictEqual(yield* budget.limiter(options.appId), yield* budget.limiter(options.appId))
+      const limiter = yield* budget.limiter(options.appId)
+      // What a 429 met by another client of the App-ID does.
+      yield* limiter.pause(1000)
+      const call = yield* Effect.forkChild(users.getCurrentUser().pipe(Effect.provide(ClusterLimits.layerClient(options))))
+      yield* TestClock.adjust(999)
+      assert.strictEqual((yield* emulator.requests).length, 0, "no request inside the pause")
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(call)
+      assert.strictEqual((yield* emulator.requests).length, 1)
+    }).pipe(
+      Effect.provide(ClusterLimits.layerMemory({ requestsPerSecond: 10, burst: 1 })),
+      Effect.provide(IconikEmulator.layer({ rateLimit: false }))
+    ))
 })
