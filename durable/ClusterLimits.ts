@@ -362,7 +362,7 @@ const makePgLimiter = Effect.fnUntraced(function*(
           roundTrips++
           // The same move as TokenBucket.pause, on the shared row: queued slots move back by the time the pause
           // adds, and the budget is empty when it ends.
-          return sql<{ readonly started: boolean }>`
+          return sql<{ readonly started: boolean; readonly pauses: bigint | number }>`
             WITH c AS (SELECT ${sql.literal(dbNow)} AS now),
             old AS (SELECT next_slot, paused_until FROM ${sql(budgetTable)} WHERE app_id = ${appId} FOR UPDATE),
             moved AS (
@@ -374,13 +374,17 @@ const makePgLimiter = Effect.fnUntraced(function*(
                 ),
                 pauses = b.pauses + 1
               FROM c, old WHERE b.app_id = ${appId} AND old.paused_until < c.now + ${millis}
-              RETURNING old.paused_until <= c.now AS started
+              RETURNING old.paused_until <= c.now AS started, b.pauses
             )
-            SELECT moved.started, pg_notify(${pauseChannel}, ${appId}) FROM moved`
+            SELECT moved.started, moved.pauses, pg_notify(${pauseChannel}, ${appId}) FROM moved`
         })
       )
-      if (rows.length > 0) dropAll()
-      return rows[0]?.started ?? false
+      const row = rows[0]
+      if (row === undefined) return false
+      dropAll()
+      // This pause is dropped for: the next reservation need not drop again for it.
+      pausesSeen = Math.max(pausesSeen, Number(row.pauses))
+      return row.started
     })
 
   const stats = Effect.sync(() => ({ granted, roundTrips, late, pauses: pausesMet }))
