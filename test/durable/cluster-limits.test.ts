@@ -6,7 +6,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Context, Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { TestClock } from "effect/testing"
 import * as users from "../../src/generated/users.ts"
@@ -173,6 +173,20 @@ describe.skipIf(pgSkipReason !== undefined)("cluster limits over PostgreSQL", ()
       // The pause ends 1000 ms after it was recorded (on the database's clock, read within this round trip).
       assert.isAtLeast(Date.now() - pausedAt, 1000 - 20)
     }).pipe(Effect.scoped), 60_000)
+
+  it.live("layerPgConfig reads DATABASE_URL; without it, a ConfigError", () =>
+    Effect.gen(function*() {
+      const here = yield* Layer.build(ClusterLimits.layerPgConfig()).pipe(
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: { DATABASE_URL: url } }))
+      )
+      const limiter = yield* Context.get(here, ClusterLimits.RequestBudget).limiter("config-app")
+      yield* limiter.take
+      assert.strictEqual(((yield* (limiter as ClusterLimits.PgLimiter).stats)).granted, 1)
+      const missing = yield* Effect.flip(Layer.build(ClusterLimits.layerPgConfig())).pipe(
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: {} }))
+      )
+      assert.strictEqual(missing._tag, "ConfigError")
+    }).pipe(Effect.scoped))
 
   it.live("bad options are a typed error", () =>
     Effect.gen(function*() {
