@@ -4,12 +4,16 @@
  * emulator on 127.0.0.1 with Iconik's believed budget (50 per second, burst 50, 1000 per 20 s). Each runner
  * (test/durable/limits-runner.ts) has its own pool and Iconik client and makes cheap calls (`GET users/current`),
  * 16 at once. Beside them, 2 runners each with a budget of its own (what runners without the shared limiter do),
- * and the Iconik calls one small-file ingest makes, which turn requests per second into files per second.
+ * and the Iconik calls one small-file ingest makes, which turn requests per second into files per second; then
+ * real small-file ingests (`ingestFolder`) by 1 and 2 runners sharing the budget.
  *
  * Needs `DATABASE_URL` (scripts/pg-up.sh); without it the section is skipped and writes nothing.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Path } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
 import { dropFreshDatabase, freshDatabase } from "../test/support/postgres.ts"
 import { busiest, type CallsReport, runCalls } from "../test/durable/limits-support.ts"
 import { inProcess, mediaFolder } from "../test/workflows/support.ts"
@@ -19,6 +23,7 @@ import { ingestFolder } from "../workflows/ingestFolder.ts"
 import { envInt, fmt, type Row, writeResult } from "./harness.ts"
 
 const CALLS = envInt("BENCH_DURABLE_LIMITS_CALLS", 1500)
+const FILES = envInt("BENCH_DURABLE_LIMITS_FILES", 300)
 const BUDGET = 50
 
 if (process.env.DATABASE_URL === undefined) {
@@ -90,6 +95,60 @@ const callsPerFile = Effect.gen(function*() {
   return { ingestFile: single.length, ingestFolder: folder.length / 4, singleCalls: shape(single), folderCalls: shape(folder) }
 }).pipe(Effect.scoped, Effect.provide(inProcess()))
 
+/** Small files (2 KiB, each its own content) in a folder per runner: `r<i>/r<i>-<k>.bin`. */
+const makeFolders = (runners: number, perRunner: number) => {
+  const root = Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "bench-durable-limits-"))
+  for (let i = 0; i < runners; i++) {
+    Fs.mkdirSync(NodePath.join(root, `r${i}`))
+    for (let k = 0; k < perRunner; k++) {
+      const bytes = Buffer.alloc(2048, `${i}/${k} `)
+      Fs.writeFileSync(NodePath.join(root, `r${i}`, `r${i}-${k}.bin`), bytes)
+    }
+  }
+  return root
+}
+
+interface Ingested {
+  readonly runners: number
+  readonly files: number
+  readonly failed: number
+  readonly rateLimited: number
+  readonly calls: number
+  readonly seconds: number
+  readonly filesPerSecond: number
+}
+
+/** `FILES` small files ingested with ingestFolder (8 at once per runner), split between the runners. */
+const measureIngest = (url: string, runners: number) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator.serve({})
+    const perRunner = Math.ceil(FILES / runners)
+    const root = makeFolders(runners, perRunner)
+    yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(root, { recursive: true, force: true })))
+    const reports = yield* Effect.promise(() =>
+      runCalls(url, runners, (i) => ({
+        LIMITS_BASE_URL: emulator.baseUrl,
+        LIMITS_APP_ID: emulator.credentials.appId,
+        LIMITS_AUTH_TOKEN: emulator.credentials.authToken,
+        LIMITS_FOLDER: NodePath.join(root, `r${i}`),
+        LIMITS_CONCURRENCY: "8"
+      }), "ingest")
+    )
+    const requests = yield* emulator.requests
+    // From the start of the calls to the end of the slowest runner.
+    const seconds = Math.max(...reports.map((r) => r.millis)) / 1000
+    const files = reports.reduce((n, r) => n + r.ok, 0)
+    return {
+      runners,
+      files,
+      failed: reports.reduce((n, r) => n + r.failed, 0),
+      rateLimited: requests.filter((r) => r.status === 429).length,
+      calls: requests.length,
+      seconds,
+      filesPerSecond: files / seconds
+    } satisfies Ingested
+  }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+
 const main = Effect.gen(function*() {
   const started = new Date()
   const perFile = yield* callsPerFile
@@ -103,6 +162,11 @@ const main = Effect.gen(function*() {
   for (const scenario of scenarios) {
     console.error(`durable-limits: ${scenario.name}`)
     measured.push(yield* measure(url, scenario))
+  }
+  const ingests: Array<Ingested> = []
+  for (const runners of [1, 2]) {
+    console.error(`durable-limits: ingestFolder, ${runners} runner(s)`)
+    ingests.push(yield* measureIngest(url, runners))
   }
   yield* Effect.promise(() => dropFreshDatabase(url))
 
@@ -138,6 +202,17 @@ const main = Effect.gen(function*() {
       met: files >= filesTarget
     })
   }
+  for (const i of ingests) {
+    const callsEach = i.calls / Math.max(1, i.files)
+    const filesTarget = target / callsEach
+    rows.push({
+      metric: `ingestFolder, ${i.runners} runner(s) sharing the budget: ${i.files} small files (${i.failed} failed), ` +
+        `${fmt(callsEach, 2)} Iconik calls per file, ${i.rateLimited} answered 429`,
+      value: `${fmt(i.filesPerSecond, 2)} files/s (${fmt(i.seconds, 1)} s)`,
+      target: `≥ ${fmt(filesTarget, 2)} files/s (90 % of ${BUDGET}/s ÷ calls per file)`,
+      met: i.filesPerSecond >= filesTarget && i.failed === 0 && i.rateLimited === 0
+    })
+  }
   writeResult({
     section: "durable-limits",
     title: "Cluster budget: runners sharing one App-ID's rate limit over PostgreSQL",
@@ -149,10 +224,12 @@ const main = Effect.gen(function*() {
       "of 10 (its defaults), a little under the budget so that network jitter never bunches requests past it; the " +
       "rate is counted at the server from its first answered request to its last.",
       `Calls per small file: ingestFile ${perFile.ingestFile} (${perFile.singleCalls.join(", ")}); ingestFolder ` +
-      `${fmt(perFile.ingestFolder, 1)} per file (its duplicate check by checksum adds one). Files per second are ` +
-      "the measured request rate divided by those."
+      `${fmt(perFile.ingestFolder, 1)} per file (its duplicate check by checksum adds one). The \"small files per ` +
+      "second\" rows divide the measured request rate by those; the ingestFolder rows ingest real files (2 KiB each, " +
+      `${FILES} split between the runners, 8 at once per runner, the emulator's object store over the socket) ` +
+      "and count files per second from the start of the runners' work to the end of the slowest."
     ],
-    raw: { calls: CALLS, budget: BUDGET, measured, perFile }
+    raw: { calls: CALLS, files: FILES, budget: BUDGET, measured, ingests, perFile }
   }, started)
 })
 

@@ -27,7 +27,7 @@ export interface CallsReport {
 }
 
 /** Starts a runner (`calls` or `hold`, see limits-runner.ts) on the database at `databaseUrl`. */
-export const spawnRunner = (mode: "calls" | "hold", databaseUrl: string, env: Record<string, string>): Runner => {
+export const spawnRunner = (mode: "calls" | "ingest" | "hold", databaseUrl: string, env: Record<string, string>): Runner => {
   const child = ChildProcess.spawn(process.execPath, [runnerScript, mode], {
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, DATABASE_URL: databaseUrl, ...env }
@@ -58,9 +58,17 @@ export const spawnRunner = (mode: "calls" | "hold", databaseUrl: string, env: Re
   }
 }
 
-/** Runs `calls` runners together: all start their calls at once; answers their reports. */
-export const runCalls = async (databaseUrl: string, count: number, env: Record<string, string>) => {
-  const runners = Array.from({ length: count }, () => spawnRunner("calls", databaseUrl, env))
+/** Runs `calls` (or `ingest`) runners together: all start at once; answers their reports. */
+export const runCalls = async (
+  databaseUrl: string,
+  count: number,
+  env: Record<string, string> | ((index: number) => Record<string, string>),
+  mode: "calls" | "ingest" = "calls"
+) => {
+  const runners = Array.from(
+    { length: count },
+    (_, i) => spawnRunner(mode, databaseUrl, typeof env === "function" ? env(i) : env)
+  )
   await Promise.all(runners.map((r) => r.waitFor("ready")))
   for (const r of runners) r.process.stdin!.write("go\n")
   const results = await Promise.all(runners.map((r) => r.exited))
