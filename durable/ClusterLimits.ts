@@ -232,7 +232,7 @@ interface BudgetRow {
 /**
  * The shared GCRA of one App-ID, spent in leases. `take` uses the earliest slot held locally (sleeping until its
  * time); with none left, one caller reserves the next batch for everyone waiting. A slot still unused `grace` after
- * its time is dropped, never spent late (a late slot bunched with later ones would be a burst). A pause, here or
+ * its time is dropped, never spent later (late slots bunched with later ones make a burst). A pause, here or
  * announced by another runner, drops every slot held and makes the callers sleeping on one take another.
  */
 const makePgLimiter = Effect.fnUntraced(function*(
@@ -243,9 +243,10 @@ const makePgLimiter = Effect.fnUntraced(function*(
 ) {
   const interval = 1000 / options.requestsPerSecond
   const tolerance = (options.burst - 1) * interval
-  // How late a slot may still be spent: timers fire a few milliseconds late; much later, and it would bunch up with
-  // the slots after it (a burst the server never granted), so it is dropped and the caller takes another.
-  const grace = Math.max(2 * interval, 20)
+  // How late a slot may still be spent: a busy event loop wakes sleepers late, and slots spent late bunch up with
+  // the ones after them. Up to a burst's worth of time late, the bunch is at most one more burst (so the aggregate
+  // stays within twice the burst); later than that, the slot is dropped and the caller takes another.
+  const grace = Math.max(2 * interval, 20, options.burst * interval)
   /** Local times of the slots held, earliest first. */
   let slots: Array<number> = []
   /** Bumped by every pause seen: a slot taken before it is not spent. */
