@@ -6,7 +6,7 @@
  *
  * Over PostgreSQL (see docs/decisions/0023-cluster-budget.md):
  * - the request budget is one GCRA row per App-ID (the time its next slot is free). A runner reserves a small batch
- *   of slots with one `UPDATE … RETURNING` and spends them locally, each at its own time, so the database sees a
+ *   of slots with one upsert (`… ON CONFLICT DO UPDATE … RETURNING`) and spends them locally, each at its own time, so the database sees a
  *   round trip per batch, not per request. A 429 met by any runner moves the row past the Retry-After and is
  *   announced with `NOTIFY`: every runner drops the slots it holds and takes new ones after the pause.
  * - upload slots are lease rows (one per slot) that the holding runner renews; a runner that dies stops renewing,
@@ -142,7 +142,10 @@ const boundedSlots = Effect.fnUntraced(function*(uploads: number | undefined) {
   return { withSlot: (effect) => Semaphore.withPermit(semaphore, effect) } satisfies UploadSlotsShape as UploadSlotsShape
 })
 
-/** One process: uploads bounded by a semaphore, each App-ID paced by a token bucket (what the client does alone). */
+/**
+ * One process: uploads bounded by a semaphore, each App-ID paced by a token bucket of this process (at the cluster
+ * defaults, 48 per second with a burst of 10, unless told otherwise).
+ */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<never, InvalidClusterLimits> =>
   Layer.effectContext(Effect.gen(function*() {
     yield* check("uploads", options.uploads, true)
@@ -413,21 +416,27 @@ const makePgUploadSlots = Effect.fnUntraced(function*(
     INSERT INTO ${sql(slotsTable)} (pool, slot) SELECT ${pool}, g FROM generate_series(0, ${size - 1}) AS g
     ON CONFLICT (pool, slot) DO NOTHING`
   const waiters: Array<Waiter> = []
+  /** Holders of the slots this runner has: only these are renewed. */
+  const held = new Set<string>()
   // Woken by a slot freed anywhere (NOTIFY) or a caller arriving here.
   const wake = yield* Queue.sliding<void>(1)
   const notifications = yield* pg.listen(releaseChannel)
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(Queue.take(notifications), Queue.offer(wake, undefined))))
 
   const lease = `${leaseMillis} milliseconds`
+  // No longer renewed from here on: if the database cannot be told within a lease, the lease frees the slot.
   const release = (slot: number, holder: string) =>
-    retryForever(
-      "freeing an upload slot",
-      sql`
-        WITH freed AS (
-          UPDATE ${sql(slotsTable)} SET holder = NULL, runner = NULL, expires_at = NULL
-          WHERE pool = ${pool} AND slot = ${slot} AND holder = ${holder} RETURNING slot
-        )
-        SELECT pg_notify(${releaseChannel}, ${pool}) FROM freed`
+    Effect.andThen(
+      Effect.sync(() => held.delete(holder)),
+      retryForever(
+        "freeing an upload slot",
+        sql`
+          WITH freed AS (
+            UPDATE ${sql(slotsTable)} SET holder = NULL, runner = NULL, expires_at = NULL
+            WHERE pool = ${pool} AND slot = ${slot} AND holder = ${holder} RETURNING slot
+          )
+          SELECT pg_notify(${releaseChannel}, ${pool}) FROM freed`
+      ).pipe(Effect.timeoutOption(leaseMillis), Effect.asVoid)
     )
 
   /**
@@ -461,6 +470,7 @@ const makePgUploadSlots = Effect.fnUntraced(function*(
     Effect.suspend(() => {
       for (let waiter = waiters.shift(); waiter !== undefined; waiter = waiters.shift()) {
         if (waiter.abandoned) continue
+        held.add(holder)
         Deferred.doneUnsafe(waiter.deferred, Exit.succeed({ slot, holder }))
         return Effect.succeed(true)
       }
@@ -495,19 +505,35 @@ const makePgUploadSlots = Effect.fnUntraced(function*(
   yield* Effect.forkScoped(acquirer)
 
   // Renews this runner's slots and ticket while it lives; a runner that dies stops, and its slots come back.
+  const renewSlots = Effect.suspend(() => {
+    const holders = [...held]
+    if (holders.length === 0) return Effect.void
+    return Effect.flatMap(
+      sql<{ readonly holder: string }>`
+        UPDATE ${sql(slotsTable)} SET expires_at = clock_timestamp() + ${lease}::interval
+        WHERE pool = ${pool} AND runner = ${runner} AND ${sql.in("holder", holders)} RETURNING holder`,
+      (rows) => {
+        const renewed = new Set(rows.map((row) => row.holder))
+        // Still held here (not released meanwhile) but no longer ours in the database.
+        const lost = holders.filter((holder) => held.has(holder) && !renewed.has(holder)).length
+        return lost === 0 ? Effect.void : Effect.logWarning(
+          `Cluster limits: ${lost} upload slot(s) of this runner expired before renewal (the database was out of ` +
+            "reach for a whole lease): the bound may be exceeded until they end"
+        )
+      }
+    )
+  })
   const renew = retryForever(
     "renewing upload slot leases",
-    sql`
-      WITH slots AS (
-        UPDATE ${sql(slotsTable)} SET expires_at = clock_timestamp() + ${lease}::interval
-        WHERE pool = ${pool} AND runner = ${runner} RETURNING slot
-      ),
-      queued AS (
-        UPDATE ${sql(queueTable)} SET expires_at = clock_timestamp() + ${lease}::interval
-        WHERE runner = ${runner} RETURNING ticket
-      ),
-      stale AS (DELETE FROM ${sql(queueTable)} WHERE expires_at < clock_timestamp() - ${lease}::interval)
-      SELECT (SELECT count(*) FROM slots) AS renewed`
+    Effect.andThen(
+      renewSlots,
+      sql`
+        WITH queued AS (
+          UPDATE ${sql(queueTable)} SET expires_at = clock_timestamp() + ${lease}::interval
+          WHERE runner = ${runner} RETURNING ticket
+        )
+        DELETE FROM ${sql(queueTable)} WHERE expires_at < clock_timestamp() - ${lease}::interval`
+    )
   )
   yield* Effect.forkScoped(Effect.repeat(renew, Schedule.spaced(Math.max(1, Math.floor(leaseMillis / 3)))))
   // Slots still held when the runner stops (its scope closes) are freed at once rather than at lease end.

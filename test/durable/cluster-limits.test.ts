@@ -127,6 +127,26 @@ describe.skipIf(pgSkipReason !== undefined)("cluster limits over PostgreSQL", ()
       assert.deepStrictEqual(yield* slotRows, [{ slot: 0, holder: null }])
     }).pipe(Effect.scoped), 60_000)
 
+  it.live("a live holder keeps its slot past many leases: renewals hold it until it is released", () =>
+    Effect.gen(function*() {
+      const options = { uploads: 1, leaseMillis: 300, pollMillis: 50 }
+      const [a, b] = [yield* Layer.build(runner(options)), yield* Layer.build(runner(options))]
+      let holderDone = false
+      const inside = yield* Deferred.make<void>()
+      const holding = yield* Effect.forkChild(Context.get(a, ClusterLimits.UploadSlots).withSlot(
+        Effect.gen(function*() {
+          yield* Deferred.succeed(inside, undefined)
+          // Six leases long: without renewals the slot would expire and go to the other runner meanwhile.
+          yield* Effect.sleep(1800)
+          holderDone = true
+        })
+      ))
+      yield* Deferred.await(inside)
+      const sawHolderDone = yield* Context.get(b, ClusterLimits.UploadSlots).withSlot(Effect.sync(() => holderDone))
+      assert.isTrue(sawHolderDone, "the other runner took the slot while its holder was still running")
+      yield* Fiber.join(holding)
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("two runners: never more uploads at once than the bound, and both get slots", () =>
     Effect.gen(function*() {
       const options = { uploads: 2, leaseMillis: 10_000, pollMillis: 200 }
