@@ -20,9 +20,11 @@
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import * as NodeFs from "node:fs"
 import type * as Retry from "../Retry.ts"
 import { MiB } from "./Parts.ts"
 import { StorageClient } from "./StorageClient.ts"
@@ -41,8 +43,11 @@ export const defaultDownloadPartSize = 8 * MiB
 /** Default ranged GETs in flight per file. */
 export const defaultDownloadConcurrency = 4
 
-/** Bytes gathered per part in flight before each write to disk. */
-const writeBufferSize = 1024 * 1024
+/** Bytes of a part's body gathered (by reference, not copied) before they go to disk in one positional write. */
+const writeBatchBytes = 1024 * 1024
+
+/** Most buffers in one `writev` (under every platform's IOV_MAX), for servers that send tiny chunks. */
+const writeBatchChunks = 512
 
 /** How many times one part may renew the URL before the expiry is reported (a clock far off, or a renewer that hands back stale URLs). */
 const maxRenewalsPerPart = 3
@@ -195,6 +200,56 @@ const fileError = (path: string, error: { readonly message: string; readonly rea
     detail: error.message
   })
 
+const nodeFileError = (path: string, error: NodeJS.ErrnoException) =>
+  new StorageFileError({
+    path,
+    reason: error.code === "ENOENT" ? "NotFound" : error.code === "EACCES" || error.code === "EPERM" ? "PermissionDenied" : "Other",
+    detail: error.message
+  })
+
+/**
+ * The partial file, open once for the whole download. Parts write at their own offsets through the one descriptor
+ * (positional writes have no cursor to share), and one `fdatasync` makes every part written before it durable.
+ * Writes and syncs are not interruptible: the descriptor is closed only once none is in flight.
+ */
+interface PartialFile {
+  /** Writes `chunks` (in order, `length` bytes in all) at `position`. */
+  readonly writeAt: (chunks: ReadonlyArray<Uint8Array>, position: number) => Effect.Effect<void, StorageFileError>
+  readonly sync: Effect.Effect<void, StorageFileError>
+}
+
+const openPartial = (path: string): Effect.Effect<PartialFile, StorageFileError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.callback<number, StorageFileError>((resume) => {
+      NodeFs.open(path, "r+", (error, fd) => resume(error ? Effect.fail(nodeFileError(path, error)) : Effect.succeed(fd)))
+    }),
+    (fd) => Effect.callback<void>((resume) => NodeFs.close(fd, () => resume(Effect.void)))
+  ).pipe(Effect.map((fd): PartialFile => ({
+    writeAt: (chunks, position) =>
+      Effect.uninterruptible(Effect.callback<void, StorageFileError>((resume) => {
+        let buffers = chunks
+        let at = position
+        const write = () =>
+          NodeFs.writev(fd, buffers, at, (error, written) => {
+            if (error) return resume(Effect.fail(nodeFileError(path, error)))
+            if (written === 0) {
+              return resume(Effect.fail(new StorageFileError({ path, reason: "Other", detail: "a write made no progress" })))
+            }
+            // A short write: go on from the first byte not written.
+            at += written
+            let i = 0
+            while (i < buffers.length && written >= buffers[i]!.length) written -= buffers[i++]!.length
+            if (i === buffers.length) return resume(Effect.void)
+            buffers = [buffers[i]!.subarray(written), ...buffers.slice(i + 1)]
+            write()
+          })
+        write()
+      })),
+    sync: Effect.uninterruptible(Effect.callback<void, StorageFileError>((resume) => {
+      NodeFs.fdatasync(fd, (error) => resume(error ? Effect.fail(nodeFileError(path, error)) : Effect.void))
+    }))
+  })))
+
 /** MD5 (hex) and size of a file, read in 1 MiB chunks. */
 const md5Of = (fs: FileSystem.FileSystem, path: string): Effect.Effect<{ md5: string; size: number }, StorageFileError> =>
   Effect.suspend(() => {
@@ -302,14 +357,6 @@ export const downloadToFile = <E = never, R = never>(
       yield* fs.writeFile(partialPath, new Uint8Array(0)).pipe(fsFail(partialPath))
       yield* fs.truncate(partialPath, size).pipe(fsFail(partialPath))
     }
-    const checkpointLock = yield* Semaphore.make(1)
-    const recordPart = (partNumber: number) =>
-      checkpointLock.withPermit(
-        fs.writeFileString(checkpointPath, `${JSON.stringify({ part: partNumber })}\n`, { flag: "a" }).pipe(
-          fsFail(checkpointPath)
-        )
-      )
-
     const resumedParts = parts.filter((part) => done.has(part.partNumber))
     const resumedBytes = resumedParts.reduce((sum, part) => sum + part.size, 0)
     let transferred = resumedBytes
@@ -345,138 +392,154 @@ export const downloadToFile = <E = never, R = never>(
         })
       }))
 
-    /** Writes one attempt's body at the part's offset; fails (transient) when it ends short. */
-    const writeBody = (
-      part: Part,
-      response: { readonly status: number; readonly headers: Readonly<Record<string, string>> },
-      body: Stream.Stream<Uint8Array, StorageFailure>,
-      location: { readonly method: string; readonly url: string; readonly operation: string }
-    ): Effect.Effect<void, StorageFailure> => {
-      const end = part.offset + part.size
-      let skip = 0
-      if (response.status === 206) {
-        const range = parseContentRange(response.headers["content-range"])
-        if (range === undefined || range.start !== part.offset || range.end !== end - 1) {
-          return Effect.fail(invalid(`asked bytes ${part.offset}-${end - 1}, got Content-Range ${response.headers["content-range"]}`))
+    /** Fetches the parts not on disk into `file`, checkpointing each once it is durable. */
+    const fetchAll = (file: PartialFile): Effect.Effect<void, StorageFailure | E, R> => {
+      /** Writes one attempt's body at the part's offset; fails (transient) when it ends short. */
+      const writeBody = (
+        part: Part,
+        response: { readonly status: number; readonly headers: Readonly<Record<string, string>> },
+        body: Stream.Stream<Uint8Array, StorageFailure>,
+        location: { readonly method: string; readonly url: string; readonly operation: string }
+      ): Effect.Effect<void, StorageFailure> => {
+        const end = part.offset + part.size
+        let skip = 0
+        if (response.status === 206) {
+          const range = parseContentRange(response.headers["content-range"])
+          if (range === undefined || range.start !== part.offset || range.end !== end - 1) {
+            return Effect.fail(
+              invalid(`asked bytes ${part.offset}-${end - 1}, got Content-Range ${response.headers["content-range"]}`)
+            )
+          }
+          if (range.total !== undefined && range.total !== size) {
+            return Effect.fail(invalid(`the object has ${range.total} bytes, the record says ${size}`))
+          }
+        } else {
+          // A 200 carries the whole object: keep this part's bytes of it.
+          const declared = Number(response.headers["content-length"])
+          if (response.headers["content-length"] !== undefined && Number.isFinite(declared) && declared !== size) {
+            return Effect.fail(invalid(`the object has ${declared} bytes, the record says ${size}`))
+          }
+          skip = part.offset
         }
-        if (range.total !== undefined && range.total !== size) {
-          return Effect.fail(invalid(`the object has ${range.total} bytes, the record says ${size}`))
-        }
-      } else {
-        // A 200 carries the whole object: keep this part's bytes of it.
-        const declared = Number(response.headers["content-length"])
-        if (response.headers["content-length"] !== undefined && Number.isFinite(declared) && declared !== size) {
-          return Effect.fail(invalid(`the object has ${declared} bytes, the record says ${size}`))
-        }
-        skip = part.offset
-      }
-      let written = 0
-      // Socket chunks (often 16-64 KiB) are gathered into one buffer per part in flight and written 1 MiB at a
-      // time: far fewer writes and effects per GiB, memory still bounded by `concurrency` MiB.
-      const buffer = new Uint8Array(Math.min(writeBufferSize, Math.max(1, part.size)))
-      let filled = 0
-      return Effect.scoped(Effect.gen(function*() {
-        const file = yield* fs.open(partialPath, { flag: "r+" }).pipe(fsFail(partialPath))
-        yield* file.seek(BigInt(part.offset), "start").pipe(fsFail(partialPath))
+        // Socket chunks are kept by reference (never copied) and go to disk about 1 MiB at a time in one positional
+        // `writev`: few writes and few effects per GiB, memory bounded by about 1 MiB per part in flight.
+        let received = 0
+        let written = 0
+        let batch: Array<Uint8Array> = []
+        let batched = 0
         const flush = Effect.suspend(() => {
-          if (filled === 0) return Effect.void
-          const length = filled
-          filled = 0
-          return file.writeAll(buffer.subarray(0, length)).pipe(
-            fsFail(partialPath),
+          if (batched === 0) return Effect.void
+          const chunks = batch
+          const length = batched
+          batch = []
+          batched = 0
+          return file.writeAt(chunks, part.offset + written).pipe(
             Effect.andThen(Effect.suspend(() => {
               written += length
               return bytes(length)
             }))
           )
         })
-        let received = 0
-        const more = Effect.succeed(true)
-        const enough = Effect.succeed(false)
-        // Copies synchronously; an effect only when the buffer is full and goes to disk.
-        const consume = (input: Uint8Array): Effect.Effect<boolean, StorageFailure> => {
-          let slice = input
-          while (slice.length > 0) {
-            const take = slice.subarray(0, buffer.length - filled)
-            buffer.set(take, filled)
-            filled += take.length
-            slice = slice.subarray(take.length)
-            if (filled === buffer.length) {
-              const rest = slice
-              return Effect.flatMap(flush, () => consume(rest))
-            }
-          }
-          return received < part.size ? more : enough
-        }
-        yield* body.pipe(
-          Stream.runForEachWhile((chunk) => {
+        const take = (chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, StorageFileError> => {
+          for (const chunk of chunks) {
             let slice = chunk
             if (skip > 0) {
               const dropped = Math.min(skip, slice.length)
               skip -= dropped
               slice = slice.subarray(dropped)
             }
-            slice = slice.subarray(0, part.size - received)
+            if (slice.length > part.size - received) slice = slice.subarray(0, part.size - received)
+            if (slice.length === 0) continue
             received += slice.length
-            return consume(slice)
-          })
-        )
-        yield* flush
-        if (written < part.size) {
-          return yield* new StorageTransportError({
-            provider,
-            ...location,
-            reason: "ConnectionReset",
-            detail: `the body ended after ${written} of ${part.size} bytes`
-          })
+            batch.push(slice)
+            batched += slice.length
+          }
+          return batched >= writeBatchBytes || batch.length >= writeBatchChunks ? flush : Effect.void
         }
-        // On disk before the checkpoint says so: a crash right after cannot leave a listed part unwritten.
-        yield* file.sync.pipe(fsFail(partialPath))
-      })).pipe(
-        Effect.onError(() => written === 0 ? Effect.void : bytes(-written))
-      )
-    }
+        const drain = skip === 0
+          ? Stream.runForEachArray(body, take)
+          // Whole-object answers: stop reading once the part's bytes are in.
+          : Stream.runForEachWhile(body, (chunk) => Effect.as(take([chunk]), received < part.size))
+        return drain.pipe(
+          Effect.andThen(flush),
+          Effect.andThen(Effect.suspend(() =>
+            written < part.size
+              ? Effect.fail(
+                new StorageTransportError({
+                  provider,
+                  ...location,
+                  reason: "ConnectionReset",
+                  detail: `the body ended after ${written} of ${part.size} bytes`
+                })
+              )
+              : Effect.void
+          )),
+          Effect.onError(() => written === 0 ? Effect.void : bytes(-written))
+        )
+      }
 
-    const fetchRange = (part: Part, renewed = 0): Effect.Effect<void, StorageFailure | E, R> => {
-      const current = url
-      const operation = "GetObjectRange"
-      return client.send({
-        provider,
-        operation,
-        method: "GET",
-        url: current,
-        headers: { range: `bytes=${part.offset}-${part.offset + part.size - 1}` },
-        accept: (status) => status === 200 || status === 206,
-        retry: options.retry,
-        onRetry: (attempt, error) =>
-          emit({ _tag: "PartRetrying", partNumber: part.partNumber, attempt, reason: error.message }),
-        onResponseBody: (response, body) =>
-          writeBody(part, response, body, { method: "GET", url: current, operation })
-      }).pipe(
-        Effect.catchIf(
-          (error): error is StorageError => error instanceof StorageError && isExpiredUrl(error) && renewed < maxRenewalsPerPart,
-          (error) =>
-            renew(current, error).pipe(
-              Effect.andThen(emit({ _tag: "UrlRenewed", partNumber: part.partNumber })),
-              Effect.andThen(Effect.suspend(() => fetchRange(part, renewed + 1)))
+      const fetchRange = (part: Part, renewed = 0): Effect.Effect<void, StorageFailure | E, R> => {
+        const current = url
+        const operation = "GetObjectRange"
+        return client.send({
+          provider,
+          operation,
+          method: "GET",
+          url: current,
+          headers: { range: `bytes=${part.offset}-${part.offset + part.size - 1}` },
+          accept: (status) => status === 200 || status === 206,
+          retry: options.retry,
+          onRetry: (attempt, error) =>
+            emit({ _tag: "PartRetrying", partNumber: part.partNumber, attempt, reason: error.message }),
+          onResponseBody: (response, body) => writeBody(part, response, body, { method: "GET", url: current, operation })
+        }).pipe(
+          Effect.catchIf(
+            (error): error is StorageError =>
+              error instanceof StorageError && isExpiredUrl(error) && renewed < maxRenewalsPerPart,
+            (error) =>
+              renew(current, error).pipe(
+                Effect.andThen(emit({ _tag: "UrlRenewed", partNumber: part.partNumber })),
+                Effect.andThen(Effect.suspend(() => fetchRange(part, renewed + 1)))
+              )
+          ),
+          Effect.asVoid
+        )
+      }
+
+      // Group commit: whichever written part gets the lock first syncs the file once and appends a checkpoint line
+      // for every part written so far; the others find theirs done. On disk before the checkpoint says so, so a
+      // crash right after cannot leave a listed part unwritten.
+      const awaitingCommit: Array<number> = []
+      const committed = new Set<number>()
+      const commitLock = Semaphore.makeUnsafe(1)
+      const commit = (partNumber: number) =>
+        Effect.suspend(() => {
+          awaitingCommit.push(partNumber)
+          return commitLock.withPermit(Effect.suspend(() => {
+            if (committed.has(partNumber)) return Effect.void
+            const batch = awaitingCommit.splice(0)
+            return file.sync.pipe(
+              Effect.andThen(
+                fs.writeFileString(checkpointPath, batch.map((n) => `${JSON.stringify({ part: n })}\n`).join(""), {
+                  flag: "a"
+                }).pipe(fsFail(checkpointPath))
+              ),
+              Effect.tap(() => Effect.sync(() => batch.forEach((n) => committed.add(n)))),
+              // Not committed: the next part through the lock tries them again.
+              Effect.tapError(() => Effect.sync(() => awaitingCommit.unshift(...batch)))
             )
-        ),
-        Effect.asVoid
-      )
+          }))
+        })
+
+      return Effect.forEach(parts.filter((part) => !done.has(part.partNumber)), (part) =>
+        fetchRange(part).pipe(
+          Effect.andThen(commit(part.partNumber)),
+          Effect.andThen(emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size }))
+        ), { concurrency, discard: true })
     }
 
-    const fetchPart = (part: Part) =>
-      fetchRange(part).pipe(
-        Effect.andThen(recordPart(part.partNumber)),
-        Effect.andThen(emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size }))
-      )
-
-    const emptyObject = size === 0
-    if (!emptyObject) {
-      yield* Effect.forEach(parts.filter((part) => !done.has(part.partNumber)), (part) => fetchPart(part), {
-        concurrency,
-        discard: true
-      })
+    if (size > 0) {
+      yield* Effect.scoped(Effect.flatMap(openPartial(partialPath), fetchAll))
     } else {
       // A range of an empty object cannot be satisfied (416): ask for it whole.
       yield* client.send({ provider, operation: "GetObject", method: "GET", url, retry: options.retry })
