@@ -17,7 +17,9 @@
  *   renamed to `path`. A mismatch fails with {@link DownloadVerificationFailed} and removes the partial file, so
  *   nothing that looks complete is left. A rerun where `path` already verifies fetches nothing.
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -25,6 +27,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import * as NodeFs from "node:fs"
+import * as Os from "node:os"
 import type * as Retry from "../Retry.ts"
 import { MiB } from "./Parts.ts"
 import { StorageClient } from "./StorageClient.ts"
@@ -155,32 +158,57 @@ export const checkpointPathFor = (path: string): string => `${path}.iconik-downl
 export const partialPathFor = (path: string): string => `${path}.part`
 
 interface CheckpointHeader {
-  readonly version: 1
+  /** 1: every part listed was synced first. 2: parts are listed once written; `durable` lines say how many are synced. */
+  readonly version: 1 | 2
   readonly size: number
   readonly partSize: number
   readonly md5: string | null
   readonly identity: string | null
+  /** The machine's boot the checkpoint was written in (version 2), see {@link currentBoot}. */
+  readonly boot?: string | undefined
 }
 
 const sameHeader = (a: CheckpointHeader, b: CheckpointHeader) =>
   a.size === b.size && a.partSize === b.partSize && a.md5 === b.md5 && a.identity === b.identity
 
-/** The part numbers a checkpoint lists as on disk, when it was written for `header`. A line cut short by a crash is ignored. */
+/**
+ * This boot of the machine: a process crash keeps written pages in the OS cache, a machine crash can lose the ones
+ * not yet synced. Linux's boot id, elsewhere the boot time (seconds, compared with a margin for clock adjustments).
+ */
+const currentBoot = (fs: FileSystem.FileSystem): Effect.Effect<string> =>
+  fs.readFileString("/proc/sys/kernel/random/boot_id").pipe(
+    Effect.map((id) => `id:${id.trim()}`),
+    Effect.orElseSucceed(() => `at:${Math.round(Date.now() / 1000 - Os.uptime())}`)
+  )
+
+const sameBoot = (a: string | undefined, b: string | undefined): boolean => {
+  if (a === undefined || b === undefined) return false
+  if (a.startsWith("at:") && b.startsWith("at:")) return Math.abs(Number(a.slice(3)) - Number(b.slice(3))) <= 60
+  return a === b
+}
+
+/**
+ * The part numbers a checkpoint lists as on disk, when it was written for `header`: all of them in the same boot,
+ * else only the ones a `durable` line says were synced. A line cut short by a crash is ignored.
+ */
 const parseCheckpoint = (text: string, header: CheckpointHeader): Set<number> | undefined => {
   let found: CheckpointHeader | undefined
-  const parts = new Set<number>()
+  const listed: Array<number> = []
+  let durable = 0
   for (const raw of text.split("\n")) {
     if (raw.trim() === "") continue
-    let line: { header?: CheckpointHeader; part?: number }
+    let line: { header?: CheckpointHeader; part?: number; durable?: number }
     try {
       line = JSON.parse(raw)
     } catch {
       continue
     }
-    if (line.header?.version === 1) found = line.header
-    else if (typeof line.part === "number") parts.add(line.part)
+    if (line.header?.version === 1 || line.header?.version === 2) found = line.header
+    else if (typeof line.part === "number") listed.push(line.part)
+    else if (typeof line.durable === "number") durable = Math.max(durable, line.durable)
   }
-  return found !== undefined && sameHeader(found, header) ? parts : undefined
+  if (found === undefined || !sameHeader(found, header)) return undefined
+  return new Set(found.version === 1 || sameBoot(found.boot, header.boot) ? listed : listed.slice(0, durable))
 }
 
 interface Part {
@@ -210,11 +238,15 @@ const nodeFileError = (path: string, error: NodeJS.ErrnoException) =>
 /**
  * The partial file, open once for the whole download. Parts write at their own offsets through the one descriptor
  * (positional writes have no cursor to share), and one `fdatasync` makes every part written before it durable.
- * Writes and syncs are not interruptible: the descriptor is closed only once none is in flight.
  */
 interface PartialFile {
-  /** Writes `chunks` (in order, `length` bytes in all) at `position`. */
-  readonly writeAt: (chunks: ReadonlyArray<Uint8Array>, position: number) => Effect.Effect<void, StorageFileError>
+  /** Starts writing `chunks` (in order) at `position`; `done` is called once, when all are written or one failed. */
+  readonly startWrite: (
+    chunks: ReadonlyArray<Uint8Array>,
+    position: number,
+    done: (error: StorageFileError | undefined) => void
+  ) => void
+  /** Not interruptible: the descriptor is closed only once no sync is in flight. */
   readonly sync: Effect.Effect<void, StorageFileError>
 }
 
@@ -225,26 +257,23 @@ const openPartial = (path: string): Effect.Effect<PartialFile, StorageFileError,
     }),
     (fd) => Effect.callback<void>((resume) => NodeFs.close(fd, () => resume(Effect.void)))
   ).pipe(Effect.map((fd): PartialFile => ({
-    writeAt: (chunks, position) =>
-      Effect.uninterruptible(Effect.callback<void, StorageFileError>((resume) => {
-        let buffers = chunks
-        let at = position
-        const write = () =>
-          NodeFs.writev(fd, buffers, at, (error, written) => {
-            if (error) return resume(Effect.fail(nodeFileError(path, error)))
-            if (written === 0) {
-              return resume(Effect.fail(new StorageFileError({ path, reason: "Other", detail: "a write made no progress" })))
-            }
-            // A short write: go on from the first byte not written.
-            at += written
-            let i = 0
-            while (i < buffers.length && written >= buffers[i]!.length) written -= buffers[i++]!.length
-            if (i === buffers.length) return resume(Effect.void)
-            buffers = [buffers[i]!.subarray(written), ...buffers.slice(i + 1)]
-            write()
-          })
-        write()
-      })),
+    startWrite: (chunks, position, done) => {
+      let buffers = chunks
+      let at = position
+      const write = () =>
+        NodeFs.writev(fd, buffers, at, (error, written) => {
+          if (error) return done(nodeFileError(path, error))
+          if (written === 0) return done(new StorageFileError({ path, reason: "Other", detail: "a write made no progress" }))
+          // A short write: go on from the first byte not written.
+          at += written
+          let i = 0
+          while (i < buffers.length && written >= buffers[i]!.length) written -= buffers[i++]!.length
+          if (i === buffers.length) return done(undefined)
+          buffers = [buffers[i]!.subarray(written), ...buffers.slice(i + 1)]
+          write()
+        })
+      write()
+    },
     sync: Effect.uninterruptible(Effect.callback<void, StorageFileError>((resume) => {
       NodeFs.fdatasync(fd, (error) => resume(error ? Effect.fail(nodeFileError(path, error)) : Effect.void))
     }))
@@ -338,11 +367,12 @@ export const downloadToFile = <E = never, R = never>(
       if (size === 0) break
     }
     const header: CheckpointHeader = {
-      version: 1,
+      version: 2,
       size,
       partSize,
       md5: md5 ?? null,
-      identity: options.identity ?? null
+      identity: options.identity ?? null,
+      boot: yield* currentBoot(fs)
     }
 
     // Resume only when the checkpoint is for these very bytes and the partial file has its full length.
@@ -352,8 +382,12 @@ export const downloadToFile = <E = never, R = never>(
       done = parseCheckpoint(text, header) ?? new Set()
     }
     const fsFail = (target: string) => Effect.mapError((error: { readonly message: string }) => fileError(target, error))
+    // Written again on resume: the parts kept are listed under this boot, none of them known to be synced yet.
+    const kept = [...done].sort((a, b) => a - b).map((part) => `${JSON.stringify({ part })}\n`).join("")
+    yield* fs.writeFileString(checkpointPath, `${JSON.stringify({ header })}\n${kept}`, { mode: 0o600 }).pipe(
+      fsFail(checkpointPath)
+    )
     if (done.size === 0) {
-      yield* fs.writeFileString(checkpointPath, `${JSON.stringify({ header })}\n`, { mode: 0o600 }).pipe(fsFail(checkpointPath))
       yield* fs.writeFile(partialPath, new Uint8Array(0)).pipe(fsFail(partialPath))
       yield* fs.truncate(partialPath, size).pipe(fsFail(partialPath))
     }
@@ -393,7 +427,7 @@ export const downloadToFile = <E = never, R = never>(
       }))
 
     /** Fetches the parts not on disk into `file`, checkpointing each once it is durable. */
-    const fetchAll = (file: PartialFile): Effect.Effect<void, StorageFailure | E, R> => {
+    const fetchAll = (file: PartialFile, scope: Scope.Scope): Effect.Effect<void, StorageFailure | E, R> => {
       /** Writes one attempt's body at the part's offset; fails (transient) when it ends short. */
       const writeBody = (
         part: Part,
@@ -402,8 +436,9 @@ export const downloadToFile = <E = never, R = never>(
         location: { readonly method: string; readonly url: string; readonly operation: string }
       ): Effect.Effect<void, StorageFailure> => {
         const end = part.offset + part.size
+        const whole = response.status !== 206
         let skip = 0
-        if (response.status === 206) {
+        if (!whole) {
           const range = parseContentRange(response.headers["content-range"])
           if (range === undefined || range.start !== part.offset || range.end !== end - 1) {
             return Effect.fail(
@@ -422,24 +457,41 @@ export const downloadToFile = <E = never, R = never>(
           skip = part.offset
         }
         // Socket chunks are kept by reference (never copied) and go to disk about 1 MiB at a time in one positional
-        // `writev`: few writes and few effects per GiB, memory bounded by about 1 MiB per part in flight.
+        // `writev`, while the next batch is read: one write in flight per part, so memory stays about 2 MiB per part.
         let received = 0
+        let queued = 0
         let written = 0
         let batch: Array<Uint8Array> = []
         let batched = 0
-        const flush = Effect.suspend(() => {
-          if (batched === 0) return Effect.void
-          const chunks = batch
-          const length = batched
-          batch = []
-          batched = 0
-          return file.writeAt(chunks, part.offset + written).pipe(
+        let inFlight: Deferred.Deferred<void, StorageFileError> | undefined
+        let inFlightBytes = 0
+        /** Waits for the write in flight, if any, and counts its bytes. */
+        const settle = Effect.suspend(() => {
+          const pending = inFlight
+          if (pending === undefined) return Effect.void
+          return Deferred.await(pending).pipe(
             Effect.andThen(Effect.suspend(() => {
-              written += length
-              return bytes(length)
+              inFlight = undefined
+              written += inFlightBytes
+              return bytes(inFlightBytes)
             }))
           )
         })
+        const flush = Effect.andThen(
+          settle,
+          Effect.sync(() => {
+            if (batched === 0) return
+            const write = Deferred.makeUnsafe<void, StorageFileError>()
+            file.startWrite(batch, part.offset + queued, (error) => {
+              Deferred.doneUnsafe(write, error === undefined ? Effect.void : Effect.fail(error))
+            })
+            inFlight = write
+            inFlightBytes = batched
+            queued += batched
+            batch = []
+            batched = 0
+          })
+        )
         const take = (chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, StorageFileError> => {
           for (const chunk of chunks) {
             let slice = chunk
@@ -456,12 +508,13 @@ export const downloadToFile = <E = never, R = never>(
           }
           return batched >= writeBatchBytes || batch.length >= writeBatchChunks ? flush : Effect.void
         }
-        const drain = skip === 0
+        const drain = !whole
           ? Stream.runForEachArray(body, take)
           // Whole-object answers: stop reading once the part's bytes are in.
           : Stream.runForEachWhile(body, (chunk) => Effect.as(take([chunk]), received < part.size))
         return drain.pipe(
           Effect.andThen(flush),
+          Effect.andThen(settle),
           Effect.andThen(Effect.suspend(() =>
             written < part.size
               ? Effect.fail(
@@ -474,7 +527,9 @@ export const downloadToFile = <E = never, R = never>(
               )
               : Effect.void
           )),
-          Effect.onError(() => written === 0 ? Effect.void : bytes(-written))
+          Effect.onError(() => written === 0 ? Effect.void : bytes(-written)),
+          // Never leave a write running against the descriptor (closed after the download) nor its buffers.
+          Effect.ensuring(Effect.suspend(() => inFlight === undefined ? Effect.void : Effect.ignore(Deferred.await(inFlight))))
         )
       }
 
@@ -506,40 +561,52 @@ export const downloadToFile = <E = never, R = never>(
         )
       }
 
-      // Group commit: whichever written part gets the lock first syncs the file once and appends a checkpoint line
-      // for every part written so far; the others find theirs done. On disk before the checkpoint says so, so a
-      // crash right after cannot leave a listed part unwritten.
-      const awaitingCommit: Array<number> = []
-      const committed = new Set<number>()
-      const commitLock = Semaphore.makeUnsafe(1)
-      const commit = (partNumber: number) =>
-        Effect.suspend(() => {
-          awaitingCommit.push(partNumber)
-          return commitLock.withPermit(Effect.suspend(() => {
-            if (committed.has(partNumber)) return Effect.void
-            const batch = awaitingCommit.splice(0)
-            return file.sync.pipe(
-              Effect.andThen(
-                fs.writeFileString(checkpointPath, batch.map((n) => `${JSON.stringify({ part: n })}\n`).join(""), {
-                  flag: "a"
-                }).pipe(fsFail(checkpointPath))
-              ),
-              Effect.tap(() => Effect.sync(() => batch.forEach((n) => committed.add(n)))),
-              // Not committed: the next part through the lock tries them again.
-              Effect.tapError(() => Effect.sync(() => awaitingCommit.unshift(...batch)))
-            )
+      // A part is listed in the checkpoint as soon as it is written (a process crash keeps it), and every
+      // `concurrency` parts a sync runs in the background, never holding a transfer, then marks how many listed parts
+      // are durable (what a machine crash keeps). The last sync comes before verification and the rename.
+      const appendLock = Semaphore.makeUnsafe(1)
+      const append = (text: string) =>
+        appendLock.withPermit(fs.writeFileString(checkpointPath, text, { flag: "a" }).pipe(fsFail(checkpointPath)))
+      let listed = done.size
+      let durable = 0
+      let syncer: Fiber.Fiber<void> | undefined
+      let syncing = false
+      let syncFailure: StorageFileError | undefined
+      const syncBehind = Effect.suspend(() => {
+        const covered = listed
+        return file.sync.pipe(
+          Effect.andThen(append(`${JSON.stringify({ durable: covered })}\n`)),
+          Effect.andThen(Effect.sync(() => void (durable = covered))),
+          Effect.tapError((error) => Effect.sync(() => void (syncFailure ??= error))),
+          Effect.ignore,
+          Effect.ensuring(Effect.sync(() => void (syncing = false)))
+        )
+      })
+      const record = (partNumber: number) =>
+        append(`${JSON.stringify({ part: partNumber })}\n`).pipe(
+          Effect.andThen(Effect.suspend(() => {
+            listed++
+            if (syncing || listed - durable < concurrency) return Effect.void
+            syncing = true
+            return Effect.map(Effect.forkIn(syncBehind, scope), (fiber) => void (syncer = fiber))
           }))
-        })
+        )
 
       return Effect.forEach(parts.filter((part) => !done.has(part.partNumber)), (part) =>
         fetchRange(part).pipe(
-          Effect.andThen(commit(part.partNumber)),
+          Effect.andThen(record(part.partNumber)),
           Effect.andThen(emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size }))
-        ), { concurrency, discard: true })
+        ), { concurrency, discard: true }).pipe(
+          Effect.andThen(Effect.suspend(() => (syncer === undefined ? Effect.void : Fiber.join(syncer)))),
+          Effect.andThen(Effect.suspend(() => (syncFailure === undefined ? file.sync : Effect.fail(syncFailure))))
+        )
     }
 
     if (size > 0) {
-      yield* Effect.scoped(Effect.flatMap(openPartial(partialPath), fetchAll))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const file = yield* openPartial(partialPath)
+        yield* fetchAll(file, yield* Effect.scope)
+      }))
     } else {
       // A range of an empty object cannot be satisfied (416): ask for it whole.
       yield* client.send({ provider, operation: "GetObject", method: "GET", url, retry: options.retry })
