@@ -13,7 +13,8 @@
  * - Each part, once on disk (synced), is appended to a checkpoint beside the partial file
  *   (`<path>.iconik-download`, one JSON line each): a rerun after a crash fetches only the parts not listed. The
  *   checkpoint never holds the URL (a credential).
- * - The finished file is checked against the expected size and, when one is given, its MD5; only then is `.part`
+ * - The finished file is checked against the expected size and, when one is given, its MD5 (taken in order while
+ *   later parts are still being fetched, reading back what is on disk); only then is `.part`
  *   renamed to `path`. A mismatch fails with {@link DownloadVerificationFailed} and removes the partial file, so
  *   nothing that looks complete is left. A rerun where `path` already verifies fetches nothing.
  */
@@ -246,7 +247,9 @@ interface PartialFile {
     position: number,
     done: (error: StorageFileError | undefined) => void
   ) => void
-  /** Not interruptible: the descriptor is closed only once no sync is in flight. */
+  /** Reads up to `length` bytes at `position` into `buffer`; answers how many (0 at the end of the file). */
+  readonly readAt: (buffer: Uint8Array, length: number, position: number) => Effect.Effect<number, StorageFileError>
+  /** Not interruptible: the descriptor is closed only once no sync or read is in flight. */
   readonly sync: Effect.Effect<void, StorageFileError>
 }
 
@@ -274,6 +277,12 @@ const openPartial = (path: string): Effect.Effect<PartialFile, StorageFileError,
         })
       write()
     },
+    readAt: (buffer, length, position) =>
+      Effect.uninterruptible(Effect.callback<number, StorageFileError>((resume) => {
+        NodeFs.read(fd, buffer, 0, length, position, (error, read) => {
+          resume(error ? Effect.fail(nodeFileError(path, error)) : Effect.succeed(read))
+        })
+      })),
     sync: Effect.uninterruptible(Effect.callback<void, StorageFileError>((resume) => {
       NodeFs.fdatasync(fd, (error) => resume(error ? Effect.fail(nodeFileError(path, error)) : Effect.void))
     }))
@@ -426,8 +435,11 @@ export const downloadToFile = <E = never, R = never>(
         })
       }))
 
-    /** Fetches the parts not on disk into `file`, checkpointing each once it is durable. */
-    const fetchAll = (file: PartialFile, scope: Scope.Scope): Effect.Effect<void, StorageFailure | E, R> => {
+    /**
+     * Fetches the parts not on disk into `file`, checkpointing each, and answers the MD5 of the file as written (when
+     * one is expected).
+     */
+    const fetchAll = (file: PartialFile, scope: Scope.Scope): Effect.Effect<string | undefined, StorageFailure | E, R> => {
       /** Writes one attempt's body at the part's offset; fails (transient) when it ends short. */
       const writeBody = (
         part: Part,
@@ -592,27 +604,99 @@ export const downloadToFile = <E = never, R = never>(
           }))
         )
 
+      // The MD5 is taken in order, behind the download: the run of parts on disk from the start is read back (from
+      // the OS cache, through one 1 MiB buffer) and hashed while later parts are still being fetched, so checking
+      // mostly overlaps the transfer instead of reading the whole file again after it.
+      const hash = md5 === undefined ? undefined : createHash("md5")
+      const onDisk = new Set(done)
+      let hashed = 0
+      let hasher: Fiber.Fiber<void> | undefined
+      let hashing = false
+      let hashFailure: StorageFileError | undefined
+      let readBuffer: Uint8Array | undefined
+      const hashPart = (part: Part) =>
+        Effect.suspend(() => {
+          const buffer = readBuffer ??= new Uint8Array(Math.min(writeBatchBytes, size))
+          const end = part.offset + part.size
+          const from = (position: number): Effect.Effect<void, StorageFileError> =>
+            position >= end ? Effect.void : file.readAt(buffer, Math.min(buffer.length, end - position), position).pipe(
+              Effect.flatMap((read) => {
+                if (read === 0) {
+                  return Effect.fail(
+                    new StorageFileError({ path: partialPath, reason: "Changed", detail: `ends before byte ${position}` })
+                  )
+                }
+                hash!.update(buffer.subarray(0, read))
+                return from(position + read)
+              })
+            )
+          return from(part.offset)
+        })
+      const hashAhead: Effect.Effect<void, StorageFileError> = Effect.suspend(() =>
+        hashed < parts.length && onDisk.has(parts[hashed]!.partNumber)
+          ? hashPart(parts[hashed]!).pipe(Effect.andThen(Effect.suspend(() => {
+            hashed++
+            return hashAhead
+          })))
+          : Effect.void
+      )
+      const hashBehind = (partNumber: number) =>
+        Effect.suspend(() => {
+          onDisk.add(partNumber)
+          if (hash === undefined || hashing || hashFailure !== undefined) return Effect.void
+          hashing = true
+          return Effect.map(
+            Effect.forkIn(
+              hashAhead.pipe(
+                Effect.tapError((error) => Effect.sync(() => void (hashFailure ??= error))),
+                Effect.ignore,
+                Effect.ensuring(Effect.sync(() => void (hashing = false)))
+              ),
+              scope
+            ),
+            (fiber) => void (hasher = fiber)
+          )
+        })
+
       return Effect.forEach(parts.filter((part) => !done.has(part.partNumber)), (part) =>
         fetchRange(part).pipe(
           Effect.andThen(record(part.partNumber)),
+          Effect.andThen(hashBehind(part.partNumber)),
           Effect.andThen(emit({ _tag: "PartCompleted", partNumber: part.partNumber, size: part.size }))
         ), { concurrency, discard: true }).pipe(
-          Effect.andThen(Effect.suspend(() => (syncer === undefined ? Effect.void : Fiber.join(syncer)))),
-          Effect.andThen(Effect.suspend(() => (syncFailure === undefined ? file.sync : Effect.fail(syncFailure))))
+          Effect.andThen(Effect.all([
+            // The last sync, and the hashing the background hasher had not reached, side by side.
+            Effect.suspend(() => (syncer === undefined ? Effect.void : Fiber.join(syncer))).pipe(
+              Effect.andThen(Effect.suspend(() => (syncFailure === undefined ? file.sync : Effect.fail(syncFailure))))
+            ),
+            Effect.suspend(() => (hasher === undefined ? Effect.void : Fiber.join(hasher))).pipe(
+              Effect.andThen(Effect.suspend(() => {
+                if (hash === undefined) return Effect.succeed(undefined)
+                if (hashFailure !== undefined) return Effect.fail(hashFailure)
+                return Effect.map(hashAhead, () => hash.digest("hex"))
+              }))
+            )
+          ], { concurrency: 2 })),
+          Effect.map(([, digest]) => digest)
         )
     }
 
+    let writtenMd5: string | undefined
     if (size > 0) {
-      yield* Effect.scoped(Effect.gen(function*() {
+      writtenMd5 = yield* Effect.scoped(Effect.gen(function*() {
         const file = yield* openPartial(partialPath)
-        yield* fetchAll(file, yield* Effect.scope)
+        return yield* fetchAll(file, yield* Effect.scope)
       }))
     } else {
       // A range of an empty object cannot be satisfied (416): ask for it whole.
       yield* client.send({ provider, operation: "GetObject", method: "GET", url, retry: options.retry })
     }
 
-    const mismatch = yield* check(partialPath)
+    const mismatch = writtenMd5 === undefined
+      ? yield* check(partialPath)
+      : writtenMd5 === md5
+      ? undefined
+      : { actualSize: (yield* sizeOf(fs, partialPath)) ?? 0, actualMd5: writtenMd5 }
     if (mismatch !== undefined) {
       yield* Effect.ignore(fs.remove(partialPath))
       yield* Effect.ignore(fs.remove(checkpointPath))

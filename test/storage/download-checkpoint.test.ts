@@ -6,12 +6,12 @@
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Option } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { checkpointPathFor, downloadToFile, MiB, partialPathFor } from "../../src/storage/index.ts"
 import { serve } from "../../src/testing/objectstore/index.ts"
-import { sha256, tempDir, testStorageClient } from "./support.ts"
+import { md5, sha256, tempDir, testStorageClient } from "./support.ts"
 
 const deps = Layer.mergeAll(testStorageClient(), NodeFileSystem.layer)
 
@@ -30,14 +30,21 @@ const bytesOf = (size: number): Uint8Array => {
  * parts 3 and 4 are zeros again on disk and the checkpoint lists parts 1-4 with `durable` covering the first two.
  * Answers the GETs of a rerun with `boot` as the checkpoint's boot (undefined: keep this boot's).
  */
-const rerunAfterCrash = (boot: string | undefined) =>
+const rerunAfterCrash = (boot: string | undefined, withMd5 = false) =>
   Effect.gen(function*() {
     const store = yield* serve({ buckets: [{ name: "s3", provider: "s3" }] })
     const body = bytesOf(6 * MiB)
     yield* store.putObject("s3", "clip.mov", body)
     const dir = yield* tempDir
     const path = Path.join(dir, "clip.mov")
-    const options = { url: yield* store.signGet("s3", "clip.mov"), path, size: body.length, partSize: MiB, concurrency: 1 }
+    const options = {
+      url: yield* store.signGet("s3", "clip.mov"),
+      path,
+      size: body.length,
+      md5: withMd5 ? md5(body) : undefined,
+      partSize: MiB,
+      concurrency: 1
+    }
     const stopped = yield* Effect.exit(downloadToFile({
       ...options,
       onProgress: (e) => (e._tag === "PartCompleted" && e.partNumber === 4 ? Effect.interrupt : Effect.void)
@@ -66,16 +73,17 @@ const rerunAfterCrash = (boot: string | undefined) =>
     Fs.closeSync(fd)
 
     const before = (yield* store.requests).filter((r) => r.operation === "GetObject").length
-    const result = yield* downloadToFile(options)
+    const exit = yield* Effect.exit(downloadToFile(options))
     const gets = (yield* store.requests).filter((r) => r.operation === "GetObject").length - before
-    return { result, gets, same: sha256(Fs.readFileSync(path)) === sha256(body) }
+    if (Exit.isFailure(exit)) return { exit, dir }
+    return { result: exit.value, gets, same: sha256(Fs.readFileSync(path)) === sha256(body) }
   })
 
 describe("downloadToFile checkpoints", () => {
   it.live("left by another boot: only the parts marked durable are resumed, the others fetched again", () =>
     Effect.gen(function*() {
       const { gets, result, same } = yield* rerunAfterCrash("id:another-boot")
-      assert.deepStrictEqual([result.resumedParts, result.fetchedBytes, gets], [2, 4 * MiB, 4])
+      assert.deepStrictEqual([result?.resumedParts, result?.fetchedBytes, gets], [2, 4 * MiB, 4])
       assert.isTrue(same)
     }).pipe(Effect.provide(deps)))
 
@@ -83,7 +91,16 @@ describe("downloadToFile checkpoints", () => {
     Effect.gen(function*() {
       // The zeroed parts stand for nothing here: in this boot they would be on disk. Only the count is checked.
       const { gets, result } = yield* rerunAfterCrash(undefined)
-      assert.deepStrictEqual([result.resumedParts, result.fetchedBytes, gets], [4, 2 * MiB, 2])
+      assert.deepStrictEqual([result?.resumedParts, result?.fetchedBytes, gets], [4, 2 * MiB, 2])
+    }).pipe(Effect.provide(deps)))
+
+  it.live("the MD5 covers resumed parts as they are on disk: a resumed part that lost its bytes fails the check", () =>
+    Effect.gen(function*() {
+      // Trusted as listed in this boot, parts 3 and 4 are zeros on disk: the MD5 is read back from the file.
+      const { dir, exit } = yield* rerunAfterCrash(undefined, true)
+      const error = exit !== undefined && Exit.isFailure(exit) ? Option.getOrUndefined(Exit.findErrorOption(exit)) : undefined
+      assert.strictEqual(error?._tag, "DownloadVerificationFailed")
+      assert.deepStrictEqual(Fs.readdirSync(dir!), [])
     }).pipe(Effect.provide(deps)))
 
   it.live("a checkpoint of the previous format (every part synced before it was listed) is resumed", () =>
