@@ -348,7 +348,11 @@ export const downloadToFile = <E = never, R = never>(
     const md5 = options.md5?.toLowerCase()
     if (md5 !== undefined && !/^[0-9a-f]{32}$/.test(md5)) return yield* invalid(`md5 must be 32 hex digits, got ${md5}`)
     const resume = options.resume ?? true
-    const emit: OnDownloadProgress = options.onProgress ?? (() => Effect.void)
+    const onProgress = options.onProgress
+    // Called when the event happens, not when the effect that reports it is built.
+    const emit: OnDownloadProgress = onProgress === undefined
+      ? () => Effect.void
+      : (event) => Effect.suspend(() => onProgress(event))
     const verified = md5 === undefined ? "size" as const : "md5" as const
     const partialPath = partialPathFor(path)
     const checkpointPath = checkpointPathFor(path)

@@ -120,4 +120,30 @@ describe("downloadToFile checkpoints", () => {
       assert.deepStrictEqual([result.resumedParts, result.fetchedBytes], [1, 2 * MiB])
       assert.strictEqual(sha256(Fs.readFileSync(path)), sha256(body))
     }).pipe(Effect.provide(deps)))
+
+  it.live("progress callbacks are called when the event happens: a part is in the checkpoint when PartCompleted is seen", () =>
+    Effect.gen(function*() {
+      const store = yield* serve({ buckets: [{ name: "s3", provider: "s3" }] })
+      const body = bytesOf(4 * MiB)
+      yield* store.putObject("s3", "clip.mov", body)
+      const dir = yield* tempDir
+      const path = Path.join(dir, "clip.mov")
+      const listedWhenSeen: Array<boolean> = []
+      yield* downloadToFile({
+        url: yield* store.signGet("s3", "clip.mov"),
+        path,
+        size: body.length,
+        partSize: MiB,
+        concurrency: 2,
+        // Looks at the checkpoint in the callback itself, not in the effect it returns (as a plain callback would).
+        onProgress: (event) => {
+          if (event._tag === "PartCompleted") {
+            const text = Fs.readFileSync(checkpointPathFor(path), "utf8")
+            listedWhenSeen.push(text.includes(JSON.stringify({ part: event.partNumber })))
+          }
+          return Effect.void
+        }
+      })
+      assert.deepStrictEqual(listedWhenSeen, [true, true, true, true])
+    }).pipe(Effect.provide(deps)))
 })
