@@ -10,17 +10,20 @@
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
-import type * as Path from "effect/Path"
+import * as Path from "effect/Path"
 import * as Schedule from "effect/Schedule"
 import type { WorkflowEngine } from "effect/workflow"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import type { IngestFileOptions, IngestFileResult } from "../workflows/ingestFile.ts"
+import type { IngestFolderReport } from "../workflows/ingestFolder.ts"
 import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
+import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
 import { restoreFailure } from "./Steps.ts"
 
 /** The durable workflows by name (an execution's workflow, as listed). */
 export const byName = {
-  [IngestFile._tag]: IngestFile
+  [IngestFile._tag]: IngestFile,
+  [IngestFolder._tag]: IngestFolder
 } as const
 
 export type WorkflowName = keyof typeof byName
@@ -40,6 +43,25 @@ export const runIngestFile = (
 ): Effect.Effect<IngestFileResult, unknown, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
   Effect.flatMap(ingestFilePayload(options), (payload) =>
     Effect.mapError(IngestFile.execute(payload), restoreFailure))
+
+/** Options of a durable folder ingest (JSON only: no `include` or `title` functions). */
+export type DurableIngestFolderOptions = IngestFolderPayload
+
+const folderPayload = (options: DurableIngestFolderOptions) =>
+  Path.Path.use((path) => Effect.succeed<IngestFolderPayload> ({ ...options, folder: path.resolve(options.folder) }))
+
+/** Submits a durable ingest of a folder (one child execution per file); its execution id. */
+export const submitIngestFolder = (
+  options: DurableIngestFolderOptions
+): Effect.Effect<string, never, WorkflowEngine.WorkflowEngine | Path.Path> =>
+  Effect.flatMap(folderPayload(options), (payload) => IngestFolder.execute(payload, { discard: true }))
+
+/** Runs a durable ingest of a folder to its end (or joins the running one); the plain workflow's report. */
+export const runIngestFolder = (
+  options: DurableIngestFolderOptions
+): Effect.Effect<IngestFolderReport, unknown, WorkflowEngine.WorkflowEngine | Path.Path> =>
+  Effect.flatMap(folderPayload(options), (payload) =>
+    Effect.map(Effect.mapError(IngestFolder.execute(payload), restoreFailure), (report) => report as IngestFolderReport))
 
 /** Where an execution is. */
 export type RunState =
