@@ -1,0 +1,132 @@
+/**
+ * Runners as real processes on PostgreSQL, killed with SIGKILL mid-ingest (a part upload or a create held by the
+ * emulator), then restarted: the work resumes from the last completed step, nothing is sent or made twice, and the
+ * emulator ends with every file CLOSED once, its stored object's MD5 the file's, no OPEN record, no unfinished
+ * upload and no second asset.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Path, Schedule } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { afterAll } from "vitest"
+import { check, type Source, snapshot } from "../../soak/invariants.ts"
+import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
+import { IconikEmulator, mediaFolder, MiB, storageRequests, withDelaysHeld } from "../workflows/support.ts"
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+const node = `${repoRoot}node_modules/.bin/node`
+const program = `${repoRoot}test/durable/runner.ts`
+
+const databases: Array<string> = []
+afterAll(async () => {
+  for (const url of databases) await dropFreshDatabase(url)
+})
+
+interface Runner {
+  readonly child: ChildProcess
+  /** Everything it printed so far. */
+  readonly output: () => string
+}
+
+/** Starts a runner process; it is SIGKILLed with the scope if still alive. */
+const startRunner = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync((): Runner => {
+      const base: Record<string, string> = {}
+      for (const [key, value] of Object.entries(process.env)) {
+        if (value !== undefined && !key.startsWith("ICONIK_") && key !== "RUNNER_PORT") base[key] = value
+      }
+      const child = spawn(node, [program], { env: { ...base, ...env }, cwd: repoRoot })
+      let output = ""
+      child.stdout.on("data", (chunk) => (output += chunk))
+      child.stderr.on("data", (chunk) => (output += chunk))
+      return { child, output: () => output }
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+  )
+
+/** Kills a runner with SIGKILL and waits for it to be gone. */
+const kill = (runner: Runner) =>
+  Effect.callback<void>((resume) => {
+    if (runner.child.exitCode !== null || runner.child.signalCode !== null) return resume(Effect.void)
+    runner.child.once("exit", () => resume(Effect.void))
+    runner.child.kill("SIGKILL")
+  })
+
+/** Polls `condition` every 100 ms until it holds; fails after `seconds` (a generous bound, not a speed check). */
+const eventually = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>, runners: ReadonlyArray<Runner>, seconds = 120) =>
+  condition.pipe(
+    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("100 millis") }),
+    Effect.timeoutOrElse({
+      duration: `${seconds} seconds`,
+      orElse: () => Effect.die(new Error(`timed out waiting: ${what}\n${runners.map((r) => r.output()).join("\n---\n")}`))
+    })
+  )
+
+const envFor = (emulator: { readonly baseUrl: string; readonly credentials: { readonly appId: string; readonly authToken: string } }, url: string) => ({
+  ICONIK_BASE_URL: emulator.baseUrl,
+  ICONIK_APP_ID: emulator.credentials.appId,
+  ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
+  DATABASE_URL: url
+})
+
+const violations = (sources: ReadonlyArray<Source>) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    return check(yield* snapshot(emulator), sources).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
+  })
+
+const closedFiles = IconikEmulator.use((emulator) =>
+  Effect.succeed([...emulator.state.files.values()].filter((f) => f.status === "CLOSED")))
+
+const fileSize = 48 * MiB
+const partSize = 5 * MiB // 10 parts
+const parts = Math.ceil(fileSize / partSize)
+/** Parts 1–3 go in; 4 and 5 (both slots) hang on their first try, so the kill finds them in flight. */
+const storedBeforeKill = [1, 2, 3]
+const inFlight = [4, 5]
+
+describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (PostgreSQL)", () => {
+  it.live("one runner killed mid-upload, restarted: the upload resumes, no stored part sent again, one asset", () =>
+    withDelaysHeld(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const url = yield* Effect.promise(() => freshDatabase("durable_crash"))
+      databases.push(url)
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "rushes.mxf": fileSize })
+      const media = path.join(dir, "rushes.mxf")
+      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "UploadPart", partNumber: inFlight, times: 1 })
+
+      const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, partSize, concurrency: 2 } })
+      const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+      const stored = Effect.map(storageRequests("UploadPart"), (requests) => new Set(requests.map((r) => r.partNumber)))
+      yield* eventually("parts 1–3 stored", Effect.map(stored, (done) => done.size >= storedBeforeKill.length || first.child.exitCode !== null), [first])
+      yield* kill(first)
+      assert.deepStrictEqual([...(yield* stored)].sort((a, b) => a! - b!), storedBeforeKill, first.output())
+      assert.strictEqual(emulator.state.assets.size, 1)
+      yield* emulator.objectStore.clearFaults
+
+      // Restarted: nothing is submitted; the runner finds the execution in the database and resumes it.
+      const second = yield* startRunner(envFor(emulator, url))
+      yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [second])
+      const pending = yield* emulator.objectStore.pendingUploads
+
+      const sent = new Map<number, number>()
+      for (const r of yield* emulator.objectStore.requests) {
+        if (r.operation === "UploadPart") sent.set(r.partNumber!, (sent.get(r.partNumber!) ?? 0) + 1)
+      }
+      for (const part of storedBeforeKill) assert.strictEqual(sent.get(part), 1, `part ${part} sent again\n${second.output()}`)
+      const sentAgain = [...sent].filter(([, times]) => times > 1).map(([part]) => part)
+      assert.isTrue(sentAgain.every((part) => inFlight.includes(part)), `sent again: ${sentAgain.join(", ")}`)
+      assert.strictEqual(sent.size, parts)
+      assert.deepStrictEqual(pending, [])
+      assert.strictEqual(emulator.state.assets.size, 1, "a second asset was made")
+      assert.deepStrictEqual(
+        yield* violations([{ workflow: "ingestFile", name: "rushes.mxf", size: fileSize, md5, completed: true }]),
+        []
+      )
+    }).pipe(Effect.scoped)), 240_000)
+})
