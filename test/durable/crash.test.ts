@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
 import { check, type Source, snapshot } from "../../soak/invariants.ts"
+import * as Faults from "../../src/testing/emulator/Faults.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
 import { IconikEmulator, mediaFolder, MiB, storageRequests, withDelaysHeld } from "../workflows/support.ts"
 
@@ -129,4 +130,47 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         []
       )
     }).pipe(Effect.scoped)), 240_000)
+
+  // The create's POST acts, its answer is lost, and the runner dies while it looks for what the POST made (that
+  // read is held): the step ran, its result was never stored. The restarted runner runs it again, finding first.
+  for (const create of [
+    { what: "asset", route: "/API/assets/v1/assets/", lookUp: "/API/assets/v1/assets/", made: "assets" as const },
+    { what: "file", route: "/API/files/v1/assets/{asset_id}/files/", lookUp: "/API/files/v1/assets/{asset_id}/files/", made: "files" as const }
+  ]) {
+    it.live(`one runner killed in the ${create.what} create after it acted, restarted: no second ${create.what}, nothing OPEN`, () =>
+      withDelaysHeld(Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const url = yield* Effect.promise(() => freshDatabase("durable_crash"))
+        databases.push(url)
+        const path = yield* Path.Path
+        const dir = yield* mediaFolder({ "still.tif": MiB })
+        const media = path.join(dir, "still.tif")
+        const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+        yield* emulator.addFault({ fault: Faults.lostAnswer, method: "POST", route: create.route, times: 1 })
+        yield* emulator.addFault({ fault: Faults.latency(15_000), method: "GET", route: create.lookUp, times: 1 })
+
+        const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, indexWait: 2_000 } })
+        const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+        // Once the POST has acted and lost its answer, the step cannot end: its look-up is held.
+        const acted = Effect.map(emulator.requests, (requests) =>
+          requests.some((r) => r.method === "POST" && r.template === create.route))
+        yield* eventually(`the ${create.what} create acted`, acted, [first])
+        yield* kill(first)
+        assert.strictEqual(emulator.state[create.made].size, 1)
+        assert.strictEqual([...emulator.state.files.values()].filter((f) => f.status === "CLOSED").length, 0)
+
+        const second = yield* startRunner(envFor(emulator, url))
+        yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [second])
+        assert.strictEqual(
+          [...emulator.state.assets.values()].filter((a) => a.status !== "DELETED").length,
+          1,
+          `a second asset\n${second.output()}`
+        )
+        assert.deepStrictEqual(
+          yield* violations([{ workflow: "ingestFile", name: "still.tif", size: MiB, md5, completed: true }]),
+          [],
+          second.output()
+        )
+      }).pipe(Effect.scoped)), 240_000)
+  }
 })
