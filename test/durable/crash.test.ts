@@ -8,13 +8,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Path, Schedule } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
+import { createServer } from "node:net"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
 import { check, type Source, snapshot } from "../../soak/invariants.ts"
 import * as Faults from "../../src/testing/emulator/Faults.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
-import { IconikEmulator, mediaFolder, MiB, storageRequests, withDelaysHeld } from "../workflows/support.ts"
+import { IconikEmulator, mediaFolder, MiB, overSocket, sampleBytes, storageRequests, withDelaysHeld } from "../workflows/support.ts"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const node = `${repoRoot}node_modules/.bin/node`
@@ -65,6 +66,17 @@ const eventually = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>,
       orElse: () => Effect.die(new Error(`timed out waiting: ${what}\n${runners.map((r) => r.output()).join("\n---\n")}`))
     })
   )
+
+/** A TCP port free on 127.0.0.1 just now. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
 
 const envFor = (emulator: { readonly baseUrl: string; readonly credentials: { readonly appId: string; readonly authToken: string } }, url: string) => ({
   ICONIK_BASE_URL: emulator.baseUrl,
@@ -172,5 +184,58 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
           second.output()
         )
       }).pipe(Effect.scoped)), 240_000)
+  }
+
+  // A folder on two socket runners; every file's second part is slow (20 s on the live clock), so when the kill comes
+  // each runner holds uploads in flight. Killing one (or both, then starting one again): the survivors finish.
+  for (const scenario of [
+    { name: "two socket runners, one killed mid-ingest of a folder: the other finishes every file", killAll: false },
+    { name: "the whole cluster killed mid-ingest of a folder, then a runner started: every file finishes", killAll: true }
+  ]) {
+    it.live(scenario.name, () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const url = yield* Effect.promise(() => freshDatabase("durable_failover"))
+        databases.push(url)
+        const files: Record<string, number> = {}
+        for (let i = 1; i <= 8; i++) files[`reel-${i}.mxf`] = 6 * MiB
+        const dir = yield* mediaFolder(files)
+        const sources = Object.entries(files).map(([name, size], i): Source => ({
+          workflow: "ingestFile",
+          name,
+          size,
+          md5: createHash("md5").update(sampleBytes(size, i + 1)).digest("hex"),
+          completed: true
+        }))
+        yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 20_000 }, operation: "UploadPart", partNumber: [2], times: 8 })
+
+        const [portA, portB, portC] = yield* Effect.promise(() => Promise.all([freePort(), freePort(), freePort()]))
+        const env = envFor(emulator, url)
+        const submit = JSON.stringify({ workflow: "ingestFolder", options: { folder: dir, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 8 } })
+        const a = yield* startRunner({ ...env, RUNNER_PORT: String(portA), SUBMIT: submit })
+        const b = yield* startRunner({ ...env, RUNNER_PORT: String(portB) })
+        // Every file's first part is in: the runners hold the second parts of their files in flight.
+        const firstParts = Effect.map(storageRequests("UploadPart"), (requests) => requests.filter((r) => r.partNumber === 1).length)
+        yield* eventually("every file's first part stored", Effect.map(firstParts, (n) => n >= 8), [a, b])
+        assert.strictEqual((yield* closedFiles).length, 0, "nothing may be CLOSED before the kill")
+        yield* kill(a)
+        const survivors = scenario.killAll
+          ? yield* Effect.andThen(kill(b), Effect.map(startRunner({ ...env, RUNNER_PORT: String(portC) }), (c) => [c]))
+          : [b]
+
+        yield* eventually("every file CLOSED", Effect.map(closedFiles, (closed) => closed.length >= 8), [a, ...survivors], 180)
+        yield* eventually(
+          "no upload pending",
+          Effect.map(emulator.objectStore.pendingUploads, (pending) => pending.length === 0),
+          [a, ...survivors],
+          60
+        )
+        assert.strictEqual(
+          [...emulator.state.assets.values()].filter((asset) => asset.status !== "DELETED").length,
+          8,
+          "one asset per file"
+        )
+        assert.deepStrictEqual(yield* violations(sources), [], survivors.map((r) => r.output()).join("\n---\n"))
+      }).pipe(Effect.scoped, Effect.provide(overSocket())), 300_000)
   }
 })
