@@ -61,6 +61,7 @@ export const runAsActivities = <A, E, R>(
     const counts = new Map<string, number>()
     const runner: Workflow.StepRunner = {
       durable: true,
+      cancelled: () => instance.interrupted,
       run: <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options: Workflow.StepOptions<E, A>) =>
         Workflow.CurrentWorkflow.use(({ item }) => {
           // Work on several items at once (a folder's files) is told apart by the item: its own order is sequential.

@@ -83,4 +83,23 @@ describe.each(engines)("durable ingest on the $name engine", (engine) => {
       }))
       assert.deepStrictEqual(yield* violations(sources), [])
     })), 120_000)
+
+  it.live.skipIf(engine.skip !== undefined || engine.name !== "postgres")("runs are listed with their state, and finished ones pruned", () =>
+    run(Effect.gen(function*() {
+      const dir = yield* mediaFolder({ "x.mov": 1000, "y.mov": 2000 })
+      yield* Runs.runIngestFolder({ folder: dir })
+      const runs = yield* Runs.listRuns()
+      assert.deepStrictEqual(
+        runs.map((r) => `${r.workflow} ${r.state}`).sort(),
+        [
+          "effect-iconik/ingestFile Succeeded",
+          "effect-iconik/ingestFile Succeeded",
+          "effect-iconik/ingestFolder Succeeded"
+        ]
+      )
+      const folderRun = runs.find((r) => r.workflow === "effect-iconik/ingestFolder")!
+      assert.strictEqual((yield* Runs.poll("effect-iconik/ingestFolder", folderRun.executionId))._tag, "Succeeded")
+      assert.strictEqual(yield* Runs.pruneFinished(), 3)
+      assert.deepStrictEqual(yield* Runs.listRuns(), [])
+    })), 60_000)
 })
