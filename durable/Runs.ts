@@ -18,15 +18,18 @@ import type { WorkflowEngine } from "effect/workflow"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import type { IngestFileOptions, IngestFileResult } from "../workflows/ingestFile.ts"
 import type { IngestFolderReport } from "../workflows/ingestFolder.ts"
+import type { UploadProxyOptions, UploadProxyResult } from "../workflows/uploadProxy.ts"
 import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
 import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
 import { restoreFailure } from "./Steps.ts"
+import { UploadProxy, uploadProxyPayload } from "./UploadProxy.ts"
 import { DurableStore } from "./Store.ts"
 
 /** The durable workflows by name (an execution's workflow, as listed). */
 export const byName = {
   [IngestFile._tag]: IngestFile,
-  [IngestFolder._tag]: IngestFolder
+  [IngestFolder._tag]: IngestFolder,
+  [UploadProxy._tag]: UploadProxy
 } as const
 
 export type WorkflowName = keyof typeof byName
@@ -65,6 +68,23 @@ export const runIngestFolder = (
 ): Effect.Effect<IngestFolderReport, unknown, WorkflowEngine.WorkflowEngine | Path.Path> =>
   Effect.flatMap(folderPayload(options), (payload) =>
     Effect.map(Effect.mapError(IngestFolder.execute(payload), restoreFailure), (report) => report as IngestFolderReport))
+
+/** Options of a durable proxy upload: the plain ones, `wait` a boolean, no checkpoint switch (always kept). */
+export type DurableUploadProxyOptions = Omit<UploadProxyOptions, "wait" | "checkpoint"> & {
+  readonly wait?: boolean | undefined
+}
+
+/** Submits a durable proxy upload; its execution id. */
+export const submitUploadProxy = (
+  options: DurableUploadProxyOptions
+): Effect.Effect<string, LocalFileError, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(uploadProxyPayload(options), (payload) => UploadProxy.execute(payload, { discard: true }))
+
+/** Runs a durable proxy upload to its end (or joins the running one). */
+export const runUploadProxy = (
+  options: DurableUploadProxyOptions
+): Effect.Effect<UploadProxyResult, unknown, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(uploadProxyPayload(options), (payload) => Effect.mapError(UploadProxy.execute(payload), restoreFailure))
 
 /** Where an execution is. */
 export type RunState =

@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path } from "effect"
+import * as Assets from "../../src/Assets.ts"
 import { createHash } from "node:crypto"
 import * as Engine from "../../durable/Engine.ts"
 import * as Runs from "../../durable/Runs.ts"
@@ -23,13 +24,13 @@ const media = (name: string, size: number, seed: number) =>
     return { file, source: { workflow: "ingestFile", name, size, md5: createHash("md5").update(bytes).digest("hex"), completed: true } as Source }
   })
 
-const violations = (sources: ReadonlyArray<Source>) =>
+const violations = (sources: ReadonlyArray<Source>, harnessAssets: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const emulator = yield* IconikEmulator
-    return check(yield* snapshot(emulator), sources).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
+    return check(yield* snapshot(emulator), sources, harnessAssets).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
   })
 
-describe.each(engines)("durable ingest on the $name engine", (engine) => {
+describe.each(engines)("durable workflows on the $name engine", (engine) => {
   const run = <A, E>(test: Effect.Effect<A, E, any>) =>
     Effect.promise(() => engine.layer()).pipe(
       Effect.flatMap((layer) =>
@@ -101,5 +102,16 @@ describe.each(engines)("durable ingest on the $name engine", (engine) => {
       assert.strictEqual((yield* Runs.poll("effect-iconik/ingestFolder", folderRun.executionId))._tag, "Succeeded")
       assert.strictEqual(yield* Runs.pruneFinished(), 3)
       assert.deepStrictEqual(yield* Runs.listRuns(), [])
+    })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a proxy, multipart: CLOSED once with its MD5 on the caller's asset", () =>
+    run(Effect.gen(function*() {
+      const target = yield* Assets.create({ title: "target", type: "ASSET" })
+      const { file, source } = yield* media("proxy.mp4", 6 * MiB, 3)
+      const result = yield* Runs.runUploadProxy({ assetId: target.id, file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      assert.strictEqual(result.transfer.strategy, "multipart")
+      const emulator = yield* IconikEmulator
+      assert.strictEqual(emulator.state.proxies.get(result.proxyId)?.status, "CLOSED")
+      assert.deepStrictEqual(yield* violations([{ ...source, workflow: "uploadProxy", assetId: target.id }], [target.id]), [])
     })), 60_000)
 })
