@@ -18,9 +18,11 @@ import type { WorkflowEngine } from "effect/workflow"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import type { IngestFileOptions, IngestFileResult } from "../workflows/ingestFile.ts"
 import type { IngestFolderReport } from "../workflows/ingestFolder.ts"
+import type { MetadataImportReport } from "../workflows/metadataCsv.ts"
 import type { UploadProxyOptions, UploadProxyResult } from "../workflows/uploadProxy.ts"
 import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
 import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
+import { ImportMetadata, type ImportMetadataPayload } from "./MetadataCsv.ts"
 import { restoreFailure } from "./Steps.ts"
 import { UploadProxy, uploadProxyPayload } from "./UploadProxy.ts"
 import { DurableStore } from "./Store.ts"
@@ -29,7 +31,8 @@ import { DurableStore } from "./Store.ts"
 export const byName = {
   [IngestFile._tag]: IngestFile,
   [IngestFolder._tag]: IngestFolder,
-  [UploadProxy._tag]: UploadProxy
+  [UploadProxy._tag]: UploadProxy,
+  [ImportMetadata._tag]: ImportMetadata
 } as const
 
 export type WorkflowName = keyof typeof byName
@@ -85,6 +88,16 @@ export const runUploadProxy = (
   options: DurableUploadProxyOptions
 ): Effect.Effect<UploadProxyResult, unknown, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
   Effect.flatMap(uploadProxyPayload(options), (payload) => Effect.mapError(UploadProxy.execute(payload), restoreFailure))
+
+/** Submits a durable metadata CSV import; its execution id. */
+export const submitImportMetadata = (options: ImportMetadataPayload): Effect.Effect<string, never, WorkflowEngine.WorkflowEngine> =>
+  ImportMetadata.execute(options, { discard: true })
+
+/** Runs a durable metadata CSV import to its end (or joins the running one); the plain workflow's report. */
+export const runImportMetadata = (
+  options: ImportMetadataPayload
+): Effect.Effect<MetadataImportReport, unknown, WorkflowEngine.WorkflowEngine> =>
+  Effect.map(Effect.mapError(ImportMetadata.execute(options), restoreFailure), (report) => report as MetadataImportReport)
 
 /** Where an execution is. */
 export type RunState =

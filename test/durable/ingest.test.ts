@@ -6,6 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path } from "effect"
 import * as Assets from "../../src/Assets.ts"
+import * as Metadata from "../../src/Metadata.ts"
+import * as Csv from "../../workflows/Csv.ts"
 import { createHash } from "node:crypto"
 import * as Engine from "../../durable/Engine.ts"
 import * as Runs from "../../durable/Runs.ts"
@@ -113,5 +115,21 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
       const emulator = yield* IconikEmulator
       assert.strictEqual(emulator.state.proxies.get(result.proxyId)?.status, "CLOSED")
       assert.deepStrictEqual(yield* violations([{ ...source, workflow: "uploadProxy", assetId: target.id }], [target.id]), [])
+    })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a metadata CSV import: the changed objects written, the unchanged left", () =>
+    run(Effect.gen(function*() {
+      yield* Metadata.createField({ name: "rating", label: "Rating", field_type: "integer" })
+      const view = yield* Metadata.createView({ name: "Review", view_fields: [{ name: "rating" }] })
+      const a = yield* Assets.create({ title: "a" })
+      const b = yield* Assets.create({ title: "b" })
+      yield* Metadata.putForAsset(a.id, view.id, { metadata_values: { rating: { field_values: [{ value: 3 }] } } })
+      const csv = Csv.format([["id", "object_type", "rating"], [a.id, "assets", "3"], [b.id, "assets", "5"]])
+      const report = yield* Runs.runImportMetadata({ viewId: view.id, csv })
+      assert.strictEqual(report.written, 1)
+      assert.strictEqual(report.unchanged, 1)
+      assert.deepStrictEqual(report.failed, [])
+      const values = yield* Metadata.get("assets", b.id, view.id)
+      assert.deepStrictEqual(values.metadata_values.rating?.field_values?.map((v) => v.value), [5])
     })), 60_000)
 })
