@@ -16,6 +16,7 @@ import * as Schedule from "effect/Schedule"
 import { SqlClient } from "effect/sql"
 import type { WorkflowEngine } from "effect/workflow"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
+import * as Options from "../workflows/Options.ts"
 import type { IngestFileOptions, IngestFileResult } from "../workflows/ingestFile.ts"
 import type { IngestFolderReport } from "../workflows/ingestFolder.ts"
 import type { MetadataImportReport } from "../workflows/metadataCsv.ts"
@@ -43,8 +44,8 @@ export type DurableIngestFileOptions = Omit<IngestFileOptions, "wait"> & { reado
 /** Submits a durable ingest of one file; its execution id. The file is checked (and its size and time read) first. */
 export const submitIngestFile = (
   options: DurableIngestFileOptions
-): Effect.Effect<string, LocalFileError, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
-  Effect.flatMap(ingestFilePayload(options), (payload) => IngestFile.execute(payload, { discard: true }))
+): Effect.Effect<string, LocalFileError | Options.InvalidOption, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(Effect.andThen(Options.validateTransfer(options), ingestFilePayload(options)), (payload) => IngestFile.execute(payload, { discard: true }))
 
 /** Runs a durable ingest of one file to its end (or joins the running one for the same file). */
 export const runIngestFile = (
@@ -56,13 +57,20 @@ export const runIngestFile = (
 /** Options of a durable folder ingest (JSON only: no `include` or `title` functions). */
 export type DurableIngestFolderOptions = IngestFolderPayload
 
+/** Numeric options are checked before anything is submitted: a bad one fails here, not in the run. */
 const folderPayload = (options: DurableIngestFolderOptions) =>
-  Path.Path.use((path) => Effect.succeed<IngestFolderPayload> ({ ...options, folder: path.resolve(options.folder) }))
+  Effect.andThen(
+    Effect.all([
+      Options.validateTransfer({ ...options, concurrency: options.partConcurrency }),
+      Options.integer("concurrency", options.concurrency, Options.ranges.concurrency)
+    ], { discard: true }),
+    Path.Path.use((path) => Effect.succeed<IngestFolderPayload>({ ...options, folder: path.resolve(options.folder) }))
+  )
 
 /** Submits a durable ingest of a folder (one child execution per file); its execution id. */
 export const submitIngestFolder = (
   options: DurableIngestFolderOptions
-): Effect.Effect<string, never, WorkflowEngine.WorkflowEngine | Path.Path> =>
+): Effect.Effect<string, Options.InvalidOption, WorkflowEngine.WorkflowEngine | Path.Path> =>
   Effect.flatMap(folderPayload(options), (payload) => IngestFolder.execute(payload, { discard: true }))
 
 /** Runs a durable ingest of a folder to its end (or joins the running one); the plain workflow's report. */
@@ -80,8 +88,8 @@ export type DurableUploadProxyOptions = Omit<UploadProxyOptions, "wait" | "check
 /** Submits a durable proxy upload; its execution id. */
 export const submitUploadProxy = (
   options: DurableUploadProxyOptions
-): Effect.Effect<string, LocalFileError, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
-  Effect.flatMap(uploadProxyPayload(options), (payload) => UploadProxy.execute(payload, { discard: true }))
+): Effect.Effect<string, LocalFileError | Options.InvalidOption, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(Effect.andThen(Options.validateTransfer(options), uploadProxyPayload(options)), (payload) => UploadProxy.execute(payload, { discard: true }))
 
 /** Runs a durable proxy upload to its end (or joins the running one). */
 export const runUploadProxy = (

@@ -132,4 +132,13 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
       const values = yield* Metadata.get("assets", b.id, view.id)
       assert.deepStrictEqual(values.metadata_values.rating?.field_values?.map((v) => v.value), [5])
     })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a bad option fails before anything is submitted", () =>
+    run(Effect.gen(function*() {
+      const dir = yield* mediaFolder({ "a.mov": 10 })
+      const exit = yield* Effect.exit(Runs.submitIngestFolder({ folder: dir, concurrency: 0 }))
+      assert.strictEqual(exit._tag === "Failure" ? (exit.cause.reasons[0] as any)?.error?._tag : undefined, "InvalidOption")
+      const emulator = yield* IconikEmulator
+      assert.strictEqual(emulator.state.assets.size, 0)
+    })), 60_000)
 })
