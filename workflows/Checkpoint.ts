@@ -12,6 +12,7 @@
  * resume); only a crash, or `onFailure: "keep"`, leaves it behind. It can hold a GCS session URL, a credential for
  * that one object: it is created readable by its owner only.
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
@@ -80,7 +81,20 @@ const parse = (text: string): Checkpoint | undefined => {
     } catch {
       continue // a line cut short by a crash
     }
-    if ("header" in line && line.header?.version === 1) header = line.header
+    if ("header" in line && line.header?.version === 1) {
+      // A header for another record (a store that is appended to, never truncated): what came before is not its.
+      if (
+        header !== undefined &&
+        (header.assetId !== line.header.assetId ||
+          (header.recordId !== "" && line.header.recordId !== "" && header.recordId !== line.header.recordId))
+      ) {
+        upload = undefined
+        parts.clear()
+        stored = false
+      }
+      // A replayed start (record not known yet) does not hide the record a later header named.
+      if (header === undefined || line.header.recordId !== "" || header.assetId !== line.header.assetId) header = line.header
+    }
     else if ("upload" in line) upload = line.upload
     else if ("part" in line && typeof line.part?.partNumber === "number" && typeof line.part.etag === "string") {
       parts.set(line.part.partNumber, line.part)
@@ -91,8 +105,33 @@ const parse = (text: string): Checkpoint | undefined => {
     : { header, upload, parts: [...parts.values()].sort((a, b) => a.partNumber - b.partNumber), stored }
 }
 
-/** The checkpoint `workflow` left beside `mediaPath` against this Iconik, if any. */
+/**
+ * Where checkpoints are kept. The default is the file beside the media; a durable engine keeps them in its database
+ * (see {@link lineStore}), keyed by its execution, so a runner on another machine continues the upload.
+ */
+export interface CheckpointStore {
+  readonly load: (
+    mediaPath: string,
+    workflow: string,
+    iconik: string
+  ) => Effect.Effect<Option.Option<Checkpoint>, never, FileSystem.FileSystem>
+  readonly open: (
+    mediaPath: string,
+    header: CheckpointHeader,
+    options: { readonly fresh: boolean }
+  ) => Effect.Effect<CheckpointWriter, never, FileSystem.FileSystem>
+  readonly remove: (mediaPath: string, workflow: string) => Effect.Effect<void, never, FileSystem.FileSystem>
+}
+
+/** The checkpoint `workflow` left for `mediaPath` against this Iconik, if any. */
 export const load = (
+  mediaPath: string,
+  workflow: string,
+  iconik: string
+): Effect.Effect<Option.Option<Checkpoint>, never, FileSystem.FileSystem> =>
+  CurrentCheckpointStore.use((store) => store.load(mediaPath, workflow, iconik))
+
+const loadFile = (
   mediaPath: string,
   workflow: string,
   iconik: string
@@ -118,8 +157,11 @@ export const describes = (
   checkpoint.header.size === file.size && checkpoint.header.modifiedMillis === file.modifiedMillis &&
   (assetId === undefined || checkpoint.header.assetId === assetId)
 
-/** Deletes the checkpoint file, if any. */
+/** Deletes the checkpoint, if any. */
 export const remove = (mediaPath: string, workflow: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
+  CurrentCheckpointStore.use((store) => store.remove(mediaPath, workflow))
+
+const removeFile = (mediaPath: string, workflow: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
   FileSystem.FileSystem.use((fs) => Effect.ignore(fs.remove(pathFor(mediaPath, workflow))))
 
 /** Appends to a checkpoint; failures to write only cost the ability to resume, so they are logged once. */
@@ -144,9 +186,16 @@ export const disabled: CheckpointWriter = {
 }
 
 /**
- * Starts (with `header`, truncating any older file) or continues (`fresh: false`) the checkpoint beside `mediaPath`.
+ * Starts (with `header`, truncating any older file) or continues (`fresh: false`) the checkpoint of `mediaPath`.
  */
 export const open = (
+  mediaPath: string,
+  header: CheckpointHeader,
+  options: { readonly fresh: boolean }
+): Effect.Effect<CheckpointWriter, never, FileSystem.FileSystem> =>
+  CurrentCheckpointStore.use((store) => store.open(mediaPath, header, options))
+
+const openFile = (
   mediaPath: string,
   header: CheckpointHeader,
   options: { readonly fresh: boolean }
@@ -178,3 +227,47 @@ export const open = (
       }))
     }
   })
+
+/** The checkpoint file beside the media (the plain workflows' store). */
+export const fileStore: CheckpointStore = { load: loadFile, open: openFile, remove: removeFile }
+
+export const CurrentCheckpointStore = Context.Reference<CheckpointStore>("effect-iconik/workflows/CheckpointStore", {
+  defaultValue: () => fileStore
+})
+
+/** The lines of one checkpoint, kept elsewhere than in a file (a table, a map). */
+export interface CheckpointLines {
+  readonly read: (mediaPath: string, workflow: string) => Effect.Effect<ReadonlyArray<string>>
+  readonly append: (mediaPath: string, workflow: string, line: string) => Effect.Effect<void>
+  readonly clear: (mediaPath: string, workflow: string) => Effect.Effect<void>
+}
+
+/**
+ * A store over {@link CheckpointLines}, for a durable engine: lines are only ever appended (a replayed workflow that
+ * starts its checkpoint again does not lose the parts an interrupted attempt stored; a header for another record
+ * starts a new checkpoint on reading). A failed write is logged: it only costs the ability to resume.
+ */
+export const lineStore = (lines: CheckpointLines): CheckpointStore => ({
+  load: (mediaPath, workflow, iconik) =>
+    lines.read(mediaPath, workflow).pipe(
+      Effect.map((all) => {
+        const checkpoint = parse(all.join("\n"))
+        return checkpoint !== undefined && checkpoint.header.workflow === workflow && checkpoint.header.iconik === iconik
+          ? Option.some(checkpoint)
+          : Option.none()
+      })
+    ),
+  open: (mediaPath, header) =>
+    Effect.gen(function*() {
+      const write = (line: Line) => lines.append(mediaPath, header.workflow, JSON.stringify(line))
+      yield* write({ header })
+      return {
+        upload: (upload) => write({ upload }),
+        part: (part) => write({ part }),
+        stored: write({ stored: true }),
+        header: (header) => write({ header }),
+        remove: lines.clear(mediaPath, header.workflow)
+      }
+    }),
+  remove: (mediaPath, workflow) => lines.clear(mediaPath, workflow)
+})

@@ -13,6 +13,8 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
 import * as Retry from "../src/Retry.ts"
 import * as Progress from "./Progress.ts"
 
@@ -34,9 +36,69 @@ export interface StepRetry<E> extends Partial<Retry.RetryPolicy> {
 /** The earlier name of {@link StepRetry}. */
 export type RetryPolicy<E> = StepRetry<E>
 
-export interface StepOptions<E> {
+export interface StepOptions<E, A = unknown> {
   readonly retry?: StepRetry<E> | undefined
+  /**
+   * The step's result as a durable engine stores it (JSON). Without it the result is stored as its JSON form, which
+   * suits plain data; declare one when a later step needs a value JSON does not keep (dates, bigints, classes).
+   */
+  readonly result?: Schema.Codec<A, any> | undefined
 }
+
+/**
+ * How steps run. The default runs each step in the current fiber (the plain workflows). A durable engine
+ * (`effect-iconik/durable`) swaps in a runner that makes each outermost step an activity of the engine: a completed
+ * step is not run again when the workflow replays after a crash, and an interrupted one runs again.
+ */
+export interface StepRunner {
+  /** Runs one named step (`effect` already instrumented: span, retries, progress). */
+  readonly run: <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options: StepOptions<E, A>) => Effect.Effect<A, E, R>
+  /**
+   * The engine replays completed steps and resumes an interrupted workflow elsewhere. A workflow on it does not look
+   * for a crashed run's checkpoint (the execution itself resumes), keeps what it made when it is interrupted (the run
+   * continues on another runner), and continues an interrupted upload from the checkpoint store inside the upload
+   * step.
+   */
+  readonly durable: boolean
+  /** On a durable engine: whether the execution was cancelled (then an interruption is cleaned up after). */
+  readonly cancelled?: (() => boolean) | undefined
+}
+
+/** The plain runner: a step is its effect. */
+export const plainRunner: StepRunner = { run: (_name, effect) => effect, durable: false }
+
+export const CurrentStepRunner = Context.Reference<StepRunner>("effect-iconik/workflows/StepRunner", {
+  defaultValue: () => plainRunner
+})
+
+/**
+ * Inside a step: when an earlier attempt of this very step began, if one did (a durable engine runs a step again
+ * when its runner died during it). `None` on the first attempt, and always on the plain runner. Steps whose effect
+ * may have acted without its answer being kept (a create) look for what it made first.
+ */
+export const CurrentStepAttempt = Context.Reference<Effect.Effect<Option.Option<number>>>(
+  "effect-iconik/workflows/StepAttempt",
+  { defaultValue: () => Effect.succeedNone }
+)
+
+/** See {@link CurrentStepAttempt}. */
+export const earlierAttempt: Effect.Effect<Option.Option<number>> = CurrentStepAttempt.use((attempt) => attempt)
+
+/** Whether the workflow runs on a durable engine (see {@link StepRunner.durable}). */
+export const isDurable: Effect.Effect<boolean> = CurrentStepRunner.use((runner) => Effect.succeed(runner.durable))
+
+/**
+ * Whether a failed exit calls for the clean-up of what the workflow made. On a durable engine an interruption is not
+ * a failure: the run continues (on this runner after a restart, or on another one), with what it made so far; only a
+ * cancelled execution cleans up.
+ */
+export const cleansUp = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<boolean> =>
+  CurrentStepRunner.use((runner) =>
+    Effect.succeed(
+      Exit.isFailure(exit) &&
+        (!runner.durable || !Cause.hasInterruptsOnly(exit.cause) || runner.cancelled?.() === true)
+    )
+  )
 
 /** The workflow the current fiber runs in, and the item (file, asset) it works on. */
 export interface WorkflowContext {
@@ -99,9 +161,13 @@ const retrying = <A, E, R>(
 
 /**
  * One named step. Runs `effect` in a span `step <name>`, retries it as `options.retry` declares, and reports it to
- * {@link Progress}. Interruption is reported as a failure with reason `Interrupted`.
+ * {@link Progress}. Interruption is reported as a failure with reason `Interrupted`. The {@link CurrentStepRunner}
+ * decides how it runs (in the current fiber, or as a durable engine's activity).
  */
-export const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options?: StepOptions<E>): Effect.Effect<A, E, R> =>
+export const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options?: StepOptions<E, A>): Effect.Effect<A, E, R> =>
+  CurrentStepRunner.use((runner) => runner.run(name, instrumented(name, effect, options), options ?? {}))
+
+const instrumented = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options: StepOptions<E, A> | undefined) =>
   CurrentWorkflow.use(({ item, workflow }) =>
     Effect.gen(function*() {
       const started = yield* Clock.currentTimeMillis

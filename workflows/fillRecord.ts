@@ -173,11 +173,22 @@ export const createReconciled = <A, E extends { readonly _tag: string }, R, R2>(
         )
     )
   )
+  const sendAndReconcile = Retry.retry(attempt, { ...reconcileRetry, times: options?.times ?? reconcileRetry.times }, {
+    retryable: (lost) => lost.nothingMade
+  }).pipe(Effect.mapError((lost) => lost.error))
+  // An earlier attempt of this step was cut off (its runner died; a durable engine runs it again): it may have made
+  // the record, so it is looked for before the create is sent.
+  const afterCutOff = Workflow.step(`reconcile ${name}`, reconcile, { retry: readRetry }).pipe(
+    Effect.option,
+    Effect.flatMap((found) =>
+      Option.isSome(found) && Option.isSome(found.value)
+        ? Effect.as(Effect.logInfo(`${name}: found what an interrupted attempt made`), found.value.value)
+        : sendAndReconcile
+    )
+  )
   return Workflow.step(
     name,
-    Retry.retry(attempt, { ...reconcileRetry, times: options?.times ?? reconcileRetry.times }, {
-      retryable: (lost) => lost.nothingMade
-    }).pipe(Effect.mapError((lost) => lost.error))
+    Effect.flatMap(Workflow.earlierAttempt, (earlier) => Option.isSome(earlier) ? afterCutOff : sendAndReconcile)
   )
 }
 
@@ -314,10 +325,24 @@ export const fillRecord = (
       ? Checkpoint.disabled
       : yield* Checkpoint.open(file.path, header, { fresh: resume === undefined && !started })
     if (started) yield* checkpoint.header(header)
+    const durable = yield* Workflow.isDurable
+    // On a durable engine the upload step itself finds what an interrupted attempt of it stored (the engine runs it
+    // again, on this runner or another): its storage upload and parts, from the checkpoint store.
+    const stillToDo = durable && resume === undefined
+      ? Effect.map(Checkpoint.load(file.path, options.workflow, client.baseUrl), (found) =>
+        Option.filter(found, (c) =>
+          c.header.assetId === record.assetId && c.header.recordId === record.id &&
+          (isResumable(c.upload) || c.stored)).pipe(
+            Option.map((checkpoint): Resumable => ({ checkpoint })),
+            Option.getOrUndefined
+          ))
+      : Effect.succeed(resume)
+    const transferOrStored = Effect.flatMap(stillToDo, (resume) => transferFrom(resume))
+    const transferFrom = (resume: Resumable | undefined) => {
     const upload = resume?.checkpoint.upload
     // A crashed run whose upload had completed: the storage holds the file, only the CLOSE is left (the record was
     // found OPEN by `takeOver`).
-    const transferOrStored = resume?.checkpoint.stored === true
+    return resume?.checkpoint.stored === true
       ? Effect.as(
         Effect.logInfo(`${record.kind} ${record.id}: the storage holds the file already; closing it`),
         storedResult(header.storageMethod, file, upload)
@@ -329,11 +354,19 @@ export const fillRecord = (
           fields: resume === undefined ? fields : { storage_method: header.storageMethod }
         }, file, {
           ...options,
-          onFailure: onFailure === "keep" ? "keep" : "abort",
+          // On a durable engine an interruption is a runner stopping: the storage upload is kept for the run to
+          // continue elsewhere; a failure discards it below, from the checkpoint store.
+          onFailure: onFailure === "keep" || durable ? "keep" : "abort",
           checkpoint,
           item: options.item ?? file.path,
           resume: upload === undefined ? undefined : { upload, parts: resume!.checkpoint.parts }
         })
+    }
+    // The storage upload a durable run kept (see `onFailure` above), discarded once the run has failed.
+    const discardStoredUpload = Effect.flatMap(Checkpoint.load(file.path, options.workflow, client.baseUrl), (found) =>
+      Option.isSome(found) && found.value.upload !== undefined && found.value.header.recordId === record.id
+        ? Effect.ignore(discardUpload({ kind: record.kind, assetId: record.assetId, recordId: record.id }, found.value.upload))
+        : Effect.void)
     const run = Effect.gen(function*() {
       const result = yield* Workflow.step(`upload ${record.kind}`, transferOrStored)
       // What was stored must be what was checksummed: a change since the snapshot fails before the CLOSE.
@@ -345,9 +378,13 @@ export const fillRecord = (
       Effect.onExit((exit) =>
         Exit.isSuccess(exit)
           ? checkpoint.remove
-          : onFailure === "keep"
-          ? Effect.void
-          : Effect.andThen(abandon(record, onFailure), checkpoint.remove)
+          : Effect.flatMap(Workflow.cleansUp(exit), (cleanUp) =>
+            !cleanUp || onFailure === "keep"
+              ? Effect.void
+              : Effect.andThen(
+                durable ? discardStoredUpload : Effect.void,
+                Effect.andThen(abandon(record, onFailure), checkpoint.remove)
+              ))
       )
     )
   })

@@ -210,8 +210,9 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
       body: { directory_path: directoryPath, original_name: file.name, file_set_id: fileSetId, type: "FILE" }
     })
 
-    // A crashed earlier run of this file: continue its upload into the same asset and file record.
-    const resume = yield* takeOver({
+    // A crashed earlier run of this file: continue its upload into the same asset and file record. (On a durable
+    // engine the execution itself resumes, from its last completed step.)
+    const resume = (yield* Workflow.isDurable) ? Option.none() : yield* takeOver({
       workflow: "ingestFile",
       file,
       lookup: (header) =>
@@ -263,7 +264,12 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
             ? { apply_default_acls: true }
             : { apply_default_acls: false, apply_collection_acls: true }
         ),
-        findLostAsset({ title, externalId: options.externalId, sentAt }, options.indexWait ?? 10_000)
+        // After a cut-off attempt, assets made since that attempt began are candidates.
+        Effect.flatMap(Workflow.earlierAttempt, (earlier) =>
+          findLostAsset(
+            { title, externalId: options.externalId, sentAt: Option.getOrElse(earlier, () => sentAt) },
+            options.indexWait ?? 10_000
+          ))
       )
       const versionId = asset.versions?.[0]?.id ?? undefined
       const withVersion = versionId === undefined ? {} : { version_id: versionId }
@@ -383,9 +389,10 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
       // The checkpoint goes too (fillRecord removes it itself once it runs), unless kept for a rerun.
       return yield* records.pipe(
         Effect.onExit((exit) =>
-          Exit.isSuccess(exit) || onFailure === "keep"
-            ? Effect.void
-            : Effect.andThen(checkpoint.remove, onFailure === "delete" ? deleteIngestAsset(asset.id) : Effect.void)
+          Effect.flatMap(Workflow.cleansUp(exit), (cleanUp) =>
+            !cleanUp || onFailure === "keep"
+              ? Effect.void
+              : Effect.andThen(checkpoint.remove, onFailure === "delete" ? deleteIngestAsset(asset.id) : Effect.void))
         )
       )
     })
