@@ -49,6 +49,11 @@ export interface RateLimit {
   readonly requestsPerSecond: number
   /** Requests that may go out at once after a quiet spell. Default 50. */
   readonly burst: number
+  /**
+   * A limiter to use instead of a bucket of this client's own (`requestsPerSecond` and `burst` are then its
+   * business): e.g. one shared by every process of an App-ID (`ClusterLimits` of `effect-iconik/durable`).
+   */
+  readonly limiter?: TokenBucket.Limiter | undefined
 }
 
 /**
@@ -421,10 +426,10 @@ export const make = Effect.fnUntraced(function*(options: IconikOptions) {
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     return yield* new IconikConfigError({ detail: `maxResponseBytes must be a positive integer, got ${maxResponseBytes}` })
   }
-  const bucket = options.rateLimit === false ? undefined : yield* TokenBucket.make({
+  const bucket = options.rateLimit === false ? undefined : options.rateLimit?.limiter ?? (yield* TokenBucket.make({
     requestsPerSecond: options.rateLimit?.requestsPerSecond ?? 50,
     burst: options.rateLimit?.burst ?? 50
-  }).pipe(Effect.mapError((e) => new IconikConfigError({ detail: e.message })))
+  }).pipe(Effect.mapError((e) => new IconikConfigError({ detail: e.message }))))
 
   const authHeaders = { "App-ID": options.appId, "Auth-Token": Redacted.value(token), Accept: "application/json" }
   let client: HttpClient.HttpClient = http.pipe(

@@ -19,10 +19,22 @@ export interface TokenBucketOptions {
   readonly burst: number
 }
 
-export interface TokenBucket {
+/**
+ * What a client needs of a limiter: a slot before each request, and a pause when the server says "slow down". A
+ * {@link TokenBucket} is one (one process); a limiter shared by several processes (e.g. `ClusterLimits` of
+ * `effect-iconik/durable`, over PostgreSQL) is another.
+ */
+export interface Limiter {
+  /** The sustained rate and burst it enforces (the refill time of a pause without Retry-After comes from them). */
   readonly options: TokenBucketOptions
   /** Waits for a slot. */
   readonly take: Effect.Effect<void>
+  /** No slot for `millis` from now, for every caller sharing the limiter; answers whether a pause started. */
+  readonly pause: (millis: number) => Effect.Effect<boolean>
+}
+
+/** The limiter of one process. */
+export interface TokenBucket extends Limiter {
   /** Takes a slot if one is free now; never waits. */
   readonly tryTake: Effect.Effect<boolean>
   /** Slots free now (negative while callers are queued). */
@@ -135,7 +147,7 @@ export const rateLimitedTotal = Metric.counter("iconik_client_rate_limited_total
  * The pause is the server's Retry-After, else the time the bucket takes to refill (at least a second), at most
  * `maxPauseMillis`. A warning is logged when a pause starts.
  */
-export const slowDown = (bucket: TokenBucket, retryAfterMillis: number | undefined, maxPauseMillis: number) => {
+export const slowDown = (bucket: Limiter, retryAfterMillis: number | undefined, maxPauseMillis: number) => {
   const refill = Math.max(1000, (bucket.options.burst / bucket.options.requestsPerSecond) * 1000)
   const millis = Math.min(maxPauseMillis, retryAfterMillis ?? refill)
   return Metric.update(rateLimitedTotal, 1).pipe(
