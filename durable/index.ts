@@ -1,5 +1,12 @@
 /**
  * Durable workflows: the SDK's workflows on Effect's workflow engine (`effect/workflow`, `effect/cluster`), in
- * memory or over PostgreSQL, spread across runners. See docs/durable.md.
+ * memory or over PostgreSQL, spread across runners. The steps are the plain workflows' own (see `Steps.ts`); the
+ * engine is a Layer (`Engine.ts`); runs are submitted, followed, resumed and cancelled by execution id (`Runs.ts`).
+ * See docs/durable.md.
  */
 export * as ClusterLimits from "./ClusterLimits.ts"
+export * as Engine from "./Engine.ts"
+export * as IngestFile from "./IngestFile.ts"
+export * as Runs from "./Runs.ts"
+export * as Steps from "./Steps.ts"
+export * as Store from "./Store.ts"

@@ -1,0 +1,112 @@
+/**
+ * `ingestFile` as a durable workflow: the plain workflow's steps (see workflows/ingestFile.ts), run as activities of
+ * Effect's workflow engine, so a runner's death costs the step it was in, not the ingest. One execution per file:
+ * its idempotency key is the checksum when given, else the path, size and modification time (and the collection
+ * and storage it goes to), so submitting the same file twice joins the first execution.
+ */
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Path from "effect/Path"
+import * as Schema from "effect/Schema"
+import { Workflow as DurableWorkflow } from "effect/workflow"
+import { ingestFile, type IngestFileOptions, type IngestFileResult } from "../workflows/ingestFile.ts"
+import { LocalFileError } from "../workflows/LocalFile.ts"
+import { UploadSlots } from "./ClusterLimits.ts"
+import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
+
+const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
+
+/** What a durable ingest of one file is given: the plain options (JSON only: `wait` is a boolean), and the file's identity. */
+export const IngestFilePayload = Schema.Struct({
+  file: Schema.String,
+  /** Size and modification time of the file when submitted: part of the idempotency key. */
+  size: Schema.Number,
+  modifiedMillis: Schema.Number,
+  title: optional(Schema.String),
+  collectionId: optional(Schema.String),
+  storageId: optional(Schema.String),
+  externalId: optional(Schema.String),
+  directoryPath: optional(Schema.String),
+  checksum: optional(Schema.Union([Schema.String, Schema.Literal(false)])),
+  concurrency: optional(Schema.Number),
+  partSize: optional(Schema.Number),
+  singlePutThreshold: optional(Schema.Number),
+  contentType: optional(Schema.String),
+  transcode: optional(Schema.Boolean),
+  wait: optional(Schema.Boolean),
+  onFailure: optional(Schema.Literals(["delete", "fail", "keep"])),
+  item: optional(Schema.String),
+  indexWait: optional(Schema.Number)
+})
+export type IngestFilePayload = typeof IngestFilePayload.Type
+
+export const TransferResultSchema = Schema.Struct({
+  method: Schema.String,
+  strategy: Schema.Literals(["single", "multipart", "resumable", "blocks", "large-file"]),
+  size: Schema.Number,
+  partsUploaded: optional(Schema.Number),
+  partsTotal: optional(Schema.Number),
+  resumed: Schema.Boolean
+})
+
+export const IngestFileResultSchema = Schema.Struct({
+  assetId: Schema.String,
+  versionId: optional(Schema.String),
+  formatId: Schema.String,
+  fileSetId: Schema.String,
+  fileId: Schema.String,
+  storageId: Schema.String,
+  size: Schema.Number,
+  checksum: optional(Schema.String),
+  transfer: TransferResultSchema,
+  jobId: optional(Schema.String),
+  jobStatus: optional(Schema.String)
+})
+
+/** The durable `ingestFile`. Its failure is the plain workflow's, as stored (see `Steps.ts`): `_tag`, message, fields. */
+export const IngestFile = DurableWorkflow.make("effect-iconik/ingestFile", {
+  payload: IngestFilePayload,
+  success: IngestFileResultSchema,
+  error: Schema.Unknown,
+  idempotencyKey: (payload) =>
+    JSON.stringify([
+      payload.collectionId ?? "",
+      payload.storageId ?? "",
+      typeof payload.checksum === "string" ? payload.checksum : [payload.file, payload.size, payload.modifiedMillis]
+    ])
+})
+
+const toOptions = ({ modifiedMillis: _m, size: _s, ...options }: IngestFilePayload): IngestFileOptions => options
+
+/** The body: the plain steps as activities, the whole file inside one cluster-wide upload slot. */
+export const IngestFileLayer = IngestFile.toLayer((payload, executionId) =>
+  UploadSlots.use((slots) =>
+    slots.withSlot(runAsActivities(executionId, ingestFile(toOptions(payload)))).pipe(
+      Effect.map((result): typeof IngestFileResultSchema.Type => result),
+      Effect.mapError(storeFailure)
+    )
+  )
+)
+
+/**
+ * The payload for `options.file`: its absolute path, size and modification time read now (a missing file fails here,
+ * before anything is submitted).
+ */
+export const ingestFilePayload = (
+  options: Omit<IngestFileOptions, "wait"> & { readonly wait?: boolean | undefined }
+): Effect.Effect<IngestFilePayload, LocalFileError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = (yield* Path.Path).resolve(options.file)
+    const info = yield* fs.stat(path).pipe(
+      Effect.mapError((error) =>
+        new LocalFileError({ path, reason: error.reason._tag === "NotFound" ? "NotFound" : "Unreadable", detail: "" })
+      )
+    )
+    if (info.type !== "File") return yield* new LocalFileError({ path, reason: "NotAFile", detail: info.type.toLowerCase() })
+    const modified = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
+    return { ...options, file: path, size: Number(info.size), modifiedMillis: modified }
+  })
+
+export type { IngestFileResult }
+export { restoreFailure }

@@ -1,0 +1,91 @@
+/**
+ * Submitting durable workflows and following them: by execution id, from any process connected to the engine.
+ *
+ * - `submit*` hands the workflow to the engine and returns its execution id at once (the run goes on without the
+ *   caller: `discard`); submitting the same input again returns the same id (it joins the first execution);
+ * - `run*` submits and waits for the result (as the plain workflow returns it, failures with their `_tag`);
+ * - {@link poll} / {@link join} read or await an execution's state; {@link resume} wakes a suspended one;
+ *   {@link cancel} interrupts it (what it made so far is cleaned up as after a failure).
+ */
+import * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import type * as Path from "effect/Path"
+import * as Schedule from "effect/Schedule"
+import type { WorkflowEngine } from "effect/workflow"
+import type { LocalFileError } from "../workflows/LocalFile.ts"
+import type { IngestFileOptions, IngestFileResult } from "../workflows/ingestFile.ts"
+import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
+import { restoreFailure } from "./Steps.ts"
+
+/** The durable workflows by name (an execution's workflow, as listed). */
+export const byName = {
+  [IngestFile._tag]: IngestFile
+} as const
+
+export type WorkflowName = keyof typeof byName
+
+/** Options of a durable single-file ingest: the plain ones, `wait` a boolean (the payload is stored as JSON). */
+export type DurableIngestFileOptions = Omit<IngestFileOptions, "wait"> & { readonly wait?: boolean | undefined }
+
+/** Submits a durable ingest of one file; its execution id. The file is checked (and its size and time read) first. */
+export const submitIngestFile = (
+  options: DurableIngestFileOptions
+): Effect.Effect<string, LocalFileError, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(ingestFilePayload(options), (payload) => IngestFile.execute(payload, { discard: true }))
+
+/** Runs a durable ingest of one file to its end (or joins the running one for the same file). */
+export const runIngestFile = (
+  options: DurableIngestFileOptions
+): Effect.Effect<IngestFileResult, unknown, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(ingestFilePayload(options), (payload) =>
+    Effect.mapError(IngestFile.execute(payload), restoreFailure))
+
+/** Where an execution is. */
+export type RunState =
+  | { readonly _tag: "Unknown" }
+  | { readonly _tag: "Running" }
+  | { readonly _tag: "Suspended"; readonly reason?: string | undefined }
+  | { readonly _tag: "Succeeded"; readonly result: unknown }
+  | { readonly _tag: "Failed"; readonly error: unknown }
+
+/**
+ * The state of execution `executionId` of `workflow`. The memory engine answers `Unknown` for a run it has not
+ * started; the cluster engine `Running` until it has a result.
+ */
+export const poll = (workflow: WorkflowName, executionId: string): Effect.Effect<RunState, never, WorkflowEngine.WorkflowEngine> =>
+  Effect.map(byName[workflow].poll(executionId), (found): RunState => {
+    if (Option.isNone(found)) return { _tag: "Running" }
+    const result = found.value
+    if (result._tag === "Suspended") {
+      return { _tag: "Suspended", reason: result.cause === undefined ? undefined : String(result.cause) }
+    }
+    const exit = result.exit
+    if (exit._tag === "Success") return { _tag: "Succeeded", result: exit.value }
+    const failure = exit.cause.reasons.find((reason) => reason._tag === "Fail")
+    return {
+      _tag: "Failed",
+      error: failure !== undefined && failure._tag === "Fail" ? restoreFailure(failure.error) : exit.cause
+    }
+  })
+
+/** Waits (polling every `every`, default 500 ms) until the execution has succeeded or failed; its last state. */
+export const join = (
+  workflow: WorkflowName,
+  executionId: string,
+  options?: { readonly every?: number | undefined }
+): Effect.Effect<RunState, never, WorkflowEngine.WorkflowEngine> =>
+  poll(workflow, executionId).pipe(
+    Effect.repeat({
+      schedule: Schedule.spaced(options?.every ?? 500),
+      until: (state) => state._tag === "Succeeded" || state._tag === "Failed"
+    })
+  )
+
+/** Wakes a suspended execution (e.g. one that stopped on a failure it was told to suspend on). */
+export const resume = (workflow: WorkflowName, executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
+  byName[workflow].resume(executionId)
+
+/** Interrupts an execution: it ends interrupted; what it made is cleaned up as after a failure. */
+export const cancel = (workflow: WorkflowName, executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
+  byName[workflow].interrupt(executionId)
