@@ -1,0 +1,582 @@
+/**
+ * The commands of the durable engine (`effect-iconik/durable`): `iconik worker` runs a runner against a PostgreSQL,
+ * `iconik ingest … --database` submits an ingest to the runners and follows it, `iconik runs` lists, shows, resumes
+ * and cancels runs. The engine, `@effect/sql-pg` and the durable workflows are loaded only by these commands (the
+ * others do not pay for them). The database URL is `Redacted` from the flag or `DATABASE_URL` to the driver, and is
+ * only ever printed without its password.
+ */
+import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Path from "effect/Path"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import type { WorkflowEngine } from "effect/workflow"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as IngestFileModule from "../../durable/IngestFile.ts"
+import type * as RunListModule from "../../durable/RunList.ts"
+import * as LocalFile from "../../workflows/LocalFile.ts"
+import * as Options from "../../workflows/Options.ts"
+import { scrubSecrets } from "../Redaction.ts"
+import { StorageClient } from "../storage/StorageClient.ts"
+import * as Connection from "./Connection.ts"
+import { integerFlag, integerFlagOr, numberFlagOr } from "./Flags.ts"
+import * as Output from "./Output.ts"
+import { formatBytes } from "./ProgressBar.ts"
+
+const MiB = 1024 * 1024
+
+// ---------------------------------------------------------------------------------------------------------------
+// The database
+
+/** `--database`: the engine's PostgreSQL. */
+export const databaseFlag = Flag.Redacted("database").pipe(
+  Flag.withMetavar("URL"),
+  Flag.withDescription(
+    "PostgreSQL of the durable engine, postgres://user[:password]@host:port/database (default: $DATABASE_URL); " +
+      "prefer the variable for a password, flags show in ps"
+  ),
+  Flag.optional
+)
+
+/** The database could not be reached, or refused the connection. */
+export class DatabaseUnreachable extends Schema.TaggedError<DatabaseUnreachable>()("DatabaseUnreachable", {
+  /** The URL without its password. */
+  database: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `Could not connect to the database ${this.database}: ${this.detail}`
+  }
+}
+
+/** A database URL as it may be printed: without its password (and without a query string, which may hold one). */
+export const displayUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.password = ""
+    parsed.search = ""
+    return parsed.toString()
+  } catch {
+    return "(not a URL)"
+  }
+}
+
+const passwordOf = (url: string): string | undefined => {
+  try {
+    const password = decodeURIComponent(new URL(url).password)
+    return password === "" ? undefined : password
+  } catch {
+    return undefined
+  }
+}
+
+/** A connection failure's words (each distinct message down its chain of causes), without the password. */
+const failureText = (cause: Cause.Cause<unknown>, url: string): string => {
+  const said: Array<string> = []
+  let error: unknown = Cause.squash(cause)
+  for (let depth = 0; depth < 5 && error !== undefined && error !== null; depth++) {
+    const text = error instanceof Error ? error.message : typeof error === "string" ? error : ""
+    const code = typeof error === "object" && "code" in error && typeof error.code === "string" ? error.code : undefined
+    const words = code !== undefined && !text.includes(code) ? `${text} (${code})` : text
+    if (words.trim() !== "" && !said.some((earlier) => earlier.includes(words.trim()))) said.push(words.trim())
+    error = typeof error === "object" && "cause" in error ? error.cause : undefined
+  }
+  const text = said.length === 0 ? "no details given" : said.join(": ")
+  const password = passwordOf(url)
+  return scrubSecrets(password === undefined ? text : text.split(password).join("***"), [Redacted.make(url)])
+}
+
+export interface Database {
+  readonly url: Redacted.Redacted<string>
+  /** For messages. */
+  readonly display: string
+}
+
+/**
+ * The database of `--database`, else `DATABASE_URL`: checked to be a `postgres://` URL (a usage error otherwise,
+ * exit 2), and not read further.
+ */
+export const resolveDatabase = (flag: Option.Option<Redacted.Redacted<string>>): Effect.Effect<Database, Options.InvalidOption> =>
+  Effect.gen(function*() {
+    const given = Option.isSome(flag)
+      ? flag
+      : yield* Effect.orElseSucceed(Config.option(Config.Redacted("DATABASE_URL")), () => Option.none())
+    if (Option.isNone(given) || Redacted.value(given.value).trim() === "") {
+      return yield* new Options.InvalidOption({
+        option: "--database",
+        value: "none",
+        expected: "a PostgreSQL URL (postgres://user@host:port/database), from --database or DATABASE_URL"
+      })
+    }
+    const text = Redacted.value(given.value).trim()
+    let protocol = ""
+    try {
+      protocol = new URL(text).protocol
+    } catch {
+      // reported below
+    }
+    if (protocol !== "postgres:" && protocol !== "postgresql:") {
+      return yield* new Options.InvalidOption({
+        option: "--database",
+        value: protocol === "" ? "(not a URL)" : displayUrl(text),
+        expected: "a PostgreSQL URL: postgres://user[:password]@host:port/database"
+      })
+    }
+    return { url: Redacted.make(text), display: displayUrl(text) }
+  })
+
+/** The modules of the durable engine, loaded on first use. */
+const load = Effect.promise(async () => {
+  const [Engine, Runs, RunList, IngestFile, ClusterLimits, PgClient] = await Promise.all([
+    import("../../durable/Engine.ts"),
+    import("../../durable/Runs.ts"),
+    import("../../durable/RunList.ts"),
+    import("../../durable/IngestFile.ts"),
+    import("../../durable/ClusterLimits.ts"),
+    import("@effect/sql-pg/PgClient")
+  ])
+  return { Engine, Runs, RunList, IngestFile, ClusterLimits, PgClient }
+})
+
+/**
+ * Connects to the database once (a short query, 10 s at most) so a wrong URL, a refused password or a server that is
+ * down ends in one line ({@link DatabaseUnreachable}), and checks that it holds the engine's tables when `tables`.
+ */
+const probe = (database: Database, options: { readonly tables: boolean }) =>
+  Effect.gen(function*() {
+    const { PgClient, RunList } = yield* load
+    const unreachable = (cause: Cause.Cause<unknown>) =>
+      new DatabaseUnreachable({ database: database.display, detail: failureText(cause, Redacted.value(database.url)) })
+    yield* Effect.gen(function*() {
+      const { SqlClient } = yield* Effect.promise(() => import("effect/sql"))
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`SELECT 1`.pipe(
+        Effect.timeoutOrElse({
+          duration: Duration.seconds(10),
+          orElse: () => Effect.fail(new Error("no answer within 10 s"))
+        }),
+        Effect.catchCause((cause) => Effect.fail(unreachable(cause)))
+      )
+      if (options.tables) yield* RunList.requireTables(database.display)
+    }).pipe(
+      Effect.provide(PgClient.layer({ url: database.url, onnotice: () => {} } as import("@effect/sql-pg/PgClient").PgClientConfig)),
+      Effect.catchCause((cause) => {
+        const error = Cause.findErrorOption(cause)
+        if (Option.isSome(error) && typeof error.value === "object" && error.value !== null && "_tag" in error.value) {
+          const tag = (error.value as { _tag: string })._tag
+          if (tag === "DatabaseUnreachable" || tag === "EngineTablesMissing") return Effect.failCause(cause)
+        }
+        return Effect.fail(unreachable(cause))
+      }),
+      Effect.scoped
+    )
+  })
+
+/** The engine as a client of the runners: submits, polls, resumes, cancels; runs nothing. */
+const clientEngine = (database: Database) =>
+  Layer.unwrap(Effect.map(load, ({ Engine }) => Engine.layerPostgres({ url: database.url, clientOnly: true })))
+
+// ---------------------------------------------------------------------------------------------------------------
+// worker
+
+const port = { min: 1, max: 65_535 }
+
+export const workerFlags = {
+  database: databaseFlag,
+  runnerHost: Flag.String("runner-host").pipe(
+    Flag.withDescription(
+      "This runner's address for the other runners (several runners on one database; needs --runner-port). " +
+        "Default: a single runner, which owns every shard"
+    ),
+    Flag.optional
+  ),
+  runnerPort: integerFlag("runner-port", "Port this runner listens on for the other runners (with --runner-host; default: 127.0.0.1)", port)
+    .pipe(Flag.optional),
+  concurrency: integerFlagOr("concurrency", "Uploads running at once on this worker", Options.ranges.concurrency, 4).pipe(
+    Flag.withAlias("c")
+  ),
+  requestsPerSecond: numberFlagOr(
+    "requests-per-second",
+    "Iconik requests per second per App-ID, shared by every worker on the database",
+    { min: 0, max: 10_000, minExclusive: true, describe: "above 0 to 10000" },
+    48
+  )
+}
+
+const stamp = () => new Date().toISOString()
+
+/** A line for the worker's log: a run's start and end. */
+const runLine = (executionId: string, workflow: string, payload: unknown, what: string) => {
+  const item = typeof payload === "object" && payload !== null && "file" in payload ? ` ${String(payload.file)}` : ""
+  return `${stamp()} run ${executionId} ${workflow}${item}: ${what}`
+}
+
+/**
+ * The engine with every `register` wrapped so that each run's execution logs a line when it starts and when it
+ * ends (an execution resumed after a crash or a hand-over starts again, and says so the same way).
+ */
+const loggingEngine: Layer.Layer<WorkflowEngine.WorkflowEngine, never, WorkflowEngine.WorkflowEngine> =
+  Layer.unwrap(Effect.map(
+    Effect.promise(() => import("effect/workflow")),
+    ({ WorkflowEngine }) =>
+      Layer.effect(
+        WorkflowEngine.WorkflowEngine,
+        Effect.gen(function*() {
+          const inner = yield* WorkflowEngine.WorkflowEngine
+          const logged = (workflow: string, payload: unknown, executionId: string) =>
+          <A, E2, R2>(execute: Effect.Effect<A, E2, R2>) =>
+            Effect.andThen(
+              Output.note(runLine(executionId, workflow, payload, "started")),
+              Effect.onExit(execute, (exit) => {
+                if (exit._tag === "Success") return Output.note(runLine(executionId, workflow, payload, "complete"))
+                if (Cause.hasInterruptsOnly(exit.cause)) {
+                  return Output.note(runLine(executionId, workflow, payload, "stopped here (suspended, cancelled or handed over)"))
+                }
+                return Output.note(runLine(executionId, workflow, payload, `failed: ${failureWords(Cause.squash(exit.cause))}`))
+              })
+            )
+          const register: typeof inner.register = (workflow, execute) =>
+            inner.register(workflow, (payload, executionId) => logged(workflow._tag, payload, executionId)(execute(payload, executionId)))
+          return WorkflowEngine.WorkflowEngine.of({ ...inner, register })
+        })
+      )
+  ))
+
+type WorkerArgs = {
+  readonly [K in keyof typeof workerFlags]: (typeof workerFlags)[K] extends Flag.Flag<infer A> ? A : never
+}
+
+/** The body of `iconik worker`: runs until interrupted (Ctrl-C, SIGTERM), then hands its shards over. */
+export const runWorker = (args: WorkerArgs, global: Connection.GlobalOptions) =>
+  Output.reporting(
+    global.json,
+    Effect.gen(function*() {
+      const database = yield* resolveDatabase(args.database)
+      if (Option.isSome(args.runnerHost) !== Option.isSome(args.runnerPort) && Option.isNone(args.runnerPort)) {
+        return yield* new Options.InvalidOption({ option: "--runner-host", value: args.runnerHost.pipe(Option.getOrElse(() => "")), expected: "--runner-port too" })
+      }
+      const credentials = yield* Connection.resolveCredentials(global)
+      yield* probe(database, { tables: false })
+      const { ClusterLimits, Engine, PgClient } = yield* load
+      const runner = Option.isSome(args.runnerPort)
+        ? { host: Option.getOrElse(args.runnerHost, () => "127.0.0.1"), port: args.runnerPort.value }
+        : undefined
+      const pg = PgClient.layer({ url: database.url, onnotice: () => {} } as import("@effect/sql-pg/PgClient").PgClientConfig)
+      const limits = ClusterLimits.layerPg({ requestsPerSecond: args.requestsPerSecond }).pipe(Layer.provide(pg))
+      // Uploads at once on this worker: a semaphore of its own (the cluster's request budget bounds the calls).
+      const slots = Layer.effect(
+        ClusterLimits.UploadSlots,
+        Effect.map(Semaphore.make(args.concurrency), (semaphore) => ({
+          withSlot: <A, E, R>(effect: Effect.Effect<A, E, R>) => Semaphore.withPermit(semaphore, effect)
+        }))
+      )
+      const iconik = ClusterLimits.layerClient({ ...credentials }).pipe(
+        Layer.provide(NodeHttpClient.layerNodeHttpOptions({ keepAlive: true }))
+      )
+      const engine = Engine.layerPostgres({ url: database.url, runner })
+      const app = Engine.workflows.pipe(
+        Layer.provide(loggingEngine),
+        Layer.provide(engine),
+        Layer.provide(Layer.mergeAll(iconik, StorageClient.layer, slots)),
+        Layer.provide(limits)
+      )
+      yield* Output.note(
+        `${stamp()} worker on ${database.display}${runner === undefined ? " (single runner)" : ` as runner ${runner.host}:${runner.port}`}, ` +
+          `${args.concurrency} uploads at once, ${args.requestsPerSecond} requests/s per App-ID for the cluster; Ctrl-C stops it`
+      )
+      return yield* Layer.launch(app).pipe(
+        Effect.onInterrupt(() => Output.note(`${stamp()} worker stopped; its runs continue on the other runners, or when a worker starts again`))
+      )
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// ingest --database
+
+export interface DurableIngestArgs {
+  readonly path: string
+  readonly database: Option.Option<Redacted.Redacted<string>>
+  readonly detach: boolean
+  readonly title: Option.Option<string>
+  readonly collectionId: Option.Option<string>
+  readonly storageId: Option.Option<string>
+  readonly concurrency: number
+  readonly partSize: number
+  readonly transcode: boolean
+  readonly noWait: boolean
+  readonly keepOnFailure: boolean
+}
+
+interface Submitted {
+  readonly executionId: string
+  readonly file: string
+  readonly size: number
+}
+
+type Runs = typeof import("../../durable/Runs.ts")
+
+/** The state of every run of an ingest, polled until all have ended (or forever: the caller stops following). */
+const follow = (
+  Runs: Runs,
+  runs: ReadonlyArray<Submitted>,
+  show: (states: ReadonlyArray<{ readonly run: Submitted; readonly state: import("../../durable/Runs.ts").RunState }>) => Effect.Effect<void>
+) =>
+  Effect.gen(function*() {
+    const name = "effect-iconik/ingestFile" as const
+    while (true) {
+      const states = yield* Effect.forEach(runs, (run) => Effect.map(Runs.poll(name, run.executionId), (state) => ({ run, state })), {
+        concurrency: 8
+      })
+      yield* show(states)
+      if (states.every(({ state }) => state._tag === "Succeeded" || state._tag === "Failed")) return states
+      yield* Effect.sleep(Duration.seconds(1))
+    }
+  })
+
+const failureWords = (error: unknown) =>
+  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+
+/** The body of `iconik ingest … --database`: submits, then follows until done (Ctrl-C detaches), or `--detach`. */
+export const runDurableIngest = (args: DurableIngestArgs, global: Connection.GlobalOptions) =>
+  Output.reporting(
+    global.json,
+    Effect.gen(function*() {
+      const database = yield* resolveDatabase(args.database)
+      const fs = yield* FileSystem.FileSystem
+      const paths = yield* Path.Path
+      const info = yield* fs.stat(args.path).pipe(
+        Effect.mapError(() => new LocalFile.LocalFileError({ path: args.path, reason: "NotFound", detail: "" }))
+      )
+      const folder = info.type === "Directory"
+      const listing = folder ? yield* LocalFile.listFolder(args.path) : undefined
+      const files = listing === undefined ? [paths.resolve(args.path)] : listing.files.map((rel) => paths.join(listing.folder, rel))
+      yield* probe(database, { tables: false })
+      const { Runs } = yield* load
+      const common = {
+        collectionId: Option.getOrUndefined(args.collectionId),
+        storageId: Option.getOrUndefined(args.storageId),
+        concurrency: args.concurrency,
+        partSize: args.partSize * MiB,
+        transcode: args.transcode,
+        wait: !args.noWait,
+        onFailure: args.keepOnFailure ? "keep" as const : "delete" as const
+      }
+      const body = Effect.gen(function*() {
+        // Submitting the same file again joins its run (same execution id): a rerun after a detach is harmless.
+        const submitted = yield* Effect.forEach(files, (file) =>
+          Effect.map(
+            Runs.submitIngestFile({
+              ...common,
+              file,
+              title: folder ? undefined : Option.getOrUndefined(args.title),
+              item: listing === undefined ? undefined : paths.relative(listing.folder, file)
+            }),
+            (executionId): Submitted => ({ executionId, file, size: 0 })
+          ), { concurrency: 8 })
+        const sizes = new Map<string, number>()
+        for (const file of files) sizes.set(file, Number((yield* fs.stat(file)).size))
+        const runs = submitted.map((run) => ({ ...run, size: sizes.get(run.file) ?? 0 }))
+        const ids = runs.map((run) => run.executionId)
+        const again = ids.length === 1
+          ? `iconik runs show ${ids[0]}`
+          : "iconik runs (each file is a run of its own)"
+        if (args.detach) {
+          return yield* Output.result(global.json, { runs: runs.map(({ executionId, file }) => ({ executionId, file })) }, () => [
+            ...runs.map((run) => `Submitted run ${run.executionId} for ${run.file}`),
+            `The workers do the work; follow it with: ${again}`
+          ])
+        }
+        yield* Output.note(
+          `Submitted ${runs.length} run${runs.length === 1 ? "" : "s"} to the workers on ${database.display}; Ctrl-C stops following (the work goes on)`
+        )
+        let last = ""
+        const totalBytes = runs.reduce((sum, run) => sum + run.size, 0)
+        const final = yield* follow(Runs, runs, (states) => {
+          const done = states.filter(({ state }) => state._tag === "Succeeded")
+          const failed = states.filter(({ state }) => state._tag === "Failed").length
+          const bytes = done.reduce((sum, { run }) => sum + run.size, 0)
+          const line = `${done.length}/${states.length} files done, ${failed} failed, ${formatBytes(bytes)} of ${formatBytes(totalBytes)}`
+          if (line === last || global.quiet) return Effect.void
+          last = line
+          return Output.note(line)
+        }).pipe(
+          Effect.onInterrupt(() =>
+            Output.note(
+              `Detached: the run${ids.length === 1 ? ` ${ids[0]}` : "s"} go${ids.length === 1 ? "es" : ""} on on the workers; follow again with: ${again}`
+            )
+          )
+        )
+        const ingested = final.flatMap(({ run, state }) => state._tag === "Succeeded" ? [{ ...run, result: state.result as IngestFileModule.IngestFileResult }] : [])
+        const failed = final.flatMap(({ run, state }) => state._tag === "Failed" ? [{ ...run, error: state.error }] : [])
+        const report = {
+          runs: final.length,
+          ingested: ingested.map(({ executionId, file, result }) => ({ executionId, path: file, assetId: result.assetId, fileId: result.fileId, size: result.size })),
+          failed: failed.map(({ error, executionId, file }) => ({
+            executionId,
+            path: file,
+            reason: typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Failed",
+            message: failureWords(error)
+          }))
+        }
+        yield* Output.result(global.json, report, () => [
+          `${report.ingested.length} ingested, ${report.failed.length} failed (${report.runs} files, ${formatBytes(totalBytes)})`,
+          ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId} (run ${i.executionId})`),
+          ...report.failed.map((f) => `  FAILED   ${f.path}: ${f.reason}: ${f.message} (run ${f.executionId})`)
+        ])
+        if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.runs, "files")
+      })
+      return yield* body.pipe(Effect.provide(clientEngine(database)))
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// runs
+
+type RunStatus = RunListModule.RunStatus
+
+const runFile = (run: RunStatus) => typeof run.payload.file === "string" ? run.payload.file : ""
+
+const stateText = (run: RunStatus) => {
+  if (run.state === "failed") return `failed: ${failureWords(run.detail)}`
+  if (run.state === "suspended") return `suspended${run.detail === undefined ? "" : `: ${String(run.detail)}`}`
+  return run.state
+}
+
+const runJson = (run: RunStatus) => ({
+  executionId: run.executionId,
+  workflow: run.workflow,
+  state: run.state,
+  submittedAt: new Date(run.submittedAt).toISOString(),
+  file: runFile(run) || undefined,
+  ...(run.state === "complete" ? { result: run.detail } : {}),
+  ...(run.state === "failed" ? { error: { reason: typeof run.detail === "object" && run.detail !== null && "_tag" in run.detail ? String(run.detail._tag) : "Failed", message: failureWords(run.detail) } } : {})
+})
+
+/** Runs `body` with the engine (client only) and its database, checked first. */
+const withRuns = <A, E, R>(
+  databaseOption: Option.Option<Redacted.Redacted<string>>,
+  global: Connection.GlobalOptions,
+  body: (database: Database) => Effect.Effect<A, E, R>
+) =>
+  Output.reporting(
+    global.json,
+    Effect.gen(function*() {
+      const database = yield* resolveDatabase(databaseOption)
+      yield* probe(database, { tables: true })
+      const { Engine } = yield* load
+      return yield* body(database).pipe(
+        Effect.provide(Layer.merge(clientEngine(database), Engine.layerSql(database.url)))
+      )
+    })
+  )
+
+const limitFlag = integerFlagOr("limit", "Show the newest this many runs", { min: 1, max: 10_000 }, 50)
+
+const runIdArgument = Argument.String("run-id").pipe(Argument.withDescription("The run's id (`iconik runs` lists them)"))
+
+const statusOf = (executionId: string) =>
+  Effect.gen(function*() {
+    const { RunList } = yield* load
+    return yield* RunList.status(yield* RunList.find(executionId))
+  })
+
+export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, never, R>) => {
+  const show = Command.make("show", { runId: runIdArgument, database: databaseFlag }, (args) =>
+    Effect.flatMap(root, (global) =>
+      withRuns(args.database, global, () =>
+        Effect.gen(function*() {
+          const run = yield* statusOf(args.runId)
+          yield* Output.result(global.json, runJson(run), () => [
+            `Run ${run.executionId} (${run.workflow}): ${stateText(run)}`,
+            `  submitted ${new Date(run.submittedAt).toISOString()}`,
+            ...(runFile(run) === "" ? [] : [`  file ${runFile(run)}`]),
+            ...(run.state === "complete" && typeof run.detail === "object" && run.detail !== null && "assetId" in run.detail
+              ? [`  asset ${String(run.detail.assetId)}`]
+              : [])
+          ])
+        })))).pipe(Command.withDescription("One run: its state, file and result (or why it failed)"))
+
+  const resume = Command.make("resume", { runId: runIdArgument, database: databaseFlag }, (args) =>
+    Effect.flatMap(root, (global) =>
+      withRuns(args.database, global, () =>
+        Effect.gen(function*() {
+          const { Runs } = yield* load
+          const run = yield* statusOf(args.runId)
+          if (run.state === "complete" || run.state === "failed" || run.state === "cancelled") {
+            return yield* Output.result(global.json, { ...runJson(run), resumed: false }, () =>
+              `Run ${run.executionId} has ended (${run.state}): nothing to resume`)
+          }
+          yield* Runs.resume(run.workflow, run.executionId)
+          yield* Output.result(global.json, { ...runJson(run), resumed: true }, () =>
+            `Run ${run.executionId}: asked the workers to resume it (it was ${run.state})`)
+        })))).pipe(Command.withDescription("Wake a suspended run; the workers continue it from its last completed step"))
+
+  const cancel = Command.make("cancel", { runId: runIdArgument, database: databaseFlag }, (args) =>
+    Effect.flatMap(root, (global) =>
+      withRuns(args.database, global, () =>
+        Effect.gen(function*() {
+          const { Runs } = yield* load
+          const run = yield* statusOf(args.runId)
+          if (run.state === "complete" || run.state === "failed" || run.state === "cancelled") {
+            return yield* Output.result(global.json, { ...runJson(run), cancelled: false }, () =>
+              `Run ${run.executionId} has ended (${run.state}): nothing to cancel`)
+          }
+          yield* Runs.cancel(run.workflow, run.executionId)
+          // The workflow's clean-up runs on the worker (upload aborted, records marked FAILED): wait for its end.
+          const ended = yield* Runs.join(run.workflow, run.executionId, { every: 500 }).pipe(
+            Effect.timeoutOption(Duration.seconds(60))
+          )
+          yield* Output.result(global.json, { ...runJson(run), cancelled: true, ended: Option.isSome(ended) }, () =>
+            Option.isSome(ended)
+              ? `Run ${run.executionId} cancelled: the worker aborted its upload and cleaned up what it made`
+              : `Run ${run.executionId}: cancel sent; no worker has ended it yet (it ends when a worker picks it up)`)
+        })))).pipe(
+      Command.withDescription("Interrupt a run: its upload is aborted and what it made is cleaned up, as after a failure")
+    )
+
+  return Command.make("runs", { database: databaseFlag, limit: limitFlag }, (args) =>
+    Effect.flatMap(root, (global) =>
+      withRuns(args.database, global, () =>
+        Effect.gen(function*() {
+          const { RunList } = yield* load
+          const rows = yield* RunList.list(args.limit)
+          const runs = yield* Effect.forEach(rows, RunList.status, { concurrency: 8 })
+          yield* Output.result(global.json, runs.map(runJson), () =>
+            runs.length === 0
+              ? "No runs"
+              : [
+                "RUN\tSTATE\tSUBMITTED\tWORKFLOW\tFILE",
+                ...runs.map((run) =>
+                  `${run.executionId}\t${stateText(run)}\t${new Date(run.submittedAt).toISOString()}\t${run.workflow}\t${runFile(run)}`
+                )
+              ])
+        })))).pipe(
+    Command.withDescription("The durable engine's runs and their state (running, suspended, complete, failed), newest first"),
+    Command.withSubcommands([show, resume, cancel]),
+    Command.withExamples([
+      { command: "iconik runs --database postgres://iconik@db:5432/iconik", description: "List runs" },
+      { command: "iconik runs cancel 1f2e…", description: "Stop a run; its upload is aborted" }
+    ])
+  )
+}
+
+export const workerCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, never, R>) =>
+  Command.make("worker", workerFlags, (args) => Effect.flatMap(root, (global) => runWorker(args, global))).pipe(
+    Command.withDescription(
+      "Run a durable-engine runner against a PostgreSQL until Ctrl-C (its shards go to the other runners); it runs " +
+        "the ingests `iconik ingest … --database` submits"
+    ),
+    Command.withExamples([
+      { command: "DATABASE_URL=postgres://iconik@db/iconik iconik worker", description: "One runner" },
+      { command: "iconik worker --database postgres://iconik@db/iconik --runner-host 10.0.0.5 --runner-port 34431", description: "One of several runners" }
+    ])
+  )
