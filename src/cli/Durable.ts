@@ -289,12 +289,18 @@ export const runWorker = (args: WorkerArgs, global: Connection.GlobalOptions) =>
         Layer.provide(Layer.mergeAll(iconik, StorageClient.layer, slots)),
         Layer.provide(limits)
       )
-      yield* Output.note(
-        `${stamp()} worker on ${database.display}${runner === undefined ? " (single runner)" : ` as runner ${runner.host}:${runner.port}`}, ` +
-          `${args.concurrency} uploads at once, ${args.requestsPerSecond} requests/s per App-ID for the cluster; Ctrl-C stops it`
-      )
-      return yield* Layer.launch(app).pipe(
-        Effect.onInterrupt(() => Output.note(`${stamp()} worker stopped; its runs continue on the other runners, or when a worker starts again`))
+      return yield* Effect.scoped(Effect.gen(function*() {
+        // Said once the engine runs (its tables made, its shards taken): from then on submitted runs are picked up.
+        yield* Layer.build(app)
+        yield* Output.note(
+          `${stamp()} worker on ${database.display}${runner === undefined ? " (single runner)" : ` as runner ${runner.host}:${runner.port}`}, ` +
+            `${args.concurrency} uploads at once, ${args.requestsPerSecond} requests/s per App-ID for the cluster; Ctrl-C stops it`
+        )
+        return yield* Effect.never
+      })).pipe(
+        Effect.onInterrupt(() =>
+          Output.note(`${stamp()} worker stopped; its runs continue on the other runners, or when a worker starts again`)
+        )
       )
     })
   )
