@@ -28,6 +28,7 @@ import { WorkflowEngine } from "effect/workflow"
 import type { IconikClient } from "../src/IconikClient.ts"
 import type { StorageClient } from "../src/storage/StorageClient.ts"
 import { IngestFileLayer } from "./IngestFile.ts"
+import { IngestFolderLayer } from "./IngestFolder.ts"
 import * as Store from "./Store.ts"
 
 /** Every durable workflow, registered with the engine in context. */
@@ -35,7 +36,7 @@ export const workflows: Layer.Layer<
   never,
   never,
   WorkflowEngine.WorkflowEngine | Store.DurableStore | IconikClient | StorageClient | FileSystem.FileSystem | Path.Path
-> = Layer.mergeAll(IngestFileLayer)
+> = Layer.mergeAll(IngestFileLayer, IngestFolderLayer)
 
 /**
  * The sharding settings that decide how soon another runner takes over a dead runner's work (Effect's defaults took

@@ -1,8 +1,8 @@
 /**
  * `ingestFile` as a durable workflow: the plain workflow's steps (see workflows/ingestFile.ts), run as activities of
  * Effect's workflow engine, so a runner's death costs the step it was in, not the ingest. One execution per file:
- * its idempotency key is the checksum when given, else the path, size and modification time (and the collection
- * and storage it goes to), so submitting the same file twice joins the first execution.
+ * its idempotency key is the path with the checksum when given, else with the size and modification time (and the
+ * collection, storage and directory it goes to), so submitting the same file twice joins the first execution.
  */
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
@@ -72,7 +72,9 @@ export const IngestFile = DurableWorkflow.make("effect-iconik/ingestFile", {
     JSON.stringify([
       payload.collectionId ?? "",
       payload.storageId ?? "",
-      typeof payload.checksum === "string" ? payload.checksum : [payload.file, payload.size, payload.modifiedMillis]
+      payload.directoryPath ?? "",
+      payload.file,
+      typeof payload.checksum === "string" ? payload.checksum : [payload.size, payload.modifiedMillis]
     ])
 })
 

@@ -46,9 +46,9 @@ export const restoreFailure = (stored: unknown): unknown => {
 
 /**
  * Runs a durable workflow's body with its steps as activities of the current execution and its upload checkpoints
- * in the {@link DurableStore}. Steps are named after the step, numbered from the second of a name on (`close file
- * #2`): names are unique and deterministic within an execution as long as the body runs its steps in the same order
- * on every replay.
+ * in the {@link DurableStore}. Activities are named after the step (and the item it works on, when
+ * set with `Workflow.forItem`), numbered from the second of a name on (`close file #2`): names are unique and
+ * deterministic within an execution as long as each item's steps run in the same order on every replay.
  */
 export const runAsActivities = <A, E, R>(
   executionId: string,
@@ -61,11 +61,14 @@ export const runAsActivities = <A, E, R>(
     const counts = new Map<string, number>()
     const runner: Workflow.StepRunner = {
       durable: true,
+      cancelled: () => instance.interrupted,
       run: <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options: Workflow.StepOptions<E, A>) =>
-        Effect.suspend(() => {
-          const n = (counts.get(name) ?? 0) + 1
-          counts.set(name, n)
-          const activityName = n === 1 ? name : `${name} #${n}`
+        Workflow.CurrentWorkflow.use(({ item }) => {
+          // Work on several items at once (a folder's files) is told apart by the item: its own order is sequential.
+          const key = item === undefined ? name : `${item}: ${name}`
+          const n = (counts.get(key) ?? 0) + 1
+          counts.set(key, n)
+          const activityName = n === 1 ? key : `${key} #${n}`
           const execute = effect.pipe(
             // Steps inside this one are part of it.
             Effect.provideService(Workflow.CurrentStepRunner, Workflow.plainRunner),

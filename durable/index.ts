@@ -7,6 +7,7 @@
 export * as ClusterLimits from "./ClusterLimits.ts"
 export * as Engine from "./Engine.ts"
 export * as IngestFile from "./IngestFile.ts"
+export * as IngestFolder from "./IngestFolder.ts"
 export * as Runs from "./Runs.ts"
 export * as Steps from "./Steps.ts"
 export * as Store from "./Store.ts"

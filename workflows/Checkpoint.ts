@@ -85,13 +85,15 @@ const parse = (text: string): Checkpoint | undefined => {
       // A header for another record (a store that is appended to, never truncated): what came before is not its.
       if (
         header !== undefined &&
-        (header.assetId !== line.header.assetId || (header.recordId !== "" && header.recordId !== line.header.recordId))
+        (header.assetId !== line.header.assetId ||
+          (header.recordId !== "" && line.header.recordId !== "" && header.recordId !== line.header.recordId))
       ) {
         upload = undefined
         parts.clear()
         stored = false
       }
-      header = line.header
+      // A replayed start (record not known yet) does not hide the record a later header named.
+      if (header === undefined || line.header.recordId !== "" || header.assetId !== line.header.assetId) header = line.header
     }
     else if ("upload" in line) upload = line.upload
     else if ("part" in line && typeof line.part?.partNumber === "number" && typeof line.part.etag === "string") {

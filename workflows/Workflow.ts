@@ -60,6 +60,8 @@ export interface StepRunner {
    * step.
    */
   readonly durable: boolean
+  /** On a durable engine: whether the execution was cancelled (then an interruption is cleaned up after). */
+  readonly cancelled?: (() => boolean) | undefined
 }
 
 /** The plain runner: a step is its effect. */
@@ -87,11 +89,15 @@ export const isDurable: Effect.Effect<boolean> = CurrentStepRunner.use((runner) 
 
 /**
  * Whether a failed exit calls for the clean-up of what the workflow made. On a durable engine an interruption is not
- * a failure: the run continues (on this runner after a restart, or on another one), with what it made so far.
+ * a failure: the run continues (on this runner after a restart, or on another one), with what it made so far; only a
+ * cancelled execution cleans up.
  */
 export const cleansUp = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<boolean> =>
   CurrentStepRunner.use((runner) =>
-    Effect.succeed(Exit.isFailure(exit) && !(runner.durable && Cause.hasInterruptsOnly(exit.cause)))
+    Effect.succeed(
+      Exit.isFailure(exit) &&
+        (!runner.durable || !Cause.hasInterruptsOnly(exit.cause) || runner.cancelled?.() === true)
+    )
   )
 
 /** The workflow the current fiber runs in, and the item (file, asset) it works on. */

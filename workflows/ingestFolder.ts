@@ -92,14 +92,14 @@ type Outcome =
   | { readonly _tag: "failed"; readonly item: FailedItem }
 
 /** `directory_path`s compare without leading, trailing or doubled slashes. */
-const normalizeDirectory = (path: string) => path.split("/").filter((segment) => segment !== "").join("/")
+export const normalizeDirectory = (path: string) => path.split("/").filter((segment) => segment !== "").join("/")
 
 /** `base` (a collection's upload path, or "") followed by a sub-folder of the ingested folder (or ""). */
-const joinDirectory = (base: string, sub: string) =>
+export const joinDirectory = (base: string, sub: string) =>
   base === "" ? sub : sub === "" ? base : `${base.replace(/\/+$/, "")}/${sub}`
 
 /** A CLOSED file Iconik already has with this content, in this place. */
-const alreadyIngested = (checksum: string, directoryPath: string, name: string) =>
+export const alreadyIngested = (checksum: string, directoryPath: string, name: string) =>
   Pagination.items(files.listFilesByChecksum, { checksum }).pipe(
     Stream.filter((file) =>
       file.status === "CLOSED" &&

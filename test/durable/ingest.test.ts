@@ -9,7 +9,7 @@ import { createHash } from "node:crypto"
 import * as Engine from "../../durable/Engine.ts"
 import * as Runs from "../../durable/Runs.ts"
 import { check, type Source, snapshot } from "../../soak/invariants.ts"
-import { IconikEmulator, MiB, overSocket, sampleBytes, storageRequests } from "../workflows/support.ts"
+import { IconikEmulator, mediaFolder, MiB, overSocket, sampleBytes, storageRequests } from "../workflows/support.ts"
 import { engines } from "./engines.ts"
 
 const media = (name: string, size: number, seed: number) =>
@@ -65,5 +65,41 @@ describe.each(engines)("durable ingest on the $name engine", (engine) => {
       const error = exit._tag === "Failure" ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
       assert.strictEqual((error as any)?.error?._tag, "IconikNotFound")
       assert.deepStrictEqual(yield* violations([]), [])
+    })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a folder: one child execution per file, hidden entries left out, each file CLOSED once", () =>
+    run(Effect.gen(function*() {
+      const sizes: Record<string, number> = { "a.mov": 6 * MiB, "sub/b.mov": 2 * MiB, "sub/c.wav": 1024, ".hidden": 10 }
+      const dir = yield* mediaFolder(sizes)
+      const report = yield* Runs.runIngestFolder({ folder: dir, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 2 })
+      assert.deepStrictEqual(report.ingested.map((i) => i.path).sort(), ["a.mov", "sub/b.mov", "sub/c.wav"])
+      assert.deepStrictEqual(report.failed, [])
+      const sources = Object.entries(sizes).filter(([name]) => !name.startsWith(".")).map(([name, size], i) => ({
+        workflow: "ingestFile" as const,
+        name: name.slice(name.lastIndexOf("/") + 1),
+        size,
+        md5: createHash("md5").update(sampleBytes(size, i + 1)).digest("hex"),
+        completed: true
+      }))
+      assert.deepStrictEqual(yield* violations(sources), [])
+    })), 120_000)
+
+  it.live.skipIf(engine.skip !== undefined || engine.name !== "postgres")("runs are listed with their state, and finished ones pruned", () =>
+    run(Effect.gen(function*() {
+      const dir = yield* mediaFolder({ "x.mov": 1000, "y.mov": 2000 })
+      yield* Runs.runIngestFolder({ folder: dir })
+      const runs = yield* Runs.listRuns()
+      assert.deepStrictEqual(
+        runs.map((r) => `${r.workflow} ${r.state}`).sort(),
+        [
+          "effect-iconik/ingestFile Succeeded",
+          "effect-iconik/ingestFile Succeeded",
+          "effect-iconik/ingestFolder Succeeded"
+        ]
+      )
+      const folderRun = runs.find((r) => r.workflow === "effect-iconik/ingestFolder")!
+      assert.strictEqual((yield* Runs.poll("effect-iconik/ingestFolder", folderRun.executionId))._tag, "Succeeded")
+      assert.strictEqual(yield* Runs.pruneFinished(), 3)
+      assert.deepStrictEqual(yield* Runs.listRuns(), [])
     })), 60_000)
 })

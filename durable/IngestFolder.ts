@@ -1,0 +1,167 @@
+/**
+ * `ingestFolder` as a durable workflow: a parent execution lists the folder (the plain workflow's skip rules: hidden
+ * entries, symbolic links), checksums each file and skips those Iconik holds already, then hands each file to a
+ * child {@link IngestFile} execution (at most `concurrency` at once for this folder; the cluster-wide bound on
+ * uploads is `ClusterLimits.UploadSlots`, taken by each child). The children run on whichever runner owns them, so
+ * a folder spreads over every runner of the cluster; a runner's death costs the steps it was in.
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { Workflow as DurableWorkflow } from "effect/workflow"
+import * as Collections from "../src/Collections.ts"
+import {
+  alreadyIngested,
+  type FailedItem,
+  type IngestedItem,
+  type IngestFolderReport,
+  joinDirectory,
+  type SkippedItem
+} from "../workflows/ingestFolder.ts"
+import * as LocalFile from "../workflows/LocalFile.ts"
+import * as Options from "../workflows/Options.ts"
+import * as Workflow from "../workflows/Workflow.ts"
+import { IngestFile, type IngestFilePayload } from "./IngestFile.ts"
+import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
+
+const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
+
+export const IngestFolderPayload = Schema.Struct({
+  /** Absolute path of the folder. */
+  folder: Schema.String,
+  collectionId: optional(Schema.String),
+  storageId: optional(Schema.String),
+  /** Files of this folder in flight at once (default 4). */
+  concurrency: optional(Schema.Number),
+  /** Parts in flight per file (default 4). */
+  partConcurrency: optional(Schema.Number),
+  partSize: optional(Schema.Number),
+  singlePutThreshold: optional(Schema.Number),
+  recursive: optional(Schema.Boolean),
+  followSymlinks: optional(Schema.Boolean),
+  skipExisting: optional(Schema.Boolean),
+  transcode: optional(Schema.Boolean),
+  wait: optional(Schema.Boolean),
+  onFailure: optional(Schema.Literals(["delete", "fail", "keep"]))
+})
+export type IngestFolderPayload = typeof IngestFolderPayload.Type
+
+/** One execution per folder and destination: submitting it again joins the running one. */
+export const IngestFolder = DurableWorkflow.make("effect-iconik/ingestFolder", {
+  payload: IngestFolderPayload,
+  success: Schema.Unknown,
+  error: Schema.Unknown,
+  idempotencyKey: (payload) => JSON.stringify([payload.folder, payload.collectionId ?? "", payload.storageId ?? ""])
+})
+
+type Outcome =
+  | { readonly _tag: "ingested"; readonly item: IngestedItem }
+  | { readonly _tag: "skipped"; readonly item: SkippedItem }
+  | { readonly _tag: "failed"; readonly item: FailedItem }
+
+const Inspected = Schema.Array(Schema.Struct({
+  relative: Schema.String,
+  file: optional(Schema.Struct({ path: Schema.String, name: Schema.String, size: Schema.Number, modifiedMillis: Schema.Number })),
+  failure: optional(Schema.Struct({ reason: Schema.String, message: Schema.String }))
+}))
+
+const ingestFolderBody = (payload: IngestFolderPayload) =>
+  Effect.gen(function*() {
+    yield* Options.validateTransfer({ ...payload, concurrency: payload.partConcurrency })
+    const concurrency = payload.concurrency ?? 4
+    const listing = yield* Workflow.step(
+      "list folder",
+      LocalFile.listFolder(payload.folder, { recursive: payload.recursive, followSymlinks: payload.followSymlinks })
+    )
+    const separator = listing.folder.endsWith("/") ? "" : "/"
+    const candidates = yield* Workflow.step(
+      "inspect files",
+      Effect.forEach(listing.files, (relative) =>
+        Effect.map(Effect.result(LocalFile.inspect(`${listing.folder}${separator}${relative}`)), (inspected) =>
+          inspected._tag === "Success"
+            ? { relative, file: inspected.success }
+            : { relative, failure: { reason: inspected.failure._tag, message: inspected.failure.message } })),
+      { result: Inspected }
+    )
+    const collectionId = payload.collectionId
+    const uploadPath = collectionId === undefined || candidates.length === 0 ? "" : yield* Workflow.step(
+      "collection upload path",
+      Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
+    )
+    const directoryOf = (relative: string) => {
+      const slash = relative.lastIndexOf("/")
+      return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
+    }
+
+    const one = ({ failure, file, relative }: (typeof candidates)[number]): Effect.Effect<Outcome, never, any> => {
+      if (file === undefined) {
+        return Effect.succeed({ _tag: "failed", item: { path: relative, reason: failure?.reason ?? "Error", message: failure?.message ?? "" } })
+      }
+      const directoryPath = directoryOf(relative)
+      return Workflow.forItem(
+        relative,
+        Effect.gen(function*() {
+          const checksum = yield* Workflow.step("checksum", LocalFile.checksum(file.path))
+          if (payload.skipExisting !== false) {
+            const existing = yield* Workflow.step(
+              "look up checksum",
+              Effect.map(alreadyIngested(checksum, directoryPath, file.name), Option.getOrUndefined)
+            )
+            if (existing !== undefined) {
+              return {
+                _tag: "skipped",
+                item: { path: relative, reason: "AlreadyIngested", assetId: existing.asset_id ?? undefined, fileId: existing.id }
+              } satisfies Outcome
+            }
+          }
+          const child: IngestFilePayload = {
+            file: file.path,
+            size: file.size,
+            modifiedMillis: file.modifiedMillis,
+            checksum,
+            directoryPath,
+            item: relative,
+            externalId: relative,
+            collectionId,
+            storageId: payload.storageId,
+            concurrency: payload.partConcurrency,
+            partSize: payload.partSize,
+            singlePutThreshold: payload.singlePutThreshold,
+            transcode: payload.transcode,
+            wait: payload.wait,
+            onFailure: payload.onFailure
+          }
+          const result = yield* IngestFile.execute(child)
+          return {
+            _tag: "ingested",
+            item: { path: relative, assetId: result.assetId, fileId: result.fileId, size: file.size, resumed: result.transfer.resumed }
+          } satisfies Outcome
+        }).pipe(
+          Effect.catch((error: unknown) => {
+            const restored = restoreFailure(error)
+            return Effect.succeed<Outcome>({
+              _tag: "failed",
+              item: { path: relative, reason: Workflow.reasonOf(restored), message: Workflow.messageOf(restored) }
+            })
+          })
+        )
+      )
+    }
+
+    const outcomes = yield* Effect.forEach(candidates, one, { concurrency })
+    const leftOut = listing.skipped.map((entry): SkippedItem => ({ path: entry.path, reason: entry.reason, detail: entry.detail }))
+    const report: IngestFolderReport = {
+      folder: listing.folder,
+      files: leftOut.length + candidates.length,
+      bytes: candidates.reduce((sum, c) => sum + (c.file?.size ?? 0), 0),
+      ingested: outcomes.flatMap((o) => (o._tag === "ingested" ? [o.item] : [])),
+      skipped: [...leftOut, ...outcomes.flatMap((o) => (o._tag === "skipped" ? [o.item] : []))],
+      failed: outcomes.flatMap((o) => (o._tag === "failed" ? [o.item] : []))
+    }
+    // Stored as JSON: fields left undefined are left out.
+    return JSON.parse(JSON.stringify(report)) as IngestFolderReport
+  })
+
+export const IngestFolderLayer = IngestFolder.toLayer((payload, executionId) =>
+  runAsActivities(executionId, Workflow.make("ingestFolder", ingestFolderBody)(payload)).pipe(Effect.mapError(storeFailure))
+)

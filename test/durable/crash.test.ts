@@ -1,0 +1,241 @@
+/**
+ * Runners as real processes on PostgreSQL, killed with SIGKILL mid-ingest (a part upload or a create held by the
+ * emulator), then restarted: the work resumes from the last completed step, nothing is sent or made twice, and the
+ * emulator ends with every file CLOSED once, its stored object's MD5 the file's, no OPEN record, no unfinished
+ * upload and no second asset.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Path, Schedule } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import { createServer } from "node:net"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { afterAll } from "vitest"
+import { check, type Source, snapshot } from "../../soak/invariants.ts"
+import * as Faults from "../../src/testing/emulator/Faults.ts"
+import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
+import { IconikEmulator, mediaFolder, MiB, overSocket, sampleBytes, storageRequests, withDelaysHeld } from "../workflows/support.ts"
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+const node = `${repoRoot}node_modules/.bin/node`
+const program = `${repoRoot}test/durable/runner.ts`
+
+const databases: Array<string> = []
+afterAll(async () => {
+  for (const url of databases) await dropFreshDatabase(url)
+})
+
+interface Runner {
+  readonly child: ChildProcess
+  /** Everything it printed so far. */
+  readonly output: () => string
+}
+
+/** Starts a runner process; it is SIGKILLed with the scope if still alive. */
+const startRunner = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync((): Runner => {
+      const base: Record<string, string> = {}
+      for (const [key, value] of Object.entries(process.env)) {
+        if (value !== undefined && !key.startsWith("ICONIK_") && key !== "RUNNER_PORT") base[key] = value
+      }
+      const child = spawn(node, [program], { env: { ...base, ...env }, cwd: repoRoot })
+      let output = ""
+      child.stdout.on("data", (chunk) => (output += chunk))
+      child.stderr.on("data", (chunk) => (output += chunk))
+      return { child, output: () => output }
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+  )
+
+/** Kills a runner with SIGKILL and waits for it to be gone. */
+const kill = (runner: Runner) =>
+  Effect.callback<void>((resume) => {
+    if (runner.child.exitCode !== null || runner.child.signalCode !== null) return resume(Effect.void)
+    runner.child.once("exit", () => resume(Effect.void))
+    runner.child.kill("SIGKILL")
+  })
+
+/** Polls `condition` every 100 ms until it holds; fails after `seconds` (a generous bound, not a speed check). */
+const eventually = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>, runners: ReadonlyArray<Runner>, seconds = 120) =>
+  condition.pipe(
+    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("100 millis") }),
+    Effect.timeoutOrElse({
+      duration: `${seconds} seconds`,
+      orElse: () => Effect.die(new Error(`timed out waiting: ${what}\n${runners.map((r) => r.output()).join("\n---\n")}`))
+    })
+  )
+
+/** A TCP port free on 127.0.0.1 just now. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+const envFor = (emulator: { readonly baseUrl: string; readonly credentials: { readonly appId: string; readonly authToken: string } }, url: string) => ({
+  ICONIK_BASE_URL: emulator.baseUrl,
+  ICONIK_APP_ID: emulator.credentials.appId,
+  ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
+  DATABASE_URL: url
+})
+
+const violations = (sources: ReadonlyArray<Source>) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    return check(yield* snapshot(emulator), sources).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
+  })
+
+const closedFiles = IconikEmulator.use((emulator) =>
+  Effect.succeed([...emulator.state.files.values()].filter((f) => f.status === "CLOSED")))
+
+const fileSize = 48 * MiB
+const partSize = 5 * MiB // 10 parts
+const parts = Math.ceil(fileSize / partSize)
+/** Parts 1–3 go in; 4 and 5 (both slots) hang on their first try, so the kill finds them in flight. */
+const storedBeforeKill = [1, 2, 3]
+const inFlight = [4, 5]
+
+describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (PostgreSQL)", () => {
+  it.live("one runner killed mid-upload, restarted: the upload resumes, no stored part sent again, one asset", () =>
+    withDelaysHeld(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const url = yield* Effect.promise(() => freshDatabase("durable_crash"))
+      databases.push(url)
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "rushes.mxf": fileSize })
+      const media = path.join(dir, "rushes.mxf")
+      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "UploadPart", partNumber: inFlight, times: 1 })
+
+      const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, partSize, concurrency: 2 } })
+      const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+      const stored = Effect.map(storageRequests("UploadPart"), (requests) => new Set(requests.map((r) => r.partNumber)))
+      yield* eventually("parts 1–3 stored", Effect.map(stored, (done) => done.size >= storedBeforeKill.length || first.child.exitCode !== null), [first])
+      yield* kill(first)
+      assert.deepStrictEqual([...(yield* stored)].sort((a, b) => a! - b!), storedBeforeKill, first.output())
+      assert.strictEqual(emulator.state.assets.size, 1)
+      yield* emulator.objectStore.clearFaults
+
+      // Restarted: nothing is submitted; the runner finds the execution in the database and resumes it.
+      const second = yield* startRunner(envFor(emulator, url))
+      yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [second])
+      const pending = yield* emulator.objectStore.pendingUploads
+
+      const sent = new Map<number, number>()
+      for (const r of yield* emulator.objectStore.requests) {
+        if (r.operation === "UploadPart") sent.set(r.partNumber!, (sent.get(r.partNumber!) ?? 0) + 1)
+      }
+      for (const part of storedBeforeKill) assert.strictEqual(sent.get(part), 1, `part ${part} sent again\n${second.output()}`)
+      const sentAgain = [...sent].filter(([, times]) => times > 1).map(([part]) => part)
+      assert.isTrue(sentAgain.every((part) => inFlight.includes(part)), `sent again: ${sentAgain.join(", ")}`)
+      assert.strictEqual(sent.size, parts)
+      assert.deepStrictEqual(pending, [])
+      assert.strictEqual(emulator.state.assets.size, 1, "a second asset was made")
+      assert.deepStrictEqual(
+        yield* violations([{ workflow: "ingestFile", name: "rushes.mxf", size: fileSize, md5, completed: true }]),
+        []
+      )
+    }).pipe(Effect.scoped)), 240_000)
+
+  // The create's POST acts, its answer is lost, and the runner dies while it looks for what the POST made (that
+  // read is held): the step ran, its result was never stored. The restarted runner runs it again, finding first.
+  for (const create of [
+    { what: "asset", route: "/API/assets/v1/assets/", lookUp: "/API/assets/v1/assets/", made: "assets" as const },
+    { what: "file", route: "/API/files/v1/assets/{asset_id}/files/", lookUp: "/API/files/v1/assets/{asset_id}/files/", made: "files" as const }
+  ]) {
+    it.live(`one runner killed in the ${create.what} create after it acted, restarted: no second ${create.what}, nothing OPEN`, () =>
+      withDelaysHeld(Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const url = yield* Effect.promise(() => freshDatabase("durable_crash"))
+        databases.push(url)
+        const path = yield* Path.Path
+        const dir = yield* mediaFolder({ "still.tif": MiB })
+        const media = path.join(dir, "still.tif")
+        const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+        yield* emulator.addFault({ fault: Faults.lostAnswer, method: "POST", route: create.route, times: 1 })
+        yield* emulator.addFault({ fault: Faults.latency(15_000), method: "GET", route: create.lookUp, times: 1 })
+
+        const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, indexWait: 2_000 } })
+        const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+        // Once the POST has acted and lost its answer, the step cannot end: its look-up is held.
+        const acted = Effect.map(emulator.requests, (requests) =>
+          requests.some((r) => r.method === "POST" && r.template === create.route))
+        yield* eventually(`the ${create.what} create acted`, acted, [first])
+        yield* kill(first)
+        assert.strictEqual(emulator.state[create.made].size, 1)
+        assert.strictEqual([...emulator.state.files.values()].filter((f) => f.status === "CLOSED").length, 0)
+
+        const second = yield* startRunner(envFor(emulator, url))
+        yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [second])
+        assert.strictEqual(
+          [...emulator.state.assets.values()].filter((a) => a.status !== "DELETED").length,
+          1,
+          `a second asset\n${second.output()}`
+        )
+        assert.deepStrictEqual(
+          yield* violations([{ workflow: "ingestFile", name: "still.tif", size: MiB, md5, completed: true }]),
+          [],
+          second.output()
+        )
+      }).pipe(Effect.scoped)), 240_000)
+  }
+
+  // A folder on two socket runners; every file's second part is slow (20 s on the live clock), so when the kill comes
+  // each runner holds uploads in flight. Killing one (or both, then starting one again): the survivors finish.
+  for (const scenario of [
+    { name: "two socket runners, one killed mid-ingest of a folder: the other finishes every file", killAll: false },
+    { name: "the whole cluster killed mid-ingest of a folder, then a runner started: every file finishes", killAll: true }
+  ]) {
+    it.live(scenario.name, () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const url = yield* Effect.promise(() => freshDatabase("durable_failover"))
+        databases.push(url)
+        const files: Record<string, number> = {}
+        for (let i = 1; i <= 8; i++) files[`reel-${i}.mxf`] = 6 * MiB
+        const dir = yield* mediaFolder(files)
+        const sources = Object.entries(files).map(([name, size], i): Source => ({
+          workflow: "ingestFile",
+          name,
+          size,
+          md5: createHash("md5").update(sampleBytes(size, i + 1)).digest("hex"),
+          completed: true
+        }))
+        yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 20_000 }, operation: "UploadPart", partNumber: [2], times: 8 })
+
+        const [portA, portB, portC] = yield* Effect.promise(() => Promise.all([freePort(), freePort(), freePort()]))
+        const env = envFor(emulator, url)
+        const submit = JSON.stringify({ workflow: "ingestFolder", options: { folder: dir, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 8 } })
+        const a = yield* startRunner({ ...env, RUNNER_PORT: String(portA), SUBMIT: submit })
+        const b = yield* startRunner({ ...env, RUNNER_PORT: String(portB) })
+        // Every file's first part is in: the runners hold the second parts of their files in flight.
+        const firstParts = Effect.map(storageRequests("UploadPart"), (requests) => requests.filter((r) => r.partNumber === 1).length)
+        yield* eventually("every file's first part stored", Effect.map(firstParts, (n) => n >= 8), [a, b])
+        assert.strictEqual((yield* closedFiles).length, 0, "nothing may be CLOSED before the kill")
+        yield* kill(a)
+        const survivors = scenario.killAll
+          ? yield* Effect.andThen(kill(b), Effect.map(startRunner({ ...env, RUNNER_PORT: String(portC) }), (c) => [c]))
+          : [b]
+
+        yield* eventually("every file CLOSED", Effect.map(closedFiles, (closed) => closed.length >= 8), [a, ...survivors], 180)
+        yield* eventually(
+          "no upload pending",
+          Effect.map(emulator.objectStore.pendingUploads, (pending) => pending.length === 0),
+          [a, ...survivors],
+          60
+        )
+        assert.strictEqual(
+          [...emulator.state.assets.values()].filter((asset) => asset.status !== "DELETED").length,
+          8,
+          "one asset per file"
+        )
+        assert.deepStrictEqual(yield* violations(sources), [], survivors.map((r) => r.output()).join("\n---\n"))
+      }).pipe(Effect.scoped, Effect.provide(overSocket())), 300_000)
+  }
+})
