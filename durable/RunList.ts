@@ -33,6 +33,9 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
 /** The cluster's table of requests; Effect's default table prefix (`cluster_`). */
 const messagesTable = "cluster_messages"
 
+/** Where the cluster engine keeps a child execution's parent, in the child's payload. */
+const parentKey = "~effect/cluster/ClusterWorkflowEngine/payloadParentKey"
+
 /** Fails with {@link EngineTablesMissing} unless the engine's tables are there. */
 export const requireTables = (database: string): Effect.Effect<void, EngineTablesMissing, SqlClient.SqlClient> =>
   Effect.gen(function*() {
@@ -84,10 +87,55 @@ const toRun = (row: MessageRow): RunRow | undefined => {
 export const list = (limit: number): Effect.Effect<ReadonlyArray<RunRow>, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // A folder's files are runs of their own (children): listed under their folder's run, not here.
     const rows = yield* sql<MessageRow>`SELECT id, entity_type, entity_id, payload FROM ${sql(messagesTable)}
       WHERE tag = 'run' AND entity_type IN ${sql.in([...known].map((name) => `Workflow/${name}`))}
+      AND position(${parentKey} in coalesce(payload, '')) = 0
       ORDER BY id DESC LIMIT ${limit}`.pipe(Effect.orDie)
     return rows.flatMap((row) => toRun(row) ?? [])
+  })
+
+/** The child runs (one per file) a folder's run `executionId` has started so far. */
+export const children = (executionId: string): Effect.Effect<ReadonlyArray<RunRow>, never, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<MessageRow>`SELECT id, entity_type, entity_id, payload FROM ${sql(messagesTable)}
+      WHERE tag = 'run' AND position(${parentKey} in coalesce(payload, '')) > 0
+      AND (payload::jsonb -> ${parentKey} ->> 'executionId') = ${executionId}
+      ORDER BY id`.pipe(Effect.orDie)
+    return rows.flatMap((row) => toRun(row) ?? [])
+  })
+
+export interface FolderProgress {
+  /** Files handed to a child run so far (skipped files get none). */
+  readonly started: number
+  readonly done: number
+  readonly failed: number
+  /** Bytes of the files done. */
+  readonly bytes: number
+}
+
+/**
+ * How far a folder's run is: its children's states. `finished` holds the children known to have ended (their state
+ * does not change), so following a large folder polls only the files still running.
+ */
+export const folderProgress = (
+  executionId: string,
+  finished: Map<string, RunStatus> = new Map()
+): Effect.Effect<FolderProgress, never, SqlClient.SqlClient | WorkflowEngine.WorkflowEngine> =>
+  Effect.gen(function*() {
+    const rows = yield* children(executionId)
+    const open = rows.filter((row) => !finished.has(row.executionId))
+    const states = yield* Effect.forEach(open, status, { concurrency: 8 })
+    for (const state of states) if (state.state !== "running" && state.state !== "suspended") finished.set(state.executionId, state)
+    const ended = [...finished.values()]
+    const done = ended.filter((run) => run.state === "complete")
+    return {
+      started: rows.length,
+      done: done.length,
+      failed: ended.length - done.length,
+      bytes: done.reduce((sum, run) => sum + (typeof run.payload.size === "number" ? run.payload.size : 0), 0)
+    }
   })
 
 /** The run `executionId`, or {@link RunNotFound}. */

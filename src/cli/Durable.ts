@@ -23,6 +23,7 @@ import type { WorkflowEngine } from "effect/workflow"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as IngestFileModule from "../../durable/IngestFile.ts"
 import type * as RunListModule from "../../durable/RunList.ts"
+import type { IngestFolderReport } from "../../workflows/ingestFolder.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
 import * as Options from "../../workflows/Options.ts"
 import { scrubSecrets } from "../Redaction.ts"
@@ -216,7 +217,11 @@ const stamp = () => new Date().toISOString()
 
 /** A line for the worker's log: a run's start and end. */
 const runLine = (executionId: string, workflow: string, payload: unknown, what: string) => {
-  const item = typeof payload === "object" && payload !== null && "file" in payload ? ` ${String(payload.file)}` : ""
+  const item = typeof payload === "object" && payload !== null && "file" in payload
+    ? ` ${String(payload.file)}`
+    : typeof payload === "object" && payload !== null && "folder" in payload
+    ? ` ${String(payload.folder)}`
+    : ""
   return `${stamp()} run ${executionId} ${workflow}${item}: ${what}`
 }
 
@@ -319,39 +324,23 @@ export interface DurableIngestArgs {
   readonly partSize: number
   readonly transcode: boolean
   readonly noWait: boolean
+  readonly noSkip: boolean
+  readonly followSymlinks: boolean
   readonly keepOnFailure: boolean
 }
-
-interface Submitted {
-  readonly executionId: string
-  readonly file: string
-  readonly size: number
-}
-
-type Runs = typeof import("../../durable/Runs.ts")
-
-/** The state of every run of an ingest, polled until all have ended (or forever: the caller stops following). */
-const follow = (
-  Runs: Runs,
-  runs: ReadonlyArray<Submitted>,
-  show: (states: ReadonlyArray<{ readonly run: Submitted; readonly state: import("../../durable/Runs.ts").RunState }>) => Effect.Effect<void>
-) =>
-  Effect.gen(function*() {
-    const name = "effect-iconik/ingestFile" as const
-    while (true) {
-      const states = yield* Effect.forEach(runs, (run) => Effect.map(Runs.poll(name, run.executionId), (state) => ({ run, state })), {
-        concurrency: 8
-      })
-      yield* show(states)
-      if (states.every(({ state }) => state._tag === "Succeeded" || state._tag === "Failed")) return states
-      yield* Effect.sleep(Duration.seconds(1))
-    }
-  })
 
 const failureWords = (error: unknown) =>
   typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
 
-/** The body of `iconik ingest … --database`: submits, then follows until done (Ctrl-C detaches), or `--detach`. */
+const failureReason = (error: unknown) =>
+  typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Failed"
+
+const ended = (state: { readonly _tag: string }) => state._tag === "Succeeded" || state._tag === "Failed"
+
+/**
+ * The body of `iconik ingest … --database`: submits one run (a file, or a folder whose files become runs of their
+ * own on any worker), then follows it until it ends (Ctrl-C detaches), or returns at once with `--detach`.
+ */
 export const runDurableIngest = (args: DurableIngestArgs, global: Connection.GlobalOptions) =>
   Output.reporting(
     global.json,
@@ -359,88 +348,87 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
       const database = yield* resolveDatabase(args.database)
       const fs = yield* FileSystem.FileSystem
       const paths = yield* Path.Path
-      const info = yield* fs.stat(args.path).pipe(
-        Effect.mapError(() => new LocalFile.LocalFileError({ path: args.path, reason: "NotFound", detail: "" }))
+      const absolute = paths.resolve(args.path)
+      const info = yield* fs.stat(absolute).pipe(
+        Effect.mapError(() => new LocalFile.LocalFileError({ path: absolute, reason: "NotFound", detail: "" }))
       )
       const folder = info.type === "Directory"
-      const listing = folder ? yield* LocalFile.listFolder(args.path) : undefined
-      const files = listing === undefined ? [paths.resolve(args.path)] : listing.files.map((rel) => paths.join(listing.folder, rel))
+      // The workers read the same paths: the folder is listed here only to say how many files to expect.
+      const listing = folder
+        ? yield* LocalFile.listFolder(absolute, { followSymlinks: args.followSymlinks })
+        : undefined
       yield* probe(database, { tables: false })
-      const { Runs } = yield* load
+      const { RunList, Runs, Engine } = yield* load
       const common = {
         collectionId: Option.getOrUndefined(args.collectionId),
         storageId: Option.getOrUndefined(args.storageId),
-        concurrency: args.concurrency,
         partSize: args.partSize * MiB,
         transcode: args.transcode,
         wait: !args.noWait,
         onFailure: args.keepOnFailure ? "keep" as const : "delete" as const
       }
       const body = Effect.gen(function*() {
-        // Submitting the same file again joins its run (same execution id): a rerun after a detach is harmless.
-        const submitted = yield* Effect.forEach(files, (file) =>
-          Effect.map(
-            Runs.submitIngestFile({
-              ...common,
-              file,
-              title: folder ? undefined : Option.getOrUndefined(args.title),
-              item: listing === undefined ? undefined : paths.relative(listing.folder, file)
-            }),
-            (executionId): Submitted => ({ executionId, file, size: 0 })
-          ), { concurrency: 8 })
-        const sizes = new Map<string, number>()
-        for (const file of files) sizes.set(file, Number((yield* fs.stat(file)).size))
-        const runs = submitted.map((run) => ({ ...run, size: sizes.get(run.file) ?? 0 }))
-        const ids = runs.map((run) => run.executionId)
-        const again = ids.length === 1
-          ? `iconik runs show ${ids[0]}`
-          : "iconik runs (each file is a run of its own)"
+        // Submitting the same file or folder again joins its run (same execution id): a rerun after a detach is harmless.
+        const workflow = folder ? "effect-iconik/ingestFolder" as const : "effect-iconik/ingestFile" as const
+        const executionId = folder
+          ? yield* Runs.submitIngestFolder({
+            ...common,
+            folder: absolute,
+            concurrency: args.concurrency,
+            skipExisting: !args.noSkip,
+            followSymlinks: args.followSymlinks
+          })
+          : yield* Runs.submitIngestFile({ ...common, file: absolute, title: Option.getOrUndefined(args.title), concurrency: args.concurrency })
+        const again = `iconik runs show ${executionId}`
         if (args.detach) {
-          return yield* Output.result(global.json, { runs: runs.map(({ executionId, file }) => ({ executionId, file })) }, () => [
-            ...runs.map((run) => `Submitted run ${run.executionId} for ${run.file}`),
+          return yield* Output.result(global.json, { executionId, workflow, path: absolute }, () => [
+            `Submitted run ${executionId} for ${absolute}`,
             `The workers do the work; follow it with: ${again}`
           ])
         }
-        yield* Output.note(
-          `Submitted ${runs.length} run${runs.length === 1 ? "" : "s"} to the workers on ${database.display}; Ctrl-C stops following (the work goes on)`
-        )
+        yield* Output.note(`Submitted run ${executionId} to the workers on ${database.display}; Ctrl-C stops following (the work goes on)`)
+        const files = listing?.files.length ?? 1
+        const totalBytes = folder ? undefined : Number(info.size)
+        const finished = new Map<string, RunListModule.RunStatus>()
         let last = ""
-        const totalBytes = runs.reduce((sum, run) => sum + run.size, 0)
-        const final = yield* follow(Runs, runs, (states) => {
-          const done = states.filter(({ state }) => state._tag === "Succeeded")
-          const failed = states.filter(({ state }) => state._tag === "Failed").length
-          const bytes = done.reduce((sum, { run }) => sum + run.size, 0)
-          const line = `${done.length}/${states.length} files done, ${failed} failed, ${formatBytes(bytes)} of ${formatBytes(totalBytes)}`
-          if (line === last || global.quiet) return Effect.void
+        const show = Effect.gen(function*() {
+          const line = folder
+            ? yield* Effect.map(RunList.folderProgress(executionId, finished), (p) =>
+              `${p.done}/${files} files done, ${p.failed} failed, ${formatBytes(p.bytes)}`)
+            : "1 file in progress"
+          if (line === last || global.quiet) return
           last = line
-          return Output.note(line)
+          yield* Output.note(line)
+        })
+        const final = yield* Effect.gen(function*() {
+          while (true) {
+            const state = yield* Runs.poll(workflow, executionId)
+            if (ended(state)) return state
+            yield* show
+            yield* Effect.sleep(Duration.seconds(1))
+          }
         }).pipe(
           Effect.onInterrupt(() =>
-            Output.note(
-              `Detached: the run${ids.length === 1 ? ` ${ids[0]}` : "s"} go${ids.length === 1 ? "es" : ""} on on the workers; follow again with: ${again}`
-            )
+            Output.note(`Detached: run ${executionId} goes on on the workers; follow it again with: ${again}`)
           )
         )
-        const ingested = final.flatMap(({ run, state }) => state._tag === "Succeeded" ? [{ ...run, result: state.result as IngestFileModule.IngestFileResult }] : [])
-        const failed = final.flatMap(({ run, state }) => state._tag === "Failed" ? [{ ...run, error: state.error }] : [])
-        const report = {
-          runs: final.length,
-          ingested: ingested.map(({ executionId, file, result }) => ({ executionId, path: file, assetId: result.assetId, fileId: result.fileId, size: result.size })),
-          failed: failed.map(({ error, executionId, file }) => ({
-            executionId,
-            path: file,
-            reason: typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Failed",
-            message: failureWords(error)
-          }))
+        if (final._tag === "Failed") return yield* Effect.fail(final.error)
+        if (final._tag !== "Succeeded") return
+        if (!folder) {
+          const result = final.result as IngestFileModule.IngestFileResult
+          return yield* Output.result(global.json, { executionId, ...result }, () =>
+            `Asset ${result.assetId}: file ${result.fileId} CLOSED, ${formatBytes(totalBytes ?? result.size)} (run ${executionId})`)
         }
-        yield* Output.result(global.json, report, () => [
-          `${report.ingested.length} ingested, ${report.failed.length} failed (${report.runs} files, ${formatBytes(totalBytes)})`,
-          ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId} (run ${i.executionId})`),
-          ...report.failed.map((f) => `  FAILED   ${f.path}: ${f.reason}: ${f.message} (run ${f.executionId})`)
+        const report = final.result as IngestFolderReport
+        yield* Output.result(global.json, { executionId, ...report }, () => [
+          `${report.folder}: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed (${report.files} files, ${formatBytes(report.bytes)}; run ${executionId})`,
+          ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId}${i.resumed ? " (resumed)" : ""}`),
+          ...report.skipped.map((s) => `  skipped  ${s.path}: ${s.reason}`),
+          ...report.failed.map((f) => `  FAILED   ${f.path}: ${f.reason}: ${f.message}`)
         ])
-        if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.runs, "files")
+        if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.files, "files")
       })
-      return yield* body.pipe(Effect.provide(clientEngine(database)))
+      return yield* body.pipe(Effect.provide(Layer.merge(clientEngine(database), Engine.layerSql(database.url))))
     })
   )
 
@@ -449,7 +437,27 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
 
 type RunStatus = RunListModule.RunStatus
 
-const runFile = (run: RunStatus) => typeof run.payload.file === "string" ? run.payload.file : ""
+const runFile = (run: RunStatus) =>
+  typeof run.payload.file === "string" ? run.payload.file : typeof run.payload.folder === "string" ? run.payload.folder : ""
+
+type Shown = RunStatus & { readonly files?: RunListModule.FolderProgress | undefined }
+
+/** A run with, for a folder, how far its files are. */
+const withFiles = (run: RunStatus) =>
+  Effect.gen(function*() {
+    if (run.workflow !== "effect-iconik/ingestFolder") return run as Shown
+    const { RunList } = yield* load
+    return { ...run, files: yield* RunList.folderProgress(run.executionId) } as Shown
+  })
+
+const filesText = (run: Shown) => {
+  if (run.files === undefined) return ""
+  const report = run.state === "complete" ? run.detail as IngestFolderReport : undefined
+  if (report !== undefined) {
+    return ` (${report.files} files: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed)`
+  }
+  return ` (${run.files.done}/${run.files.started} files done${run.files.failed > 0 ? `, ${run.files.failed} failed` : ""})`
+}
 
 const stateText = (run: RunStatus) => {
   if (run.state === "failed") return `failed: ${failureWords(run.detail)}`
@@ -457,14 +465,15 @@ const stateText = (run: RunStatus) => {
   return run.state
 }
 
-const runJson = (run: RunStatus) => ({
+const runJson = (run: Shown) => ({
   executionId: run.executionId,
   workflow: run.workflow,
   state: run.state,
   submittedAt: new Date(run.submittedAt).toISOString(),
   file: runFile(run) || undefined,
+  ...(run.files === undefined ? {} : { files: run.files }),
   ...(run.state === "complete" ? { result: run.detail } : {}),
-  ...(run.state === "failed" ? { error: { reason: typeof run.detail === "object" && run.detail !== null && "_tag" in run.detail ? String(run.detail._tag) : "Failed", message: failureWords(run.detail) } } : {})
+  ...(run.state === "failed" ? { error: { reason: failureReason(run.detail), message: failureWords(run.detail) } } : {})
 })
 
 /** Runs `body` with the engine (client only) and its database, checked first. */
@@ -492,7 +501,7 @@ const runIdArgument = Argument.String("run-id").pipe(Argument.withDescription("T
 const statusOf = (executionId: string) =>
   Effect.gen(function*() {
     const { RunList } = yield* load
-    return yield* RunList.status(yield* RunList.find(executionId))
+    return yield* withFiles(yield* RunList.status(yield* RunList.find(executionId)))
   })
 
 export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, never, R>) => {
@@ -502,7 +511,7 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
         Effect.gen(function*() {
           const run = yield* statusOf(args.runId)
           yield* Output.result(global.json, runJson(run), () => [
-            `Run ${run.executionId} (${run.workflow}): ${stateText(run)}`,
+            `Run ${run.executionId} (${run.workflow}): ${stateText(run)}${filesText(run)}`,
             `  submitted ${new Date(run.submittedAt).toISOString()}`,
             ...(runFile(run) === "" ? [] : [`  file ${runFile(run)}`]),
             ...(run.state === "complete" && typeof run.detail === "object" && run.detail !== null && "assetId" in run.detail
@@ -555,14 +564,14 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
         Effect.gen(function*() {
           const { RunList } = yield* load
           const rows = yield* RunList.list(args.limit)
-          const runs = yield* Effect.forEach(rows, RunList.status, { concurrency: 8 })
+          const runs = yield* Effect.forEach(rows, (row) => Effect.flatMap(RunList.status(row), withFiles), { concurrency: 8 })
           yield* Output.result(global.json, runs.map(runJson), () =>
             runs.length === 0
               ? "No runs"
               : [
                 "RUN\tSTATE\tSUBMITTED\tWORKFLOW\tFILE",
                 ...runs.map((run) =>
-                  `${run.executionId}\t${stateText(run)}\t${new Date(run.submittedAt).toISOString()}\t${run.workflow}\t${runFile(run)}`
+                  `${run.executionId}\t${stateText(run)}${filesText(run)}\t${new Date(run.submittedAt).toISOString()}\t${run.workflow}\t${runFile(run)}`
                 )
               ])
         })))).pipe(

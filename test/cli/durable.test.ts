@@ -98,28 +98,32 @@ describe(skipTitle("iconik worker, ingest --database, runs", pgSkipReason), () =
       const env = envFor(emulator)
       const ran = yield* iconikWithEnv(env, "ingest", dir, "--database", url, "--json", "--quiet")
       assert.strictEqual(ran.code, 0, ran.stderr)
-      const report = json<{ ingested: ReadonlyArray<{ path: string; assetId: string }>; failed: ReadonlyArray<unknown> }>(ran.stdout)
-      assert.strictEqual(report.ingested.length, 3)
+      const report = json<{ executionId: string; ingested: ReadonlyArray<{ path: string }>; failed: ReadonlyArray<unknown> }>(
+        ran.stdout
+      )
+      assert.deepStrictEqual(report.ingested.map((i) => i.path).sort(), ["a.mov", "b.mov", "sub/c.wav"])
       assert.deepStrictEqual(report.failed, [])
       const files = yield* originals
       assert.deepStrictEqual(files.closed, ["a.mov", "b.mov", "c.wav"])
       assert.deepStrictEqual(files.all, files.closed)
       assert.deepStrictEqual(yield* stillOpen, [])
 
-      // Submitting the same folder again joins the finished runs: nothing is uploaded twice.
+      // Submitting the same folder again joins the finished run: nothing is uploaded twice.
       const again = yield* iconikWithEnv(env, "ingest", dir, "--database", url, "--json", "--quiet")
       assert.strictEqual(again.code, 0, again.stderr)
+      assert.strictEqual(json<{ executionId: string }>(again.stdout).executionId, report.executionId)
       assert.deepStrictEqual((yield* originals).all, ["a.mov", "b.mov", "c.wav"])
 
+      // One run for the folder (its files' runs are its children), complete, with its files counted.
       const listed = yield* iconikWithEnv({ ...env, DATABASE_URL: url }, "runs", "--json")
       assert.strictEqual(listed.code, 0, listed.stderr)
-      const runs = json<ReadonlyArray<Listed>>(listed.stdout)
-      assert.deepStrictEqual(runs.map((r) => r.state), ["complete", "complete", "complete"])
-      const path = yield* Path.Path
-      assert.deepStrictEqual(runs.map((r) => path.basename(r.file ?? "")).sort(), ["a.mov", "b.mov", "c.wav"])
-      const shown = yield* iconikWithEnv({ ...env, DATABASE_URL: url }, "runs", "show", runs[0]!.executionId, "--json")
+      const runs = json<ReadonlyArray<Listed & { files: { done: number; failed: number } }>>(listed.stdout)
+      assert.deepStrictEqual(runs.map((r) => [r.executionId, r.state, r.file, r.files.done, r.files.failed]), [
+        [report.executionId, "complete", dir, 3, 0]
+      ])
+      const shown = yield* iconikWithEnv({ ...env, DATABASE_URL: url }, "runs", "show", report.executionId)
       assert.strictEqual(shown.code, 0, shown.stderr)
-      assert.strictEqual(json<Listed>(shown.stdout).state, "complete")
+      assert.include(shown.stdout, "complete (3 files: 3 ingested, 0 skipped, 0 failed)")
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 180_000)
 
   it.live.skipIf(pgSkipReason !== undefined)("Ctrl-C on the follower detaches: exit 130, the run goes on and completes", () =>
@@ -142,9 +146,9 @@ describe(skipTitle("iconik worker, ingest --database, runs", pgSkipReason), () =
         }
       })
       assert.strictEqual(ran.code, ExitCode.Interrupted, ran.stderr)
-      assert.include(ran.stderr, "Detached: the runs go on on the workers")
-      const runs = yield* runsWhen({ ...env, DATABASE_URL: url }, (runs) => runs.length === 2 && runs.every((r) => r.state !== "running"))
-      assert.deepStrictEqual(runs.map((r) => r.state), ["complete", "complete"])
+      assert.match(ran.stderr, /Detached: run [0-9a-f]+ goes on on the workers; follow it again with: iconik runs show /)
+      const runs = yield* runsWhen({ ...env, DATABASE_URL: url }, (runs) => runs.length === 1 && runs[0]!.state !== "running")
+      assert.deepStrictEqual(runs.map((r) => r.state), ["complete"])
       assert.deepStrictEqual((yield* originals).all, ["quick.mov", "slow.mov"])
       assert.deepStrictEqual((yield* originals).closed, ["quick.mov", "slow.mov"])
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 180_000)
@@ -173,7 +177,7 @@ describe(skipTitle("iconik worker, ingest --database, runs", pgSkipReason), () =
         "--json"
       )
       assert.strictEqual(submitted.code, 0, submitted.stderr)
-      const [run] = json<{ runs: ReadonlyArray<{ executionId: string }> }>(submitted.stdout).runs
+      const run = json<{ executionId: string }>(submitted.stdout)
       // Wait for part 1 to be stored: the upload is under way.
       for (let i = 0; i < 240 && (yield* storageRequests("UploadPart")).length === 0; i++) yield* Effect.sleep("250 millis")
       assert.isAbove((yield* storageRequests("UploadPart")).length, 0)
