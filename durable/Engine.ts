@@ -29,6 +29,8 @@ import type { IconikClient } from "../src/IconikClient.ts"
 import type { StorageClient } from "../src/storage/StorageClient.ts"
 import { IngestFileLayer } from "./IngestFile.ts"
 import { IngestFolderLayer } from "./IngestFolder.ts"
+import { ImportMetadataLayer } from "./MetadataCsv.ts"
+import { UploadProxyLayer } from "./UploadProxy.ts"
 import * as Store from "./Store.ts"
 
 /** Every durable workflow, registered with the engine in context. */
@@ -36,7 +38,7 @@ export const workflows: Layer.Layer<
   never,
   never,
   WorkflowEngine.WorkflowEngine | Store.DurableStore | IconikClient | StorageClient | FileSystem.FileSystem | Path.Path
-> = Layer.mergeAll(IngestFileLayer, IngestFolderLayer)
+> = Layer.mergeAll(IngestFileLayer, IngestFolderLayer, UploadProxyLayer, ImportMetadataLayer)
 
 /**
  * The sharding settings that decide how soon another runner takes over a dead runner's work (Effect's defaults took

@@ -68,6 +68,7 @@ const Inspected = Schema.Array(Schema.Struct({
 const ingestFolderBody = (payload: IngestFolderPayload) =>
   Effect.gen(function*() {
     yield* Options.validateTransfer({ ...payload, concurrency: payload.partConcurrency })
+    yield* Options.integer("concurrency", payload.concurrency, Options.ranges.concurrency)
     const concurrency = payload.concurrency ?? 4
     const listing = yield* Workflow.step(
       "list folder",

@@ -16,17 +16,24 @@ import * as Schedule from "effect/Schedule"
 import { SqlClient } from "effect/sql"
 import type { WorkflowEngine } from "effect/workflow"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
+import * as Options from "../workflows/Options.ts"
 import type { IngestFileOptions, IngestFileResult } from "../workflows/ingestFile.ts"
 import type { IngestFolderReport } from "../workflows/ingestFolder.ts"
+import type { MetadataImportReport } from "../workflows/metadataCsv.ts"
+import type { UploadProxyOptions, UploadProxyResult } from "../workflows/uploadProxy.ts"
 import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
 import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
+import { ImportMetadata, type ImportMetadataPayload } from "./MetadataCsv.ts"
 import { restoreFailure } from "./Steps.ts"
+import { UploadProxy, uploadProxyPayload } from "./UploadProxy.ts"
 import { DurableStore } from "./Store.ts"
 
 /** The durable workflows by name (an execution's workflow, as listed). */
 export const byName = {
   [IngestFile._tag]: IngestFile,
-  [IngestFolder._tag]: IngestFolder
+  [IngestFolder._tag]: IngestFolder,
+  [UploadProxy._tag]: UploadProxy,
+  [ImportMetadata._tag]: ImportMetadata
 } as const
 
 export type WorkflowName = keyof typeof byName
@@ -37,8 +44,8 @@ export type DurableIngestFileOptions = Omit<IngestFileOptions, "wait"> & { reado
 /** Submits a durable ingest of one file; its execution id. The file is checked (and its size and time read) first. */
 export const submitIngestFile = (
   options: DurableIngestFileOptions
-): Effect.Effect<string, LocalFileError, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
-  Effect.flatMap(ingestFilePayload(options), (payload) => IngestFile.execute(payload, { discard: true }))
+): Effect.Effect<string, LocalFileError | Options.InvalidOption, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(Effect.andThen(Options.validateTransfer(options), ingestFilePayload(options)), (payload) => IngestFile.execute(payload, { discard: true }))
 
 /** Runs a durable ingest of one file to its end (or joins the running one for the same file). */
 export const runIngestFile = (
@@ -50,13 +57,20 @@ export const runIngestFile = (
 /** Options of a durable folder ingest (JSON only: no `include` or `title` functions). */
 export type DurableIngestFolderOptions = IngestFolderPayload
 
+/** Numeric options are checked before anything is submitted: a bad one fails here, not in the run. */
 const folderPayload = (options: DurableIngestFolderOptions) =>
-  Path.Path.use((path) => Effect.succeed<IngestFolderPayload> ({ ...options, folder: path.resolve(options.folder) }))
+  Effect.andThen(
+    Effect.all([
+      Options.validateTransfer({ ...options, concurrency: options.partConcurrency }),
+      Options.integer("concurrency", options.concurrency, Options.ranges.concurrency)
+    ], { discard: true }),
+    Path.Path.use((path) => Effect.succeed<IngestFolderPayload>({ ...options, folder: path.resolve(options.folder) }))
+  )
 
 /** Submits a durable ingest of a folder (one child execution per file); its execution id. */
 export const submitIngestFolder = (
   options: DurableIngestFolderOptions
-): Effect.Effect<string, never, WorkflowEngine.WorkflowEngine | Path.Path> =>
+): Effect.Effect<string, Options.InvalidOption, WorkflowEngine.WorkflowEngine | Path.Path> =>
   Effect.flatMap(folderPayload(options), (payload) => IngestFolder.execute(payload, { discard: true }))
 
 /** Runs a durable ingest of a folder to its end (or joins the running one); the plain workflow's report. */
@@ -65,6 +79,33 @@ export const runIngestFolder = (
 ): Effect.Effect<IngestFolderReport, unknown, WorkflowEngine.WorkflowEngine | Path.Path> =>
   Effect.flatMap(folderPayload(options), (payload) =>
     Effect.map(Effect.mapError(IngestFolder.execute(payload), restoreFailure), (report) => report as IngestFolderReport))
+
+/** Options of a durable proxy upload: the plain ones, `wait` a boolean, no checkpoint switch (always kept). */
+export type DurableUploadProxyOptions = Omit<UploadProxyOptions, "wait" | "checkpoint"> & {
+  readonly wait?: boolean | undefined
+}
+
+/** Submits a durable proxy upload; its execution id. */
+export const submitUploadProxy = (
+  options: DurableUploadProxyOptions
+): Effect.Effect<string, LocalFileError | Options.InvalidOption, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(Effect.andThen(Options.validateTransfer(options), uploadProxyPayload(options)), (payload) => UploadProxy.execute(payload, { discard: true }))
+
+/** Runs a durable proxy upload to its end (or joins the running one). */
+export const runUploadProxy = (
+  options: DurableUploadProxyOptions
+): Effect.Effect<UploadProxyResult, unknown, WorkflowEngine.WorkflowEngine | FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(uploadProxyPayload(options), (payload) => Effect.mapError(UploadProxy.execute(payload), restoreFailure))
+
+/** Submits a durable metadata CSV import; its execution id. */
+export const submitImportMetadata = (options: ImportMetadataPayload): Effect.Effect<string, never, WorkflowEngine.WorkflowEngine> =>
+  ImportMetadata.execute(options, { discard: true })
+
+/** Runs a durable metadata CSV import to its end (or joins the running one); the plain workflow's report. */
+export const runImportMetadata = (
+  options: ImportMetadataPayload
+): Effect.Effect<MetadataImportReport, unknown, WorkflowEngine.WorkflowEngine> =>
+  Effect.map(Effect.mapError(ImportMetadata.execute(options), restoreFailure), (report) => report as MetadataImportReport)
 
 /** Where an execution is. */
 export type RunState =

@@ -354,12 +354,19 @@ export const fillRecord = (
           fields: resume === undefined ? fields : { storage_method: header.storageMethod }
         }, file, {
           ...options,
-          onFailure: onFailure === "keep" ? "keep" : "abort",
+          // On a durable engine an interruption is a runner stopping: the storage upload is kept for the run to
+          // continue elsewhere; a failure discards it below, from the checkpoint store.
+          onFailure: onFailure === "keep" || durable ? "keep" : "abort",
           checkpoint,
           item: options.item ?? file.path,
           resume: upload === undefined ? undefined : { upload, parts: resume!.checkpoint.parts }
         })
     }
+    // The storage upload a durable run kept (see `onFailure` above), discarded once the run has failed.
+    const discardStoredUpload = Effect.flatMap(Checkpoint.load(file.path, options.workflow, client.baseUrl), (found) =>
+      Option.isSome(found) && found.value.upload !== undefined && found.value.header.recordId === record.id
+        ? Effect.ignore(discardUpload({ kind: record.kind, assetId: record.assetId, recordId: record.id }, found.value.upload))
+        : Effect.void)
     const run = Effect.gen(function*() {
       const result = yield* Workflow.step(`upload ${record.kind}`, transferOrStored)
       // What was stored must be what was checksummed: a change since the snapshot fails before the CLOSE.
@@ -372,7 +379,12 @@ export const fillRecord = (
         Exit.isSuccess(exit)
           ? checkpoint.remove
           : Effect.flatMap(Workflow.cleansUp(exit), (cleanUp) =>
-            !cleanUp || onFailure === "keep" ? Effect.void : Effect.andThen(abandon(record, onFailure), checkpoint.remove))
+            !cleanUp || onFailure === "keep"
+              ? Effect.void
+              : Effect.andThen(
+                durable ? discardStoredUpload : Effect.void,
+                Effect.andThen(abandon(record, onFailure), checkpoint.remove)
+              ))
       )
     )
   })

@@ -103,7 +103,8 @@ export const uploadProxy = Workflow.make("uploadProxy", (options: UploadProxyOpt
     const { assetId } = options
     const asRecord = (id: string): RecordRef => ({ kind: "proxy", assetId, id })
 
-    const resume = yield* takeOver({
+    // On a durable engine the execution itself resumes, from its last completed step.
+    const resume = (yield* Workflow.isDurable) ? Option.none() : yield* takeOver({
       workflow: "uploadProxy",
       file,
       assetId,

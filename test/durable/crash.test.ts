@@ -49,12 +49,12 @@ const startRunner = (env: Record<string, string>) =>
     ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
   )
 
-/** Kills a runner with SIGKILL and waits for it to be gone. */
-const kill = (runner: Runner) =>
+/** Stops a runner (SIGKILL by default) and waits for it to be gone. */
+const kill = (runner: Runner, signal: NodeJS.Signals = "SIGKILL") =>
   Effect.callback<void>((resume) => {
     if (runner.child.exitCode !== null || runner.child.signalCode !== null) return resume(Effect.void)
     runner.child.once("exit", () => resume(Effect.void))
-    runner.child.kill("SIGKILL")
+    runner.child.kill(signal)
   })
 
 /** Polls `condition` every 100 ms until it holds; fails after `seconds` (a generous bound, not a speed check). */
@@ -102,7 +102,8 @@ const storedBeforeKill = [1, 2, 3]
 const inFlight = [4, 5]
 
 describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (PostgreSQL)", () => {
-  it.live("one runner killed mid-upload, restarted: the upload resumes, no stored part sent again, one asset", () =>
+  for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+  it.live(`one runner stopped (${signal}) mid-upload, restarted: the upload resumes, no stored part sent again, one asset`, () =>
     withDelaysHeld(Effect.gen(function*() {
       const emulator = yield* IconikEmulator
       const url = yield* Effect.promise(() => freshDatabase("durable_crash"))
@@ -117,7 +118,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
       const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
       const stored = Effect.map(storageRequests("UploadPart"), (requests) => new Set(requests.map((r) => r.partNumber)))
       yield* eventually("parts 1–3 stored", Effect.map(stored, (done) => done.size >= storedBeforeKill.length || first.child.exitCode !== null), [first])
-      yield* kill(first)
+      yield* kill(first, signal)
       assert.deepStrictEqual([...(yield* stored)].sort((a, b) => a! - b!), storedBeforeKill, first.output())
       assert.strictEqual(emulator.state.assets.size, 1)
       yield* emulator.objectStore.clearFaults
@@ -142,6 +143,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         []
       )
     }).pipe(Effect.scoped)), 240_000)
+  }
 
   // The create's POST acts, its answer is lost, and the runner dies while it looks for what the POST made (that
   // read is held): the step ran, its result was never stored. The restarted runner runs it again, finding first.

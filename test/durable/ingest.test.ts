@@ -5,6 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path } from "effect"
+import * as Assets from "../../src/Assets.ts"
+import * as Metadata from "../../src/Metadata.ts"
+import * as Csv from "../../workflows/Csv.ts"
 import { createHash } from "node:crypto"
 import * as Engine from "../../durable/Engine.ts"
 import * as Runs from "../../durable/Runs.ts"
@@ -23,13 +26,13 @@ const media = (name: string, size: number, seed: number) =>
     return { file, source: { workflow: "ingestFile", name, size, md5: createHash("md5").update(bytes).digest("hex"), completed: true } as Source }
   })
 
-const violations = (sources: ReadonlyArray<Source>) =>
+const violations = (sources: ReadonlyArray<Source>, harnessAssets: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const emulator = yield* IconikEmulator
-    return check(yield* snapshot(emulator), sources).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
+    return check(yield* snapshot(emulator), sources, harnessAssets).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
   })
 
-describe.each(engines)("durable ingest on the $name engine", (engine) => {
+describe.each(engines)("durable workflows on the $name engine", (engine) => {
   const run = <A, E>(test: Effect.Effect<A, E, any>) =>
     Effect.promise(() => engine.layer()).pipe(
       Effect.flatMap((layer) =>
@@ -101,5 +104,41 @@ describe.each(engines)("durable ingest on the $name engine", (engine) => {
       assert.strictEqual((yield* Runs.poll("effect-iconik/ingestFolder", folderRun.executionId))._tag, "Succeeded")
       assert.strictEqual(yield* Runs.pruneFinished(), 3)
       assert.deepStrictEqual(yield* Runs.listRuns(), [])
+    })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a proxy, multipart: CLOSED once with its MD5 on the caller's asset", () =>
+    run(Effect.gen(function*() {
+      const target = yield* Assets.create({ title: "target", type: "ASSET" })
+      const { file, source } = yield* media("proxy.mp4", 6 * MiB, 3)
+      const result = yield* Runs.runUploadProxy({ assetId: target.id, file, partSize: 5 * MiB, singlePutThreshold: MiB })
+      assert.strictEqual(result.transfer.strategy, "multipart")
+      const emulator = yield* IconikEmulator
+      assert.strictEqual(emulator.state.proxies.get(result.proxyId)?.status, "CLOSED")
+      assert.deepStrictEqual(yield* violations([{ ...source, workflow: "uploadProxy", assetId: target.id }], [target.id]), [])
+    })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a metadata CSV import: the changed objects written, the unchanged left", () =>
+    run(Effect.gen(function*() {
+      yield* Metadata.createField({ name: "rating", label: "Rating", field_type: "integer" })
+      const view = yield* Metadata.createView({ name: "Review", view_fields: [{ name: "rating" }] })
+      const a = yield* Assets.create({ title: "a" })
+      const b = yield* Assets.create({ title: "b" })
+      yield* Metadata.putForAsset(a.id, view.id, { metadata_values: { rating: { field_values: [{ value: 3 }] } } })
+      const csv = Csv.format([["id", "object_type", "rating"], [a.id, "assets", "3"], [b.id, "assets", "5"]])
+      const report = yield* Runs.runImportMetadata({ viewId: view.id, csv })
+      assert.strictEqual(report.written, 1)
+      assert.strictEqual(report.unchanged, 1)
+      assert.deepStrictEqual(report.failed, [])
+      const values = yield* Metadata.get("assets", b.id, view.id)
+      assert.deepStrictEqual(values.metadata_values.rating?.field_values?.map((v) => v.value), [5])
+    })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("a bad option fails before anything is submitted", () =>
+    run(Effect.gen(function*() {
+      const dir = yield* mediaFolder({ "a.mov": 10 })
+      const exit = yield* Effect.exit(Runs.submitIngestFolder({ folder: dir, concurrency: 0 }))
+      assert.strictEqual(exit._tag === "Failure" ? (exit.cause.reasons[0] as any)?.error?._tag : undefined, "InvalidOption")
+      const emulator = yield* IconikEmulator
+      assert.strictEqual(emulator.state.assets.size, 0)
     })), 60_000)
 })

@@ -1,0 +1,79 @@
+/**
+ * `uploadProxy` as a durable workflow: the plain workflow's steps (see workflows/uploadProxy.ts) as activities. One
+ * execution per asset and proxy file (path, size, modification time): submitting it again joins the first.
+ */
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Path from "effect/Path"
+import * as Schema from "effect/Schema"
+import { Workflow as DurableWorkflow } from "effect/workflow"
+import { LocalFileError } from "../workflows/LocalFile.ts"
+import { uploadProxy, type UploadProxyOptions } from "../workflows/uploadProxy.ts"
+import { UploadSlots } from "./ClusterLimits.ts"
+import { TransferResultSchema } from "./IngestFile.ts"
+import { runAsActivities, storeFailure } from "./Steps.ts"
+
+const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
+
+export const UploadProxyPayload = Schema.Struct({
+  assetId: Schema.String,
+  file: Schema.String,
+  size: Schema.Number,
+  modifiedMillis: Schema.Number,
+  storageId: optional(Schema.String),
+  versionId: optional(Schema.String),
+  /** The proxy's descriptive fields (`format`, `codec`, `resolution`…), as JSON. */
+  proxy: optional(Schema.Record(Schema.String, Schema.Unknown)),
+  concurrency: optional(Schema.Number),
+  partSize: optional(Schema.Number),
+  singlePutThreshold: optional(Schema.Number),
+  contentType: optional(Schema.String),
+  keyframes: optional(Schema.Boolean),
+  wait: optional(Schema.Boolean),
+  onFailure: optional(Schema.Literals(["fail", "delete", "keep"])),
+  newProxy: optional(Schema.Boolean)
+})
+export type UploadProxyPayload = typeof UploadProxyPayload.Type
+
+export const UploadProxyResultSchema = Schema.Struct({
+  assetId: Schema.String,
+  proxyId: Schema.String,
+  size: Schema.Number,
+  transfer: TransferResultSchema,
+  keyframesJobId: optional(Schema.String),
+  keyframesJobStatus: optional(Schema.String)
+})
+
+export const UploadProxy = DurableWorkflow.make("effect-iconik/uploadProxy", {
+  payload: UploadProxyPayload,
+  success: UploadProxyResultSchema,
+  error: Schema.Unknown,
+  idempotencyKey: (payload) => JSON.stringify([payload.assetId, payload.file, payload.size, payload.modifiedMillis])
+})
+
+export const UploadProxyLayer = UploadProxy.toLayer((payload, executionId) => {
+  const { modifiedMillis: _m, size: _s, proxy, ...options } = payload
+  return UploadSlots.use((slots) =>
+    slots.withSlot(runAsActivities(executionId, uploadProxy({ ...options, proxy: proxy as UploadProxyOptions["proxy"] }))).pipe(
+      Effect.map((result): typeof UploadProxyResultSchema.Type => result),
+      Effect.mapError(storeFailure)
+    )
+  )
+})
+
+/** The payload for `options.file`: its absolute path, size and modification time read now. */
+export const uploadProxyPayload = (
+  options: Omit<UploadProxyOptions, "wait" | "checkpoint"> & { readonly wait?: boolean | undefined }
+): Effect.Effect<UploadProxyPayload, LocalFileError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = (yield* Path.Path).resolve(options.file)
+    const info = yield* fs.stat(path).pipe(
+      Effect.mapError((error) =>
+        new LocalFileError({ path, reason: error.reason._tag === "NotFound" ? "NotFound" : "Unreadable", detail: "" })
+      )
+    )
+    if (info.type !== "File") return yield* new LocalFileError({ path, reason: "NotAFile", detail: info.type.toLowerCase() })
+    const modified = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
+    return { ...options, file: path, size: Number(info.size), modifiedMillis: modified }
+  })
