@@ -82,11 +82,12 @@ const originals = IconikEmulator.use((emulator) =>
   }))
 
 /**
- * Why the cancel test is skipped: on the durable engine every interruption of a workflow is taken for a hand-over
- * (`Workflow.cleansUp`), so a cancelled run aborts its storage upload but leaves its record OPEN and its asset. The
- * engine tells the two apart (`WorkflowInstance.interrupted`); remove this once the workflows clean up on a cancel.
+ * Why the cancel test is skipped: a run cancelled from another process (`iconik runs cancel` against a worker on the
+ * cluster engine) aborts its storage upload but leaves its file record OPEN, still after 20 s, although the workflows
+ * clean up after a cancel seen by `WorkflowInstance.interrupted`. Remove this once a cancel through the cluster
+ * engine cleans up.
  */
-const cancelCleanUpPending: string | undefined = "a cancelled run's records are not cleaned up yet (durable core)"
+const cancelCleanUpPending: string | undefined = "a run cancelled through the cluster engine leaves its record OPEN (durable core)"
 
 describe(skipTitle("iconik worker, ingest --database, runs", pgSkipReason), () => {
   it.live.skipIf(pgSkipReason !== undefined)("a folder submitted to a worker: every file CLOSED once; runs lists each complete", () =>
