@@ -30,6 +30,7 @@ import { uploadProxy } from "../../workflows/uploadProxy.ts"
 import * as Connection from "./Connection.ts"
 import { integerFlag, integerFlagOr, numberFlag, numberFlagOr, switchFlag, textFlag } from "./Flags.ts"
 import { downloadCommand } from "./Download.ts"
+import * as Durable from "./Durable.ts"
 import * as Interrupted from "./Interrupted.ts"
 import { ExitCode } from "./Failure.ts"
 import * as Output from "./Output.ts"
@@ -213,9 +214,14 @@ const ingestCommand = Command.make(
       "follow-symlinks",
       "Folder: follow symbolic links that stay inside it (default: links are skipped and reported)"
     ),
-    keepOnFailure
+    keepOnFailure,
+    database: Durable.databaseFlag.pipe(
+      Flag.withDescription("Submit the ingest to the durable engine's workers on this PostgreSQL and follow it (Ctrl-C detaches)")
+    ),
+    detach: switchFlag("detach", "With --database: submit and return at once (prints the run ids)")
   },
   (args) => {
+    if (Option.isSome(args.database)) return Effect.flatMap(root, (global) => Durable.runDurableIngest(args, global))
     const interrupt = withInterruptReport({ command: "ingest", keep: args.keepOnFailure, path: args.path })
     return withIconik((global) =>
       Effect.gen(function*() {
@@ -531,7 +537,9 @@ export const cli = root.pipe(
     metadataCommand,
     jobsCommand,
     emulatorCommand,
-    demoCommand
+    demoCommand,
+    Durable.workerCommand(root),
+    Durable.runsCommand(root)
   ])
 )
 

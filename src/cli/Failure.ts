@@ -25,6 +25,8 @@ export const ExitCode = {
   Partial: 9,
   /** A job ended FAILED or ABORTED. */
   JobFailed: 10,
+  /** The durable engine's database: unreachable, refused the connection, or holds no engine. */
+  Database: 11,
   Interrupted: 130
 } as const
 
@@ -194,6 +196,22 @@ export const explain = (error: unknown): Explained => {
     case "VerificationFailed":
     case "BatchIncomplete":
       return { code: ExitCode.Partial, tag: error._tag, message: String(error.message) }
+    case "DatabaseUnreachable":
+      return {
+        code: ExitCode.Database,
+        tag: error._tag,
+        message: String(error.message),
+        hint: "check --database / DATABASE_URL (host, port, user, password, database name) and that PostgreSQL runs"
+      }
+    case "EngineTablesMissing":
+      return {
+        code: ExitCode.Database,
+        tag: error._tag,
+        message: String(error.message),
+        hint: "check the database name; `iconik worker --database …` makes the tables when it first starts"
+      }
+    case "RunNotFound":
+      return { code: ExitCode.NotFound, tag: error._tag, message: String(error.message), hint: "`iconik runs` lists the runs" }
     case "ServeError":
       return { code: ExitCode.Failure, tag: error._tag, message: serveMessage(error.cause) }
     default:
