@@ -1,8 +1,9 @@
 /**
- * The runs a durable engine's database holds, for the `iconik runs` command: which executions were submitted (read
+ * The one reader of Effect's cluster message tables (`cluster_messages`, `cluster_replies`; Effect's cluster module is
+ * marked unstable: these queries are what to check on an upgrade). The runs a durable engine's database holds, for the `iconik runs` command: which executions were submitted (read
  * from the cluster's message table, where each execution's `run` request is stored once), and their state as the
  * engine itself reports it (`Runs.poll`). Also the checks a command makes before it uses a database: reachable, and
- * holding the engine's tables.
+ * holding the engine's tables. And pruning what finished runs keep.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -11,6 +12,7 @@ import * as Snowflake from "effect/cluster/Snowflake"
 import { SqlClient } from "effect/sql"
 import type { WorkflowEngine } from "effect/workflow"
 import * as Runs from "./Runs.ts"
+import { DurableStore } from "./Store.ts"
 
 /** The database answers but holds no durable engine (no worker has run against it). */
 export class EngineTablesMissing extends Schema.TaggedError<EngineTablesMissing>()("EngineTablesMissing", {
@@ -176,4 +178,31 @@ export const status = (run: RunRow): Effect.Effect<RunStatus, never, WorkflowEng
       default:
         return { ...run, state: "running" }
     }
+  })
+
+/**
+ * Deletes what finished executions (succeeded or failed) keep in the database: their messages and replies in Effect's
+ * tables and their rows in the durable store. Storage grows by a few rows per step of every run (about 30 rows for a
+ * one-file ingest) until pruned. Running and suspended executions are kept. Answers how many executions went.
+ */
+export const pruneFinished = (options?: { readonly finishedBefore?: Date | undefined }) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const store = yield* DurableStore
+    const before = options?.finishedBefore ?? new Date()
+    const finished = yield* sql<{ readonly entity_type: string; readonly entity_id: string }>`
+      SELECT m.entity_type, m.entity_id FROM cluster_messages m
+      JOIN cluster_replies r ON r.request_id = m.id AND r.kind = 0
+      WHERE m.tag = 'run' AND m.entity_type IN ${sql.in([...known].map((name) => `Workflow/${name}`))}
+        AND (m.last_read IS NULL OR m.last_read < ${before})
+        AND r.payload NOT LIKE '%"_tag":"Suspended"%'`
+    for (const run of finished) {
+      yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`DELETE FROM cluster_replies WHERE request_id IN (
+          SELECT id FROM cluster_messages WHERE entity_type = ${run.entity_type} AND entity_id = ${run.entity_id})`
+        yield* sql`DELETE FROM cluster_messages WHERE entity_type = ${run.entity_type} AND entity_id = ${run.entity_id}`
+      }))
+      yield* store.forget(run.entity_id)
+    }
+    return finished.length
   })

@@ -6,14 +6,13 @@
  * - `run*` submits and waits for the result (as the plain workflow returns it, failures with their `_tag`);
  * - {@link poll} / {@link join} read or await an execution's state; {@link resume} wakes a suspended one;
  *   {@link cancel} interrupts it (what it made so far is cleaned up as after a failure);
- * - {@link listRuns} lists executions and their state, {@link pruneFinished} deletes finished ones (PostgreSQL).
+ * - listing runs, their state and pruning finished ones: `RunList.ts` (PostgreSQL).
  */
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import * as Path from "effect/Path"
 import * as Schedule from "effect/Schedule"
-import { SqlClient } from "effect/sql"
 import type { WorkflowEngine } from "effect/workflow"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import * as Options from "../workflows/Options.ts"
@@ -26,7 +25,6 @@ import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
 import { ImportMetadata, type ImportMetadataPayload } from "./MetadataCsv.ts"
 import { restoreFailure } from "./Steps.ts"
 import { UploadProxy, uploadProxyPayload } from "./UploadProxy.ts"
-import { DurableStore } from "./Store.ts"
 
 /** The durable workflows by name (an execution's workflow, as listed). */
 export const byName = {
@@ -155,93 +153,3 @@ export const resume = (workflow: WorkflowName, executionId: string): Effect.Effe
 /** Interrupts an execution: it ends interrupted; what it made is cleaned up as after a failure. */
 export const cancel = (workflow: WorkflowName, executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
   byName[workflow].interrupt(executionId)
-
-/** One execution as the cluster engine's tables have it. */
-export interface RunSummary {
-  readonly workflow: string
-  readonly executionId: string
-  /** `Running` (no result yet), `Suspended`, `Succeeded` or `Failed`. */
-  readonly state: "Running" | "Suspended" | "Succeeded" | "Failed"
-  /** The run's input as stored (e.g. the file or folder). */
-  readonly payload: unknown
-  /** When a runner last read the run's message. */
-  readonly lastRead: string | undefined
-}
-
-const workflowPrefix = "Workflow/effect-iconik/"
-
-const stateOf = (reply: string | null): RunSummary["state"] => {
-  if (reply === null) return "Running"
-  try {
-    const value = JSON.parse(reply)?.value
-    if (value?._tag === "Suspended") return "Suspended"
-    return value?.exit?._tag === "Success" ? "Succeeded" : "Failed"
-  } catch {
-    return "Running"
-  }
-}
-
-const parsed = (text: string | null): unknown => {
-  try {
-    return text === null ? undefined : JSON.parse(text)
-  } catch {
-    return text
-  }
-}
-
-/**
- * The durable workflows' executions on the cluster engine's database, newest first: the one query on Effect's
- * message tables (`cluster_messages`, `cluster_replies`: a run is its `run` message, its result the reply to it).
- * Those tables belong to Effect's cluster module, marked unstable: this query is what to check on an upgrade.
- */
-export const listRuns = (options?: { readonly limit?: number | undefined; readonly workflow?: WorkflowName | undefined }) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const entityType = options?.workflow === undefined ? `${workflowPrefix}%` : `Workflow/${options.workflow}`
-    const rows = yield* sql<{
-      readonly entity_type: string
-      readonly entity_id: string
-      readonly payload: string | null
-      readonly last_read: Date | string | null
-      readonly reply: string | null
-    }>`SELECT m.entity_type, m.entity_id, m.payload, m.last_read, r.payload AS reply
-      FROM cluster_messages m
-      LEFT JOIN cluster_replies r ON r.request_id = m.id AND r.kind = 0
-      WHERE m.tag = 'run' AND m.entity_type LIKE ${entityType}
-      ORDER BY m.rowid DESC
-      LIMIT ${options?.limit ?? 100}`
-    return rows.map((row): RunSummary => ({
-      workflow: row.entity_type.replace(/^Workflow\//, ""),
-      executionId: row.entity_id,
-      state: stateOf(row.reply),
-      payload: parsed(row.payload),
-      lastRead: row.last_read === null ? undefined : new Date(row.last_read).toISOString()
-    }))
-  })
-
-/**
- * Deletes what finished executions (succeeded or failed) keep in the database: their messages and replies in Effect's
- * tables and their rows in the durable store. Storage grows by a few rows per step of every run (about 30 rows for a
- * one-file ingest) until pruned. Running and suspended executions are kept. Answers how many executions went.
- */
-export const pruneFinished = (options?: { readonly finishedBefore?: Date | undefined }) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const store = yield* DurableStore
-    const before = options?.finishedBefore ?? new Date()
-    const finished = yield* sql<{ readonly entity_type: string; readonly entity_id: string }>`
-      SELECT m.entity_type, m.entity_id FROM cluster_messages m
-      JOIN cluster_replies r ON r.request_id = m.id AND r.kind = 0
-      WHERE m.tag = 'run' AND m.entity_type LIKE ${`${workflowPrefix}%`}
-        AND (m.last_read IS NULL OR m.last_read < ${before})
-        AND r.payload NOT LIKE '%"_tag":"Suspended"%'`
-    for (const run of finished) {
-      yield* sql.withTransaction(Effect.gen(function*() {
-        yield* sql`DELETE FROM cluster_replies WHERE request_id IN (
-          SELECT id FROM cluster_messages WHERE entity_type = ${run.entity_type} AND entity_id = ${run.entity_id})`
-        yield* sql`DELETE FROM cluster_messages WHERE entity_type = ${run.entity_type} AND entity_id = ${run.entity_id}`
-      }))
-      yield* store.forget(run.entity_id)
-    }
-    return finished.length
-  })
