@@ -10,7 +10,8 @@ import * as Path from "effect/Path"
 import * as Schema from "effect/Schema"
 import { Workflow as DurableWorkflow } from "effect/workflow"
 import { ingestFile, type IngestFileOptions, type IngestFileResult } from "../workflows/ingestFile.ts"
-import { LocalFileError } from "../workflows/LocalFile.ts"
+import * as LocalFile from "../workflows/LocalFile.ts"
+import type { LocalFileError } from "../workflows/LocalFile.ts"
 import { UploadSlots } from "./ClusterLimits.ts"
 import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
 
@@ -97,18 +98,12 @@ export const IngestFileLayer = IngestFile.toLayer((payload, executionId) =>
 export const ingestFilePayload = (
   options: Omit<IngestFileOptions, "wait"> & { readonly wait?: boolean | undefined }
 ): Effect.Effect<IngestFilePayload, LocalFileError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = (yield* Path.Path).resolve(options.file)
-    const info = yield* fs.stat(path).pipe(
-      Effect.mapError((error) =>
-        new LocalFileError({ path, reason: error.reason._tag === "NotFound" ? "NotFound" : "Unreadable", detail: "" })
-      )
-    )
-    if (info.type !== "File") return yield* new LocalFileError({ path, reason: "NotAFile", detail: info.type.toLowerCase() })
-    const modified = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
-    return { ...options, file: path, size: Number(info.size), modifiedMillis: modified }
-  })
+  Effect.map(LocalFile.inspect(options.file), (file) => ({
+    ...options,
+    file: file.path,
+    size: file.size,
+    modifiedMillis: file.modifiedMillis
+  }))
 
 export type { IngestFileResult }
 export { restoreFailure }

@@ -7,7 +7,8 @@ import * as FileSystem from "effect/FileSystem"
 import * as Path from "effect/Path"
 import * as Schema from "effect/Schema"
 import { Workflow as DurableWorkflow } from "effect/workflow"
-import { LocalFileError } from "../workflows/LocalFile.ts"
+import * as LocalFile from "../workflows/LocalFile.ts"
+import type { LocalFileError } from "../workflows/LocalFile.ts"
 import { uploadProxy, type UploadProxyOptions } from "../workflows/uploadProxy.ts"
 import { UploadSlots } from "./ClusterLimits.ts"
 import { TransferResultSchema } from "./IngestFile.ts"
@@ -65,15 +66,9 @@ export const UploadProxyLayer = UploadProxy.toLayer((payload, executionId) => {
 export const uploadProxyPayload = (
   options: Omit<UploadProxyOptions, "wait" | "checkpoint"> & { readonly wait?: boolean | undefined }
 ): Effect.Effect<UploadProxyPayload, LocalFileError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = (yield* Path.Path).resolve(options.file)
-    const info = yield* fs.stat(path).pipe(
-      Effect.mapError((error) =>
-        new LocalFileError({ path, reason: error.reason._tag === "NotFound" ? "NotFound" : "Unreadable", detail: "" })
-      )
-    )
-    if (info.type !== "File") return yield* new LocalFileError({ path, reason: "NotAFile", detail: info.type.toLowerCase() })
-    const modified = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
-    return { ...options, file: path, size: Number(info.size), modifiedMillis: modified }
-  })
+  Effect.map(LocalFile.inspect(options.file), (file) => ({
+    ...options,
+    file: file.path,
+    size: file.size,
+    modifiedMillis: file.modifiedMillis
+  }))
