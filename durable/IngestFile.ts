@@ -26,6 +26,8 @@ export const IngestFilePayload = Schema.Struct({
   title: optional(Schema.String),
   collectionId: optional(Schema.String),
   storageId: optional(Schema.String),
+  /** The FILES storage already looked up (a folder's runs share one lookup). */
+  storage: optional(Schema.Struct({ id: Schema.String, method: Schema.String })),
   externalId: optional(Schema.String),
   directoryPath: optional(Schema.String),
   checksum: optional(Schema.Union([Schema.String, Schema.Literal(false)])),

@@ -18,6 +18,7 @@ import {
   joinDirectory,
   type SkippedItem
 } from "../workflows/ingestFolder.ts"
+import { findFilesStorage } from "../workflows/ingestFile.ts"
 import * as LocalFile from "../workflows/LocalFile.ts"
 import * as Options from "../workflows/Options.ts"
 import * as Workflow from "../workflows/Workflow.ts"
@@ -89,6 +90,8 @@ const ingestFolderBody = (payload: IngestFolderPayload) =>
       "collection upload path",
       Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
     )
+    // The FILES storage, looked up once for the folder rather than once per file (a call saved per file).
+    const storage = candidates.length === 0 ? undefined : yield* findFilesStorage(payload.storageId)
     const directoryOf = (relative: string) => {
       const slash = relative.lastIndexOf("/")
       return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
@@ -124,7 +127,8 @@ const ingestFolderBody = (payload: IngestFolderPayload) =>
             item: relative,
             externalId: relative,
             collectionId,
-            storageId: payload.storageId,
+            storageId: storage?.id ?? payload.storageId,
+            storage,
             concurrency: payload.partConcurrency,
             partSize: payload.partSize,
             singlePutThreshold: payload.singlePutThreshold,

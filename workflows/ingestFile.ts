@@ -47,6 +47,11 @@ export interface IngestFileOptions {
   readonly collectionId?: string | undefined
   /** FILES storage (default: Iconik's default FILES storage). */
   readonly storageId?: string | undefined
+  /**
+   * The FILES storage, already looked up (its id and method): no lookup is sent. A folder ingest looks it up once
+   * for all its files. Takes precedence over `storageId`.
+   */
+  readonly storage?: ResolvedStorage | undefined
   /** Stored on the asset: another way to recognise the file on a rerun. */
   readonly externalId?: string | undefined
   /** `directory_path` of the file on the storage. Default: the collection's upload path, else "". */
@@ -116,6 +121,21 @@ const mimeTypes: Record<string, string> = {
 /** The media type for a file name (by extension; `application/octet-stream` when unknown). */
 export const mediaTypeOf = (name: string): string =>
   mimeTypes[name.slice(name.lastIndexOf(".") + 1).toLowerCase()] ?? "application/octet-stream"
+
+/** What an ingest needs of its FILES storage. */
+export interface ResolvedStorage {
+  readonly id: string
+  readonly method: string
+}
+
+/** The FILES storage `storageId` names, else Iconik's default one. */
+export const findFilesStorage = (storageId: string | undefined) =>
+  Effect.map(
+    storageId === undefined
+      ? Workflow.step("find FILES storage", Files.defaultStorage("FILES"), { retry: readRetry })
+      : Workflow.step("get storage", Files.getStorage(storageId), { retry: readRetry }),
+    (storage): ResolvedStorage => ({ id: storage.id, method: storage.method })
+  )
 
 /** The records an ingest fills: made by this run, or found through a crashed run's checkpoint. */
 type Ingested = Omit<IngestFileResult, "size" | "checksum" | "jobId" | "jobStatus">
@@ -243,9 +263,7 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
       )
 
     const ingestNew = Effect.gen(function*() {
-      const storage = options.storageId === undefined
-        ? yield* Workflow.step("find FILES storage", Files.defaultStorage("FILES"), { retry: readRetry })
-        : yield* Workflow.step("get storage", Files.getStorage(options.storageId), { retry: readRetry })
+      const storage = options.storage ?? (yield* findFilesStorage(options.storageId))
       // The storage's part rules are known now: a bad part size fails here, before the asset exists.
       yield* checkPartSize(storage.method, file.size, options)
       const collectionId = options.collectionId

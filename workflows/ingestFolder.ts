@@ -22,7 +22,7 @@ import * as files from "../src/generated/files.ts"
 import * as Collections from "../src/Collections.ts"
 import * as Pagination from "../src/Pagination.ts"
 import { StorageClient } from "../src/storage/StorageClient.ts"
-import { ingestFile, type IngestFileOptions } from "./ingestFile.ts"
+import { findFilesStorage, ingestFile, type IngestFileOptions } from "./ingestFile.ts"
 import * as LocalFile from "./LocalFile.ts"
 import * as Options from "./Options.ts"
 import * as Progress from "./Progress.ts"
@@ -139,6 +139,8 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
         "collection upload path",
         Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
       )
+    // The FILES storage, looked up once for the folder rather than once per file (a call saved per file).
+    const filesStorage = options.storage ?? (candidates.length === 0 ? undefined : yield* findFilesStorage(options.storageId))
     const directoryOf = (relative: string) => {
       const slash = relative.lastIndexOf("/")
       return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
@@ -173,6 +175,7 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
           }
           const result = yield* ingestFile({
             ...options,
+            storage: filesStorage,
             file: file.path,
             checksum,
             directoryPath,

@@ -167,6 +167,24 @@ describe("ingestFolder", () => {
       assert.strictEqual(emulator.state.files.size, 0)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
+  it.live("the FILES storage is looked up once for the folder, not once per file; a storage that cannot be found stops the batch", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const dir = yield* mediaFolder({ "a.mov": 100, "b.mov": 200, "sub/c.mov": 300 })
+      const report = yield* ingestFolder({ folder: dir })
+      assert.strictEqual(report.ingested.length, 3)
+      const lookups = (yield* emulator.requests).filter((r) => r.method === "GET" && r.path.includes("/storages/"))
+      assert.strictEqual(lookups.length, 1)
+      // Every file went to that storage.
+      const storages = new Set([...emulator.state.files.values()].map((f) => f.storage_id))
+      assert.strictEqual(storages.size, 1)
+
+      const other = yield* mediaFolder({ "d.mov": 100 })
+      const exit = yield* Effect.exit(ingestFolder({ folder: other, storageId: "0b6e4d9c-e000-11ee-8000-00000000beef" }))
+      assert.strictEqual(failureOf(exit)?._tag, "IconikNotFound")
+      assert.strictEqual(emulator.state.assets.size, 3)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
   /** Two files, a link to a file outside the folder and a link to the folder itself (`self -> .`). */
   const folderWithLinks = Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
