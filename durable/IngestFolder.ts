@@ -9,16 +9,14 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Workflow as DurableWorkflow } from "effect/workflow"
-import * as Collections from "../src/Collections.ts"
 import {
   alreadyIngested,
+  folderDestination,
   type FailedItem,
   type IngestedItem,
   type IngestFolderReport,
-  joinDirectory,
   type SkippedItem
 } from "../workflows/ingestFolder.ts"
-import { findFilesStorage } from "../workflows/ingestFile.ts"
 import * as LocalFile from "../workflows/LocalFile.ts"
 import * as Options from "../workflows/Options.ts"
 import * as Workflow from "../workflows/Workflow.ts"
@@ -86,16 +84,7 @@ const ingestFolderBody = (payload: IngestFolderPayload) =>
       { result: Inspected }
     )
     const collectionId = payload.collectionId
-    const uploadPath = collectionId === undefined || candidates.length === 0 ? "" : yield* Workflow.step(
-      "collection upload path",
-      Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
-    )
-    // The FILES storage, looked up once for the folder rather than once per file (a call saved per file).
-    const storage = candidates.length === 0 ? undefined : yield* findFilesStorage(payload.storageId)
-    const directoryOf = (relative: string) => {
-      const slash = relative.lastIndexOf("/")
-      return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
-    }
+    const { directoryOf, storage } = yield* folderDestination({ ...payload, hasFiles: candidates.length > 0 })
 
     const one = ({ failure, file, relative }: (typeof candidates)[number]): Effect.Effect<Outcome, never, any> => {
       if (file === undefined) {

@@ -22,7 +22,7 @@ import * as files from "../src/generated/files.ts"
 import * as Collections from "../src/Collections.ts"
 import * as Pagination from "../src/Pagination.ts"
 import { StorageClient } from "../src/storage/StorageClient.ts"
-import { findFilesStorage, ingestFile, type IngestFileOptions } from "./ingestFile.ts"
+import { findFilesStorage, ingestFile, type IngestFileOptions, type ResolvedStorage } from "./ingestFile.ts"
 import * as LocalFile from "./LocalFile.ts"
 import * as Options from "./Options.ts"
 import * as Progress from "./Progress.ts"
@@ -109,6 +109,34 @@ export const alreadyIngested = (checksum: string, directoryPath: string, name: s
     Stream.runHead
   )
 
+/**
+ * Where a folder's files go, asked once for the whole folder: every file under the collection's upload path, in the
+ * sub-folder it has under the ingested folder, on one FILES storage (looked up once, not once per file). Unlike
+ * ingestFile's fallback to "" for one file, a failed upload-path lookup stops the batch before any asset exists: the
+ * whole folder would otherwise land outside the collection's path, unseen by a rerun. Nothing is asked for a folder
+ * with no file to ingest.
+ */
+export const folderDestination = Effect.fnUntraced(function*(options: {
+  readonly collectionId?: string | undefined
+  readonly storageId?: string | undefined
+  readonly storage?: ResolvedStorage | undefined
+  readonly hasFiles: boolean
+}) {
+  const collectionId = options.collectionId
+  const uploadPath = collectionId === undefined || !options.hasFiles
+    ? ""
+    : yield* Workflow.step(
+      "collection upload path",
+      Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
+    )
+  const storage = options.storage ?? (options.hasFiles ? yield* findFilesStorage(options.storageId) : undefined)
+  const directoryOf = (relative: string) => {
+    const slash = relative.lastIndexOf("/")
+    return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
+  }
+  return { directoryOf, storage }
+})
+
 export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolderOptions) =>
   Effect.gen(function*() {
     yield* Options.validateTransfer(options)
@@ -129,22 +157,10 @@ export const ingestFolder = Workflow.make("ingestFolder", (options: IngestFolder
     yield* Effect.forEach(listingSkips, (item) =>
       Progress.emit({ _tag: "ItemFinished", item: item.path, bytes: 0, outcome: "skipped", reason: item.reason }), { discard: true })
 
-    // Every file goes under the collection's upload path (asked once for the folder), in the sub-folder it has under
-    // the ingested folder. Unlike ingestFile's fallback to "" for one file, a failed lookup stops the batch before
-    // any asset exists: the whole folder would otherwise land outside the collection's path, unseen by a rerun.
-    const collectionId = options.collectionId
-    const uploadPath = collectionId === undefined || candidates.length === 0
-      ? ""
-      : yield* Workflow.step(
-        "collection upload path",
-        Effect.map(Collections.fullPath(collectionId, { get_upload_path: true }), (path) => (typeof path === "string" ? path : ""))
-      )
-    // The FILES storage, looked up once for the folder rather than once per file (a call saved per file).
-    const filesStorage = options.storage ?? (candidates.length === 0 ? undefined : yield* findFilesStorage(options.storageId))
-    const directoryOf = (relative: string) => {
-      const slash = relative.lastIndexOf("/")
-      return joinDirectory(uploadPath, slash < 0 ? "" : relative.slice(0, slash))
-    }
+    const { directoryOf, storage: filesStorage } = yield* folderDestination({
+      ...options,
+      hasFiles: candidates.length > 0
+    })
 
     const one = ({ inspected, relative }: (typeof candidates)[number]) => {
       if (inspected._tag === "Failure") {
