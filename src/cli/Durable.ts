@@ -520,13 +520,17 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
           ])
         })))).pipe(Command.withDescription("One run: its state, file and result (or why it failed)"))
 
+  /** A run in one of these states will not change again: nothing to resume or cancel. */
+  const hasEnded = (run: { readonly state: string }) =>
+    run.state === "complete" || run.state === "failed" || run.state === "cancelled"
+
   const resume = Command.make("resume", { runId: runIdArgument, database: databaseFlag }, (args) =>
     Effect.flatMap(root, (global) =>
       withRuns(args.database, global, () =>
         Effect.gen(function*() {
           const { Runs } = yield* load
           const run = yield* statusOf(args.runId)
-          if (run.state === "complete" || run.state === "failed" || run.state === "cancelled") {
+          if (hasEnded(run)) {
             return yield* Output.result(global.json, { ...runJson(run), resumed: false }, () =>
               `Run ${run.executionId} has ended (${run.state}): nothing to resume`)
           }
@@ -541,7 +545,7 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
         Effect.gen(function*() {
           const { Runs } = yield* load
           const run = yield* statusOf(args.runId)
-          if (run.state === "complete" || run.state === "failed" || run.state === "cancelled") {
+          if (hasEnded(run)) {
             return yield* Output.result(global.json, { ...runJson(run), cancelled: false }, () =>
               `Run ${run.executionId} has ended (${run.state}): nothing to cancel`)
           }
@@ -552,10 +556,10 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
           )
           yield* Output.result(global.json, { ...runJson(run), cancelled: true, ended: Option.isSome(ended) }, () =>
             Option.isSome(ended)
-              ? `Run ${run.executionId} cancelled: the worker aborted its upload and cleaned up what it made`
+              ? `Run ${run.executionId} cancelled: the worker aborted its upload (see docs/durable.md for records it may leave OPEN)`
               : `Run ${run.executionId}: cancel sent; no worker has ended it yet (it ends when a worker picks it up)`)
         })))).pipe(
-      Command.withDescription("Interrupt a run: its upload is aborted and what it made is cleaned up, as after a failure")
+      Command.withDescription("Interrupt a run: its storage upload is aborted (its file record may stay OPEN: docs/durable.md)")
     )
 
   return Command.make("runs", { database: databaseFlag, limit: limitFlag }, (args) =>
