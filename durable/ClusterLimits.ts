@@ -30,6 +30,7 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as IconikClient from "../src/IconikClient.ts"
 import * as TokenBucket from "../src/TokenBucket.ts"
+import * as Tables from "./Tables.ts"
 
 export interface UploadSlotsShape {
   /** Runs `effect` once an upload slot is free, and frees the slot when it ends (however it ends). */
@@ -167,37 +168,30 @@ const releaseChannel = "effect_iconik_upload_slot_freed"
 /** The only pool of upload slots so far. */
 const uploadsPool = "uploads"
 
-/**
- * Creates the tables the limits use, if missing: the whole schema is here. Runners starting together serialise on
- * a transaction lock, so two `CREATE TABLE IF NOT EXISTS` never race.
- */
-export const createTables: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql.withTransaction(Effect.gen(function*() {
-    yield* sql`SELECT pg_advisory_xact_lock(hashtext(${budgetTable}))`
-    // Times are milliseconds since the epoch on the database's clock, the one clock every runner shares.
-    yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS ${budgetTable} (
-      app_id text PRIMARY KEY,
-      next_slot double precision NOT NULL,
-      paused_until double precision NOT NULL DEFAULT 0,
-      pauses bigint NOT NULL DEFAULT 0
-    )`)
-    yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS ${slotsTable} (
-      pool text NOT NULL,
-      slot integer NOT NULL,
-      holder text,
-      runner text,
-      expires_at timestamptz,
-      PRIMARY KEY (pool, slot)
-    )`)
-    yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS ${queueTable} (
-      ticket bigserial PRIMARY KEY,
-      pool text NOT NULL,
-      runner text NOT NULL,
-      expires_at timestamptz NOT NULL
-    )`)
-  }))
-})
+/** Creates the tables the limits use, if missing: the whole schema is here. */
+export const createTables: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Tables.create(budgetTable, [
+  // Times are milliseconds since the epoch on the database's clock, the one clock every runner shares.
+  `CREATE TABLE IF NOT EXISTS ${budgetTable} (
+    app_id text PRIMARY KEY,
+    next_slot double precision NOT NULL,
+    paused_until double precision NOT NULL DEFAULT 0,
+    pauses bigint NOT NULL DEFAULT 0
+  )`,
+  `CREATE TABLE IF NOT EXISTS ${slotsTable} (
+    pool text NOT NULL,
+    slot integer NOT NULL,
+    holder text,
+    runner text,
+    expires_at timestamptz,
+    PRIMARY KEY (pool, slot)
+  )`,
+  `CREATE TABLE IF NOT EXISTS ${queueTable} (
+    ticket bigserial PRIMARY KEY,
+    pool text NOT NULL,
+    runner text NOT NULL,
+    expires_at timestamptz NOT NULL
+  )`
+])
 
 const dbNow = `(extract(epoch FROM clock_timestamp()) * 1000)::float8`
 

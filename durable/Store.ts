@@ -10,6 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { SqlClient } from "effect/sql"
 import type * as Checkpoint from "../workflows/Checkpoint.ts"
+import * as Tables from "./Tables.ts"
 
 export interface DurableStoreShape {
   /** The checkpoint lines of one execution (keyed by the media path and workflow within it). */
@@ -64,21 +65,23 @@ export const layerSql: Layer.Layer<DurableStore, never, SqlClient.SqlClient> = L
   DurableStore,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    yield* sql`CREATE TABLE IF NOT EXISTS iconik_durable_checkpoints (
-      seq BIGSERIAL PRIMARY KEY,
-      execution_id TEXT NOT NULL,
-      workflow TEXT NOT NULL,
-      media_path TEXT NOT NULL,
-      line TEXT NOT NULL
-    )`.pipe(Effect.orDie)
-    yield* sql`CREATE INDEX IF NOT EXISTS iconik_durable_checkpoints_key
-      ON iconik_durable_checkpoints (execution_id, workflow, media_path)`.pipe(Effect.orDie)
-    yield* sql`CREATE TABLE IF NOT EXISTS iconik_durable_steps (
-      execution_id TEXT NOT NULL,
-      step TEXT NOT NULL,
-      began_at BIGINT NOT NULL,
-      PRIMARY KEY (execution_id, step)
-    )`.pipe(Effect.orDie)
+    yield* Effect.orDie(Tables.create("iconik_durable", [
+      `CREATE TABLE IF NOT EXISTS iconik_durable_checkpoints (
+        seq BIGSERIAL PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        media_path TEXT NOT NULL,
+        line TEXT NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS iconik_durable_checkpoints_key
+        ON iconik_durable_checkpoints (execution_id, workflow, media_path)`,
+      `CREATE TABLE IF NOT EXISTS iconik_durable_steps (
+        execution_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        began_at BIGINT NOT NULL,
+        PRIMARY KEY (execution_id, step)
+      )`
+    ]))
     const logged = <A>(what: string, fallback: A) => <E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.catchCause(effect, (cause) => Effect.as(Effect.logWarning(`durable store: ${what} failed`, cause), fallback))
     return DurableStore.of({
