@@ -562,6 +562,30 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
       Command.withDescription("Interrupt a run: its storage upload is aborted (its file record may stay OPEN: docs/durable.md)")
     )
 
+  const prune = Command.make("prune", {
+    database: databaseFlag,
+    olderThanDays: numberFlagOr(
+      "older-than-days",
+      "Delete runs that finished at least this many days ago (0: every finished run)",
+      { min: 0, max: 36_500 },
+      7
+    )
+  }, (args) =>
+    Effect.flatMap(root, (global) =>
+      withRuns(args.database, global, () =>
+        Effect.gen(function*() {
+          const { RunList } = yield* load
+          const finishedBefore = new Date(Date.now() - args.olderThanDays * 86_400_000)
+          const pruned = yield* RunList.pruneFinished({ finishedBefore })
+          yield* Output.result(global.json, { pruned, finishedBefore: finishedBefore.toISOString() }, () =>
+            `Pruned ${pruned} finished run${pruned === 1 ? "" : "s"} (finished before ${finishedBefore.toISOString()}); running and suspended runs are kept`)
+        })))).pipe(
+      Command.withDescription(
+        "Delete what finished runs keep in the database (their messages, replies and checkpoints); a pruned run " +
+          "submitted again runs again"
+      )
+    )
+
   return Command.make("runs", { database: databaseFlag, limit: limitFlag }, (args) =>
     Effect.flatMap(root, (global) =>
       withRuns(args.database, global, () =>
@@ -580,10 +604,11 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
               ])
         })))).pipe(
     Command.withDescription("The durable engine's runs and their state (running, suspended, complete, failed), newest first"),
-    Command.withSubcommands([show, resume, cancel]),
+    Command.withSubcommands([show, resume, cancel, prune]),
     Command.withExamples([
       { command: "iconik runs --database postgres://iconik@db:5432/iconik", description: "List runs" },
-      { command: "iconik runs cancel 1f2e…", description: "Stop a run; its upload is aborted" }
+      { command: "iconik runs cancel 1f2e…", description: "Stop a run; its upload is aborted" },
+      { command: "iconik runs prune --older-than-days 30", description: "Forget runs that finished a month ago" }
     ])
   )
 }
