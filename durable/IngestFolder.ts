@@ -64,6 +64,12 @@ const Inspected = Schema.Array(Schema.Struct({
   failure: optional(Schema.Struct({ reason: Schema.String, message: Schema.String }))
 }))
 
+/** A file's checksum, and the file Iconik holds already with it (when looked up and found). */
+const Checked = Schema.Struct({
+  checksum: Schema.String,
+  existing: optional(Schema.Struct({ assetId: optional(Schema.String), fileId: Schema.String }))
+})
+
 const ingestFolderBody = (payload: IngestFolderPayload) =>
   Effect.gen(function*() {
     yield* Options.validateTransfer({ ...payload, concurrency: payload.partConcurrency })
@@ -94,18 +100,27 @@ const ingestFolderBody = (payload: IngestFolderPayload) =>
       return Workflow.forItem(
         relative,
         Effect.gen(function*() {
-          const checksum = yield* Workflow.step("checksum", LocalFile.checksum(file.path))
-          if (payload.skipExisting !== false) {
-            const existing = yield* Workflow.step(
-              "look up checksum",
-              Effect.map(alreadyIngested(checksum, directoryPath, file.name), Option.getOrUndefined)
-            )
-            if (existing !== undefined) {
-              return {
-                _tag: "skipped",
-                item: { path: relative, reason: "AlreadyIngested", assetId: existing.asset_id ?? undefined, fileId: existing.id }
-              } satisfies Outcome
-            }
+          // One activity for both reads (running them again after a crash is harmless): an activity costs a few
+          // database round trips, as much as a small file's upload.
+          const { checksum, existing } = yield* Workflow.step(
+            "checksum and look up",
+            Effect.gen(function*() {
+              const checksum = yield* LocalFile.checksum(file.path)
+              const found = payload.skipExisting === false
+                ? Option.none()
+                : yield* alreadyIngested(checksum, directoryPath, file.name)
+              const existing = Option.getOrUndefined(
+                Option.map(found, (f) => ({ assetId: f.asset_id ?? undefined, fileId: f.id }))
+              )
+              return { checksum, existing }
+            }),
+            { result: Checked }
+          )
+          if (existing !== undefined) {
+            return {
+              _tag: "skipped",
+              item: { path: relative, reason: "AlreadyIngested", assetId: existing.assetId, fileId: existing.fileId }
+            } satisfies Outcome
           }
           const child: IngestFilePayload = {
             file: file.path,
