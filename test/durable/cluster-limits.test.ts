@@ -15,23 +15,11 @@ import { ClusterLimits } from "../../durable/index.ts"
 import { IconikEmulator } from "../../src/testing/index.ts"
 import { databaseUrl, dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
 import * as Fs from "node:fs"
-import * as Net from "node:net"
 import * as NodePath from "node:path"
 import * as Os from "node:os"
 import * as Engine from "../../durable/Engine.ts"
 import * as Runs from "../../durable/Runs.ts"
-import { busiest, runCalls, shardsSettled, spawnRunner, startWorker, stopWorker } from "./limits-support.ts"
-
-/** A port nothing listens on now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as Net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
+import { busiest, freePort, runCalls, shardsSettled, spawnRunner, startWorker, stopWorker } from "./limits-support.ts"
 
 let url = ""
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { SqlClient } from "effect/sql"
 import * as ChildProcess from "node:child_process"
+import * as Net from "node:net"
 import * as Path from "node:path"
 
 const runnerScript = Path.join(import.meta.dirname, "limits-runner.ts")
@@ -187,3 +188,14 @@ export const shardsSettled = (databaseUrl: string, runners: number, stableMillis
       }
     }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 1 })), Effect.scoped)
   )
+
+/** A port nothing listens on now. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = Net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as Net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
