@@ -50,6 +50,12 @@ export const workflows: Layer.Layer<
  * - `entityMessagePollInterval` 2 s (default 10 s): one poll for unprocessed messages per interval (also how soon
  *   work moved to this runner, or a resumed execution, is picked up);
  * - `runnerHealthCheckInterval` 5 s (default 1 min): a ping of each runner the others know of (no query).
+ *
+ * Kept at Effect's default: `entityTerminationTimeout` (15 s), how long a runner that gives up a shard (a runner
+ * joined, or this one stops) waits for the runs on it. A run in flight there cannot start its next step until the
+ * hand-over, so it waits that long; shorter, a long step still running here would run again on the new owner at the
+ * same time. A child run answers its parent over the runners' sockets, and an activity its run in memory: no poll
+ * interval is on the path of a run's progress.
  */
 export const failoverSettings: Partial<ShardingConfig.ShardingConfig["Service"]> = {
   shardLockRefreshInterval: Duration.seconds(3),

@@ -6,9 +6,11 @@
  * a folder spreads over every runner of the cluster; a runner's death costs the steps it was in.
  */
 import * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Workflow as DurableWorkflow } from "effect/workflow"
+import type { IconikClient } from "../src/IconikClient.ts"
 import {
   alreadyIngested,
   folderDestination,
@@ -20,7 +22,7 @@ import {
 import * as LocalFile from "../workflows/LocalFile.ts"
 import * as Options from "../workflows/Options.ts"
 import * as Workflow from "../workflows/Workflow.ts"
-import { IngestFile, type IngestFilePayload } from "./IngestFile.ts"
+import { IngestFile, type IngestFilePayload, oneActivityMax } from "./IngestFile.ts"
 import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
@@ -64,6 +66,35 @@ const Inspected = Schema.Array(Schema.Struct({
   failure: optional(Schema.Struct({ reason: Schema.String, message: Schema.String }))
 }))
 
+/** A file's checksum, and the file Iconik holds already with it (when looked up and found). */
+const Checked = Schema.Struct({
+  checksum: Schema.String,
+  existing: optional(Schema.Struct({ assetId: optional(Schema.String), fileId: Schema.String }))
+})
+
+/** A group's checksums and look-ups, in the group's order: a file's failure is its own. */
+const CheckedGroup = Schema.Array(Schema.Struct({
+  relative: Schema.String,
+  checksum: optional(Schema.String),
+  existing: optional(Schema.Struct({ assetId: optional(Schema.String), fileId: Schema.String })),
+  failure: optional(Schema.Struct({ reason: Schema.String, message: Schema.String }))
+}))
+
+/** Small files checksummed in one activity at most (see `check` below). */
+const groupSize = 16
+
+/** Files small enough to be ingested in one activity (`oneActivityMax`), in groups of `groupSize`, in listing order. */
+const smallGroups = <C extends { readonly relative: string; readonly file?: { readonly path: string; readonly name: string; readonly size: number } | undefined }>(
+  candidates: ReadonlyArray<C>
+) => {
+  const small = candidates.flatMap((c) =>
+    c.file !== undefined && c.file.size <= oneActivityMax ? [{ relative: c.relative, file: c.file }] : []
+  )
+  const groups: Array<typeof small> = []
+  for (let at = 0; at < small.length; at += groupSize) groups.push(small.slice(at, at + groupSize))
+  return groups
+}
+
 const ingestFolderBody = (payload: IngestFolderPayload) =>
   Effect.gen(function*() {
     yield* Options.validateTransfer({ ...payload, concurrency: payload.partConcurrency })
@@ -86,6 +117,49 @@ const ingestFolderBody = (payload: IngestFolderPayload) =>
     const collectionId = payload.collectionId
     const { directoryOf, storage } = yield* folderDestination({ ...payload, hasFiles: candidates.length > 0 })
 
+    // A file's checksum and the look-up of a file Iconik holds with it: reads, harmless to run again after a crash, so
+    // one activity for both. Small files are checksummed in groups, one activity per group (an activity costs a few
+    // database round trips, as much as a small file's upload); the first file of a group to get there runs it, the
+    // others wait for it.
+    const check = (path: string, directoryPath: string, name: string) =>
+      Effect.gen(function*() {
+        const checksum = yield* LocalFile.checksum(path)
+        const found = payload.skipExisting === false ? Option.none() : yield* alreadyIngested(checksum, directoryPath, name)
+        const existing = Option.getOrUndefined(Option.map(found, (f) => ({ assetId: f.asset_id ?? undefined, fileId: f.id })))
+        return { checksum, existing }
+      })
+    const checkOne = (path: string, directoryPath: string, name: string) =>
+      Workflow.step("checksum and look up", check(path, directoryPath, name), { result: Checked })
+    const checkedInGroup = new Map<string, Effect.Effect<typeof Checked.Type, unknown, IconikClient | FileSystem.FileSystem>>()
+    // The folder's context, not the item of whichever file gets there first: the activity's name is the same on replay.
+    const folderContext = yield* Workflow.CurrentWorkflow
+    for (const group of smallGroups(candidates)) {
+      const run = yield* Effect.cached(Effect.provideService(Workflow.step(
+        `checksum and look up ${group.length} files from ${group[0]!.relative}`,
+        Effect.forEach(group, ({ file, relative }) =>
+          check(file.path, directoryOf(relative), file.name).pipe(
+            Effect.map((checked) => ({ relative, ...checked, failure: undefined })),
+            Effect.catch((error: unknown) =>
+              Effect.succeed({
+                relative,
+                checksum: undefined,
+                existing: undefined,
+                failure: { reason: Workflow.reasonOf(error), message: Workflow.messageOf(error) }
+              })
+            )
+          ), { concurrency: 4 }),
+        { result: CheckedGroup }
+      ), Workflow.CurrentWorkflow, folderContext))
+      group.forEach(({ relative }, i) =>
+        checkedInGroup.set(relative, Effect.flatMap(run, (all) => {
+          const mine = all[i]!
+          return mine.checksum === undefined
+            ? Effect.fail(Object.assign(new Error(mine.failure?.message ?? ""), { _tag: mine.failure?.reason ?? "Error" }))
+            : Effect.succeed({ checksum: mine.checksum, existing: mine.existing })
+        }))
+      )
+    }
+
     const one = ({ failure, file, relative }: (typeof candidates)[number]): Effect.Effect<Outcome, never, any> => {
       if (file === undefined) {
         return Effect.succeed({ _tag: "failed", item: { path: relative, reason: failure?.reason ?? "Error", message: failure?.message ?? "" } })
@@ -94,18 +168,12 @@ const ingestFolderBody = (payload: IngestFolderPayload) =>
       return Workflow.forItem(
         relative,
         Effect.gen(function*() {
-          const checksum = yield* Workflow.step("checksum", LocalFile.checksum(file.path))
-          if (payload.skipExisting !== false) {
-            const existing = yield* Workflow.step(
-              "look up checksum",
-              Effect.map(alreadyIngested(checksum, directoryPath, file.name), Option.getOrUndefined)
-            )
-            if (existing !== undefined) {
-              return {
-                _tag: "skipped",
-                item: { path: relative, reason: "AlreadyIngested", assetId: existing.asset_id ?? undefined, fileId: existing.id }
-              } satisfies Outcome
-            }
+          const { checksum, existing } = yield* (checkedInGroup.get(relative) ?? checkOne(file.path, directoryPath, file.name))
+          if (existing !== undefined) {
+            return {
+              _tag: "skipped",
+              item: { path: relative, reason: "AlreadyIngested", assetId: existing.assetId, fileId: existing.fileId }
+            } satisfies Outcome
           }
           const child: IngestFilePayload = {
             file: file.path,

@@ -3,7 +3,7 @@
  * Iconik client, share one request budget per App-ID and one bound on uploads. Counts only, no timing: the
  * throughput against the budget is measured by `npm run bench -- durable-limits`.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient, NodePath as NodePath_ } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { ConfigProvider, Context, Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
@@ -14,7 +14,12 @@ import { afterAll, beforeAll } from "vitest"
 import { ClusterLimits } from "../../durable/index.ts"
 import { IconikEmulator } from "../../src/testing/index.ts"
 import { databaseUrl, dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
-import { busiest, runCalls, spawnRunner } from "./limits-support.ts"
+import * as Fs from "node:fs"
+import * as NodePath from "node:path"
+import * as Os from "node:os"
+import * as Engine from "../../durable/Engine.ts"
+import * as Runs from "../../durable/Runs.ts"
+import { busiest, freePort, runCalls, shardsSettled, spawnRunner, startWorker, stopWorker } from "./limits-support.ts"
 
 let url = ""
 beforeAll(async () => {
@@ -193,6 +198,52 @@ describe.skipIf(pgSkipReason !== undefined)("cluster limits over PostgreSQL", ()
       // The pause ends 1000 ms after it was recorded (on the database's clock, read within this round trip).
       assert.isAtLeast(Date.now() - pausedAt, 1000 - 20)
     }).pipe(Effect.scoped), 60_000)
+
+  it.live("two worker processes share the budget in a durable folder ingest: no 429, every file CLOSED once, nothing OPEN", () =>
+    Effect.gen(function*() {
+      // Iconik's believed budget: 50 per second, a burst of 50, 1000 per 20 s. The workers pace the cluster at 48/s.
+      const emulator = yield* IconikEmulator.serve({})
+      const database = yield* Effect.acquireRelease(
+        Effect.promise(() => freshDatabase("cluster_limits_durable")),
+        (db) => Effect.promise(() => dropFreshDatabase(db))
+      )
+      const env = {
+        ICONIK_BASE_URL: emulator.baseUrl,
+        ICONIK_APP_ID: emulator.credentials.appId,
+        ICONIK_AUTH_TOKEN: emulator.credentials.authToken
+      }
+      const ports = yield* Effect.promise(() => Promise.all([freePort(), freePort()]))
+      for (const port of ports) {
+        yield* Effect.acquireRelease(
+          Effect.promise(() => startWorker(database, port, env, { concurrency: 8, requestsPerSecond: 48 })),
+          (worker) => Effect.promise(() => stopWorker(worker))
+        )
+      }
+      yield* Effect.promise(() => shardsSettled(database, 2))
+      const count = 60
+      const folder = Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "cluster-limits-durable-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(folder, { recursive: true, force: true })))
+      const names = Array.from({ length: count }, (_, i) => `small-${i}.bin`)
+      names.forEach((name, i) => Fs.writeFileSync(NodePath.join(folder, name), Buffer.alloc(2048, `${i} `)))
+
+      const engine = Engine.layerPostgres({ url: Redacted.make(database), clientOnly: true })
+      const id = yield* Runs.submitIngestFolder({ folder, concurrency: 16 }).pipe(Effect.provide(engine))
+      const state = yield* Runs.join("effect-iconik/ingestFolder", id, { every: 250 }).pipe(Effect.provide(engine))
+      assert.strictEqual(state._tag, "Succeeded", JSON.stringify(state))
+      const report = (state as { readonly result: { ingested: ReadonlyArray<unknown>; failed: ReadonlyArray<unknown> } }).result
+      assert.strictEqual(report.ingested.length, count)
+      assert.deepStrictEqual(report.failed, [])
+
+      const requests = yield* emulator.requests
+      assert.strictEqual(requests.filter((r) => r.status === 429).length, 0)
+      const times = requests.map((r) => r.at)
+      assert.isAtMost(busiest(times, 1000), 50 + 50)
+      assert.isAtMost(busiest(times, 20_000), 1000)
+      const files = [...emulator.state.files.values()]
+      assert.deepStrictEqual(files.filter((f) => f.status === "CLOSED").map((f) => f.name).sort(), [...names].sort())
+      assert.strictEqual(files.length, count, "one file record per file")
+      assert.deepStrictEqual(files.filter((f) => f.status === "OPEN").map((f) => f.name), [])
+    }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath_.layer, NodeHttpClient.layerUndici))), 180_000)
 
   it.live("layerPgConfig reads DATABASE_URL; without it, a ConfigError", () =>
     Effect.gen(function*() {
