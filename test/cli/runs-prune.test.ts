@@ -3,7 +3,7 @@
  * shell. Skipped without `DATABASE_URL` (scripts/pg-up.sh starts one).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Path, Redacted } from "effect"
+import { Effect, Path, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import * as Engine from "../../durable/Engine.ts"
