@@ -156,6 +156,50 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
       assert.deepStrictEqual(yield* violations([]), [])
     }), { holdDelays: true }), 60_000)
 
+  it.live.skipIf(engine.skip !== undefined)("cancel of a folder mid-upload: its files' runs cancelled and cleaned up, a CLOSED file kept", () =>
+    run(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const sizes = { "done.wav": 1024, "held.mov": 12 * MiB }
+      const dir = yield* mediaFolder(sizes)
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 60_000 }, operation: "UploadPart", partNumber: 2 })
+      const id = yield* Runs.submitIngestFolder({
+        folder: dir,
+        partSize: 5 * MiB,
+        singlePutThreshold: MiB,
+        concurrency: 2,
+        partConcurrency: 1
+      })
+      const closed = Effect.map(stillOpen, () => [...emulator.state.files.values()].filter((f) => f.status === "CLOSED").map((f) => f.name))
+      yield* until(
+        "done.wav CLOSED and held.mov's part 1 stored",
+        Effect.map(Effect.all([closed, storageRequests("UploadPart")]), ([names, parts]) => names.includes("done.wav") && parts.length === 1)
+      )
+      yield* Runs.cancel("effect-iconik/ingestFolder", id)
+      assert.strictEqual(yield* endOf("effect-iconik/ingestFolder", id), "cancelled")
+      // The folder's run passes the cancel on to its files' runs as it ends: they end (and clean up) after it.
+      yield* until(
+        "held.mov cleaned up",
+        Effect.map(Effect.all([emulator.objectStore.pendingUploads, stillOpen]), ([pending, open]) => pending.length === 0 && open.length === 0)
+      )
+      assert.deepStrictEqual(yield* closed, ["done.wav"])
+      assert.deepStrictEqual((yield* storageRequests("CompleteMultipartUpload")).length, 0)
+      const done: Source = {
+        workflow: "ingestFile",
+        name: "done.wav",
+        size: 1024,
+        md5: createHash("md5").update(sampleBytes(1024, 1)).digest("hex"),
+        completed: true
+      }
+      yield* until("held.mov's asset deleted", Effect.map(violations([done]), (found) => found.length === 0))
+      if (engine.name === "postgres") {
+        const files = yield* Effect.forEach(yield* RunList.children(id), RunList.status)
+        assert.deepStrictEqual(files.map((f) => `${(f.payload as { file: string }).file.split("/").pop()} ${f.state}`).sort(), [
+          "done.wav complete",
+          "held.mov cancelled"
+        ])
+      }
+    }), { holdDelays: true }), 60_000)
+
   it.live.skipIf(engine.skip !== undefined)("a proxy, multipart: CLOSED once with its MD5 on the caller's asset", () =>
     run(Effect.gen(function*() {
       const target = yield* Assets.create({ title: "target", type: "ASSET" })
