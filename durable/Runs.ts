@@ -23,7 +23,7 @@ import type { UploadProxyOptions, UploadProxyResult } from "../workflows/uploadP
 import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
 import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
 import { ImportMetadata, type ImportMetadataPayload } from "./MetadataCsv.ts"
-import { restoreFailure, stopSteps } from "./Steps.ts"
+import { restoreFailure, stopCancelledRuns } from "./Steps.ts"
 import { UploadProxy, uploadProxyPayload } from "./UploadProxy.ts"
 
 /** The durable workflows by name (an execution's workflow, as listed). */
@@ -157,4 +157,4 @@ export const resume = (workflow: WorkflowName, executionId: string): Effect.Effe
  * (or unknown) execution is left as it is.
  */
 export const cancel = (workflow: WorkflowName, executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
-  Effect.andThen(byName[workflow].interrupt(executionId), stopSteps(executionId))
+  Effect.andThen(byName[workflow].interrupt(executionId), stopCancelledRuns(executionId))

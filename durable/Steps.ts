@@ -2,7 +2,8 @@
  * The steps of the plain workflows, run as activities of Effect's workflow engine: the one seam between the two
  * engines. Inside a durable workflow's body {@link runAsActivities} swaps the step runner and the checkpoint store,
  * so `Workflow.step` makes each outermost step an `Activity` (a completed one is not run again when the workflow
- * replays; steps nested in it run inside it) and upload checkpoints go to the {@link DurableStore}.
+ * replays; steps nested in it run inside it) and upload checkpoints go to the {@link DurableStore}. A cancel stops
+ * the run's step in flight, and the engine runs the clean-up the plain workflow hands it (`Workflow.cleanUpAfter`).
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -53,14 +54,14 @@ export const restoreFailure = (stored: unknown): unknown => {
 /**
  * The cluster engine's cancel of an execution: it completes this durable deferred of the execution (Effect's own name
  * for it, which Effect does not export), from whichever process cancels, and a folder's run ending cancelled does the
- * same for its files' runs. The memory engine keeps its cancels to itself: {@link stopSteps} reaches its runs.
+ * same for its files' runs. The memory engine keeps its cancels to itself: {@link stopCancelledRuns} reaches its runs.
  */
 const InterruptSignal = DurableDeferred.make("Workflow/InterruptSignal")
 
 /** How often a run looks for a cancel of its execution sent from elsewhere (one read of the engine's tables). */
 const cancelPollInterval = "1 second"
 
-/** The runs in this process, by engine and by the executions whose cancel stops them: what {@link stopSteps} stops. */
+/** The runs in this process, by engine and by the executions whose cancel stops them: what {@link stopCancelledRuns} stops. */
 const running = new WeakMap<object, Map<string, Set<Deferred.Deferred<void>>>>()
 
 /**
@@ -68,7 +69,7 @@ const running = new WeakMap<object, Map<string, Set<Deferred.Deferred<void>>>>()
  * the executions it started here (a folder's files, on the memory engine): their steps in flight end suspended, and
  * the engine ends the execution cancelled. Runs on other runners find the cancel within {@link cancelPollInterval}.
  */
-export const stopSteps = (executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
+export const stopCancelledRuns = (executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
   WorkflowEngine.WorkflowEngine.use((engine) =>
     Effect.forEach(running.get(engine)?.get(executionId) ?? [], (stop) => Deferred.succeed(stop, undefined), { discard: true }))
 
@@ -78,7 +79,7 @@ const CancelledWith = Context.Reference<ReadonlyArray<string>>("effect-iconik/du
 })
 
 /**
- * Completes `stop` when the run is cancelled: told by {@link stopSteps} in this process, or seen in the engine's
+ * Completes `stop` when the run is cancelled: told by {@link stopCancelledRuns} in this process, or seen in the engine's
  * interrupt signal of `instance`'s execution.
  */
 const watchCancel = (
@@ -100,6 +101,8 @@ const watchCancel = (
     }
   })
   const signalled = engine.deferredResult(InterruptSignal).pipe(
+    // A read that fails (the database away a moment) is not a cancel, nor a reason for the run to fail.
+    Effect.catchCause(() => Effect.succeedNone),
     Effect.delay(cancelPollInterval),
     Effect.repeat({ until: Option.isSome }),
     Effect.andThen(Deferred.succeed(stop, undefined)),
