@@ -182,6 +182,15 @@ describe(skipTitle("iconik worker, ingest --database, runs", pgSkipReason), () =
       assert.deepStrictEqual((yield* stillOpen).map((r) => r.record.status), [], log())
       const shown = yield* iconikWithEnv(env, "runs", "show", run!.executionId, "--json")
       assert.strictEqual(json<Listed>(shown.stdout).state, "cancelled")
+
+      // Cancelling it again: it has ended, nothing is done. An id no run has: not found.
+      const again = yield* iconikWithEnv(env, "runs", "cancel", run!.executionId)
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.include(again.stdout, `Run ${run!.executionId} has ended (cancelled): nothing to cancel`)
+      const unknown = yield* iconikWithEnv(env, "runs", "cancel", "0123456789abcdef")
+      assert.strictEqual(unknown.code, ExitCode.NotFound, unknown.stderr)
+      assert.include(unknown.stderr, "error: No run 0123456789abcdef in this database")
+      assert.deepStrictEqual((yield* stillOpen).map((r) => r.record.status), [], log())
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 180_000)
 
   it.live.skipIf(pgSkipReason !== undefined)("a database without the engine's tables, an unknown run: one line each, exits 11 and 5", () =>
