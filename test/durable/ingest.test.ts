@@ -200,6 +200,23 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
       }
     }), { holdDelays: true }), 60_000)
 
+  it.live.skipIf(engine.skip !== undefined)("cancel of a proxy upload mid-upload: the upload aborted, no OPEN proxy record", () =>
+    run(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const target = yield* Assets.create({ title: "target", type: "ASSET" })
+      const { file } = yield* media("proxy.mp4", 12 * MiB, 6)
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 60_000 }, operation: "UploadPart", partNumber: 2 })
+      const id = yield* Runs.submitUploadProxy({ assetId: target.id, file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      yield* until("part 1 stored", Effect.map(storageRequests("UploadPart"), (parts) => parts.length === 1))
+      yield* Runs.cancel("effect-iconik/uploadProxy", id)
+      assert.strictEqual(yield* endOf("effect-iconik/uploadProxy", id), "cancelled")
+      assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
+      assert.deepStrictEqual((yield* storageRequests("CompleteMultipartUpload")).length, 0)
+      assert.deepStrictEqual(yield* stillOpen, [])
+      // The caller's asset stays; its proxy record is FAILED or gone, and no object is stored.
+      assert.deepStrictEqual(yield* violations([], [target.id]), [])
+    }), { holdDelays: true }), 60_000)
+
   it.live.skipIf(engine.skip !== undefined)("a proxy, multipart: CLOSED once with its MD5 on the caller's asset", () =>
     run(Effect.gen(function*() {
       const target = yield* Assets.create({ title: "target", type: "ASSET" })
