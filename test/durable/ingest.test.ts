@@ -192,11 +192,13 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
       }
       yield* until("held.mov's asset deleted", Effect.map(violations([done]), (found) => found.length === 0))
       if (engine.name === "postgres") {
-        const files = yield* Effect.forEach(yield* RunList.children(id), RunList.status)
-        assert.deepStrictEqual(files.map((f) => `${(f.payload as { file: string }).file.split("/").pop()} ${f.state}`).sort(), [
-          "done.wav complete",
-          "held.mov cancelled"
-        ])
+        // The file's run ends once its clean-up has run.
+        const files = Effect.map(
+          Effect.flatMap(RunList.children(id), (runs) => Effect.forEach(runs, RunList.status)),
+          (runs) => runs.map((f) => `${(f.payload as { file: string }).file.split("/").pop()} ${f.state}`).sort()
+        )
+        yield* until("held.mov's run ended", Effect.map(files, (states) => !states.includes("held.mov running")))
+        assert.deepStrictEqual(yield* files, ["done.wav complete", "held.mov cancelled"])
       }
     }), { holdDelays: true }), 60_000)
 
