@@ -115,7 +115,11 @@ describe.skipIf(pgSkipReason !== undefined)("a cancelled durable ingest whose ru
       assert.strictEqual(yield* requests("DELETE", assetRoute), 1, second.output())
       assert.deepStrictEqual([...emulator.state.files.values()].map((f) => f.status), ["FAILED"])
       assert.strictEqual((yield* storageRequests("CompleteMultipartUpload")).length, 0)
-      const state = yield* Effect.flatMap(RunList.find(executionId!), RunList.status).pipe(Effect.provide(client))
-      assert.strictEqual(state.state, "cancelled")
+      // The run records its end once its clean-up has run.
+      const state = Effect.map(Effect.flatMap(RunList.find(executionId!), RunList.status), (run) => run.state).pipe(
+        Effect.provide(client)
+      )
+      yield* eventually("the run ended", Effect.map(state, (now) => now !== "running"), [second])
+      assert.strictEqual(yield* state, "cancelled")
     }).pipe(Effect.scoped)), 240_000)
 })
