@@ -23,7 +23,7 @@ import type { UploadProxyOptions, UploadProxyResult } from "../workflows/uploadP
 import { IngestFile, ingestFilePayload } from "./IngestFile.ts"
 import { IngestFolder, type IngestFolderPayload } from "./IngestFolder.ts"
 import { ImportMetadata, type ImportMetadataPayload } from "./MetadataCsv.ts"
-import { restoreFailure } from "./Steps.ts"
+import { restoreFailure, stopCancelledRuns } from "./Steps.ts"
 import { UploadProxy, uploadProxyPayload } from "./UploadProxy.ts"
 
 /** The durable workflows by name (an execution's workflow, as listed). */
@@ -150,6 +150,11 @@ export const join = (
 export const resume = (workflow: WorkflowName, executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
   byName[workflow].resume(executionId)
 
-/** Interrupts an execution: it ends interrupted; what it made is cleaned up as after a failure. */
+/**
+ * Cancels an execution: its step in flight is stopped (at once in this process, within a second on another runner),
+ * then the engine ends it interrupted and runs the clean-up of what it made, as after a failure (the storage upload
+ * aborted, the file record marked FAILED, the new asset deleted); a folder's run cancels its files' runs. A finished
+ * (or unknown) execution is left as it is.
+ */
 export const cancel = (workflow: WorkflowName, executionId: string): Effect.Effect<void, never, WorkflowEngine.WorkflowEngine> =>
-  byName[workflow].interrupt(executionId)
+  Effect.andThen(byName[workflow].interrupt(executionId), stopCancelledRuns(executionId))

@@ -60,8 +60,12 @@ export interface StepRunner {
    * step.
    */
   readonly durable: boolean
-  /** On a durable engine: whether the execution was cancelled (then an interruption is cleaned up after). */
-  readonly cancelled?: (() => boolean) | undefined
+  /**
+   * On a durable engine: hands the engine the clean-up of an interrupted workflow. The engine runs it (its steps as
+   * steps of the execution) if the execution ends cancelled, once the execution's last step has stopped; not when a
+   * runner stops, and again (each completed step replayed) if a runner dies during it.
+   */
+  readonly onCancel?: (<R>(cleanUp: Effect.Effect<void, never, R>) => Effect.Effect<void, never, R>) | undefined
 }
 
 /** The plain runner: a step is its effect. */
@@ -88,16 +92,17 @@ export const earlierAttempt: Effect.Effect<Option.Option<number>> = CurrentStepA
 export const isDurable: Effect.Effect<boolean> = CurrentStepRunner.use((runner) => Effect.succeed(runner.durable))
 
 /**
- * Whether a failed exit calls for the clean-up of what the workflow made. On a durable engine an interruption is not
- * a failure: the run continues (on this runner after a restart, or on another one), with what it made so far; only a
- * cancelled execution cleans up.
+ * Runs `cleanUp` (what undoes what the workflow made) after a failed `exit`. On a durable engine an interruption is
+ * not a failure: the run continues (on this runner after a restart, or on another one) with what it made so far;
+ * there the engine is handed `cleanUp`, and runs it if the execution ends cancelled (see {@link StepRunner.onCancel}).
  */
-export const cleansUp = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<boolean> =>
-  CurrentStepRunner.use((runner) =>
-    Effect.succeed(
-      Exit.isFailure(exit) &&
-        (!runner.durable || !Cause.hasInterruptsOnly(exit.cause) || runner.cancelled?.() === true)
-    )
+export const cleanUpAfter = <R>(exit: Exit.Exit<unknown, unknown>, cleanUp: Effect.Effect<void, never, R>): Effect.Effect<void, never, R> =>
+  Exit.isSuccess(exit) ? Effect.void : CurrentStepRunner.use((runner) =>
+    !runner.durable || !Cause.hasInterruptsOnly(exit.cause)
+      ? cleanUp
+      : runner.onCancel === undefined
+      ? Effect.void
+      : runner.onCancel(cleanUp)
   )
 
 /** The workflow the current fiber runs in, and the item (file, asset) it works on. */

@@ -378,13 +378,12 @@ export const fillRecord = (
       Effect.onExit((exit) =>
         Exit.isSuccess(exit)
           ? checkpoint.remove
-          : Effect.flatMap(Workflow.cleansUp(exit), (cleanUp) =>
-            !cleanUp || onFailure === "keep"
-              ? Effect.void
-              : Effect.andThen(
-                durable ? discardStoredUpload : Effect.void,
-                Effect.andThen(abandon(record, onFailure), checkpoint.remove)
-              ))
+          : onFailure === "keep"
+          ? Effect.void
+          : Workflow.cleanUpAfter(
+            exit,
+            Effect.andThen(durable ? discardStoredUpload : Effect.void, Effect.andThen(abandon(record, onFailure), checkpoint.remove))
+          )
       )
     )
   })

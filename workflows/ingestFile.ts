@@ -407,10 +407,9 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
       // The checkpoint goes too (fillRecord removes it itself once it runs), unless kept for a rerun.
       return yield* records.pipe(
         Effect.onExit((exit) =>
-          Effect.flatMap(Workflow.cleansUp(exit), (cleanUp) =>
-            !cleanUp || onFailure === "keep"
-              ? Effect.void
-              : Effect.andThen(checkpoint.remove, onFailure === "delete" ? deleteIngestAsset(asset.id) : Effect.void))
+          onFailure === "keep"
+            ? Effect.void
+            : Workflow.cleanUpAfter(exit, Effect.andThen(checkpoint.remove, onFailure === "delete" ? deleteIngestAsset(asset.id) : Effect.void))
         )
       )
     })

@@ -550,16 +550,16 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
               `Run ${run.executionId} has ended (${run.state}): nothing to cancel`)
           }
           yield* Runs.cancel(run.workflow, run.executionId)
-          // The workflow's clean-up runs on the worker (upload aborted, records marked FAILED): wait for its end.
+          // The worker stops the run and then cleans up (upload aborted, record FAILED, asset deleted): wait for its end.
           const ended = yield* Runs.join(run.workflow, run.executionId, { every: 500 }).pipe(
             Effect.timeoutOption(Duration.seconds(60))
           )
           yield* Output.result(global.json, { ...runJson(run), cancelled: true, ended: Option.isSome(ended) }, () =>
             Option.isSome(ended)
-              ? `Run ${run.executionId} cancelled: the worker aborted its upload (see docs/durable.md for records it may leave OPEN)`
+              ? `Run ${run.executionId} cancelled: its upload aborted, what it made cleaned up${run.workflow === "effect-iconik/ingestFolder" ? " (its files' runs are cancelled too; CLOSED files are kept)" : ""}`
               : `Run ${run.executionId}: cancel sent; no worker has ended it yet (it ends when a worker picks it up)`)
         })))).pipe(
-      Command.withDescription("Interrupt a run: its storage upload is aborted (its file record may stay OPEN: docs/durable.md)")
+      Command.withDescription("Stop a run and clean up what it made: its upload aborted, its record FAILED, its new asset deleted")
     )
 
   const prune = Command.make("prune", {
@@ -607,7 +607,7 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
     Command.withSubcommands([show, resume, cancel, prune]),
     Command.withExamples([
       { command: "iconik runs --database postgres://iconik@db:5432/iconik", description: "List runs" },
-      { command: "iconik runs cancel 1f2e…", description: "Stop a run; its upload is aborted" },
+      { command: "iconik runs cancel 1f2e…", description: "Stop a run; what it made is cleaned up" },
       { command: "iconik runs prune --older-than-days 30", description: "Forget runs that finished a month ago" }
     ])
   )

@@ -4,7 +4,8 @@
  * unfinished storage upload, no second asset.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Layer, Path } from "effect"
+import { Cause, Clock, Effect, FileSystem, Layer, Path } from "effect"
+import { TestClock } from "effect/testing"
 import * as Assets from "../../src/Assets.ts"
 import * as Metadata from "../../src/Metadata.ts"
 import * as Csv from "../../workflows/Csv.ts"
@@ -13,7 +14,7 @@ import * as Engine from "../../durable/Engine.ts"
 import * as Runs from "../../durable/Runs.ts"
 import * as RunList from "../../durable/RunList.ts"
 import { check, type Source, snapshot } from "../../soak/invariants.ts"
-import { IconikEmulator, mediaFolder, MiB, overSocket, sampleBytes, storageRequests } from "../workflows/support.ts"
+import { IconikEmulator, mediaFolder, MiB, overSocket, sampleBytes, stillOpen, storageRequests } from "../workflows/support.ts"
 import { engines } from "./engines.ts"
 
 const media = (name: string, size: number, seed: number) =>
@@ -33,15 +34,38 @@ const violations = (sources: ReadonlyArray<Source>, harnessAssets: ReadonlyArray
     return check(yield* snapshot(emulator), sources, harnessAssets).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
   })
 
+/** Waits (polling, bounded) until `condition` holds. */
+const until = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function*() {
+    for (let attempt = 0; attempt < 600; attempt++) {
+      if (yield* condition) return
+      yield* Effect.sleep("50 millis")
+    }
+    return assert.fail(`timed out waiting: ${what}`)
+  })
+
+/** A run's end as `Runs.join` sees it: cancelled when it ended with interrupts only. */
+const endOf = (workflow: Runs.WorkflowName, executionId: string) =>
+  Effect.map(Runs.join(workflow, executionId, { every: 100 }), (state) =>
+    state._tag === "Failed" && Cause.isCause(state.error) && Cause.hasInterruptsOnly(state.error) ? "cancelled" : state._tag)
+
 describe.each(engines)("durable workflows on the $name engine", (engine) => {
-  const run = <A, E>(test: Effect.Effect<A, E, any>) =>
+  const run = <A, E>(test: Effect.Effect<A, E, any>, options?: { readonly holdDelays?: boolean }) =>
     Effect.promise(() => engine.layer()).pipe(
       Effect.flatMap((layer) =>
-        test.pipe(
-          Effect.provide(Engine.worker(layer as typeof Engine.layerMemory).pipe(Layer.provideMerge(overSocket()))),
-          Effect.scoped
-        )
-      )
+        Effect.gen(function*() {
+          // Held delays: the emulator's clock does not move, so a `Delay` fault holds its request until the test ends.
+          const clock = yield* TestClock.make({ warningDelay: "10 minutes" })
+          yield* clock.setTime(Date.now())
+          const emulator = options?.holdDelays === true ? overSocket().pipe(Layer.provide(Layer.succeed(Clock.Clock, clock))) : overSocket()
+          return yield* test.pipe(
+            Effect.ensuring(clock.adjust("1 day")),
+            Effect.scoped,
+            Effect.provide(Engine.worker(layer as typeof Engine.layerMemory).pipe(Layer.provideMerge(emulator)))
+          )
+        })
+      ),
+      Effect.scoped
     )
 
   it.live.skipIf(engine.skip !== undefined)("one file, multipart: CLOSED once with its MD5; a second submission joins the first", () =>
@@ -104,6 +128,96 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
       assert.strictEqual(yield* RunList.pruneFinished(), 3)
       assert.deepStrictEqual(yield* RunList.list(100), [])
     })), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("cancel mid-upload: the upload aborted, no OPEN record, the asset gone; the run cancelled", () =>
+    run(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const { file } = yield* media("held.mov", 12 * MiB, 5)
+      // Part 2 is held until the test ends: the run is cancelled while its upload is under way.
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 60_000 }, operation: "UploadPart", partNumber: 2 })
+      const id = yield* Runs.submitIngestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      yield* until("part 1 stored", Effect.map(storageRequests("UploadPart"), (parts) => parts.length === 1))
+      assert.strictEqual((yield* emulator.objectStore.pendingUploads).length, 1)
+      yield* Runs.cancel("effect-iconik/ingestFile", id)
+      assert.strictEqual(yield* endOf("effect-iconik/ingestFile", id), "cancelled")
+      assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
+      // Stopped mid-upload: the upload was never completed, it was aborted.
+      assert.deepStrictEqual((yield* storageRequests("CompleteMultipartUpload")).length, 0)
+      assert.deepStrictEqual(yield* stillOpen, [])
+      // The asset it made is deleted (its file FAILED first): no record, asset or object is left.
+      assert.deepStrictEqual(yield* violations([]), [])
+      if (engine.name === "postgres") {
+        assert.strictEqual((yield* RunList.status(yield* RunList.find(id))).state, "cancelled")
+      }
+      // Cancelling it again, or an id no run has: nothing happens.
+      yield* Runs.cancel("effect-iconik/ingestFile", id)
+      yield* Runs.cancel("effect-iconik/ingestFile", "0123456789abcdef")
+      assert.strictEqual(yield* endOf("effect-iconik/ingestFile", id), "cancelled")
+      assert.deepStrictEqual(yield* violations([]), [])
+    }), { holdDelays: true }), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("cancel of a folder mid-upload: its files' runs cancelled and cleaned up, a CLOSED file kept", () =>
+    run(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const sizes = { "done.wav": 1024, "held.mov": 12 * MiB }
+      const dir = yield* mediaFolder(sizes)
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 60_000 }, operation: "UploadPart", partNumber: 2 })
+      const id = yield* Runs.submitIngestFolder({
+        folder: dir,
+        partSize: 5 * MiB,
+        singlePutThreshold: MiB,
+        concurrency: 2,
+        partConcurrency: 1
+      })
+      const closed = Effect.map(stillOpen, () => [...emulator.state.files.values()].filter((f) => f.status === "CLOSED").map((f) => f.name))
+      yield* until(
+        "done.wav CLOSED and held.mov's part 1 stored",
+        Effect.map(Effect.all([closed, storageRequests("UploadPart")]), ([names, parts]) => names.includes("done.wav") && parts.length === 1)
+      )
+      yield* Runs.cancel("effect-iconik/ingestFolder", id)
+      assert.strictEqual(yield* endOf("effect-iconik/ingestFolder", id), "cancelled")
+      // The folder's run passes the cancel on to its files' runs as it ends: they end (and clean up) after it.
+      yield* until(
+        "held.mov cleaned up",
+        Effect.map(Effect.all([emulator.objectStore.pendingUploads, stillOpen]), ([pending, open]) => pending.length === 0 && open.length === 0)
+      )
+      assert.deepStrictEqual(yield* closed, ["done.wav"])
+      assert.deepStrictEqual((yield* storageRequests("CompleteMultipartUpload")).length, 0)
+      const done: Source = {
+        workflow: "ingestFile",
+        name: "done.wav",
+        size: 1024,
+        md5: createHash("md5").update(sampleBytes(1024, 1)).digest("hex"),
+        completed: true
+      }
+      yield* until("held.mov's asset deleted", Effect.map(violations([done]), (found) => found.length === 0))
+      if (engine.name === "postgres") {
+        // The file's run ends once its clean-up has run.
+        const files = Effect.map(
+          Effect.flatMap(RunList.children(id), (runs) => Effect.forEach(runs, RunList.status)),
+          (runs) => runs.map((f) => `${(f.payload as { file: string }).file.split("/").pop()} ${f.state}`).sort()
+        )
+        yield* until("held.mov's run ended", Effect.map(files, (states) => !states.includes("held.mov running")))
+        assert.deepStrictEqual(yield* files, ["done.wav complete", "held.mov cancelled"])
+      }
+    }), { holdDelays: true }), 60_000)
+
+  it.live.skipIf(engine.skip !== undefined)("cancel of a proxy upload mid-upload: the upload aborted, no OPEN proxy record", () =>
+    run(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const target = yield* Assets.create({ title: "target", type: "ASSET" })
+      const { file } = yield* media("proxy.mp4", 12 * MiB, 6)
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 60_000 }, operation: "UploadPart", partNumber: 2 })
+      const id = yield* Runs.submitUploadProxy({ assetId: target.id, file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      yield* until("part 1 stored", Effect.map(storageRequests("UploadPart"), (parts) => parts.length === 1))
+      yield* Runs.cancel("effect-iconik/uploadProxy", id)
+      assert.strictEqual(yield* endOf("effect-iconik/uploadProxy", id), "cancelled")
+      assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
+      assert.deepStrictEqual((yield* storageRequests("CompleteMultipartUpload")).length, 0)
+      assert.deepStrictEqual(yield* stillOpen, [])
+      // The caller's asset stays; its proxy record is FAILED or gone, and no object is stored.
+      assert.deepStrictEqual(yield* violations([], [target.id]), [])
+    }), { holdDelays: true }), 60_000)
 
   it.live.skipIf(engine.skip !== undefined)("a proxy, multipart: CLOSED once with its MD5 on the caller's asset", () =>
     run(Effect.gen(function*() {
