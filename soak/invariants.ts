@@ -28,12 +28,19 @@ export interface Source {
   readonly assetId?: string | undefined
   /** Whether the workflow succeeded. */
   readonly completed: boolean
+  /**
+   * A folder's file: its `directory_path` and its asset's `external_id` (its path under the folder). Set, they tell
+   * apart files of one name in different sub-folders; unset, the name alone identifies the source.
+   */
+  readonly directory?: string | undefined
+  readonly externalId?: string | undefined
 }
 
 export interface AssetState {
   readonly id: string
   readonly title: string
   readonly status: string
+  readonly externalId?: string | undefined
 }
 
 export interface RecordState {
@@ -45,6 +52,8 @@ export interface RecordState {
   readonly name: string
   readonly bucket: string | undefined
   readonly key: string | undefined
+  /** `directory_path` of a file. */
+  readonly directory?: string | undefined
 }
 
 export interface ObjectState {
@@ -90,7 +99,12 @@ const text = (value: unknown): string => (typeof value === "string" ? value : ""
 export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot> =>
   Effect.gen(function*() {
     const { state } = emulator
-    const assets = [...state.assets.values()].map((a) => ({ id: a.id, title: a.title, status: a.status }))
+    const assets = [...state.assets.values()].map((a) => ({
+      id: a.id,
+      title: a.title,
+      status: a.status,
+      externalId: typeof a.external_id === "string" ? a.external_id : undefined
+    }))
     const records: Array<RecordState> = []
     for (const kind of ["file", "proxy"] as const) {
       for (const record of state.uploads(kind).values()) {
@@ -102,7 +116,8 @@ export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot>
           status: record.status,
           name: kind === "file" ? text(record.original_name) : text(record.filename) || text(record.name),
           bucket: location?.bucket,
-          key: location?.key
+          key: location?.key,
+          directory: kind === "file" ? text(record.directory_path) : undefined
         })
       }
     }
@@ -154,10 +169,13 @@ export const check = (
     // Records count once their asset is live: a deleted asset's records go with it when Iconik purges it.
     const records = state.records.filter((r) =>
       r.kind === kind && r.name === source.name && isLive(assets.get(r.assetId)) &&
-      (source.assetId === undefined || r.assetId === source.assetId)
+      (source.assetId === undefined || r.assetId === source.assetId) &&
+      (source.directory === undefined || r.directory === source.directory)
     )
     if (source.workflow === "ingestFile") {
-      const live = state.assets.filter((a) => a.title === source.name && isLive(a))
+      const live = state.assets.filter((a) =>
+        a.title === source.name && isLive(a) && (source.externalId === undefined || a.externalId === source.externalId)
+      )
       if (live.length > 1) add("duplicated", "more than one live asset", `${source.name}: ${live.map((a) => a.id).join(", ")}`)
     }
     const held = records.filter((r) => r.status === "OPEN" || r.status === "CLOSED")
