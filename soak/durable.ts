@@ -96,7 +96,13 @@ const freePort = () =>
 /** How long a runner may take to join the cluster on a busy 2-core machine. */
 const readySeconds = 120
 
-const startRunner = async (label: string, n: number, env: Record<string, string>): Promise<RunnerProcess> => {
+/** Starts a runner process (listed in `runners` at once, so the seed's clean-up kills it even before it is ready). */
+const startRunner = async (
+  label: string,
+  n: number,
+  env: Record<string, string>,
+  runners: Array<RunnerProcess>
+): Promise<RunnerProcess> => {
   if (n >= processSlots) throw new Error(`more than ${processSlots} runner processes in one seed`)
   const base: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
@@ -111,6 +117,7 @@ const startRunner = async (label: string, n: number, env: Record<string, string>
   let output = ""
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   const runner: RunnerProcess = { label, appId: appIdOf(n), child, output: () => output, exited, killed: false }
+  runners.push(runner)
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`runner ${label} not ready after ${readySeconds} s:\n${output}`)), readySeconds * 1000)
     const onData = (chunk: Buffer) => {
@@ -313,23 +320,25 @@ const work = (
     let processes = 0
     const generation = { A: 0, B: 0 }
     const labels = new Map<string, string>()
-    const start = (slot: "A" | "B") =>
-      Effect.promise(async () => {
-        const n = processes++
-        const label = `${slot}${++generation[slot]}`
-        labels.set(appIdOf(n), label)
-        const runner = await startRunner(label, n, env)
-        runners.push(runner)
-        return runner
-      })
-    const live = { A: yield* start("A"), B: yield* start("B") }
     const crashes: Array<string> = []
     const watchCrash = (runner: RunnerProcess) =>
       void runner.exited.then(() => {
         if (!runner.killed) crashes.push(`${runner.label} exited on its own (${runner.child.signalCode ?? runner.child.exitCode}): ${runner.output().slice(-400)}`)
       })
-    watchCrash(live.A)
-    watchCrash(live.B)
+    // A restart goes on while the harness keeps watching: the next kill must not wait for it (work moves meanwhile).
+    const launch = (slot: "A" | "B", afterMillis: number) => {
+      const n = processes++
+      const label = `${slot}${++generation[slot]}`
+      labels.set(appIdOf(n), label)
+      const ready = sleep(afterMillis).then(() => startRunner(label, n, env, runners)).then((runner) => {
+        watchCrash(runner)
+        return runner
+      })
+      ready.catch((error: unknown) => crashes.push(`${label} did not start: ${String(error).slice(0, 400)}`))
+      return { label, ready }
+    }
+    const live = { A: launch("A", 0), B: launch("B", 0) }
+    yield* Effect.promise(() => Promise.all([live.A.ready, live.B.ready]))
 
     const storageOf = (run: DurableRun) => emulator.storage("FILES", run.method)
     const submitted = new Map<number, string>()
@@ -368,17 +377,16 @@ const work = (
           kills.push({ target: kill.target, killed: [], started: [], closedShare: share, atMillis: Math.round(performance.now() - submittedAt), fired: false })
           continue
         }
-        yield* Effect.promise(() => sleep(kill.delayMillis))
         const slots = kill.target === "cluster" ? (["A", "B"] as const) : [kill.target]
-        const victims = slots.map((slot) => live[slot])
+        // A runner still starting is killed once it is ready (it has joined the cluster and may hold work).
+        const victims = yield* Effect.promise(() => Promise.all(slots.map((slot) => live[slot].ready)))
+        yield* Effect.promise(() => sleep(kill.delayMillis))
         const at = Math.round(performance.now() - submittedAt)
         const shareNow = closedCount() / totalFiles
         yield* Effect.promise(() => Promise.all(victims.map(killRunner)))
-        yield* Effect.promise(() => sleep(kill.restartAfterMillis))
         const fresh: Array<string> = []
         for (const slot of slots) {
-          live[slot] = yield* start(slot)
-          watchCrash(live[slot])
+          live[slot] = launch(slot, kill.restartAfterMillis)
           fresh.push(live[slot].label)
         }
         kills.push({ target: kill.target, killed: victims.map((r) => r.label), started: fresh, closedShare: shareNow, atMillis: at, fired: true })
@@ -396,6 +404,7 @@ const work = (
     }
 
     // Every run has ended (or the seed ran out of time): stop the runners before reading the final state.
+    yield* Effect.promise(() => Promise.allSettled([live.A.ready, live.B.ready]))
     yield* Effect.promise(() => Promise.all(runners.map(killRunner)))
     const log = yield* emulator.requests
     const storageLog = yield* emulator.objectStore.requests

@@ -247,16 +247,16 @@ export const durablePlan = (seed: string, sizes: DurableSizes): DurablePlan => {
   for (let k = 0; k < sizes.runnerKills; k++) {
     kills.push({
       target: next() < 0.5 ? "A" : "B",
-      afterClosed: 0.05 + 0.65 * next(),
+      afterClosed: 0.05 + 0.55 * next(),
       delayMillis: Math.floor(1500 * next()),
-      restartAfterMillis: Math.floor(3000 * next())
+      restartAfterMillis: Math.floor(2000 * next())
     })
   }
   kills.push({
     target: "cluster",
-    afterClosed: 0.15 + 0.5 * next(),
+    afterClosed: 0.1 + 0.3 * next(),
     delayMillis: Math.floor(1500 * next()),
-    restartAfterMillis: Math.floor(3000 * next())
+    restartAfterMillis: Math.floor(2000 * next())
   })
   return { runs, kills: kills.sort((a, b) => a.afterClosed - b.afterClosed) }
 }

@@ -19,11 +19,11 @@
  * `--durable` runs the durable soak instead (durable.ts): folder and single-file ingests on two runner processes over
  * a fresh PostgreSQL database (`DATABASE_URL`, required), runners SIGKILLed and restarted at seeded moments.
  *
- *   --folders N       folder runs per seed (default 3; reduced 2)
- *   --files N         files per folder, at least 2 (default 10; reduced 6)
- *   --singles N       single-file runs per seed (default 10; reduced 4)
- *   --kills N         single-runner kills per seed, besides the one whole-cluster kill (default 3; reduced 2)
- *   (--seeds, --max-size, --reduced, --fault-rate, --json and --verbose as above; reduced: seeds 1,2)
+ *   --folders N       folder runs per seed (default 4; reduced 3)
+ *   --files N         files per folder, at least 2 (default 12; reduced 8)
+ *   --singles N       single-file runs per seed (default 12; reduced 6)
+ *   --kills N         single-runner kills per seed, besides the one whole-cluster kill (default 4; reduced 2)
+ *   (--seeds, --max-size, --reduced, --fault-rate, --json and --verbose as above)
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -93,7 +93,6 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   let json: string | undefined
   let verbose = false
   let durable = false
-  let seedsGiven = false
   const counts: { folders?: number; files?: number; singles?: number; kills?: number } = {}
   const plainOnly: Array<string> = []
   for (let i = 0; i < argv.length; i++) {
@@ -106,7 +105,6 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         const list = value()?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? []
         if (list.length === 0) throw new UsageError("--seeds needs a comma-separated list, e.g. --seeds 1,2,3")
         seeds = list
-        seedsGiven = true
         break
       }
       case "--runs":
@@ -162,11 +160,11 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   }
   if (durable && plainOnly.length > 0) throw new UsageError(`${plainOnly.join(", ")}: not an option of the durable soak`)
   if (!durable && Object.keys(counts).length > 0) throw new UsageError("--folders, --files, --singles and --kills need --durable")
-  const folders = counts.folders ?? (reduced ? 2 : 3)
-  const singles = counts.singles ?? (reduced ? 4 : 10)
+  const folders = counts.folders ?? (reduced ? 3 : 4)
+  const singles = counts.singles ?? (reduced ? 6 : 12)
   if (durable && folders + singles === 0) throw new UsageError("the durable soak needs at least one folder or single-file run")
   return {
-    seeds: durable && reduced && !seedsGiven ? ["1", "2"] : seeds,
+    seeds,
     runs: runs ?? (reduced ? 40 : 200),
     maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB),
     faultRate,
@@ -177,9 +175,9 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
     durable: durable
       ? {
         folders,
-        filesPerFolder: counts.files ?? (reduced ? 6 : 10),
+        filesPerFolder: counts.files ?? (reduced ? 8 : 12),
         singles,
-        runnerKills: counts.kills ?? (reduced ? 2 : 3),
+        runnerKills: counts.kills ?? (reduced ? 2 : 4),
         maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB)
       }
       : undefined
