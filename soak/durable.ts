@@ -193,6 +193,12 @@ export interface DurableSeedResult {
   readonly notices: Record<string, number>
   readonly byKind: Record<string, { runs: number; complete: number; files: number; completed: number }>
   readonly runStates: Record<string, number>
+  /**
+   * What `iconik runs` would show, checked against what was submitted: runs missing from `RunList.list` or listed in
+   * another state than the engine reported, folders whose child runs (`RunList.folderProgress`) do not account for
+   * every file.
+   */
+  readonly listingProblems: ReadonlyArray<string>
   readonly runnerKills: number
   readonly clusterKills: number
   readonly killsNotFired: number
@@ -463,6 +469,31 @@ const work = (
       }
     }
 
+    // The runs as `iconik runs` lists them: every submitted run there once, ended as polled; a folder's children
+    // account for each of its files.
+    const listingProblems: Array<string> = []
+    const listed = new Map((yield* RunList.list(10_000)).map((row) => [row.executionId, row]))
+    for (const p of planned) {
+      const id = submitted.get(p.run.index)!
+      const row = listed.get(id)
+      if (row === undefined) {
+        listingProblems.push(`run ${p.run.index} (${id}) not listed`)
+        continue
+      }
+      const shown = yield* RunList.status(row)
+      const polled = states.get(p.run.index)?.state ?? "running"
+      if (shown.state !== polled) listingProblems.push(`run ${p.run.index} listed ${shown.state}, polled ${polled}`)
+      if (p.run.workflow === "ingestFolder" && polled === "complete") {
+        const progress = yield* RunList.folderProgress(id)
+        const report = states.get(p.run.index)!.detail as IngestReport
+        // Every child ended, and the ones that completed are the files the report says were ingested.
+        if (progress.done + progress.failed !== progress.started || progress.done !== (report.ingested?.length ?? 0)) {
+          listingProblems.push(`folder run ${p.run.index}: children ${progress.started} started, ${progress.done} done, ${progress.failed} failed; report ${report.ingested?.length ?? 0} ingested, ${report.failed?.length ?? 0} failed`)
+        }
+      }
+    }
+    if (listed.size !== planned.length) listingProblems.push(`${listed.size} runs listed, ${planned.length} submitted`)
+
     const state = yield* snapshot(emulator)
     const checked = check(state, sources)
 
@@ -517,6 +548,7 @@ const work = (
       if (total(invariant) > 0) reasons.push(`${total(invariant)} ${invariant}`)
     }
     if (clusterKills === 0) reasons.push("the whole-cluster kill did not fire before the work ended")
+    if (listingProblems.length > 0) reasons.push(`${listingProblems.length} listing problem(s): ${listingProblems.join("; ")}`)
     if (crashes.length > 0) reasons.push(`${crashes.length} runner process(es) died on their own`)
     const result: DurableSeedResult = {
       seed,
@@ -538,6 +570,7 @@ const work = (
       notices,
       byKind,
       runStates,
+      listingProblems,
       runnerKills: fired.length - clusterKills,
       clusterKills,
       killsNotFired: kills.length - fired.length + (plan.kills.length - kills.length),
@@ -571,7 +604,7 @@ export const durableReport = (r: DurableSeedResult): string => {
     `seed ${r.seed} (durable): ${r.runs} runs, ${r.files} files, ${(r.bytes / MiB).toFixed(1)} MiB in ${r.seconds} s; faulted ${pct(r.iconikFaulted, r.iconikRequests)} of ${r.iconikRequests} Iconik requests, ${pct(r.storageFaulted, r.storageRequests)} of ${r.storageRequests} storage requests`,
     `  kills: ${r.runnerKills} runner, ${r.clusterKills} whole cluster${r.killsNotFired > 0 ? ` (${r.killsNotFired} not fired: the work had ended)` : ""}; ${r.restarts} restarts; ${r.resumedOnAnotherRunner} files worked on by more than one runner process`,
     `  completed ${r.completed}/${r.files} files (${pct(r.completed, r.files)}, ${r.skipped} skipped as already ingested)  failed ${r.failed} (retryable by design ${r.failedRetryable})  corrupt ${r.corrupt}  duplicated ${r.duplicated}  orphaned ${r.orphaned}`,
-    `  runs: ${sorted(r.runStates).map(([k, n]) => `${n} ${k}`).join(", ")}; by kind: ${Object.entries(r.byKind).sort().map(([k, v]) => `${k} ${v.completed}/${v.files}`).join(", ")}`
+    `  runs: ${sorted(r.runStates).map(([k, n]) => `${n} ${k}`).join(", ")} (${r.listingProblems.length === 0 ? "listed so by RunList, folder children matching" : `${r.listingProblems.length} listing problems`}); by kind: ${Object.entries(r.byKind).sort().map(([k, v]) => `${k} ${v.completed}/${v.files}`).join(", ")}`
   ]
   for (const k of r.kills) {
     lines.push(

@@ -19,10 +19,10 @@
  * `--durable` runs the durable soak instead (durable.ts): folder and single-file ingests on two runner processes over
  * a fresh PostgreSQL database (`DATABASE_URL`, required), runners SIGKILLed and restarted at seeded moments.
  *
- *   --folders N       folder runs per seed (default 4; reduced 3)
- *   --files N         files per folder, at least 2 (default 12; reduced 8)
- *   --singles N       single-file runs per seed (default 12; reduced 6)
- *   --kills N         single-runner kills per seed, besides the one whole-cluster kill (default 4; reduced 2)
+ *   --folders N       folder runs per seed (default 5; reduced 3)
+ *   --files N         files per folder, at least 2 (default 16; reduced 8)
+ *   --singles N       single-file runs per seed (default 16; reduced 6)
+ *   --kills N         single-runner kills per seed, besides the one whole-cluster kill (default 6; reduced 2)
  *   (--seeds, --max-size, --reduced, --fault-rate, --json and --verbose as above)
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -160,8 +160,8 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   }
   if (durable && plainOnly.length > 0) throw new UsageError(`${plainOnly.join(", ")}: not an option of the durable soak`)
   if (!durable && Object.keys(counts).length > 0) throw new UsageError("--folders, --files, --singles and --kills need --durable")
-  const folders = counts.folders ?? (reduced ? 3 : 4)
-  const singles = counts.singles ?? (reduced ? 6 : 12)
+  const folders = counts.folders ?? (reduced ? 3 : 5)
+  const singles = counts.singles ?? (reduced ? 6 : 16)
   if (durable && folders + singles === 0) throw new UsageError("the durable soak needs at least one folder or single-file run")
   return {
     seeds,
@@ -175,9 +175,9 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
     durable: durable
       ? {
         folders,
-        filesPerFolder: counts.files ?? (reduced ? 8 : 12),
+        filesPerFolder: counts.files ?? (reduced ? 8 : 16),
         singles,
-        runnerKills: counts.kills ?? (reduced ? 2 : 4),
+        runnerKills: counts.kills ?? (reduced ? 2 : 6),
         maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB)
       }
       : undefined
@@ -499,7 +499,11 @@ const main = (options: SoakOptions) =>
 const writeJson = (options: SoakOptions, pass: boolean, seeds: ReadonlyArray<SeedResult | DurableSeedResult>) => {
   if (options.json === undefined) return
   Fs.mkdirSync(Path.dirname(Path.resolve(options.json)), { recursive: true })
-  const { json: _json, ...settings } = options
+  const { json: _json, ...all } = options
+  // The durable soak has no runs per seed and no in-process mode: its settings are its sizes.
+  const settings = options.durable === undefined
+    ? all
+    : { seeds: all.seeds, faultRate: all.faultRate, reduced: all.reduced, verbose: all.verbose, durable: all.durable }
   Fs.writeFileSync(
     options.json,
     JSON.stringify({
