@@ -30,7 +30,7 @@ import * as Runs from "../durable/Runs.ts"
 import { defaultStorages, IconikEmulator, type IconikEmulatorShape, type SeedStorage, type UserOptions } from "../src/testing/index.ts"
 import { dropFreshDatabase, freshDatabase } from "../test/support/postgres.ts"
 import { classify, type Failure, groupKey, timedOut } from "./classify.ts"
-import { check, snapshot, type Source, tally, type Violation } from "./invariants.ts"
+import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
 import {
   contentOf,
   type DurablePlan,
@@ -495,7 +495,7 @@ const work = (
     if (listed.size !== planned.length) listingProblems.push(`${listed.size} runs listed, ${planned.length} submitted`)
 
     const state = yield* snapshot(emulator)
-    const checked = check(state, sources)
+    const checked = check(state, sources, [], { lostB2Starts: lostB2Starts(log, state) })
 
     // Which runner processes worked on each file: the App-IDs of the requests on its asset.
     const assetOf = new Map<string, string>()

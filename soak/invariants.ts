@@ -9,12 +9,13 @@
  *   sessions / B2 large files, and stored objects that no CLOSED record points at.
  *
  * Uncommitted Azure blocks are reported as notices, not orphans: Azure has no call to drop them (it collects them after
- * a week), so no client can be held to it.
+ * a week), so no client can be held to it. So is an empty B2 large file at a key whose start's answer was lost
+ * (`lostB2Starts`, read from the request log): its id was in that answer, so no client can name it to cancel it.
  *
  * {@link snapshot} copies the state into plain data; {@link check} is pure, so purpose-built bad states test it.
  */
 import * as Effect from "effect/Effect"
-import type { IconikEmulatorShape } from "../src/testing/index.ts"
+import type { IconikEmulatorShape, RecordedRequest } from "../src/testing/index.ts"
 
 /** One local file a run tried to store, and what the run reported. */
 export interface Source {
@@ -68,6 +69,8 @@ export interface PendingState {
   readonly provider: string
   readonly bucket: string
   readonly key: string
+  /** Parts stored so far. */
+  readonly parts?: number | undefined
 }
 
 /** The part of the emulator's state the invariants read. */
@@ -135,7 +138,8 @@ export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot>
       kind: p.kind,
       provider: p.provider,
       bucket: p.bucket,
-      key: p.key
+      key: p.key,
+      parts: p.parts.length
     }))
     return { assets, records, objects, pending }
   })
@@ -156,7 +160,11 @@ const pendingCause: Record<PendingState["kind"], string> = {
 export const check = (
   state: Snapshot,
   sources: ReadonlyArray<Source>,
-  harnessAssets: ReadonlyArray<string> = []
+  harnessAssets: ReadonlyArray<string> = [],
+  options?: {
+    /** `bucket/key` of each B2 large-file start whose answer was lost (once per lost answer). */
+    readonly lostB2Starts?: ReadonlyArray<string> | undefined
+  }
 ): CheckResult => {
   const violations: Array<Violation> = []
   const notices: Array<string> = []
@@ -211,10 +219,15 @@ export const check = (
     const hasFile = state.records.some((r) => r.kind === "file" && r.assetId === asset.id && r.status === "CLOSED")
     if (!hasFile) add("orphaned", "live asset without a CLOSED file", `asset ${asset.id} "${asset.title}"`)
   }
+  const unnamed = [...(options?.lostB2Starts ?? [])]
   for (const upload of state.pending) {
     const detail = `${upload.provider} ${upload.bucket}/${upload.key}`
+    const lost = upload.kind === "largeFile" && upload.parts === 0 ? unnamed.indexOf(`${upload.bucket}/${upload.key}`) : -1
     if (upload.kind === "blocks") notices.push(`${pendingCause.blocks}: ${detail}`)
-    else add("orphaned", pendingCause[upload.kind], detail)
+    else if (lost >= 0) {
+      unnamed.splice(lost, 1)
+      notices.push(`empty B2 large file whose start answer was lost: ${detail}`)
+    } else add("orphaned", pendingCause[upload.kind], detail)
   }
   for (const object of state.objects) {
     const owners = state.records.filter((r) => r.bucket === object.bucket && r.key === object.key)
@@ -224,6 +237,19 @@ export const check = (
   }
   return { violations, notices }
 }
+
+/**
+ * `bucket/key` of every B2 large-file start (Iconik's POST `…/files/{file_id}/multipart/b2/start/`) whose answer the
+ * emulator lost or cut short after acting, from its request log: the {@link check} option `lostB2Starts`.
+ */
+export const lostB2Starts = (log: ReadonlyArray<RecordedRequest>, state: Snapshot): ReadonlyArray<string> =>
+  log.flatMap((request) => {
+    const match = /\/files\/([^/]+)\/multipart\/b2\/start\/?$/.exec(request.path)
+    if (request.method !== "POST" || match === null) return []
+    if (request.fault !== "LostAnswer" && request.fault !== "TruncatedBody") return []
+    const record = state.records.find((r) => r.kind === "file" && r.id === match[1])
+    return record?.bucket === undefined || record.key === undefined ? [] : [`${record.bucket}/${record.key}`]
+  })
 
 /** Violations per invariant, then per cause. */
 export const tally = (violations: ReadonlyArray<Violation>): Record<Invariant, Record<string, number>> => {

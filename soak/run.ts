@@ -53,7 +53,7 @@ import { ingestFile } from "../workflows/ingestFile.ts"
 import * as Progress from "../workflows/Progress.ts"
 import { uploadProxy } from "../workflows/uploadProxy.ts"
 import { classify, type Failure, groupKey, timedOut } from "./classify.ts"
-import { check, snapshot, type Source, tally, type Violation } from "./invariants.ts"
+import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
 import { type DurableSeedResult, durableReport, runDurableSeed } from "./durable.ts"
 import { contentOf, type DurableSizes, iconikFaults, MiB, plan, retry, type RunPlan, storageFaults } from "./plan.ts"
 
@@ -294,7 +294,8 @@ const runOne = (seed: string, run: RunPlan, options: SoakOptions, dir: string) =
       assetId: target?.id,
       completed: failure === undefined
     }
-    const checked = check(yield* snapshot(emulator), [source], target === undefined ? [] : [target.id])
+    const state = yield* snapshot(emulator)
+    const checked = check(state, [source], target === undefined ? [] : [target.id], { lostB2Starts: lostB2Starts(log, state) })
     return {
       completed: failure === undefined,
       failure,

@@ -7,6 +7,7 @@
  *   was killed; the upload step ran again elsewhere and started a new large file, leaving the first one unfinished
  *   (an orphan B2 keeps, and bills, until someone cancels it). B2 large files are not resumed (their parts are not
  *   listed back), so the step run again must cancel the one its cut-off attempt started.
+ * - Seed 1 of the full durable soak (plain engine too): a B2 large-file start whose answer was cut short (below).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Path, Schedule } from "effect"
@@ -15,9 +16,11 @@ import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
-import { check, snapshot } from "../../soak/invariants.ts"
+import { check, lostB2Starts, snapshot } from "../../soak/invariants.ts"
+import * as Faults from "../../src/testing/emulator/Faults.ts"
+import { ingestFile } from "../../workflows/ingestFile.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
-import { IconikEmulator, mediaFolder, MiB, storageRequests, withDelaysHeld } from "../workflows/support.ts"
+import { IconikEmulator, inProcess, mediaFolder, MiB, storageRequests, withDelaysHeld } from "../workflows/support.ts"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const node = `${repoRoot}node_modules/.bin/node`
@@ -109,4 +112,32 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings (PostgreSQL)"
       const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
       assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
     }).pipe(Effect.scoped)), 240_000)
+})
+
+// Seed 1 of the full durable soak: the answer to a folder file's B2 large-file start (Iconik's POST
+// `…/multipart/b2/start/`) came back cut short after Iconik had started the large file. The POST was not sent again,
+// so the file failed on a transient fault and its large file stayed unfinished. Its id was in the lost answer, so no
+// client can cancel it; sending the start again costs only that empty large file, and the upload goes on.
+describe("durable soak findings, plain engine", () => {
+  it.live("a B2 large-file start whose answer is cut short is sent again: the file CLOSED once, only an empty large file left", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const size = 12 * MiB
+      const dir = yield* mediaFolder({ "reel.mxf": size })
+      const media = path.join(dir, "reel.mxf")
+      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      yield* emulator.addFault({ fault: Faults.truncatedBody, method: "POST", route: /\/multipart\/b2\/start\/$/, times: 1 })
+      const result = yield* ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+      assert.strictEqual(result.transfer.strategy, "large-file")
+      const pending = yield* emulator.objectStore.pendingUploads
+      assert.deepStrictEqual(pending.map((p) => `${p.kind} ${p.parts.length} parts ${p.bytes} bytes`), ["largeFile 0 parts 0 bytes"])
+      // The soak finds that large file's key from the request log, and lists it as a notice, not an orphan.
+      const state = yield* snapshot(emulator)
+      const lost = lostB2Starts(yield* emulator.requests, state)
+      assert.deepStrictEqual(lost, [`${pending[0]!.bucket}/${pending[0]!.key}`])
+      const found = check(state, [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }], [], { lostB2Starts: lost })
+      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+      assert.strictEqual(found.notices.length, 1)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
 })

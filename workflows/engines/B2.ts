@@ -40,7 +40,9 @@ export const b2Engine: UploadEngine = {
       }
       const result = yield* uploadB2Large({
         path: file.path,
-        start: Effect.flatMap(files.createAssetFileMultipartB2Start(ids), (started) =>
+        // Sent again when its answer is lost or cut short: the large file that answer named cannot be found (nothing
+        // lists them through Iconik), and a second start costs only that one, empty; failing would cost the upload.
+        start: Effect.flatMap(files.createAssetFileMultipartB2Start(ids, { idempotent: true }), (started) =>
           started.upload_file_id && started.upload_url && started.authorization_token
             ? Effect.succeed({
               uploadFileId: started.upload_file_id,
