@@ -170,6 +170,8 @@ export interface KillEvent {
   readonly closedShare: number
   /** Milliseconds after the first submission. */
   readonly atMillis: number
+  /** When the SIGKILL was sent, ms since the epoch (to set beside the emulator's request times). */
+  readonly atEpochMillis?: number | undefined
   readonly fired: boolean
 }
 
@@ -205,6 +207,8 @@ export interface DurableSeedResult {
   readonly processesStarted: number
   readonly restarts: number
   readonly runnerCrashes: ReadonlyArray<string>
+  /** Each storage upload left pending, with the kill nearest its start: what a kill may have cut off. */
+  readonly pendingNearKills: ReadonlyArray<string>
   /** Files whose asset was worked on by more than one runner process: resumed elsewhere after a kill. */
   readonly resumedOnAnotherRunner: number
   readonly kills: ReadonlyArray<KillEvent>
@@ -389,13 +393,14 @@ const work = (
         yield* Effect.promise(() => sleep(kill.delayMillis))
         const at = Math.round(performance.now() - submittedAt)
         const shareNow = closedCount() / totalFiles
+        const atEpochMillis = Date.now()
         yield* Effect.promise(() => Promise.all(victims.map(killRunner)))
         const fresh: Array<string> = []
         for (const slot of slots) {
           live[slot] = launch(slot, kill.restartAfterMillis)
           fresh.push(live[slot].label)
         }
-        kills.push({ target: kill.target, killed: victims.map((r) => r.label), started: fresh, closedShare: shareNow, atMillis: at, fired: true })
+        kills.push({ target: kill.target, killed: victims.map((r) => r.label), started: fresh, closedShare: shareNow, atMillis: at, atEpochMillis, fired: true })
         if (options.verbose) console.error(`  seed ${seed}: killed ${victims.map((r) => r.label).join(" ")} at ${at} ms (${(100 * shareNow).toFixed(0)} % CLOSED), started ${fresh.join(" ")}`)
         continue
       }
@@ -520,6 +525,15 @@ const work = (
       return asset === undefined ? r : { ...r, processes: byAsset.get(asset) ?? [] }
     })
 
+    const pendingNearKills = state.pending.filter((p) => p.kind !== "blocks" && p.startedAt !== undefined).map((p) => {
+      const nearest = kills.filter((k) => k.atEpochMillis !== undefined)
+        .map((k) => ({ k, delta: k.atEpochMillis! - p.startedAt! }))
+        .sort((a, b) => Math.abs(a.delta) - Math.abs(b.delta))[0]
+      const when = nearest === undefined
+        ? "no kill"
+        : `${Math.abs(nearest.delta)} ms ${nearest.delta >= 0 ? "before" : "after"} the kill of ${nearest.k.killed.join(", ")}`
+      return `${p.provider} ${p.kind} ${p.bucket}/${p.key}: ${p.parts ?? 0} parts, ${p.bytes ?? 0} bytes, started ${when}`
+    })
     const failures: Record<string, number> = {}
     const notices: Record<string, number> = {}
     const byKind: DurableSeedResult["byKind"] = {}
@@ -577,6 +591,7 @@ const work = (
       processesStarted: processes,
       restarts: processes - 2,
       runnerCrashes: crashes,
+      pendingNearKills,
       resumedOnAnotherRunner: results.filter((r) => r.processes.length > 1).length,
       kills,
       iconikRequests: log.length,
@@ -624,6 +639,7 @@ export const durableReport = (r: DurableSeedResult): string => {
     for (const [cause, n] of causes) lines.push(`    ${String(n).padStart(4)} × ${cause}`)
   }
   for (const v of r.violationDetails.slice(0, 10)) lines.push(`    ${v.invariant}: ${v.cause}: ${v.detail}`)
+  for (const p of r.pendingNearKills) lines.push(`    pending: ${p}`)
   for (const c of r.runnerCrashes) lines.push(`  runner crash: ${c}`)
   const notices = sorted(r.notices)
   if (notices.length > 0) lines.push(`  notices (not counted): ${notices.map(([k, n]) => `${n} × ${k}`).join(", ")}`)

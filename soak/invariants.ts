@@ -71,6 +71,9 @@ export interface PendingState {
   readonly key: string
   /** Parts stored so far. */
   readonly parts?: number | undefined
+  /** Bytes received so far, and when it was started (ms since the epoch, the emulator's clock). */
+  readonly bytes?: number | undefined
+  readonly startedAt?: number | undefined
 }
 
 /** The part of the emulator's state the invariants read. */
@@ -139,7 +142,9 @@ export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot>
       provider: p.provider,
       bucket: p.bucket,
       key: p.key,
-      parts: p.parts.length
+      parts: p.parts.length,
+      bytes: p.bytes,
+      startedAt: p.startedAt
     }))
     return { assets, records, objects, pending }
   })
@@ -221,7 +226,7 @@ export const check = (
   }
   const unnamed = [...(options?.lostB2Starts ?? [])]
   for (const upload of state.pending) {
-    const detail = `${upload.provider} ${upload.bucket}/${upload.key}`
+    const detail = `${upload.provider} ${upload.bucket}/${upload.key}${upload.bytes === undefined ? "" : ` (${upload.bytes} bytes)`}`
     const lost = upload.kind === "largeFile" && upload.parts === 0 ? unnamed.indexOf(`${upload.bucket}/${upload.key}`) : -1
     if (upload.kind === "blocks") notices.push(`${pendingCause.blocks}: ${detail}`)
     else if (lost >= 0) {

@@ -114,6 +114,46 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings (PostgreSQL)"
     }).pipe(Effect.scoped)), 240_000)
 })
 
+describe.skipIf(pgSkipReason !== undefined)("durable soak findings, GCS (PostgreSQL)", () => {
+  it.live("a runner killed while its GCS session's first chunk is in flight, restarted: the same session finished, none left", () =>
+    withDelaysHeld(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const url = yield* Effect.promise(() => freshDatabase("soak_findings"))
+      databases.push(url)
+      const path = yield* Path.Path
+      const size = 12 * MiB
+      const dir = yield* mediaFolder({ "reel.mxf": size })
+      const media = path.join(dir, "reel.mxf")
+      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      const storageId = emulator.storage("FILES", "GCS")!.id
+      // The session starts; its first chunk is held, so the kill finds the session started (and checkpointed).
+      yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "ResumableChunk", times: 1 })
+      const env = {
+        ICONIK_BASE_URL: emulator.baseUrl,
+        ICONIK_APP_ID: emulator.credentials.appId,
+        ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
+        DATABASE_URL: url
+      }
+      const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, storageId, partSize: 5 * MiB } })
+      const first = yield* startRunner({ ...env, SUBMIT: submit })
+      yield* eventually("the session started", Effect.map(storageRequests("ResumableStart"), (starts) => starts.length >= 1), first)
+      // Time for the runner to store the session in its checkpoint and send the first chunk (held).
+      yield* Effect.sleep("2 seconds")
+      yield* kill(first)
+      yield* emulator.objectStore.clearFaults
+      const second = yield* startRunner(env)
+      const closed = Effect.sync(() => [...emulator.state.files.values()].some((f) => f.status === "CLOSED"))
+      yield* eventually("the file CLOSED", closed, second)
+      assert.deepStrictEqual(
+        (yield* emulator.objectStore.pendingUploads).map((p) => `${p.provider} ${p.kind} ${p.key} ${p.bytes}`),
+        [],
+        second.output()
+      )
+      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
+      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+    }).pipe(Effect.scoped)), 240_000)
+})
+
 // Seed 1 of the full durable soak: the answer to a folder file's B2 large-file start (Iconik's POST
 // `…/multipart/b2/start/`) came back cut short after Iconik had started the large file. The POST was not sent again,
 // so the file failed on a transient fault and its large file stayed unfinished. Its id was in the lost answer, so no
