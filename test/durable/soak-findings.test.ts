@@ -180,4 +180,21 @@ describe("durable soak findings, plain engine", () => {
       assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
       assert.strictEqual(found.notices.length, 1)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  // Seed 3 of the second full durable soak: the B2 finish (Iconik's POST `…/multipart/b2/finish/`) answered 503, which
+  // says Iconik did not act; the POST was not sent again and the file failed with every part stored.
+  it.live("a 503 on the B2 large-file finish: sent again, the file CLOSED once, nothing left", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const size = 12 * MiB
+      const dir = yield* mediaFolder({ "reel.mxf": size })
+      const media = path.join(dir, "reel.mxf")
+      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      yield* emulator.addFault({ fault: Faults.serverError(503), method: "POST", route: /\/multipart\/b2\/finish\/$/, times: 1 })
+      const result = yield* ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+      assert.strictEqual(result.transfer.strategy, "large-file")
+      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
+      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
 })

@@ -56,8 +56,13 @@ export const b2Engine: UploadEngine = {
                 detail: started.error ?? "Iconik's answer lacks upload_file_id, upload_url or authorization_token"
               })
             )),
+        // Sent again after a 502/503/504 or a lost answer, like a GET: finishing the same large file with the same parts
+        // twice names the same file; failing would cost an upload whose parts are all stored.
         finish: (uploadFileId, sha1List) =>
-          files.createAssetFileMultipartB2Finish({ ...ids, body: { upload_file_id: uploadFileId, sha1_list: sha1List } }),
+          files.createAssetFileMultipartB2Finish(
+            { ...ids, body: { upload_file_id: uploadFileId, sha1_list: sha1List } },
+            { idempotent: true }
+          ),
         cancel: (uploadFileId) => files.cancelAssetFileMultipartB2({ ...ids, body: { upload_file_id: uploadFileId } }),
         // One B2 part URL takes one upload at a time: the engine's default concurrency of 1 stays.
         partSize: input.partSize,
