@@ -23,7 +23,8 @@
  *   --files N         files per folder, at least 2 (default 16; reduced 8)
  *   --singles N       single-file runs per seed (default 16; reduced 6)
  *   --kills N         single-runner kills per seed, besides the one whole-cluster kill (default 6; reduced 2)
- *   (--seeds, --max-size, --reduced, --fault-rate, --json and --verbose as above)
+ *   (--seeds, default 1,2,3,4,5 for the full durable soak; --max-size, --reduced, --fault-rate, --json and --verbose
+ *   as above)
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -93,6 +94,7 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   let json: string | undefined
   let verbose = false
   let durable = false
+  let seedsGiven = false
   const counts: { folders?: number; files?: number; singles?: number; kills?: number } = {}
   const plainOnly: Array<string> = []
   for (let i = 0; i < argv.length; i++) {
@@ -105,6 +107,7 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         const list = value()?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? []
         if (list.length === 0) throw new UsageError("--seeds needs a comma-separated list, e.g. --seeds 1,2,3")
         seeds = list
+        seedsGiven = true
         break
       }
       case "--runs":
@@ -164,7 +167,8 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   const singles = counts.singles ?? (reduced ? 6 : 16)
   if (durable && folders + singles === 0) throw new UsageError("the durable soak needs at least one folder or single-file run")
   return {
-    seeds,
+    // The full durable soak draws more kill plans: five seeds (about as long as the plain soak's three).
+    seeds: durable && !reduced && !seedsGiven ? ["1", "2", "3", "4", "5"] : seeds,
     runs: runs ?? (reduced ? 40 : 200),
     maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB),
     faultRate,
