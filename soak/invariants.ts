@@ -9,12 +9,13 @@
  *   sessions / B2 large files, and stored objects that no CLOSED record points at.
  *
  * Uncommitted Azure blocks are reported as notices, not orphans: Azure has no call to drop them (it collects them after
- * a week), so no client can be held to it.
+ * a week), so no client can be held to it. So is an empty B2 large file at a key whose start's answer was lost
+ * (`lostB2Starts`, read from the request log): its id was in that answer, so no client can name it to cancel it.
  *
  * {@link snapshot} copies the state into plain data; {@link check} is pure, so purpose-built bad states test it.
  */
 import * as Effect from "effect/Effect"
-import type { IconikEmulatorShape } from "../src/testing/index.ts"
+import type { IconikEmulatorShape, RecordedRequest } from "../src/testing/index.ts"
 
 /** One local file a run tried to store, and what the run reported. */
 export interface Source {
@@ -28,12 +29,19 @@ export interface Source {
   readonly assetId?: string | undefined
   /** Whether the workflow succeeded. */
   readonly completed: boolean
+  /**
+   * A folder's file: its `directory_path` and its asset's `external_id` (its path under the folder). Set, they tell
+   * apart files of one name in different sub-folders; unset, the name alone identifies the source.
+   */
+  readonly directory?: string | undefined
+  readonly externalId?: string | undefined
 }
 
 export interface AssetState {
   readonly id: string
   readonly title: string
   readonly status: string
+  readonly externalId?: string | undefined
 }
 
 export interface RecordState {
@@ -45,6 +53,8 @@ export interface RecordState {
   readonly name: string
   readonly bucket: string | undefined
   readonly key: string | undefined
+  /** `directory_path` of a file. */
+  readonly directory?: string | undefined
 }
 
 export interface ObjectState {
@@ -59,6 +69,11 @@ export interface PendingState {
   readonly provider: string
   readonly bucket: string
   readonly key: string
+  /** Parts stored so far. */
+  readonly parts?: number | undefined
+  /** Bytes received so far, and when it was started (ms since the epoch, the emulator's clock). */
+  readonly bytes?: number | undefined
+  readonly startedAt?: number | undefined
 }
 
 /** The part of the emulator's state the invariants read. */
@@ -90,7 +105,12 @@ const text = (value: unknown): string => (typeof value === "string" ? value : ""
 export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot> =>
   Effect.gen(function*() {
     const { state } = emulator
-    const assets = [...state.assets.values()].map((a) => ({ id: a.id, title: a.title, status: a.status }))
+    const assets = [...state.assets.values()].map((a) => ({
+      id: a.id,
+      title: a.title,
+      status: a.status,
+      externalId: typeof a.external_id === "string" ? a.external_id : undefined
+    }))
     const records: Array<RecordState> = []
     for (const kind of ["file", "proxy"] as const) {
       for (const record of state.uploads(kind).values()) {
@@ -102,7 +122,8 @@ export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot>
           status: record.status,
           name: kind === "file" ? text(record.original_name) : text(record.filename) || text(record.name),
           bucket: location?.bucket,
-          key: location?.key
+          key: location?.key,
+          directory: kind === "file" ? text(record.directory_path) : undefined
         })
       }
     }
@@ -120,7 +141,10 @@ export const snapshot = (emulator: IconikEmulatorShape): Effect.Effect<Snapshot>
       kind: p.kind,
       provider: p.provider,
       bucket: p.bucket,
-      key: p.key
+      key: p.key,
+      parts: p.parts.length,
+      bytes: p.bytes,
+      startedAt: p.startedAt
     }))
     return { assets, records, objects, pending }
   })
@@ -141,7 +165,11 @@ const pendingCause: Record<PendingState["kind"], string> = {
 export const check = (
   state: Snapshot,
   sources: ReadonlyArray<Source>,
-  harnessAssets: ReadonlyArray<string> = []
+  harnessAssets: ReadonlyArray<string> = [],
+  options?: {
+    /** `bucket/key` of each B2 large-file start whose answer was lost (once per lost answer). */
+    readonly lostB2Starts?: ReadonlyArray<string> | undefined
+  }
 ): CheckResult => {
   const violations: Array<Violation> = []
   const notices: Array<string> = []
@@ -154,10 +182,13 @@ export const check = (
     // Records count once their asset is live: a deleted asset's records go with it when Iconik purges it.
     const records = state.records.filter((r) =>
       r.kind === kind && r.name === source.name && isLive(assets.get(r.assetId)) &&
-      (source.assetId === undefined || r.assetId === source.assetId)
+      (source.assetId === undefined || r.assetId === source.assetId) &&
+      (source.directory === undefined || r.directory === source.directory)
     )
     if (source.workflow === "ingestFile") {
-      const live = state.assets.filter((a) => a.title === source.name && isLive(a))
+      const live = state.assets.filter((a) =>
+        a.title === source.name && isLive(a) && (source.externalId === undefined || a.externalId === source.externalId)
+      )
       if (live.length > 1) add("duplicated", "more than one live asset", `${source.name}: ${live.map((a) => a.id).join(", ")}`)
     }
     const held = records.filter((r) => r.status === "OPEN" || r.status === "CLOSED")
@@ -193,10 +224,15 @@ export const check = (
     const hasFile = state.records.some((r) => r.kind === "file" && r.assetId === asset.id && r.status === "CLOSED")
     if (!hasFile) add("orphaned", "live asset without a CLOSED file", `asset ${asset.id} "${asset.title}"`)
   }
+  const unnamed = [...(options?.lostB2Starts ?? [])]
   for (const upload of state.pending) {
-    const detail = `${upload.provider} ${upload.bucket}/${upload.key}`
+    const detail = `${upload.provider} ${upload.bucket}/${upload.key}${upload.bytes === undefined ? "" : ` (${upload.bytes} bytes)`}`
+    const lost = upload.kind === "largeFile" && upload.parts === 0 ? unnamed.indexOf(`${upload.bucket}/${upload.key}`) : -1
     if (upload.kind === "blocks") notices.push(`${pendingCause.blocks}: ${detail}`)
-    else add("orphaned", pendingCause[upload.kind], detail)
+    else if (lost >= 0) {
+      unnamed.splice(lost, 1)
+      notices.push(`empty B2 large file whose start answer was lost: ${detail}`)
+    } else add("orphaned", pendingCause[upload.kind], detail)
   }
   for (const object of state.objects) {
     const owners = state.records.filter((r) => r.bucket === object.bucket && r.key === object.key)
@@ -206,6 +242,19 @@ export const check = (
   }
   return { violations, notices }
 }
+
+/**
+ * `bucket/key` of every B2 large-file start (Iconik's POST `…/files/{file_id}/multipart/b2/start/`) whose answer the
+ * emulator lost or cut short after acting, from its request log: the {@link check} option `lostB2Starts`.
+ */
+export const lostB2Starts = (log: ReadonlyArray<RecordedRequest>, state: Snapshot): ReadonlyArray<string> =>
+  log.flatMap((request) => {
+    const match = /\/files\/([^/]+)\/multipart\/b2\/start\/?$/.exec(request.path)
+    if (request.method !== "POST" || match === null) return []
+    if (request.fault !== "LostAnswer" && request.fault !== "TruncatedBody") return []
+    const record = state.records.find((r) => r.kind === "file" && r.id === match[1])
+    return record?.bucket === undefined || record.key === undefined ? [] : [`${record.bucket}/${record.key}`]
+  })
 
 /** Violations per invariant, then per cause. */
 export const tally = (violations: ReadonlyArray<Violation>): Record<Invariant, Record<string, number>> => {

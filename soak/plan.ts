@@ -8,6 +8,9 @@ import { Faults, type FaultRule, ObjectStore } from "../src/testing/index.ts"
 export const KiB = 1024
 export const MiB = 1024 * KiB
 
+/** Short back-offs, as a user would set them against a nearby server; the number of retries stays the default. */
+export const retry = { baseDelay: 5, maxDelay: 100 }
+
 export type Method = "S3" | "GCS" | "AZURE" | "B2"
 
 export interface RunPlan {
@@ -135,4 +138,125 @@ export const storageFaults = (rate: number): ReadonlyArray<ObjectStore.Faults.Fa
     { fault: ObjectStore.Faults.fail(500, { code: "InternalError" }), probability: share },
     { fault: ObjectStore.Faults.reset(), probability: share }
   ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The durable soak: folder and single-file ingests on runner processes, and when to kill them
+
+/** One file of a durable run: where it lies under its folder (or alone) and its bytes. */
+export interface DurableFile {
+  /** Path under the run's folder, e.g. `day1/f0-twin.mov`; a single-file run's file name. */
+  readonly relative: string
+  readonly name: string
+  readonly size: number
+  readonly contentSeed: number
+}
+
+export interface DurableRun {
+  readonly index: number
+  readonly workflow: "ingestFolder" | "ingestFile"
+  readonly method: Method
+  /** A label to group runs by, e.g. `ingestFolder B2`, `ingestFile S3 multipart`. */
+  readonly kind: string
+  readonly partSize: number
+  readonly singlePutThreshold: number | undefined
+  readonly files: ReadonlyArray<DurableFile>
+}
+
+/**
+ * A kill: once `afterClosed` of all files are CLOSED (a share, 0–1) and `delayMillis` more have passed, SIGKILL one
+ * runner (`A` or `B`) or the whole cluster, and start what was killed again `restartAfterMillis` later.
+ */
+export interface KillPlan {
+  readonly target: "A" | "B" | "cluster"
+  readonly afterClosed: number
+  readonly delayMillis: number
+  readonly restartAfterMillis: number
+}
+
+export interface DurablePlan {
+  readonly runs: ReadonlyArray<DurableRun>
+  /** In the order they fire. */
+  readonly kills: ReadonlyArray<KillPlan>
+}
+
+export interface DurableSizes {
+  readonly folders: number
+  readonly filesPerFolder: number
+  readonly singles: number
+  /** Kills of one runner; the whole cluster is killed once more. */
+  readonly runnerKills: number
+  readonly maxSize: number
+}
+
+/**
+ * A folder's part settings: above the single-PUT threshold a file goes in parts, so one folder holds single-part and
+ * multipart files (B2: large files from 5 MiB, GCS: one resumable session whatever the size).
+ */
+const folderThreshold: Record<Method, number | undefined> = { S3: MiB, GCS: undefined, AZURE: MiB, B2: 5 * MiB }
+
+/** The durable soak's runs and kills of one seed. */
+export const durablePlan = (seed: string, sizes: DurableSizes): DurablePlan => {
+  const next = random(`durable soak plan ${seed}`)
+  const runs: Array<DurableRun> = []
+  const file = (relative: string, name: string): DurableFile => ({
+    relative,
+    name,
+    size: drawSize(next, sizes.maxSize),
+    contentSeed: Math.floor(next() * 0x7fff_ffff)
+  })
+  for (let f = 0; f < sizes.folders; f++) {
+    const method = (["S3", "GCS", "AZURE", "B2"] as const)[Math.floor(next() * 4)]!
+    const files: Array<DurableFile> = []
+    // Two files of one name in two sub-folders (different bytes), the rest at the top or in a sub-folder.
+    const twin = `f${f}-twin.mov`
+    files.push(file(`day1/${twin}`, twin), file(`day2/${twin}`, twin))
+    for (let i = 2; i < sizes.filesPerFolder; i++) {
+      const name = `f${f}-clip-${i}.mov`
+      const r = next()
+      files.push(file(r < 0.4 ? name : r < 0.7 ? `day1/${name}` : `day2/${name}`, name))
+    }
+    runs.push({
+      index: runs.length,
+      workflow: "ingestFolder",
+      method,
+      kind: `ingestFolder ${method}`,
+      partSize: 5 * MiB,
+      singlePutThreshold: folderThreshold[method],
+      files
+    })
+  }
+  const ingestKinds = kinds.filter((k) => k.weight > 0 && k.make(() => 0).workflow === "ingestFile")
+  const weights = ingestKinds.reduce((a, k) => a + k.weight, 0)
+  for (let s = 0; s < sizes.singles; s++) {
+    let r = next() * weights
+    const kind = ingestKinds.find((k) => (r -= k.weight) < 0) ?? ingestKinds[ingestKinds.length - 1]!
+    const made = kind.make(next)
+    const name = `single-${s}.mov`
+    runs.push({
+      index: runs.length,
+      workflow: "ingestFile",
+      method: made.method,
+      kind: made.kind,
+      partSize: made.partSize,
+      singlePutThreshold: made.singlePutThreshold,
+      files: [file(name, name)]
+    })
+  }
+  const kills: Array<KillPlan> = []
+  for (let k = 0; k < sizes.runnerKills; k++) {
+    kills.push({
+      target: next() < 0.5 ? "A" : "B",
+      afterClosed: 0.05 + 0.55 * next(),
+      delayMillis: Math.floor(1500 * next()),
+      restartAfterMillis: Math.floor(2000 * next())
+    })
+  }
+  kills.push({
+    target: "cluster",
+    afterClosed: 0.1 + 0.3 * next(),
+    delayMillis: Math.floor(1500 * next()),
+    restartAfterMillis: Math.floor(2000 * next())
+  })
+  return { runs, kills: kills.sort((a, b) => a.afterClosed - b.afterClosed) }
 }

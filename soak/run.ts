@@ -15,6 +15,16 @@
  *   --verbose         one line per run
  *
  * Every run gets a fresh emulator seeded `<seed>/<run>`, so any run can be replayed alone.
+ *
+ * `--durable` runs the durable soak instead (durable.ts): folder and single-file ingests on two runner processes over
+ * a fresh PostgreSQL database (`DATABASE_URL`, required), runners SIGKILLed and restarted at seeded moments.
+ *
+ *   --folders N       folder runs per seed (default 5; reduced 3)
+ *   --files N         files per folder, at least 2 (default 16; reduced 8)
+ *   --singles N       single-file runs per seed (default 16; reduced 6)
+ *   --kills N         single-runner kills per seed, besides the one whole-cluster kill (default 6; reduced 2)
+ *   (--seeds, default 1,2,3,4,5 for the full durable soak; --max-size, --reduced, --fault-rate, --json and --verbose
+ *   as above)
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -44,8 +54,9 @@ import { ingestFile } from "../workflows/ingestFile.ts"
 import * as Progress from "../workflows/Progress.ts"
 import { uploadProxy } from "../workflows/uploadProxy.ts"
 import { classify, type Failure, groupKey, timedOut } from "./classify.ts"
-import { check, snapshot, type Source, tally, type Violation } from "./invariants.ts"
-import { contentOf, iconikFaults, MiB, plan, type RunPlan, storageFaults } from "./plan.ts"
+import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
+import { type DurableSeedResult, durableReport, runDurableSeed } from "./durable.ts"
+import { contentOf, type DurableSizes, iconikFaults, MiB, plan, retry, type RunPlan, storageFaults } from "./plan.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -59,6 +70,8 @@ interface SoakOptions {
   readonly inProcess: boolean
   readonly json: string | undefined
   readonly verbose: boolean
+  /** The durable soak's sizes, when `--durable`. */
+  readonly durable: DurableSizes | undefined
 }
 
 class UsageError extends Error {}
@@ -80,6 +93,10 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   let inProcess = false
   let json: string | undefined
   let verbose = false
+  let durable = false
+  let seedsGiven = false
+  const counts: { folders?: number; files?: number; singles?: number; kills?: number } = {}
+  const plainOnly: Array<string> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const value = () => argv[++i]
@@ -90,10 +107,27 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         const list = value()?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? []
         if (list.length === 0) throw new UsageError("--seeds needs a comma-separated list, e.g. --seeds 1,2,3")
         seeds = list
+        seedsGiven = true
         break
       }
       case "--runs":
         runs = parseInteger("--runs", value(), 1, 100_000)
+        plainOnly.push(arg)
+        break
+      case "--durable":
+        durable = true
+        break
+      case "--folders":
+        counts.folders = parseInteger(arg, value(), 0, 100)
+        break
+      case "--files":
+        counts.files = parseInteger(arg, value(), 2, 1000)
+        break
+      case "--singles":
+        counts.singles = parseInteger(arg, value(), 0, 1000)
+        break
+      case "--kills":
+        counts.kills = parseInteger(arg, value(), 0, 20)
         break
       case "--max-size":
         maxSize = parseInteger("--max-size", value(), 1024, 1024 * MiB)
@@ -112,6 +146,7 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         break
       case "--in-process":
         inProcess = true
+        plainOnly.push(arg)
         break
       case "--json": {
         const file = value()
@@ -126,15 +161,30 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         throw new UsageError(`unknown option ${arg}`)
     }
   }
+  if (durable && plainOnly.length > 0) throw new UsageError(`${plainOnly.join(", ")}: not an option of the durable soak`)
+  if (!durable && Object.keys(counts).length > 0) throw new UsageError("--folders, --files, --singles and --kills need --durable")
+  const folders = counts.folders ?? (reduced ? 3 : 5)
+  const singles = counts.singles ?? (reduced ? 6 : 16)
+  if (durable && folders + singles === 0) throw new UsageError("the durable soak needs at least one folder or single-file run")
   return {
-    seeds,
+    // The full durable soak draws more kill plans: five seeds (about as long as the plain soak's three).
+    seeds: durable && !reduced && !seedsGiven ? ["1", "2", "3", "4", "5"] : seeds,
     runs: runs ?? (reduced ? 40 : 200),
     maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB),
     faultRate,
     reduced,
     inProcess,
     json,
-    verbose
+    verbose,
+    durable: durable
+      ? {
+        folders,
+        filesPerFolder: counts.files ?? (reduced ? 8 : 16),
+        singles,
+        runnerKills: counts.kills ?? (reduced ? 2 : 6),
+        maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB)
+      }
+      : undefined
   }
 }
 
@@ -149,8 +199,6 @@ const storages: ReadonlyArray<SeedStorage> = [
   { name: "Emulated B2 proxies", method: "B2", purpose: "PROXIES", bucket: "iconik-proxies-b2" }
 ]
 
-// Short back-offs, as a user would set them against a nearby server; the number of retries stays the default.
-const retry = { baseDelay: 5, maxDelay: 100 }
 const clientOptions: ClientOptions = { retry, rateLimit: false }
 const storageOptions: StorageClientOptions = { retry }
 
@@ -250,7 +298,8 @@ const runOne = (seed: string, run: RunPlan, options: SoakOptions, dir: string) =
       assetId: target?.id,
       completed: failure === undefined
     }
-    const checked = check(yield* snapshot(emulator), [source], target === undefined ? [] : [target.id])
+    const state = yield* snapshot(emulator)
+    const checked = check(state, [source], target === undefined ? [] : [target.id], { lostB2Starts: lostB2Starts(log, state) })
     return {
       completed: failure === undefined,
       failure,
@@ -448,22 +497,55 @@ const main = (options: SoakOptions) =>
     }
     const pass = results.every((r) => r.pass)
     console.log(`soak: ${pass ? "PASS" : "FAIL"} (${results.map((r) => `seed ${r.seed} ${r.pass ? "PASS" : "FAIL"}`).join(", ")})`)
-    if (options.json !== undefined) {
-      Fs.mkdirSync(Path.dirname(Path.resolve(options.json)), { recursive: true })
-      const { json: _json, ...settings } = options
-      Fs.writeFileSync(
-        options.json,
-        JSON.stringify({
-          command: `npm run soak -- ${process.argv.slice(2).join(" ")}`.trim(),
-          date: new Date().toISOString(),
-          machine: `${Os.cpus().length} cores, Node ${process.version}`,
-          settings,
-          pass,
-          seeds: results
-        }, null, 1) + "\n"
-      )
-      console.log(`soak: results written to ${options.json}`)
+    writeJson(options, pass, results)
+    return pass
+  }).pipe(Effect.provideService(References.MinimumLogLevel, "Error"))
+
+const writeJson = (options: SoakOptions, pass: boolean, seeds: ReadonlyArray<SeedResult | DurableSeedResult>) => {
+  if (options.json === undefined) return
+  Fs.mkdirSync(Path.dirname(Path.resolve(options.json)), { recursive: true })
+  const { json: _json, ...all } = options
+  // The durable soak has no runs per seed and no in-process mode: its settings are its sizes.
+  const settings = options.durable === undefined
+    ? all
+    : { seeds: all.seeds, faultRate: all.faultRate, reduced: all.reduced, verbose: all.verbose, durable: all.durable }
+  Fs.writeFileSync(
+    options.json,
+    JSON.stringify({
+      command: `npm run soak -- ${process.argv.slice(2).join(" ")}`.trim(),
+      date: new Date().toISOString(),
+      machine: `${Os.cpus().length} cores, Node ${process.version}`,
+      settings,
+      pass,
+      seeds
+    }, null, 1) + "\n"
+  )
+  console.log(`soak: results written to ${options.json}`)
+}
+
+/** The durable soak: one fresh database, emulator and pair of runners per seed. */
+const mainDurable = (options: SoakOptions, sizes: DurableSizes) =>
+  Effect.gen(function*() {
+    console.log(
+      `soak (durable): seeds ${options.seeds.join(",")} × ${sizes.folders} folders of ${sizes.filesPerFolder} files + ${sizes.singles} single files, ` +
+        `files 1 KiB–${(sizes.maxSize / MiB).toFixed(0)} MiB, ${options.faultRate * 100} % of requests faulted, 2 socket runners, ` +
+        `${sizes.runnerKills} runner kills + 1 whole-cluster kill per seed${options.reduced ? " (reduced)" : ""}`
+    )
+    const results: Array<DurableSeedResult> = []
+    for (const seed of options.seeds) {
+      const result = yield* runDurableSeed(seed, {
+        seeds: options.seeds,
+        sizes,
+        faultRate: options.faultRate,
+        seedTimeoutSeconds: options.reduced ? 240 : 600,
+        verbose: options.verbose
+      })
+      results.push(result)
+      console.log(durableReport(result))
     }
+    const pass = results.every((r) => r.pass)
+    console.log(`soak (durable): ${pass ? "PASS" : "FAIL"} (${results.map((r) => `seed ${r.seed} ${r.pass ? "PASS" : "FAIL"}`).join(", ")})`)
+    writeJson(options, pass, results)
     return pass
   }).pipe(Effect.provideService(References.MinimumLogLevel, "Error"))
 
@@ -475,8 +557,14 @@ try {
   console.error(`soak: ${error.message}`)
   process.exitCode = 2
 }
+if (options?.durable !== undefined && process.env.DATABASE_URL === undefined) {
+  // CI must run the durable soak: without a database it fails, it does not skip.
+  console.error("soak: --durable needs a PostgreSQL in DATABASE_URL (scripts/pg-up.sh starts one)")
+  process.exitCode = 3
+  options = undefined
+}
 if (options !== undefined) {
-  Effect.runPromise(main(options)).then(
+  Effect.runPromise(options.durable === undefined ? main(options) : mainDurable(options, options.durable)).then(
     (pass) => {
       process.exitCode = pass ? 0 : 1
     },

@@ -327,15 +327,18 @@ export const fillRecord = (
     if (started) yield* checkpoint.header(header)
     const durable = yield* Workflow.isDurable
     // On a durable engine the upload step itself finds what an interrupted attempt of it stored (the engine runs it
-    // again, on this runner or another): its storage upload and parts, from the checkpoint store.
+    // again, on this runner or another): its storage upload and parts, from the checkpoint store. An upload that
+    // cannot be continued (a B2 large file) is discarded before starting again, or it stays unfinished on the storage.
     const stillToDo = durable && resume === undefined
-      ? Effect.map(Checkpoint.load(file.path, options.workflow, client.baseUrl), (found) =>
-        Option.filter(found, (c) =>
-          c.header.assetId === record.assetId && c.header.recordId === record.id &&
-          (isResumable(c.upload) || c.stored)).pipe(
-            Option.map((checkpoint): Resumable => ({ checkpoint })),
-            Option.getOrUndefined
-          ))
+      ? Effect.flatMap(Checkpoint.load(file.path, options.workflow, client.baseUrl), (found) => {
+        const mine = Option.filter(found, (c) => c.header.assetId === record.assetId && c.header.recordId === record.id)
+        if (Option.isNone(mine)) return Effect.succeed(undefined)
+        const { stored, upload } = mine.value
+        if (isResumable(upload) || stored) return Effect.succeed<Resumable | undefined>({ checkpoint: mine.value })
+        return upload === undefined
+          ? Effect.succeed(undefined)
+          : Effect.as(Effect.ignore(discardUpload({ kind: record.kind, assetId: record.assetId, recordId: record.id }, upload)), undefined)
+      })
       : Effect.succeed(resume)
     const transferOrStored = Effect.flatMap(stillToDo, (resume) => transferFrom(resume))
     const transferFrom = (resume: Resumable | undefined) => {

@@ -136,3 +136,49 @@ describe("soak invariants", () => {
       ].sort())
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 })
+
+describe("soak invariants, files of one name in two sub-folders (the durable soak's folders)", () => {
+  const twin = (directory: string, md5: string): Source => ({
+    workflow: "ingestFile",
+    name: "twin.mov",
+    size: MiB,
+    md5,
+    completed: true,
+    directory,
+    externalId: `${directory}/twin.mov`
+  })
+
+  it.live("told apart by directory and external id: clean twins break nothing, a second asset of one is caught", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "iconik-soak-" })
+      const md5s: Array<string> = []
+      for (const [i, sub] of ["day1", "day2"].entries()) {
+        yield* fs.makeDirectory(path.join(dir, sub))
+        const bytes = sampleBytes(MiB, i + 1)
+        yield* fs.writeFile(path.join(dir, sub, "twin.mov"), bytes)
+        md5s.push(createHash("md5").update(bytes).digest("hex"))
+        yield* ingestFile({ file: path.join(dir, sub, "twin.mov"), directoryPath: sub, externalId: `${sub}/twin.mov` })
+      }
+      const sources = [twin("day1", md5s[0]!), twin("day2", md5s[1]!)]
+      assert.deepStrictEqual(yield* causes(sources), [])
+      // By name alone the two would look like one file ingested twice.
+      assert.deepStrictEqual(yield* causes([{ ...sources[0]!, directory: undefined, externalId: undefined }]), [
+        "corrupt: stored MD5 differs",
+        "duplicated: more than one file record",
+        "duplicated: more than one live asset"
+      ])
+      // A second asset and record for day1's file is still a duplicate; day2's bytes under day1's record are corrupt.
+      yield* ingestFile({ file: path.join(dir, "day1", "twin.mov"), directoryPath: "day1", externalId: "day1/twin.mov" })
+      const day2 = [...emulator.state.files.values()].find((f) => f.directory_path === "day2")!
+      const day2Object = emulator.state.locations.get(day2.id)!
+      yield* emulator.objectStore.putObject(day2Object.bucket, day2Object.key, sampleBytes(MiB, 1))
+      assert.deepStrictEqual(yield* causes(sources), [
+        "corrupt: stored MD5 differs",
+        "duplicated: more than one file record",
+        "duplicated: more than one live asset"
+      ])
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+})

@@ -40,7 +40,9 @@ export const b2Engine: UploadEngine = {
       }
       const result = yield* uploadB2Large({
         path: file.path,
-        start: Effect.flatMap(files.createAssetFileMultipartB2Start(ids), (started) =>
+        // Sent again when its answer is lost or cut short: the large file that answer named cannot be found (nothing
+        // lists them through Iconik), and a second start costs only that one, empty; failing would cost the upload.
+        start: Effect.flatMap(files.createAssetFileMultipartB2Start(ids, { idempotent: true }), (started) =>
           started.upload_file_id && started.upload_url && started.authorization_token
             ? Effect.succeed({
               uploadFileId: started.upload_file_id,
@@ -54,8 +56,13 @@ export const b2Engine: UploadEngine = {
                 detail: started.error ?? "Iconik's answer lacks upload_file_id, upload_url or authorization_token"
               })
             )),
+        // Sent again after a 502/503/504 or a lost answer, like a GET: finishing the same large file with the same parts
+        // twice names the same file; failing would cost an upload whose parts are all stored.
         finish: (uploadFileId, sha1List) =>
-          files.createAssetFileMultipartB2Finish({ ...ids, body: { upload_file_id: uploadFileId, sha1_list: sha1List } }),
+          files.createAssetFileMultipartB2Finish(
+            { ...ids, body: { upload_file_id: uploadFileId, sha1_list: sha1List } },
+            { idempotent: true }
+          ),
         cancel: (uploadFileId) => files.cancelAssetFileMultipartB2({ ...ids, body: { upload_file_id: uploadFileId } }),
         // One B2 part URL takes one upload at a time: the engine's default concurrency of 1 stays.
         partSize: input.partSize,
