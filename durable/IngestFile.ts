@@ -13,7 +13,7 @@ import { ingestFile, type IngestFileOptions, type IngestFileResult } from "../wo
 import * as LocalFile from "../workflows/LocalFile.ts"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import { UploadSlots } from "./ClusterLimits.ts"
-import { oneStep, restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
+import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
 
@@ -83,22 +83,10 @@ export const IngestFile = DurableWorkflow.make("effect-iconik/ingestFile", {
 
 const toOptions = ({ modifiedMillis: _m, size: _s, ...options }: IngestFilePayload): IngestFileOptions => options
 
-/**
- * Files up to this size (and up to the payload's `singlePutThreshold`) are ingested in one activity: an activity costs
- * a few database round trips, more than a small file's steps take, and running such a file again after a crash
- * costs little. Larger files get an activity per step, so a crash costs one step of a long upload.
- */
-export const oneActivityMax = 8 * 1024 * 1024
-
-const ingestBody = (payload: IngestFilePayload) =>
-  payload.size <= Math.min(oneActivityMax, payload.singlePutThreshold ?? oneActivityMax)
-    ? oneStep("ingest file", ingestFile(toOptions(payload)))
-    : ingestFile(toOptions(payload))
-
 /** The body: the plain steps as activities, the whole file inside one cluster-wide upload slot. */
 export const IngestFileLayer = IngestFile.toLayer((payload, executionId) =>
   UploadSlots.use((slots) =>
-    slots.withSlot(runAsActivities(executionId, ingestBody(payload))).pipe(
+    slots.withSlot(runAsActivities(executionId, ingestFile(toOptions(payload)))).pipe(
       Effect.map((result): typeof IngestFileResultSchema.Type => result),
       Effect.mapError(storeFailure)
     )

@@ -22,7 +22,7 @@ import {
 import * as LocalFile from "../workflows/LocalFile.ts"
 import * as Options from "../workflows/Options.ts"
 import * as Workflow from "../workflows/Workflow.ts"
-import { IngestFile, type IngestFilePayload, oneActivityMax } from "./IngestFile.ts"
+import { IngestFile, type IngestFilePayload } from "./IngestFile.ts"
 import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
@@ -83,12 +83,15 @@ const CheckedGroup = Schema.Array(Schema.Struct({
 /** Small files checksummed in one activity at most (see `check` below). */
 const groupSize = 16
 
-/** Files small enough to be ingested in one activity (`oneActivityMax`), in groups of `groupSize`, in listing order. */
+/** Files up to this size are checksummed in groups: reading them takes less than an activity's round trips. */
+const groupedMax = 8 * 1024 * 1024
+
+/** Files up to `groupedMax`, in groups of `groupSize`, in listing order. */
 const smallGroups = <C extends { readonly relative: string; readonly file?: { readonly path: string; readonly name: string; readonly size: number } | undefined }>(
   candidates: ReadonlyArray<C>
 ) => {
   const small = candidates.flatMap((c) =>
-    c.file !== undefined && c.file.size <= oneActivityMax ? [{ relative: c.relative, file: c.file }] : []
+    c.file !== undefined && c.file.size <= groupedMax ? [{ relative: c.relative, file: c.file }] : []
   )
   const groups: Array<typeof small> = []
   for (let at = 0; at < small.length; at += groupSize) groups.push(small.slice(at, at + groupSize))

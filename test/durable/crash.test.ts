@@ -5,7 +5,9 @@
  * upload and no second asset.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Path, Schedule } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Path, Redacted, Schedule } from "effect"
+import { SqlClient } from "effect/sql"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import { createServer } from "node:net"
@@ -182,6 +184,50 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         )
         assert.deepStrictEqual(
           yield* violations([{ workflow: "ingestFile", name: "still.tif", size: MiB, md5, completed: true }]),
+          [],
+          second.output()
+        )
+      }).pipe(Effect.scoped)), 240_000)
+  }
+
+  // The CLOSE acts, its answer is lost and its resend held, and the runner dies: the file is CLOSED in Iconik but the
+  // run never recorded it. The restarted runner must take that file as done, not ingest it again beside it. Small
+  // and large files (one activity, or an activity per stage).
+  for (const media of [{ name: "small.wav", size: MiB }, { name: "large.mov", size: 12 * MiB }]) {
+    it.live(`one runner killed after the CLOSE of a ${media.name.split(".")[0]} file acted, restarted: no second asset or file`, () =>
+      withDelaysHeld(Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const url = yield* Effect.promise(() => freshDatabase("durable_crash"))
+        databases.push(url)
+        const path = yield* Path.Path
+        const dir = yield* mediaFolder({ [media.name]: media.size })
+        const file = path.join(dir, media.name)
+        const md5 = createHash("md5").update(readFileSync(file)).digest("hex")
+        const close = "/API/files/v1/assets/{asset_id}/files/{file_id}/"
+        yield* emulator.addFault({ fault: Faults.lostAnswer, method: "PATCH", route: close, times: 1 })
+        yield* emulator.addFault({ fault: Faults.latency(15_000), method: "PATCH", route: close, times: 1 })
+
+        const submit = JSON.stringify({ workflow: "ingestFile", options: { file, partSize: 5 * MiB } })
+        const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+        yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [first])
+        yield* kill(first)
+
+        const second = yield* startRunner(envFor(emulator, url))
+        // The run's end, as the engine records it: the reply to its run message, other than a suspension.
+        const runEnded = Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const rows = yield* sql<{ readonly n: string }>`SELECT count(*)::text AS n FROM cluster_replies r
+            JOIN cluster_messages m ON r.request_id = m.id
+            WHERE m.tag = 'run' AND r.kind = 0 AND r.payload NOT LIKE '%"_tag":"Suspended"%'`
+          return Number(rows[0]?.n ?? 0) > 0
+        }).pipe(Effect.orDie)
+        yield* eventually("the run ended after the restart", runEnded, [second]).pipe(
+          Effect.provide(PgClient.layer({ url: Redacted.make(url) }))
+        )
+        assert.strictEqual([...emulator.state.assets.values()].filter((a) => a.status !== "DELETED").length, 1, `a second asset\n${second.output()}`)
+        assert.strictEqual(emulator.state.files.size, 1, "a second file record")
+        assert.deepStrictEqual(
+          yield* violations([{ workflow: "ingestFile", name: media.name, size: media.size, md5, completed: true }]),
           [],
           second.output()
         )
