@@ -92,7 +92,7 @@ const toOptions = ({ modifiedMillis: _m, size: _s, ...options }: IngestFilePaylo
 export const oneActivityMax = 8 * 1024 * 1024
 
 /** The plain workflow's step that moves the file's bytes to the storage (`fillRecord`'s `upload file`). */
-export const transferStep = "upload file"
+const transferStep = "upload file"
 
 /**
  * `effect` with an upload slot taken for its storage transfer only: around the transfer step's own work, inside its

@@ -76,7 +76,7 @@ const countingSlots = (bound: number) => {
 /**
  * The activities the engine records, by execution: on PostgreSQL its `activity` requests in `cluster_messages`; on
  * the memory engine (which keeps no table) the spans Effect opens for each activity, named after it. Each activity
- * counted once, however often a replay met it.
+ * counted once, however often a replay met it. The spans are those of the current test (`run` clears them).
  */
 const activitySpans: Array<Tracer.NativeSpan> = []
 const tracer = Tracer.make({
@@ -152,6 +152,7 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
           const clock = yield* TestClock.make({ warningDelay: "10 minutes" })
           yield* clock.setTime(Date.now())
           const emulator = options?.holdDelays === true ? overSocket().pipe(Layer.provide(Layer.succeed(Clock.Clock, clock))) : overSocket()
+          activitySpans.length = 0
           return yield* test.pipe(
             Effect.ensuring(clock.adjust("1 day")),
             Effect.scoped,
@@ -215,7 +216,6 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
 
   it.live.skipIf(engine.skip !== undefined)("activities: a small file of a folder takes one of its own, a large file one per step", () =>
     run(Effect.gen(function*() {
-      activitySpans.length = 0
       const dir = yield* mediaFolder({ "s0.wav": 1024, "s1.wav": 1024, "s2.wav": 1024, "big.mov": 6 * MiB })
       const id = yield* Runs.submitIngestFolder({ folder: dir, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 4 })
       const state = yield* Runs.join("effect-iconik/ingestFolder", id, { every: 100 })
@@ -249,7 +249,6 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
 
   it.live.skipIf(engine.skip !== undefined)("a file of a checksum group removed before its checksum fails alone; the others are ingested", () =>
     run(Effect.gen(function*() {
-      activitySpans.length = 0
       const sizes = { "g0.wav": 1000, "g1.wav": 2000, "gone.wav": 3000, "g3.wav": 4000, "g4.wav": 5000 }
       const dir = yield* mediaFolder(sizes)
       const id = yield* Runs.submitIngestFolder({ folder: dir, concurrency: 2 })
