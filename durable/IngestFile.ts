@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import { Workflow as DurableWorkflow } from "effect/workflow"
 import { ingestFile, type IngestFileOptions, type IngestFileResult } from "../workflows/ingestFile.ts"
 import * as LocalFile from "../workflows/LocalFile.ts"
+import * as Workflow from "../workflows/Workflow.ts"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import { UploadSlots } from "./ClusterLimits.ts"
 import { restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
@@ -83,13 +84,34 @@ export const IngestFile = DurableWorkflow.make("effect-iconik/ingestFile", {
 
 const toOptions = ({ modifiedMillis: _m, size: _s, ...options }: IngestFilePayload): IngestFileOptions => options
 
-/** The body: the plain steps as activities, the whole file inside one cluster-wide upload slot. */
+/** The plain workflow's step that moves the file's bytes to the storage (`fillRecord`'s `upload file`). */
+const transferStep = "upload file"
+
+/**
+ * `effect` with an upload slot taken for its storage transfer only: around the transfer step's own work, inside its
+ * activity, so a completed transfer replayed takes none, and a run making its records, waiting on Iconik's job,
+ * between two steps or on a shard's hand-over holds none. Nothing else needs the slot: the transfer is a step of its
+ * own, and the CLOSE after it is a PATCH.
+ */
+const withSlotForTransfer = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.gen(function*() {
+    const slots = yield* UploadSlots
+    const runner = yield* Workflow.CurrentStepRunner
+    return yield* Effect.provideService(effect, Workflow.CurrentStepRunner, {
+      ...runner,
+      run: (name, step, options) => runner.run(name, name === transferStep ? slots.withSlot(step) : step, options)
+    })
+  })
+
+/**
+ * The body: the plain steps as activities (an activity per stage, small files too: a file CLOSED by an attempt cut
+ * off before its activity ended is then found by the close step run again, not ingested a second time), an upload
+ * slot held for the storage transfer (see `withSlotForTransfer`).
+ */
 export const IngestFileLayer = IngestFile.toLayer((payload, executionId) =>
-  UploadSlots.use((slots) =>
-    slots.withSlot(runAsActivities(executionId, ingestFile(toOptions(payload)))).pipe(
-      Effect.map((result): typeof IngestFileResultSchema.Type => result),
-      Effect.mapError(storeFailure)
-    )
+  runAsActivities(executionId, withSlotForTransfer(ingestFile(toOptions(payload)))).pipe(
+    Effect.map((result): typeof IngestFileResultSchema.Type => result),
+    Effect.mapError(storeFailure)
   )
 )
 

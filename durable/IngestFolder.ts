@@ -2,8 +2,9 @@
  * `ingestFolder` as a durable workflow: a parent execution lists the folder (the plain workflow's skip rules: hidden
  * entries, symbolic links), checksums each file and skips those Iconik holds already, then hands each file to a
  * child {@link IngestFile} execution (at most `concurrency` at once for this folder; the cluster-wide bound on
- * uploads is `ClusterLimits.UploadSlots`, taken by each child). The children run on whichever runner owns them, so
- * a folder spreads over every runner of the cluster; a runner's death costs the steps it was in.
+ * uploads is `ClusterLimits.UploadSlots`, taken by each child for its storage transfer). The children run on
+ * whichever runner owns them, so a folder spreads over every runner of the cluster; a runner's death costs the steps
+ * it was in.
  */
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"

@@ -206,18 +206,3 @@ export const runAsActivities = <A, E, R>(
       instance.interrupted ? Effect.never : stopsRun
     )
   })
-
-/**
- * `effect` as one step (one activity on a durable engine) whose inner steps are not activities of their own: for work
- * cheaper to repeat than to record step by step (a small file's ingest). Inside it the workflow runs as on the plain
- * engine: run again after a crash, it takes over what the cut-off attempt left from its checkpoint (kept in the
- * durable store), and a create whose answer was lost looks for what it made since the whole step began.
- */
-export const oneStep = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>, options?: Workflow.StepOptions<E, A>) =>
-  Workflow.step(
-    name,
-    // Asked once: every step inside shares this step's earlier attempt (asking again would find this attempt's mark).
-    Effect.flatMap(Workflow.earlierAttempt, (earlier) =>
-      Effect.provideService(effect, Workflow.CurrentStepAttempt, Effect.succeed(earlier))),
-    options
-  )
