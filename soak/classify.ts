@@ -208,3 +208,8 @@ export const groupKey = (f: Failure): string =>
     f.injected === undefined ? "" : `[injected ${f.injected}]`,
     `— ${f.why}`
   ].filter((s) => s !== "").join(" | ")
+
+/** Adds one to `record[key]`. */
+export const count = (record: Record<string, number>, key: string) => {
+  record[key] = (record[key] ?? 0) + 1
+}

@@ -17,7 +17,6 @@ import * as Redacted from "effect/Redacted"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as Fs from "node:fs"
-import { createServer } from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { performance } from "node:perf_hooks"
@@ -28,8 +27,9 @@ import { IngestFolder } from "../durable/IngestFolder.ts"
 import * as RunList from "../durable/RunList.ts"
 import * as Runs from "../durable/Runs.ts"
 import { defaultStorages, IconikEmulator, type IconikEmulatorShape, type SeedStorage, type UserOptions } from "../src/testing/index.ts"
+import { freePort } from "../test/durable/processes.ts"
 import { dropFreshDatabase, freshDatabase } from "../test/support/postgres.ts"
-import { classify, type Failure, groupKey, timedOut } from "./classify.ts"
+import { classify, count, type Failure, groupKey, timedOut } from "./classify.ts"
 import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
 import {
   contentOf,
@@ -81,17 +81,6 @@ interface RunnerProcess {
   /** Set before the harness kills it: any other exit is a crash. */
   killed: boolean
 }
-
-/** A TCP port free on 127.0.0.1 just now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 /**
  * Around a kill, how early (a start answered but its answer not yet read) and how late (a start sent before the kill,
@@ -225,10 +214,6 @@ export interface DurableSeedResult {
   readonly pass: boolean
   readonly reasons: ReadonlyArray<string>
   readonly results: ReadonlyArray<FileResult>
-}
-
-const count = (record: Record<string, number>, key: string) => {
-  record[key] = (record[key] ?? 0) + 1
 }
 
 const workflowOf = (run: DurableRun): Runs.WorkflowName =>

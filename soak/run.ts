@@ -53,7 +53,7 @@ import {
 import { ingestFile } from "../workflows/ingestFile.ts"
 import * as Progress from "../workflows/Progress.ts"
 import { uploadProxy } from "../workflows/uploadProxy.ts"
-import { classify, type Failure, groupKey, timedOut } from "./classify.ts"
+import { classify, count, type Failure, groupKey, timedOut } from "./classify.ts"
 import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
 import { type DurableSeedResult, durableReport, runDurableSeed } from "./durable.ts"
 import { contentOf, type DurableSizes, iconikFaults, MiB, plan, retry, type RunPlan, storageFaults } from "./plan.ts"
@@ -353,10 +353,6 @@ interface SeedResult {
   readonly pass: boolean
   readonly reasons: ReadonlyArray<string>
   readonly results: ReadonlyArray<RunResult>
-}
-
-const count = (record: Record<string, number>, key: string) => {
-  record[key] = (record[key] ?? 0) + 1
 }
 
 const runSeed = (seed: string, options: SoakOptions) =>

@@ -5,60 +5,15 @@
  * the run cancelled.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Path, Redacted, Schedule } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import { Effect, Layer, Path, Redacted } from "effect"
 import * as Engine from "../../durable/Engine.ts"
 import * as RunList from "../../durable/RunList.ts"
 import * as Runs from "../../durable/Runs.ts"
 import { check, snapshot } from "../../soak/invariants.ts"
 import * as Faults from "../../src/testing/emulator/Faults.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
+import { eventually, kill, runnerEnv, startRunner } from "./processes.ts"
 import { IconikEmulator, mediaFolder, MiB, stillOpen, storageRequests, withDelaysHeld } from "../workflows/support.ts"
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-
-interface Runner {
-  readonly child: ChildProcess
-  readonly output: () => string
-}
-
-/** A runner process (`runner.ts`, a single runner); SIGKILLed with the scope if still alive. */
-const startRunner = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync((): Runner => {
-      const base: Record<string, string> = {}
-      for (const [key, value] of Object.entries(process.env)) {
-        if (value !== undefined && !key.startsWith("ICONIK_") && key !== "RUNNER_PORT") base[key] = value
-      }
-      const child = spawn(`${repoRoot}node_modules/.bin/node`, [`${repoRoot}test/durable/runner.ts`], {
-        env: { ...base, ...env },
-        cwd: repoRoot
-      })
-      let output = ""
-      child.stdout.on("data", (chunk) => (output += chunk))
-      child.stderr.on("data", (chunk) => (output += chunk))
-      return { child, output: () => output }
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-  )
-
-const kill = (runner: Runner) =>
-  Effect.callback<void>((resume) => {
-    if (runner.child.exitCode !== null || runner.child.signalCode !== null) return resume(Effect.void)
-    runner.child.once("exit", () => resume(Effect.void))
-    runner.child.kill("SIGKILL")
-  })
-
-/** Polls `condition` until it holds; fails after `seconds` (a bound, not a speed check), with the runners' output. */
-const eventually = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>, runners: ReadonlyArray<Runner>, seconds = 120) =>
-  condition.pipe(
-    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("100 millis") }),
-    Effect.timeoutOrElse({
-      duration: `${seconds} seconds`,
-      orElse: () => Effect.die(new Error(`timed out waiting: ${what}\n${runners.map((r) => r.output()).join("\n---\n")}`))
-    })
-  )
 
 const assetRoute = "/API/assets/v1/assets/{asset_id}/"
 const fileRoute = "/API/files/v1/assets/{asset_id}/files/{file_id}/"
@@ -76,12 +31,7 @@ describe.skipIf(pgSkipReason !== undefined)("a cancelled durable ingest whose ru
       // Part 2 is held until the test ends, the clean-up's asset delete until the client gives it up (60 s).
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 600_000 }, operation: "UploadPart", partNumber: 2 })
       yield* emulator.addFault({ fault: Faults.latency(600_000), method: "DELETE", route: assetRoute, times: 1 })
-      const env = {
-        ICONIK_BASE_URL: emulator.baseUrl,
-        ICONIK_APP_ID: emulator.credentials.appId,
-        ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
-        DATABASE_URL: url
-      }
+      const env = runnerEnv(emulator, url)
       const submit = JSON.stringify({ workflow: "ingestFile", options: { file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 } })
       const first = yield* startRunner({ ...env, SUBMIT: submit })
       yield* eventually("part 1 stored", Effect.map(storageRequests("UploadPart"), (parts) => parts.length === 1), [first])

@@ -6,85 +6,20 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Path, Redacted, Schedule } from "effect"
+import { Effect, Path, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
-import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { createServer } from "node:net"
 import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
 import { check, type Source, snapshot } from "../../soak/invariants.ts"
 import * as Faults from "../../src/testing/emulator/Faults.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
+import { eventually, freePort, kill, runnerEnv, startRunner } from "./processes.ts"
 import { IconikEmulator, mediaFolder, MiB, overSocket, sampleBytes, storageRequests, withDelaysHeld } from "../workflows/support.ts"
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-const node = `${repoRoot}node_modules/.bin/node`
-const program = `${repoRoot}test/durable/runner.ts`
 
 const databases: Array<string> = []
 afterAll(async () => {
   for (const url of databases) await dropFreshDatabase(url)
-})
-
-interface Runner {
-  readonly child: ChildProcess
-  /** Everything it printed so far. */
-  readonly output: () => string
-}
-
-/** Starts a runner process; it is SIGKILLed with the scope if still alive. */
-const startRunner = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync((): Runner => {
-      const base: Record<string, string> = {}
-      for (const [key, value] of Object.entries(process.env)) {
-        if (value !== undefined && !key.startsWith("ICONIK_") && key !== "RUNNER_PORT") base[key] = value
-      }
-      const child = spawn(node, [program], { env: { ...base, ...env }, cwd: repoRoot })
-      let output = ""
-      child.stdout.on("data", (chunk) => (output += chunk))
-      child.stderr.on("data", (chunk) => (output += chunk))
-      return { child, output: () => output }
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-  )
-
-/** Stops a runner (SIGKILL by default) and waits for it to be gone. */
-const kill = (runner: Runner, signal: NodeJS.Signals = "SIGKILL") =>
-  Effect.callback<void>((resume) => {
-    if (runner.child.exitCode !== null || runner.child.signalCode !== null) return resume(Effect.void)
-    runner.child.once("exit", () => resume(Effect.void))
-    runner.child.kill(signal)
-  })
-
-/** Polls `condition` every 100 ms until it holds; fails after `seconds` (a generous bound, not a speed check). */
-const eventually = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>, runners: ReadonlyArray<Runner>, seconds = 120) =>
-  condition.pipe(
-    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("100 millis") }),
-    Effect.timeoutOrElse({
-      duration: `${seconds} seconds`,
-      orElse: () => Effect.die(new Error(`timed out waiting: ${what}\n${runners.map((r) => r.output()).join("\n---\n")}`))
-    })
-  )
-
-/** A TCP port free on 127.0.0.1 just now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-
-const envFor = (emulator: { readonly baseUrl: string; readonly credentials: { readonly appId: string; readonly authToken: string } }, url: string) => ({
-  ICONIK_BASE_URL: emulator.baseUrl,
-  ICONIK_APP_ID: emulator.credentials.appId,
-  ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
-  DATABASE_URL: url
 })
 
 const violations = (sources: ReadonlyArray<Source>) =>
@@ -117,7 +52,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "UploadPart", partNumber: inFlight, times: 1 })
 
       const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, partSize, concurrency: 2 } })
-      const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+      const first = yield* startRunner({ ...runnerEnv(emulator, url), SUBMIT: submit })
       const stored = Effect.map(storageRequests("UploadPart"), (requests) => new Set(requests.map((r) => r.partNumber)))
       yield* eventually("parts 1–3 stored", Effect.map(stored, (done) => done.size >= storedBeforeKill.length || first.child.exitCode !== null), [first])
       yield* kill(first, signal)
@@ -126,7 +61,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
       yield* emulator.objectStore.clearFaults
 
       // Restarted: nothing is submitted; the runner finds the execution in the database and resumes it.
-      const second = yield* startRunner(envFor(emulator, url))
+      const second = yield* startRunner(runnerEnv(emulator, url))
       yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [second])
       const pending = yield* emulator.objectStore.pendingUploads
 
@@ -166,7 +101,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         yield* emulator.addFault({ fault: Faults.latency(15_000), method: "GET", route: create.lookUp, times: 1 })
 
         const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, indexWait: 2_000 } })
-        const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+        const first = yield* startRunner({ ...runnerEnv(emulator, url), SUBMIT: submit })
         // Once the POST has acted and lost its answer, the step cannot end: its look-up is held.
         const acted = Effect.map(emulator.requests, (requests) =>
           requests.some((r) => r.method === "POST" && r.template === create.route))
@@ -175,7 +110,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         assert.strictEqual(emulator.state[create.made].size, 1)
         assert.strictEqual([...emulator.state.files.values()].filter((f) => f.status === "CLOSED").length, 0)
 
-        const second = yield* startRunner(envFor(emulator, url))
+        const second = yield* startRunner(runnerEnv(emulator, url))
         yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [second])
         assert.strictEqual(
           [...emulator.state.assets.values()].filter((a) => a.status !== "DELETED").length,
@@ -208,11 +143,11 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         yield* emulator.addFault({ fault: Faults.latency(15_000), method: "PATCH", route: close, times: 1 })
 
         const submit = JSON.stringify({ workflow: "ingestFile", options: { file, partSize: 5 * MiB } })
-        const first = yield* startRunner({ ...envFor(emulator, url), SUBMIT: submit })
+        const first = yield* startRunner({ ...runnerEnv(emulator, url), SUBMIT: submit })
         yield* eventually("the file CLOSED", Effect.map(closedFiles, (closed) => closed.length > 0), [first])
         yield* kill(first)
 
-        const second = yield* startRunner(envFor(emulator, url))
+        const second = yield* startRunner(runnerEnv(emulator, url))
         // The run's end, as the engine records it: the reply to its run message, other than a suspension.
         const runEnded = Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient
@@ -258,7 +193,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 20_000 }, operation: "UploadPart", partNumber: [2], times: 8 })
 
         const [portA, portB, portC] = yield* Effect.promise(() => Promise.all([freePort(), freePort(), freePort()]))
-        const env = envFor(emulator, url)
+        const env = runnerEnv(emulator, url)
         const submit = JSON.stringify({ workflow: "ingestFolder", options: { folder: dir, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 8 } })
         const a = yield* startRunner({ ...env, RUNNER_PORT: String(portA), SUBMIT: submit })
         const b = yield* startRunner({ ...env, RUNNER_PORT: String(portB) })

@@ -10,65 +10,21 @@
  * - Seed 1 of the full durable soak (plain engine too): a B2 large-file start whose answer was cut short (below).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Path, Schedule } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import { Effect, Path } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
 import { check, lostB2Starts, snapshot } from "../../soak/invariants.ts"
 import * as Faults from "../../src/testing/emulator/Faults.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
+import { eventually, kill, runnerEnv, startRunner } from "./processes.ts"
 import { IconikEmulator, inProcess, mediaFolder, MiB, storageRequests, withDelaysHeld } from "../workflows/support.ts"
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-const node = `${repoRoot}node_modules/.bin/node`
-const program = `${repoRoot}test/durable/runner.ts`
 
 const databases: Array<string> = []
 afterAll(async () => {
   for (const url of databases) await dropFreshDatabase(url)
 })
-
-interface Runner {
-  readonly child: ChildProcess
-  readonly output: () => string
-}
-
-/** A single runner process (test/durable/runner.ts); SIGKILLed with the scope if still alive. */
-const startRunner = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync((): Runner => {
-      const base: Record<string, string> = {}
-      for (const [key, value] of Object.entries(process.env)) {
-        if (value !== undefined && !key.startsWith("ICONIK_") && key !== "RUNNER_PORT") base[key] = value
-      }
-      const child = spawn(node, [program], { env: { ...base, ...env }, cwd: repoRoot })
-      let output = ""
-      child.stdout.on("data", (chunk) => (output += chunk))
-      child.stderr.on("data", (chunk) => (output += chunk))
-      return { child, output: () => output }
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-  )
-
-const kill = (runner: Runner) =>
-  Effect.callback<void>((resume) => {
-    if (runner.child.exitCode !== null || runner.child.signalCode !== null) return resume(Effect.void)
-    runner.child.once("exit", () => resume(Effect.void))
-    runner.child.kill("SIGKILL")
-  })
-
-/** Polls `condition` every 100 ms until it holds; fails after `seconds` (a generous bound, not a speed check). */
-const eventually = <E, R>(what: string, condition: Effect.Effect<boolean, E, R>, runner: Runner, seconds = 120) =>
-  condition.pipe(
-    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("100 millis") }),
-    Effect.timeoutOrElse({
-      duration: `${seconds} seconds`,
-      orElse: () => Effect.die(new Error(`timed out waiting: ${what}\n${runner.output()}`))
-    })
-  )
 
 describe.skipIf(pgSkipReason !== undefined)("durable soak findings (PostgreSQL)", () => {
   it.live("a runner killed mid B2 large-file upload, restarted: the file CLOSED once, no unfinished B2 large file left", () =>
@@ -85,25 +41,20 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings (PostgreSQL)"
       // B2 sends its parts one at a time: part 1 goes in, part 2 is held, so the kill finds the large file started.
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "UploadPart", partNumber: [2], times: 1 })
 
-      const env = {
-        ICONIK_BASE_URL: emulator.baseUrl,
-        ICONIK_APP_ID: emulator.credentials.appId,
-        ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
-        DATABASE_URL: url
-      }
+      const env = runnerEnv(emulator, url)
       const submit = JSON.stringify({
         workflow: "ingestFile",
         options: { file: media, storageId, partSize: 5 * MiB, singlePutThreshold: 5 * MiB }
       })
       const first = yield* startRunner({ ...env, SUBMIT: submit })
-      yield* eventually("part 1 stored", Effect.map(storageRequests("UploadPart"), (parts) => parts.length >= 1), first)
+      yield* eventually("part 1 stored", Effect.map(storageRequests("UploadPart"), (parts) => parts.length >= 1), [first])
       yield* kill(first)
       assert.strictEqual((yield* emulator.objectStore.pendingUploads).length, 1, "the kill finds one large file started")
       yield* emulator.objectStore.clearFaults
 
       const second = yield* startRunner(env)
       const closed = Effect.sync(() => [...emulator.state.files.values()].some((f) => f.status === "CLOSED"))
-      yield* eventually("the file CLOSED", closed, second)
+      yield* eventually("the file CLOSED", closed, [second])
       assert.deepStrictEqual(
         (yield* emulator.objectStore.pendingUploads).map((p) => `${p.provider} ${p.kind} ${p.key}`),
         [],
@@ -128,22 +79,17 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings, GCS (Postgre
       const storageId = emulator.storage("FILES", "GCS")!.id
       // The session starts; its first chunk is held, so the kill finds the session started (and checkpointed).
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "ResumableChunk", times: 1 })
-      const env = {
-        ICONIK_BASE_URL: emulator.baseUrl,
-        ICONIK_APP_ID: emulator.credentials.appId,
-        ICONIK_AUTH_TOKEN: emulator.credentials.authToken,
-        DATABASE_URL: url
-      }
+      const env = runnerEnv(emulator, url)
       const submit = JSON.stringify({ workflow: "ingestFile", options: { file: media, storageId, partSize: 5 * MiB } })
       const first = yield* startRunner({ ...env, SUBMIT: submit })
-      yield* eventually("the session started", Effect.map(storageRequests("ResumableStart"), (starts) => starts.length >= 1), first)
+      yield* eventually("the session started", Effect.map(storageRequests("ResumableStart"), (starts) => starts.length >= 1), [first])
       // Time for the runner to store the session in its checkpoint and send the first chunk (held).
       yield* Effect.sleep("2 seconds")
       yield* kill(first)
       yield* emulator.objectStore.clearFaults
       const second = yield* startRunner(env)
       const closed = Effect.sync(() => [...emulator.state.files.values()].some((f) => f.status === "CLOSED"))
-      yield* eventually("the file CLOSED", closed, second)
+      yield* eventually("the file CLOSED", closed, [second])
       assert.deepStrictEqual(
         (yield* emulator.objectStore.pendingUploads).map((p) => `${p.provider} ${p.kind} ${p.key} ${p.bytes}`),
         [],
