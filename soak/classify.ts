@@ -213,3 +213,18 @@ export const groupKey = (f: Failure): string =>
 export const count = (record: Record<string, number>, key: string) => {
   record[key] = (record[key] ?? 0) + 1
 }
+
+/** A count's entries, most first (then by key). */
+export const sorted = (record: Record<string, number>) =>
+  Object.entries(record).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+
+/** The report's lines for what broke an invariant, by cause. */
+export const violationLines = (
+  violations: Record<"corrupt" | "duplicated" | "orphaned", Record<string, number>>
+): ReadonlyArray<string> =>
+  (["corrupt", "duplicated", "orphaned"] as const).flatMap((invariant) => {
+    const causes = sorted(violations[invariant])
+    return causes.length === 0
+      ? []
+      : [`  ${invariant}, by cause:`, ...causes.map(([cause, n]) => `    ${String(n).padStart(4)} × ${cause}`)]
+  })

@@ -29,7 +29,7 @@ import * as Runs from "../durable/Runs.ts"
 import { defaultStorages, IconikEmulator, type IconikEmulatorShape, type SeedStorage, type UserOptions } from "../src/testing/index.ts"
 import { freePort } from "../test/durable/processes.ts"
 import { dropFreshDatabase, freshDatabase } from "../test/support/postgres.ts"
-import { classify, count, type Failure, groupKey, timedOut } from "./classify.ts"
+import { classify, count, type Failure, groupKey, sorted, timedOut, violationLines } from "./classify.ts"
 import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
 import {
   contentOf,
@@ -614,7 +614,6 @@ const work = (
 
 const pct = (n: number, of: number) => `${of === 0 ? "0" : ((100 * n) / of).toFixed(1)} %`
 
-const sorted = (record: Record<string, number>) => Object.entries(record).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
 
 export const durableReport = (r: DurableSeedResult): string => {
   const lines = [
@@ -634,12 +633,7 @@ export const durableReport = (r: DurableSeedResult): string => {
     lines.push("  failed, by cause:")
     for (const [key, n] of sorted(r.failures)) lines.push(`    ${String(n).padStart(4)} × ${key}`)
   }
-  for (const invariant of ["corrupt", "duplicated", "orphaned"] as const) {
-    const causes = sorted(r.violations[invariant])
-    if (causes.length === 0) continue
-    lines.push(`  ${invariant}, by cause:`)
-    for (const [cause, n] of causes) lines.push(`    ${String(n).padStart(4)} × ${cause}`)
-  }
+  lines.push(...violationLines(r.violations))
   for (const v of r.violationDetails.slice(0, 10)) lines.push(`    ${v.invariant}: ${v.cause}: ${v.detail}`)
   for (const p of r.pendingNearKills) lines.push(`    pending: ${p}`)
   for (const c of r.runnerCrashes) lines.push(`  runner crash: ${c}`)

@@ -53,7 +53,7 @@ import {
 import { ingestFile } from "../workflows/ingestFile.ts"
 import * as Progress from "../workflows/Progress.ts"
 import { uploadProxy } from "../workflows/uploadProxy.ts"
-import { classify, count, type Failure, groupKey, timedOut } from "./classify.ts"
+import { classify, count, type Failure, groupKey, sorted, timedOut, violationLines } from "./classify.ts"
 import { check, lostB2Starts, snapshot, type Source, tally, type Violation } from "./invariants.ts"
 import { type DurableSeedResult, durableReport, runDurableSeed } from "./durable.ts"
 import { contentOf, type DurableSizes, iconikFaults, MiB, plan, retry, type RunPlan, storageFaults } from "./plan.ts"
@@ -449,7 +449,6 @@ const runMillis = (results: ReadonlyArray<RunResult>) => {
 
 const pct = (n: number, of: number) => `${of === 0 ? "0" : ((100 * n) / of).toFixed(1)} %`
 
-const sorted = (record: Record<string, number>) => Object.entries(record).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
 
 const report = (r: SeedResult): string => {
   const lines = [
@@ -463,12 +462,7 @@ const report = (r: SeedResult): string => {
     lines.push("  failed, by cause and step:")
     for (const [key, n] of sorted(r.failures)) lines.push(`    ${String(n).padStart(4)} × ${key}`)
   }
-  for (const invariant of ["corrupt", "duplicated", "orphaned"] as const) {
-    const causes = sorted(r.violations[invariant])
-    if (causes.length === 0) continue
-    lines.push(`  ${invariant}, by cause:`)
-    for (const [cause, n] of causes) lines.push(`    ${String(n).padStart(4)} × ${cause}`)
-  }
+  lines.push(...violationLines(r.violations))
   const notices = sorted(r.notices)
   if (notices.length > 0) lines.push(`  notices (not counted): ${notices.map(([k, n]) => `${n} × ${k}`).join(", ")}`)
   lines.push(`  ${r.pass ? "PASS" : "FAIL"} seed ${r.seed}${r.pass ? "" : `: ${r.reasons.join("; ")}`}`)
