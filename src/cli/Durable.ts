@@ -524,41 +524,48 @@ export const runsCommand = <R>(root: Effect.Effect<Connection.GlobalOptions, nev
   const hasEnded = (run: { readonly state: string }) =>
     run.state === "complete" || run.state === "failed" || run.state === "cancelled"
 
-  const resume = Command.make("resume", { runId: runIdArgument, database: databaseFlag }, (args) =>
-    Effect.flatMap(root, (global) =>
-      withRuns(args.database, global, () =>
-        Effect.gen(function*() {
-          const { Runs } = yield* load
-          const run = yield* statusOf(args.runId)
-          if (hasEnded(run)) {
-            return yield* Output.result(global.json, { ...runJson(run), resumed: false }, () =>
-              `Run ${run.executionId} has ended (${run.state}): nothing to resume`)
-          }
-          yield* Runs.resume(run.workflow, run.executionId)
-          yield* Output.result(global.json, { ...runJson(run), resumed: true }, () =>
-            `Run ${run.executionId}: asked the workers to resume it (it was ${run.state})`)
-        })))).pipe(Command.withDescription("Wake a suspended run; the workers continue it from its last completed step"))
+  /**
+   * A subcommand acting on a run that has not ended; one that has is reported as it is (`{…, [done]: false}`), with
+   * nothing sent.
+   */
+  const onLiveRun = <A, E, R>(
+    verb: "resume" | "cancel",
+    done: "resumed" | "cancelled",
+    act: (run: Shown, global: Connection.GlobalOptions) => Effect.Effect<A, E, R>
+  ) =>
+    Command.make(verb, { runId: runIdArgument, database: databaseFlag }, (args) =>
+      Effect.flatMap(root, (global) =>
+        withRuns(args.database, global, () =>
+          Effect.gen(function*() {
+            const run = yield* statusOf(args.runId)
+            if (hasEnded(run)) {
+              return yield* Output.result(global.json, { ...runJson(run), [done]: false }, () =>
+                `Run ${run.executionId} has ended (${run.state}): nothing to ${verb}`)
+            }
+            return yield* act(run, global)
+          }))))
 
-  const cancel = Command.make("cancel", { runId: runIdArgument, database: databaseFlag }, (args) =>
-    Effect.flatMap(root, (global) =>
-      withRuns(args.database, global, () =>
-        Effect.gen(function*() {
-          const { Runs } = yield* load
-          const run = yield* statusOf(args.runId)
-          if (hasEnded(run)) {
-            return yield* Output.result(global.json, { ...runJson(run), cancelled: false }, () =>
-              `Run ${run.executionId} has ended (${run.state}): nothing to cancel`)
-          }
-          yield* Runs.cancel(run.workflow, run.executionId)
-          // The worker stops the run and then cleans up (upload aborted, record FAILED, asset deleted): wait for its end.
-          const ended = yield* Runs.join(run.workflow, run.executionId, { every: 500 }).pipe(
-            Effect.timeoutOption(Duration.seconds(60))
-          )
-          yield* Output.result(global.json, { ...runJson(run), cancelled: true, ended: Option.isSome(ended) }, () =>
-            Option.isSome(ended)
-              ? `Run ${run.executionId} cancelled: its upload aborted, what it made cleaned up${run.workflow === "effect-iconik/ingestFolder" ? " (its files' runs are cancelled too; CLOSED files are kept)" : ""}`
-              : `Run ${run.executionId}: cancel sent; no worker has ended it yet (it ends when a worker picks it up)`)
-        })))).pipe(
+  const resume = onLiveRun("resume", "resumed", (run, global) =>
+    Effect.gen(function*() {
+      const { Runs } = yield* load
+      yield* Runs.resume(run.workflow, run.executionId)
+      yield* Output.result(global.json, { ...runJson(run), resumed: true }, () =>
+        `Run ${run.executionId}: asked the workers to resume it (it was ${run.state})`)
+    })).pipe(Command.withDescription("Wake a suspended run; the workers continue it from its last completed step"))
+
+  const cancel = onLiveRun("cancel", "cancelled", (run, global) =>
+    Effect.gen(function*() {
+      const { Runs } = yield* load
+      yield* Runs.cancel(run.workflow, run.executionId)
+      // The worker stops the run and then cleans up (upload aborted, record FAILED, asset deleted): wait for its end.
+      const ended = yield* Runs.join(run.workflow, run.executionId, { every: 500 }).pipe(
+        Effect.timeoutOption(Duration.seconds(60))
+      )
+      yield* Output.result(global.json, { ...runJson(run), cancelled: true, ended: Option.isSome(ended) }, () =>
+        Option.isSome(ended)
+          ? `Run ${run.executionId} cancelled: its upload aborted, what it made cleaned up${run.workflow === "effect-iconik/ingestFolder" ? " (its files' runs are cancelled too; CLOSED files are kept)" : ""}`
+          : `Run ${run.executionId}: cancel sent; no worker has ended it yet (it ends when a worker picks it up)`)
+    })).pipe(
       Command.withDescription("Stop a run and clean up what it made: its upload aborted, its record FAILED, its new asset deleted")
     )
 
