@@ -143,4 +143,37 @@ describe("durable soak findings, plain engine", () => {
       const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
       assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  // Seed 3 of a reduced durable soak in CI: the B2 finish acted and its answer was lost; sent again, it answered 400
+  // (B2 refuses to finish a large file twice), and the file failed with its object stored: an orphan.
+  it.live("a B2 large-file finish whose answer is lost: the resend's 400 read as finished, the file CLOSED once, nothing left", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const size = 12 * MiB
+      const dir = yield* mediaFolder({ "reel.mxf": size })
+      const media = path.join(dir, "reel.mxf")
+      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      yield* emulator.addFault({ fault: Faults.lostAnswer, method: "POST", route: /\/multipart\/b2\/finish\/$/, times: 1 })
+      const result = yield* ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+      assert.strictEqual(result.transfer.strategy, "large-file")
+      const finishes = (yield* emulator.requests).filter((request) => /\/multipart\/b2\/finish\/$/.test(request.path))
+      assert.strictEqual(finishes.length, 2)
+      assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
+      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
+      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  it.live("a B2 large-file finish refused on its first answer (400) still fails the file, with the large file cancelled", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "reel.mxf": 12 * MiB })
+      yield* emulator.addFault({ fault: Faults.serverError(400, ["Sha1 mismatch"]), method: "POST", route: /\/multipart\/b2\/finish\/$/, times: 1 })
+      const error = yield* Effect.flip(ingestFile({ file: path.join(dir, "reel.mxf"), storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB }))
+      assert.include(JSON.stringify(error), "IconikBadRequest")
+      const finishes = (yield* emulator.requests).filter((request) => /\/multipart\/b2\/finish\/$/.test(request.path))
+      assert.strictEqual(finishes.length, 1)
+      assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
 })

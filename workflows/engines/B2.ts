@@ -5,10 +5,35 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as files from "../../src/generated/files.ts"
+import { isRetryable } from "../../src/IconikClient.ts"
 import { b2PartRules, chooseB2Strategy, uploadB2Large, uploadB2Single } from "../../src/storage/B2.ts"
 import { MiB } from "../../src/storage/Parts.ts"
 import { StorageProtocolError } from "../../src/storage/StorageError.ts"
 import { missingField, type UploadEngine } from "./Engine.ts"
+
+/**
+ * Finishes a large file. After a failure Iconik may have acted on (a lost answer, a 502/503/504) it is sent again:
+ * failing would cost an upload whose parts are all stored. B2 answers 400 to a finish of a large file it has already
+ * finished, so a 400 to that resend says the first one acted (the large file is ours alone, and nothing else finishes
+ * or cancels it). That Iconik passes B2's 400 through is inferred; a 400 to the first send still fails the upload.
+ */
+const finishLargeFile = (
+  ids: { readonly asset_id: string; readonly file_id: string },
+  uploadFileId: string,
+  sha1List: ReadonlyArray<string>
+) => {
+  const send = (idempotent: boolean) =>
+    files.createAssetFileMultipartB2Finish({ ...ids, body: { upload_file_id: uploadFileId, sha1_list: sha1List } }, {
+      idempotent
+    })
+  return send(false).pipe(
+    Effect.catchIf(
+      (error) => isRetryable("POST", error, true),
+      () => send(true).pipe(Effect.catchTag("IconikBadRequest", () => Effect.void))
+    ),
+    Effect.asVoid
+  )
+}
 
 export const b2Engine: UploadEngine = {
   method: "B2",
@@ -56,13 +81,7 @@ export const b2Engine: UploadEngine = {
                 detail: started.error ?? "Iconik's answer lacks upload_file_id, upload_url or authorization_token"
               })
             )),
-        // Sent again after a 502/503/504 or a lost answer, like a GET: finishing the same large file with the same parts
-        // twice names the same file; failing would cost an upload whose parts are all stored.
-        finish: (uploadFileId, sha1List) =>
-          files.createAssetFileMultipartB2Finish(
-            { ...ids, body: { upload_file_id: uploadFileId, sha1_list: sha1List } },
-            { idempotent: true }
-          ),
+        finish: (uploadFileId, sha1List) => finishLargeFile(ids, uploadFileId, sha1List),
         cancel: (uploadFileId) => files.cancelAssetFileMultipartB2({ ...ids, body: { upload_file_id: uploadFileId } }),
         // One B2 part URL takes one upload at a time: the engine's default concurrency of 1 stays.
         partSize: input.partSize,
