@@ -206,3 +206,18 @@ export const runAsActivities = <A, E, R>(
       instance.interrupted ? Effect.never : stopsRun
     )
   })
+
+/**
+ * `effect` as one step (one activity on a durable engine) whose inner steps are not activities of their own: for work
+ * cheaper to run again than to record step by step (a small file's ingest). Inside it the workflow runs as on the
+ * plain engine, its checkpoint in the durable store: run again after its runner died, it takes over what the cut-off
+ * attempt left (an upload to finish, a record to close, or a record it had CLOSED already: adopted, not made again),
+ * and a create whose answer was lost looks for what it made since the whole step began.
+ */
+export const oneStep = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Workflow.step(
+    name,
+    // Asked once: every step inside shares this step's earlier attempt (asking again would find this attempt's mark).
+    Effect.flatMap(Workflow.earlierAttempt, (earlier) =>
+      Effect.provideService(effect, Workflow.CurrentStepAttempt, Effect.succeed(earlier)))
+  )

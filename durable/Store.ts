@@ -13,7 +13,7 @@ import type * as Checkpoint from "../workflows/Checkpoint.ts"
 import * as Tables from "./Tables.ts"
 
 export interface DurableStoreShape {
-  /** The checkpoint lines of one execution (keyed by the media path and workflow within it). */
+  /** The checkpoint lines of one execution (keyed by the media path and workflow within it), kept until it is forgotten. */
   readonly checkpoints: (executionId: string) => Checkpoint.CheckpointLines
   /**
    * Records that `step` of `executionId` begins, and answers when an earlier attempt of it began (`None`: this is
@@ -38,8 +38,7 @@ export const layerMemory: Layer.Layer<DurableStore> = Layer.sync(DurableStore, (
         Effect.sync(() => {
           const k = key(executionId, mediaPath, workflow)
           lines.set(k, [...(lines.get(k) ?? []), line])
-        }),
-      clear: (mediaPath, workflow) => Effect.sync(() => void lines.delete(key(executionId, mediaPath, workflow)))
+        })
     }),
     stepBegins: (executionId, step) =>
       Effect.sync(() => {
@@ -94,13 +93,7 @@ export const layerSql: Layer.Layer<DurableStore, never, SqlClient.SqlClient> = L
           ),
         append: (mediaPath, workflow, line) =>
           sql`INSERT INTO iconik_durable_checkpoints (execution_id, workflow, media_path, line)
-            VALUES (${executionId}, ${workflow}, ${mediaPath}, ${line})`.pipe(Effect.asVoid, logged("writing a checkpoint", undefined as void)),
-        clear: (mediaPath, workflow) =>
-          sql`DELETE FROM iconik_durable_checkpoints
-            WHERE execution_id = ${executionId} AND workflow = ${workflow} AND media_path = ${mediaPath}`.pipe(
-            Effect.asVoid,
-            logged("removing a checkpoint", undefined as void)
-          )
+            VALUES (${executionId}, ${workflow}, ${mediaPath}, ${line})`.pipe(Effect.asVoid, logged("writing a checkpoint", undefined as void))
       }),
       stepBegins: (executionId, step) =>
         Effect.gen(function*() {

@@ -239,13 +239,14 @@ export const CurrentCheckpointStore = Context.Reference<CheckpointStore>("effect
 export interface CheckpointLines {
   readonly read: (mediaPath: string, workflow: string) => Effect.Effect<ReadonlyArray<string>>
   readonly append: (mediaPath: string, workflow: string, line: string) => Effect.Effect<void>
-  readonly clear: (mediaPath: string, workflow: string) => Effect.Effect<void>
 }
 
 /**
  * A store over {@link CheckpointLines}, for a durable engine: lines are only ever appended (a replayed workflow that
  * starts its checkpoint again does not lose the parts an interrupted attempt stored; a header for another record
- * starts a new checkpoint on reading). A failed write is logged: it only costs the ability to resume.
+ * starts a new checkpoint on reading), and kept until the execution is forgotten: a step run again after its runner
+ * died after the CLOSE acted finds the record it closed (a removal would have been lost with the step's result).
+ * A failed write is logged: it only costs the ability to resume.
  */
 export const lineStore = (lines: CheckpointLines): CheckpointStore => ({
   load: (mediaPath, workflow, iconik) =>
@@ -266,8 +267,8 @@ export const lineStore = (lines: CheckpointLines): CheckpointStore => ({
         part: (part) => write({ part }),
         stored: write({ stored: true }),
         header: (header) => write({ header }),
-        remove: lines.clear(mediaPath, header.workflow)
+        remove: Effect.void
       }
     }),
-  remove: (mediaPath, workflow) => lines.clear(mediaPath, workflow)
+  remove: () => Effect.void
 })

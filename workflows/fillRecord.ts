@@ -273,6 +273,8 @@ export interface FillOptions extends Omit<TransferOptions, "checkpoint" | "resum
 
 export interface Resumable {
   readonly checkpoint: Checkpoint.Checkpoint
+  /** The record is CLOSED already (the crash came after its CLOSE acted): nothing is left to do but report it. */
+  readonly closed?: boolean | undefined
 }
 
 /** What a resumed upload that had completed before the crash reports: nothing sent by this run. */
@@ -374,7 +376,7 @@ export const fillRecord = (
       const result = yield* Workflow.step(`upload ${record.kind}`, transferOrStored)
       // What was stored must be what was checksummed: a change since the snapshot fails before the CLOSE.
       if (options.snapshot !== undefined) yield* Workflow.step("check file unchanged", ensureSnapshot(options.snapshot))
-      yield* closeRecord(record)
+      if (resume?.closed !== true) yield* closeRecord(record)
       return result
     })
     return yield* run.pipe(
@@ -417,7 +419,9 @@ export interface RecordState {
 /**
  * Looks for a checkpoint a crashed run of `workflow` left beside `file`. When it describes this very file (and
  * asset, if given), its record is still OPEN and its storage upload had started (or completed: only the CLOSE is
- * left), the answer is what to resume. A checkpoint started before its record was made goes to `discardUnfilled`.
+ * left), the answer is what to resume; when its upload completed and the record is CLOSED (the crash came between
+ * the CLOSE and the checkpoint's removal), the answer is that record, `closed`: the run is done, not made again.
+ * A checkpoint started before its record was made goes to `discardUnfilled`.
  * Otherwise the checkpoint is stale: its OPEN record is marked FAILED, its S3 upload cleaned up, `discard` runs (e.g.
  * to delete a half-made asset) and the file removed, so the caller starts over without leaving anything behind.
  */
@@ -450,11 +454,11 @@ export const takeOver = <S extends RecordState>(options: {
       Effect.map(Option.some),
       Effect.catchTag("IconikNotFound", () => Effect.succeed(Option.none()))
     )
-    if (
-      Option.isSome(state) && state.value.status === "OPEN" && (isResumable(upload) || checkpoint.stored) &&
-      Checkpoint.describes(checkpoint, options.file, options.assetId)
-    ) {
-      return Option.some({ checkpoint, ...state.value })
+    if (Option.isSome(state) && Checkpoint.describes(checkpoint, options.file, options.assetId)) {
+      if (state.value.status === "OPEN" && (isResumable(upload) || checkpoint.stored)) {
+        return Option.some({ checkpoint, ...state.value })
+      }
+      if (state.value.status === "CLOSED" && checkpoint.stored) return Option.some({ checkpoint, closed: true, ...state.value })
     }
     yield* Workflow.step(
       "discard stale checkpoint",

@@ -9,6 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FileSystem, Option, Path } from "effect"
 import { createHash } from "node:crypto"
 import * as Faults from "../../src/testing/emulator/Faults.ts"
+import * as Files from "../../src/Files.ts"
 import * as Checkpoint from "../../workflows/Checkpoint.ts"
 import { ingestFile } from "../../workflows/ingestFile.ts"
 import { IconikEmulator, inProcess, mediaFolder, MiB, stillOpen, storageRequests } from "./support.ts"
@@ -99,6 +100,43 @@ describe("ingestFile crash windows", () => {
       assert.notStrictEqual(emulator.state.assets.get(String(first.asset_id))?.status, "ACTIVE")
       const result = yield* ingestFile(options)
       yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  it.live("killed after the CLOSE acted, before the checkpoint was removed: the rerun adopts the CLOSED file", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const fs = yield* FileSystem.FileSystem
+      const media = path.join(yield* mediaFolder({ "closed.mxf": 12 * MiB }), "closed.mxf")
+      yield* killedAt(closeRoute, media)
+      // The CLOSE acted; the process died before the checkpoint was removed.
+      const [open] = [...emulator.state.files.values()]
+      yield* Files.patchFile(open!.asset_id as string, open!.id as string, { status: "CLOSED" })
+      assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
+
+      const partsBefore = (yield* storageRequests("UploadPart")).length
+      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      assert.strictEqual(result.fileId, open!.id)
+      assert.isTrue(result.transfer.resumed)
+      assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
+      yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
+  it.live("a checkpoint naming a CLOSED file of other bytes (the media changed since) is not adopted", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const fs = yield* FileSystem.FileSystem
+      const media = path.join(yield* mediaFolder({ "edited.mxf": 12 * MiB }), "edited.mxf")
+      yield* killedAt(closeRoute, media)
+      const [first] = [...emulator.state.files.values()]
+      yield* Files.patchFile(first!.asset_id as string, first!.id as string, { status: "CLOSED" })
+      yield* fs.writeFile(media, new Uint8Array(12 * MiB + 1).fill(7))
+
+      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      assert.notStrictEqual(result.fileId, first!.id)
+      assert.strictEqual(emulator.state.files.get(first!.id as string)?.status, "CLOSED")
+      assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
   it.live("killed between the asset create and the file record: the rerun leaves one asset", () =>
