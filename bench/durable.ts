@@ -259,15 +259,24 @@ const failover = (env: Record<string, string>, folder: string, basePort: number)
     const [a, b] = yield* Effect.promise(() => Promise.all([startRunner(env, url, basePort), startRunner(env, url, basePort + 1)]))
     yield* Effect.promise(() => shardsSettled(url, 2))
     const id = yield* submitFolder(folder, url)
-    // Wait for runner a to be busy: a few of its runs complete, some in flight.
-    while (runIds(a!, "complete").size < 3) yield* Effect.promise(() => sleep(100))
     // A's file runs started and not complete, that B had not started as well (the folder's own run is replayed by
     // its owner each time a file run ends: it is left out).
-    const onB = runIds(b!, "started")
-    const inFlight = [...runIds(a!, "started")].filter((id) =>
-      !runIds(a!, "complete").has(id) && !onB.has(id) &&
-      a!.lines.some((l) => l.text.includes(`run ${id} effect-iconik/ingestFile `))
-    )
+    const inFlightOnA = () => {
+      const onB = runIds(b!, "started")
+      const complete = runIds(a!, "complete")
+      return [...runIds(a!, "started")].filter((id) =>
+        !complete.has(id) && !onB.has(id) && a!.lines.some((l) => l.text.includes(`run ${id} effect-iconik/ingestFile `))
+      )
+    }
+    // Wait for runner a to be busy: a few of its runs complete, some in flight (a small file's run is short: the
+    // moment is looked for, not assumed).
+    let inFlight: Array<string> = []
+    const lookedFrom = Date.now()
+    while (inFlight.length === 0) {
+      if (Date.now() - lookedFrom > 60_000) throw new Error("failover: runner a never had a file run in flight to kill")
+      if (runIds(a!, "complete").size >= 3) inFlight = inFlightOnA()
+      if (inFlight.length === 0) yield* Effect.promise(() => sleep(5))
+    }
     const killedAt = Date.now()
     a!.child.kill("SIGKILL")
     let resumedAt: number | undefined

@@ -218,6 +218,11 @@ export const oneStep = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>): 
   Workflow.step(
     name,
     // Asked once: every step inside shares this step's earlier attempt (asking again would find this attempt's mark).
-    Effect.flatMap(Workflow.earlierAttempt, (earlier) =>
-      Effect.provideService(effect, Workflow.CurrentStepAttempt, Effect.succeed(earlier)))
+    Effect.flatMap(Workflow.earlierAttempt, (earlier) => {
+      const inside = Effect.provideService(effect, Workflow.CurrentStepAttempt, Effect.succeed(earlier))
+      // A first attempt has nothing to take over: no read of a checkpoint that no attempt wrote.
+      return Option.isSome(earlier) ? inside : Checkpoint.CurrentCheckpointStore.use((store) =>
+        Effect.provideService(inside, Checkpoint.CurrentCheckpointStore, { ...store, load: () => Effect.succeedNone })
+      )
+    })
   )

@@ -95,16 +95,17 @@ export const layerSql: Layer.Layer<DurableStore, never, SqlClient.SqlClient> = L
           sql`INSERT INTO iconik_durable_checkpoints (execution_id, workflow, media_path, line)
             VALUES (${executionId}, ${workflow}, ${mediaPath}, ${line})`.pipe(Effect.asVoid, logged("writing a checkpoint", undefined as void))
       }),
+      // One statement: the mark is made, or the earlier one read (an activity is a few statements in all).
       stepBegins: (executionId, step) =>
-        Effect.gen(function*() {
-          const now = Date.now()
-          yield* sql`INSERT INTO iconik_durable_steps (execution_id, step, began_at) VALUES (${executionId}, ${step}, ${now})
-            ON CONFLICT DO NOTHING`
-          const rows = yield* sql<{ readonly began_at: string | number }>`SELECT began_at FROM iconik_durable_steps
-            WHERE execution_id = ${executionId} AND step = ${step}`
-          const began = Number(rows[0]?.began_at ?? now)
-          return began === now ? Option.none<number>() : Option.some(began)
-        }).pipe(logged("marking a step", Option.none<number>())),
+        sql<{ readonly began_at: string | number }>`WITH mark AS (
+            INSERT INTO iconik_durable_steps (execution_id, step, began_at) VALUES (${executionId}, ${step}, ${Date.now()})
+            ON CONFLICT DO NOTHING RETURNING began_at
+          )
+          SELECT began_at FROM iconik_durable_steps
+          WHERE execution_id = ${executionId} AND step = ${step} AND NOT EXISTS (SELECT 1 FROM mark)`.pipe(
+          Effect.map((rows) => rows.length === 0 ? Option.none<number>() : Option.some(Number(rows[0]!.began_at))),
+          logged("marking a step", Option.none<number>())
+        ),
       forget: (executionId) =>
         Effect.all([
           sql`DELETE FROM iconik_durable_checkpoints WHERE execution_id = ${executionId}`,

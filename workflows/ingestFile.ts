@@ -293,7 +293,8 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
       const withVersion = versionId === undefined ? {} : { version_id: versionId }
 
       // The checkpoint starts as soon as the asset exists: a crash before the file record is made leaves it for a
-      // rerun to find (and the asset is not left behind as a second one). Records are added as they are made.
+      // rerun to find (and the asset is not left behind as a second one: it is deleted, its format and file set with
+      // it). The full header follows with the file record.
       const started: Checkpoint.CheckpointHeader = {
         version: 1,
         workflow: "ingestFile",
@@ -343,7 +344,6 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
               Option.map((f) => ({ id: f.id as string }))
             ))
         )
-        yield* checkpoint.header({ ...started, formatId: format.id })
         const fileSet = yield* createReconciled(
           "create file set",
           Effect.map(
@@ -362,7 +362,6 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
               sets.find((set) => set.name === file.name && set.format_id === format.id && typeof set.id === "string")
             ).pipe(Option.map((set) => ({ id: set.id as string }))))
         )
-        yield* checkpoint.header({ ...started, formatId: format.id, fileSetId: fileSet.id })
         const created = yield* createReconciled(
           "create file",
           Files.createFile(asset.id, {
