@@ -14,7 +14,7 @@ import * as LocalFile from "../workflows/LocalFile.ts"
 import * as Workflow from "../workflows/Workflow.ts"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import { UploadSlots } from "./ClusterLimits.ts"
-import { oneStep, restoreFailure, runAsActivities, storeFailure } from "./Steps.ts"
+import { restoreFailure, runAsActivities, storeFailure, unrecorded } from "./Steps.ts"
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
 
@@ -104,24 +104,24 @@ const withSlotForTransfer = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Ef
   })
 
 /**
- * Files up to this size (and up to the payload's `singlePutThreshold`) are ingested in one activity: an activity costs
- * a few database statements, more than a small file's steps take, and running such a file's ingest again after a
- * crash costs little (it takes over what the cut-off attempt left, see `oneStep`). Larger files get an activity per
- * stage, so a crash costs one stage of a long upload.
+ * Files up to this size (and up to the payload's `singlePutThreshold`) are ingested with their steps unrecorded: an
+ * activity costs a few database statements, as much as a small file's steps, and running such a file's ingest again
+ * after a crash costs little (it takes over what the cut-off attempt left, see `unrecorded`). Larger files get an
+ * activity per stage, so a crash costs one stage of a long upload.
  */
-export const oneActivityMax = 8 * 1024 * 1024
+export const unrecordedMax = 8 * 1024 * 1024
 
 /**
  * The body: the plain steps as activities, an upload slot held for the storage transfer only (see
- * `withSlotForTransfer`); a small file's steps in one activity.
+ * `withSlotForTransfer`); a small file's steps unrecorded.
  */
-const ingestBody = (payload: IngestFilePayload) =>
-  payload.size <= Math.min(oneActivityMax, payload.singlePutThreshold ?? oneActivityMax)
-    ? oneStep("ingest file", withSlotForTransfer(ingestFile(toOptions(payload))))
+const ingestBody = (payload: IngestFilePayload, executionId: string) =>
+  payload.size <= Math.min(unrecordedMax, payload.singlePutThreshold ?? unrecordedMax)
+    ? unrecorded(executionId, "ingest file", withSlotForTransfer(ingestFile(toOptions(payload))))
     : withSlotForTransfer(ingestFile(toOptions(payload)))
 
 export const IngestFileLayer = IngestFile.toLayer((payload, executionId) =>
-  runAsActivities(executionId, ingestBody(payload)).pipe(
+  runAsActivities(executionId, ingestBody(payload, executionId)).pipe(
     Effect.map((result): typeof IngestFileResultSchema.Type => result),
     Effect.mapError(storeFailure)
   )

@@ -208,21 +208,29 @@ export const runAsActivities = <A, E, R>(
   })
 
 /**
- * `effect` as one step (one activity on a durable engine) whose inner steps are not activities of their own: for work
- * cheaper to run again than to record step by step (a small file's ingest). Inside it the workflow runs as on the
- * plain engine, its checkpoint in the durable store: run again after its runner died, it takes over what the cut-off
- * attempt left (an upload to finish, a record to close, or a record it had CLOSED already: adopted, not made again),
- * and a create whose answer was lost looks for what it made since the whole step began.
+ * `effect` run in the workflow's body with its steps unrecorded (no activity of their own): for work cheaper to run
+ * again than to record (a small file's whole ingest, the body's only work), where an activity would cost as many
+ * database statements as the work itself. Inside it the workflow runs as on the plain engine, its checkpoint in the
+ * durable store: when the execution runs again after its runner died, `effect` runs again whole and takes over what
+ * the cut-off attempt left (an upload to finish, a record to close, or a record it had CLOSED already: adopted, not
+ * made again), and a create whose answer was lost looks for what it made since the first attempt began (the mark
+ * `name` keeps in the store).
  */
-export const oneStep = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Workflow.step(
-    name,
-    // Asked once: every step inside shares this step's earlier attempt (asking again would find this attempt's mark).
-    Effect.flatMap(Workflow.earlierAttempt, (earlier) => {
-      const inside = Effect.provideService(effect, Workflow.CurrentStepAttempt, Effect.succeed(earlier))
+export const unrecorded = <A, E, R>(
+  executionId: string,
+  name: string,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | DurableStore> =>
+  Effect.gen(function*() {
+    const earlier = yield* (yield* DurableStore).stepBegins(executionId, name)
+    const checkpoints = yield* Checkpoint.CurrentCheckpointStore
+    return yield* effect.pipe(
+      Effect.provideService(Workflow.CurrentStepRunner, Workflow.plainRunner),
+      Effect.provideService(Workflow.CurrentStepAttempt, Effect.succeed(earlier)),
       // A first attempt has nothing to take over: no read of a checkpoint that no attempt wrote.
-      return Option.isSome(earlier) ? inside : Checkpoint.CurrentCheckpointStore.use((store) =>
-        Effect.provideService(inside, Checkpoint.CurrentCheckpointStore, { ...store, load: () => Effect.succeedNone })
+      Effect.provideService(
+        Checkpoint.CurrentCheckpointStore,
+        Option.isSome(earlier) ? checkpoints : { ...checkpoints, load: () => Effect.succeedNone }
       )
-    })
-  )
+    )
+  })
