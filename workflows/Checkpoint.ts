@@ -258,10 +258,10 @@ export const lineStore = (lines: CheckpointLines): CheckpointStore => ({
           : Option.none()
       })
     ),
-  open: (mediaPath, header) =>
+  open: (mediaPath, header, options) =>
     Effect.gen(function*() {
       const write = (line: Line) => lines.append(mediaPath, header.workflow, JSON.stringify(line))
-      yield* write({ header })
+      if (options.fresh) yield* write({ header })
       return {
         upload: (upload) => write({ upload }),
         part: (part) => write({ part }),
