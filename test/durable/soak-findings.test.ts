@@ -104,17 +104,28 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings, GCS (Postgre
 // `…/multipart/b2/start/`) came back cut short after Iconik had started the large file. The POST was not sent again,
 // so the file failed on a transient fault and its large file stayed unfinished. Its id was in the lost answer, so no
 // client can cancel it; sending the start again costs only that empty large file, and the upload goes on.
+/** A 12 MiB file ingested to the B2 storage as a large file (5 MiB parts), with `fault` on one Iconik route first. */
+const b2Reel = (fault: Faults.Fault, route: RegExp) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    const path = yield* Path.Path
+    const size = 12 * MiB
+    const media = path.join(yield* mediaFolder({ "reel.mxf": size }), "reel.mxf")
+    const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+    const source = { workflow: "ingestFile" as const, name: "reel.mxf", size, md5, completed: true }
+    yield* emulator.addFault({ fault, method: "POST", route, times: 1 })
+    const ingest = ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+    return { emulator, source, ingest }
+  })
+
+const b2Start = /\/multipart\/b2\/start\/$/
+const b2Finish = /\/multipart\/b2\/finish\/$/
+
 describe("durable soak findings, plain engine", () => {
   it.live("a B2 large-file start whose answer is cut short is sent again: the file CLOSED once, only an empty large file left", () =>
     Effect.gen(function*() {
-      const emulator = yield* IconikEmulator
-      const path = yield* Path.Path
-      const size = 12 * MiB
-      const dir = yield* mediaFolder({ "reel.mxf": size })
-      const media = path.join(dir, "reel.mxf")
-      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
-      yield* emulator.addFault({ fault: Faults.truncatedBody, method: "POST", route: /\/multipart\/b2\/start\/$/, times: 1 })
-      const result = yield* ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+      const { emulator, ingest, source } = yield* b2Reel(Faults.truncatedBody, b2Start)
+      const result = yield* ingest
       assert.strictEqual(result.transfer.strategy, "large-file")
       const pending = yield* emulator.objectStore.pendingUploads
       assert.deepStrictEqual(pending.map((p) => `${p.kind} ${p.parts.length} parts ${p.bytes} bytes`), ["largeFile 0 parts 0 bytes"])
@@ -122,7 +133,7 @@ describe("durable soak findings, plain engine", () => {
       const state = yield* snapshot(emulator)
       const lost = lostB2Starts(yield* emulator.requests, state)
       assert.deepStrictEqual(lost, [`${pending[0]!.bucket}/${pending[0]!.key}`])
-      const found = check(state, [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }], [], { lostB2Starts: lost })
+      const found = check(state, [source], [], { lostB2Starts: lost })
       assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
       assert.strictEqual(found.notices.length, 1)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
@@ -131,16 +142,10 @@ describe("durable soak findings, plain engine", () => {
   // says Iconik did not act; the POST was not sent again and the file failed with every part stored.
   it.live("a 503 on the B2 large-file finish: sent again, the file CLOSED once, nothing left", () =>
     Effect.gen(function*() {
-      const emulator = yield* IconikEmulator
-      const path = yield* Path.Path
-      const size = 12 * MiB
-      const dir = yield* mediaFolder({ "reel.mxf": size })
-      const media = path.join(dir, "reel.mxf")
-      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
-      yield* emulator.addFault({ fault: Faults.serverError(503), method: "POST", route: /\/multipart\/b2\/finish\/$/, times: 1 })
-      const result = yield* ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+      const { emulator, ingest, source } = yield* b2Reel(Faults.serverError(503), b2Finish)
+      const result = yield* ingest
       assert.strictEqual(result.transfer.strategy, "large-file")
-      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
+      const found = check(yield* snapshot(emulator), [source])
       assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
@@ -148,31 +153,22 @@ describe("durable soak findings, plain engine", () => {
   // (B2 refuses to finish a large file twice), and the file failed with its object stored: an orphan.
   it.live("a B2 large-file finish whose answer is lost: the resend's 400 read as finished, the file CLOSED once, nothing left", () =>
     Effect.gen(function*() {
-      const emulator = yield* IconikEmulator
-      const path = yield* Path.Path
-      const size = 12 * MiB
-      const dir = yield* mediaFolder({ "reel.mxf": size })
-      const media = path.join(dir, "reel.mxf")
-      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
-      yield* emulator.addFault({ fault: Faults.lostAnswer, method: "POST", route: /\/multipart\/b2\/finish\/$/, times: 1 })
-      const result = yield* ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
+      const { emulator, ingest, source } = yield* b2Reel(Faults.lostAnswer, b2Finish)
+      const result = yield* ingest
       assert.strictEqual(result.transfer.strategy, "large-file")
-      const finishes = (yield* emulator.requests).filter((request) => /\/multipart\/b2\/finish\/$/.test(request.path))
+      const finishes = (yield* emulator.requests).filter((request) => b2Finish.test(request.path))
       assert.strictEqual(finishes.length, 2)
       assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
-      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
+      const found = check(yield* snapshot(emulator), [source])
       assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
   it.live("a B2 large-file finish refused on its first answer (400) still fails the file, with the large file cancelled", () =>
     Effect.gen(function*() {
-      const emulator = yield* IconikEmulator
-      const path = yield* Path.Path
-      const dir = yield* mediaFolder({ "reel.mxf": 12 * MiB })
-      yield* emulator.addFault({ fault: Faults.serverError(400, ["Sha1 mismatch"]), method: "POST", route: /\/multipart\/b2\/finish\/$/, times: 1 })
-      const error = yield* Effect.flip(ingestFile({ file: path.join(dir, "reel.mxf"), storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB }))
+      const { emulator, ingest } = yield* b2Reel(Faults.serverError(400, ["Sha1 mismatch"]), b2Finish)
+      const error = yield* Effect.flip(ingest)
       assert.include(JSON.stringify(error), "IconikBadRequest")
-      const finishes = (yield* emulator.requests).filter((request) => /\/multipart\/b2\/finish\/$/.test(request.path))
+      const finishes = (yield* emulator.requests).filter((request) => b2Finish.test(request.path))
       assert.strictEqual(finishes.length, 1)
       assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
     }).pipe(Effect.scoped, Effect.provide(inProcess())))

@@ -30,6 +30,18 @@ const killedAt = (route: RegExp, file: string) =>
     assert.isTrue(Exit.isFailure(exit))
   })
 
+/** A first run killed after its CLOSE acted, before its checkpoint was removed: the file record it CLOSED. */
+const killedAfterClose = (name: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* IconikEmulator
+    const path = yield* Path.Path
+    const media = path.join(yield* mediaFolder({ [name]: 12 * MiB }), name)
+    yield* killedAt(closeRoute, media)
+    const [closed] = [...emulator.state.files.values()]
+    yield* Files.patchFile(closed!.asset_id as string, closed!.id as string, { status: "CLOSED" })
+    return { closed: closed!, media }
+  })
+
 /** Everything a rerun after a crash must leave: one asset, its file CLOSED with the source's bytes, nothing else. */
 const assertOneCleanAsset = (media: string, fileId: string) =>
   Effect.gen(function*() {
@@ -104,19 +116,13 @@ describe("ingestFile crash windows", () => {
 
   it.live("killed after the CLOSE acted, before the checkpoint was removed: the rerun adopts the CLOSED file", () =>
     Effect.gen(function*() {
-      const emulator = yield* IconikEmulator
-      const path = yield* Path.Path
       const fs = yield* FileSystem.FileSystem
-      const media = path.join(yield* mediaFolder({ "closed.mxf": 12 * MiB }), "closed.mxf")
-      yield* killedAt(closeRoute, media)
-      // The CLOSE acted; the process died before the checkpoint was removed.
-      const [open] = [...emulator.state.files.values()]
-      yield* Files.patchFile(open!.asset_id as string, open!.id as string, { status: "CLOSED" })
+      const { closed: open, media } = yield* killedAfterClose("closed.mxf")
       assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
 
       const partsBefore = (yield* storageRequests("UploadPart")).length
       const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
-      assert.strictEqual(result.fileId, open!.id)
+      assert.strictEqual(result.fileId, open.id)
       assert.isTrue(result.transfer.resumed)
       assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
       yield* assertOneCleanAsset(media, result.fileId)
@@ -125,17 +131,13 @@ describe("ingestFile crash windows", () => {
   it.live("a checkpoint naming a CLOSED file of other bytes (the media changed since) is not adopted", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
-      const path = yield* Path.Path
       const fs = yield* FileSystem.FileSystem
-      const media = path.join(yield* mediaFolder({ "edited.mxf": 12 * MiB }), "edited.mxf")
-      yield* killedAt(closeRoute, media)
-      const [first] = [...emulator.state.files.values()]
-      yield* Files.patchFile(first!.asset_id as string, first!.id as string, { status: "CLOSED" })
+      const { closed: first, media } = yield* killedAfterClose("edited.mxf")
       yield* fs.writeFile(media, new Uint8Array(12 * MiB + 1).fill(7))
 
       const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
-      assert.notStrictEqual(result.fileId, first!.id)
-      assert.strictEqual(emulator.state.files.get(first!.id as string)?.status, "CLOSED")
+      assert.notStrictEqual(result.fileId, first.id)
+      assert.strictEqual(emulator.state.files.get(first.id as string)?.status, "CLOSED")
       assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
