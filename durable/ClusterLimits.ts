@@ -30,6 +30,8 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as IconikClient from "../src/IconikClient.ts"
 import * as TokenBucket from "../src/TokenBucket.ts"
+import { transferStep } from "../workflows/fillRecord.ts"
+import * as Workflow from "../workflows/Workflow.ts"
 import * as Tables from "./Tables.ts"
 
 export interface UploadSlotsShape {
@@ -41,6 +43,24 @@ export interface UploadSlotsShape {
 export const UploadSlots = Context.Reference<UploadSlotsShape>("effect-iconik/durable/UploadSlots", {
   defaultValue: () => ({ withSlot: (effect) => effect })
 })
+
+const transferSteps = new Set([transferStep("file"), transferStep("proxy")])
+
+/**
+ * `effect` (a workflow) with an upload slot taken for each storage transfer only: around the transfer step's own work
+ * (inside its activity, when it has one), so a completed transfer replayed takes none, and a run making its records,
+ * waiting on Iconik's job, between two steps or on a shard's hand-over holds none. Nothing else needs the slot: the
+ * transfer is a step of its own, and the CLOSE after it is a PATCH.
+ */
+export const withSlotForTransfer = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.gen(function*() {
+    const slots = yield* UploadSlots
+    const runner = yield* Workflow.CurrentStepRunner
+    return yield* Effect.provideService(effect, Workflow.CurrentStepRunner, {
+      ...runner,
+      run: (name, step, options) => runner.run(name, transferSteps.has(name) ? slots.withSlot(step) : step, options)
+    })
+  })
 
 export interface RequestBudgetShape {
   /** The sustained rate and burst every App-ID gets. */

@@ -11,9 +11,8 @@ import * as Schema from "effect/Schema"
 import { Workflow as DurableWorkflow } from "effect/workflow"
 import { ingestFile, type IngestFileOptions, type IngestFileResult } from "../workflows/ingestFile.ts"
 import * as LocalFile from "../workflows/LocalFile.ts"
-import * as Workflow from "../workflows/Workflow.ts"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
-import { UploadSlots } from "./ClusterLimits.ts"
+import { withSlotForTransfer } from "./ClusterLimits.ts"
 import { restoreFailure, runAsActivities, storeFailure, unrecorded } from "./Steps.ts"
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.UndefinedOr(schema))
@@ -83,25 +82,6 @@ export const IngestFile = DurableWorkflow.make("effect-iconik/ingestFile", {
 })
 
 const toOptions = ({ modifiedMillis: _m, size: _s, ...options }: IngestFilePayload): IngestFileOptions => options
-
-/** The plain workflow's step that moves the file's bytes to the storage (`fillRecord`'s `upload file`). */
-const transferStep = "upload file"
-
-/**
- * `effect` with an upload slot taken for its storage transfer only: around the transfer step's own work, inside its
- * activity, so a completed transfer replayed takes none, and a run making its records, waiting on Iconik's job,
- * between two steps or on a shard's hand-over holds none. Nothing else needs the slot: the transfer is a step of its
- * own, and the CLOSE after it is a PATCH.
- */
-const withSlotForTransfer = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.gen(function*() {
-    const slots = yield* UploadSlots
-    const runner = yield* Workflow.CurrentStepRunner
-    return yield* Effect.provideService(effect, Workflow.CurrentStepRunner, {
-      ...runner,
-      run: (name, step, options) => runner.run(name, name === transferStep ? slots.withSlot(step) : step, options)
-    })
-  })
 
 /**
  * Files up to this size (and up to the payload's `singlePutThreshold`) are ingested with their steps unrecorded: an

@@ -10,7 +10,7 @@ import { Workflow as DurableWorkflow } from "effect/workflow"
 import * as LocalFile from "../workflows/LocalFile.ts"
 import type { LocalFileError } from "../workflows/LocalFile.ts"
 import { uploadProxy, type UploadProxyOptions } from "../workflows/uploadProxy.ts"
-import { UploadSlots } from "./ClusterLimits.ts"
+import { withSlotForTransfer } from "./ClusterLimits.ts"
 import { TransferResultSchema } from "./IngestFile.ts"
 import { runAsActivities, storeFailure } from "./Steps.ts"
 
@@ -52,13 +52,15 @@ export const UploadProxy = DurableWorkflow.make("effect-iconik/uploadProxy", {
   idempotencyKey: (payload) => JSON.stringify([payload.assetId, payload.file, payload.size, payload.modifiedMillis])
 })
 
+/** The body: the plain steps as activities, an upload slot held for the storage transfer only. */
 export const UploadProxyLayer = UploadProxy.toLayer((payload, executionId) => {
   const { modifiedMillis: _m, size: _s, proxy, ...options } = payload
-  return UploadSlots.use((slots) =>
-    slots.withSlot(runAsActivities(executionId, uploadProxy({ ...options, proxy: proxy as UploadProxyOptions["proxy"] }))).pipe(
-      Effect.map((result): typeof UploadProxyResultSchema.Type => result),
-      Effect.mapError(storeFailure)
-    )
+  return runAsActivities(
+    executionId,
+    withSlotForTransfer(uploadProxy({ ...options, proxy: proxy as UploadProxyOptions["proxy"] }))
+  ).pipe(
+    Effect.map((result): typeof UploadProxyResultSchema.Type => result),
+    Effect.mapError(storeFailure)
   )
 })
 

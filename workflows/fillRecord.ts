@@ -271,6 +271,9 @@ export interface FillOptions extends Omit<TransferOptions, "checkpoint" | "resum
   readonly checkpointStarted?: boolean | undefined
 }
 
+/** The name of the step that moves a record's bytes to its storage (a durable engine bounds these steps). */
+export const transferStep = (kind: RecordRef["kind"]): string => `upload ${kind}`
+
 export interface Resumable {
   readonly checkpoint: Checkpoint.Checkpoint
   /** The record is CLOSED already (the crash came after its CLOSE acted): nothing is left to do but report it. */
@@ -373,7 +376,7 @@ export const fillRecord = (
         ? Effect.ignore(discardUpload({ kind: record.kind, assetId: record.assetId, recordId: record.id }, found.value.upload))
         : Effect.void)
     const run = Effect.gen(function*() {
-      const result = yield* Workflow.step(`upload ${record.kind}`, transferOrStored)
+      const result = yield* Workflow.step(transferStep(record.kind), transferOrStored)
       // What was stored must be what was checksummed: a change since the snapshot fails before the CLOSE.
       if (options.snapshot !== undefined) yield* Workflow.step("check file unchanged", ensureSnapshot(options.snapshot))
       if (resume?.closed !== true) yield* closeRecord(record)

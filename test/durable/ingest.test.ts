@@ -214,6 +214,21 @@ describe.each(engines)("durable workflows on the $name engine", (engine) => {
     }), { holdDelays: true, worker: slots.layer })
   }, 60_000)
 
+  it.live.skipIf(engine.skip !== undefined)("upload slots: a proxy's run holds one for its transfer only, not while it waits on its keyframes job", () => {
+    const slots = countingSlots(1)
+    return run(Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const target = yield* Assets.create({ title: "target", type: "ASSET" })
+      const { file } = yield* media("proxy.mp4", 6 * MiB, 3)
+      // The keyframes job never ends (the emulator's clock does not move): the run waits on it after its CLOSE.
+      yield* Runs.submitUploadProxy({ assetId: target.id, file, partSize: 5 * MiB, singlePutThreshold: MiB, keyframes: true, wait: true })
+      yield* until("the proxy CLOSED and its keyframes job started", Effect.sync(() =>
+        [...emulator.state.proxies.values()].some((p) => p.status === "CLOSED") && emulator.state.jobs.size === 1))
+      assert.strictEqual(slots.counts.held, 0)
+      assert.strictEqual(slots.counts.taken, 1)
+    }), { holdDelays: true, worker: slots.layer })
+  }, 60_000)
+
   it.live.skipIf(engine.skip !== undefined)("activities: a small file takes none, a large file one per stage; the folder checksums them in one", () =>
     run(Effect.gen(function*() {
       const dir = yield* mediaFolder({ "s0.wav": 1024, "s1.wav": 1024, "s2.wav": 1024, "big.mov": 6 * MiB })
