@@ -433,6 +433,11 @@ export const takeOver = <S extends RecordState>(options: {
   readonly file: LocalFile
   readonly assetId?: string | undefined
   readonly lookup: (header: Checkpoint.CheckpointHeader) => Effect.Effect<S, IconikError, IconikClient>
+  /**
+   * Whether the record found is this run's to take over. One that is not (another ingest of the same bytes, reached
+   * through a link, shares the checkpoint file) is left alone: not resumed, adopted or cleaned up.
+   */
+  readonly owns?: ((state: S) => boolean) | undefined
   readonly discard?: ((state: S) => Effect.Effect<void, never, IconikClient>) | undefined
   /** A checkpoint started before its record was made (a crash right after the asset create): clean up its asset. */
   readonly discardUnfilled?: ((header: Checkpoint.CheckpointHeader) => Effect.Effect<void, never, IconikClient>) | undefined
@@ -457,6 +462,7 @@ export const takeOver = <S extends RecordState>(options: {
       Effect.map(Option.some),
       Effect.catchTag("IconikNotFound", () => Effect.succeed(Option.none()))
     )
+    if (Option.isSome(state) && options.owns !== undefined && !options.owns(state.value)) return Option.none()
     if (Option.isSome(state) && Checkpoint.describes(checkpoint, options.file, options.assetId)) {
       if (state.value.status === "OPEN" && (isResumable(upload) || checkpoint.stored)) {
         return Option.some({ checkpoint, ...state.value })

@@ -241,6 +241,10 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
           record: fileRecord(header.assetId, header.recordId, found.file_set_id ?? header.fileSetId ?? "", found.directory_path),
           storageId: found.storage_id ?? ""
         })),
+      // A file ingested to another place (the same bytes reached through a link share the checkpoint file) is not ours.
+      owns: (state) =>
+        options.directoryPath === undefined ||
+        (state.record.kind === "file" && state.record.body.directory_path === options.directoryPath),
       // The asset was made for that upload alone.
       discard: (stale) => onFailure === "delete" ? deleteIngestAsset(stale.record.assetId) : Effect.void,
       // A crash before the file record was in the checkpoint: the asset holds no upload (nothing CLOSED), it goes.

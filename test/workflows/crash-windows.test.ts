@@ -128,6 +128,23 @@ describe("ingestFile crash windows", () => {
       yield* assertOneCleanAsset(media, result.fileId)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
+  it.live("a checkpoint naming a file ingested to another place (the same bytes through a link) is left alone", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const media = path.join(yield* mediaFolder({ "shared.mxf": 12 * MiB }), "shared.mxf")
+      // Another ingest of these bytes, to "linked", stopped before its CLOSE: its checkpoint is beside the media.
+      yield* emulator.addFault({ fault: Faults.serverError(403, ["simulated kill"]), route: closeRoute, times: 1 })
+      yield* Effect.exit(ingestFile({ file: media, directoryPath: "linked", partSize: 5 * MiB, singlePutThreshold: MiB, onFailure: "keep" }))
+      const [other] = [...emulator.state.files.values()]
+
+      const result = yield* ingestFile({ file: media, directoryPath: "sub", partSize: 5 * MiB, singlePutThreshold: MiB })
+      assert.notStrictEqual(result.fileId, other!.id)
+      assert.strictEqual(emulator.state.files.get(result.fileId)?.directory_path, "sub")
+      // The other ingest's record is not resumed, closed or failed by this one.
+      assert.strictEqual(emulator.state.files.get(other!.id as string)?.status, "OPEN")
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
+
   it.live("a checkpoint naming a CLOSED file of other bytes (the media changed since) is not adopted", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
