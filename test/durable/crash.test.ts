@@ -28,6 +28,22 @@ const violations = (sources: ReadonlyArray<Source>) =>
     return check(yield* snapshot(emulator), sources).violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
   })
 
+/** A folder of `count` files of `size` bytes (`<stem>-<n><extension>`), and what the soak's invariants expect of them. */
+const folderOf = (stem: string, extension: string, count: number, size: number) =>
+  Effect.gen(function*() {
+    const files: Record<string, number> = {}
+    for (let i = 1; i <= count; i++) files[`${stem}-${i}${extension}`] = size
+    const dir = yield* mediaFolder(files)
+    const sources = Object.entries(files).map(([name, size], i): Source => ({
+      workflow: "ingestFile",
+      name,
+      size,
+      md5: createHash("md5").update(sampleBytes(size, i + 1)).digest("hex"),
+      completed: true
+    }))
+    return { dir, sources }
+  })
+
 const closedFiles = IconikEmulator.use((emulator) =>
   Effect.succeed([...emulator.state.files.values()].filter((f) => f.status === "CLOSED")))
 
@@ -180,16 +196,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
         const emulator = yield* IconikEmulator
         const url = yield* Effect.promise(() => freshDatabase("durable_failover"))
         databases.push(url)
-        const files: Record<string, number> = {}
-        for (let i = 1; i <= 8; i++) files[`reel-${i}.mxf`] = 6 * MiB
-        const dir = yield* mediaFolder(files)
-        const sources = Object.entries(files).map(([name, size], i): Source => ({
-          workflow: "ingestFile",
-          name,
-          size,
-          md5: createHash("md5").update(sampleBytes(size, i + 1)).digest("hex"),
-          completed: true
-        }))
+        const { dir, sources } = yield* folderOf("reel", ".mxf", 8, 6 * MiB)
         yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 20_000 }, operation: "UploadPart", partNumber: [2], times: 8 })
 
         const [portA, portB, portC] = yield* Effect.promise(() => Promise.all([freePort(), freePort(), freePort()]))
@@ -230,16 +237,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable runners killed mid-ingest (
       const emulator = yield* IconikEmulator
       const url = yield* Effect.promise(() => freshDatabase("durable_stop"))
       databases.push(url)
-      const files: Record<string, number> = {}
-      for (let i = 1; i <= 10; i++) files[`still-${i}.tif`] = MiB
-      const dir = yield* mediaFolder(files)
-      const sources = Object.entries(files).map(([name, size], i): Source => ({
-        workflow: "ingestFile",
-        name,
-        size,
-        md5: createHash("md5").update(sampleBytes(size, i + 1)).digest("hex"),
-        completed: true
-      }))
+      const { dir, sources } = yield* folderOf("still", ".tif", 10, MiB)
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 20_000 }, operation: "PutObject", times: 10 })
 
       const [portA, portB] = yield* Effect.promise(() => Promise.all([freePort(), freePort()]))
