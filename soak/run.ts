@@ -84,6 +84,14 @@ const parseInteger = (flag: string, value: string | undefined, min: number, max:
   return n
 }
 
+/** The durable soak's count flags: the count each sets, and its bounds. */
+const durableCounts = {
+  "--folders": ["folders", 0, 100],
+  "--files": ["files", 2, 1000],
+  "--singles": ["singles", 0, 1000],
+  "--kills": ["kills", 0, 20]
+} as const
+
 const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   let seeds = ["1", "2", "3"]
   let runs: number | undefined
@@ -118,17 +126,13 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         durable = true
         break
       case "--folders":
-        counts.folders = parseInteger(arg, value(), 0, 100)
-        break
       case "--files":
-        counts.files = parseInteger(arg, value(), 2, 1000)
-        break
       case "--singles":
-        counts.singles = parseInteger(arg, value(), 0, 1000)
+      case "--kills": {
+        const [key, min, max] = durableCounts[arg]
+        counts[key] = parseInteger(arg, value(), min, max)
         break
-      case "--kills":
-        counts.kills = parseInteger(arg, value(), 0, 20)
-        break
+      }
       case "--max-size":
         maxSize = parseInteger("--max-size", value(), 1024, 1024 * MiB)
         break
@@ -165,12 +169,13 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
   if (!durable && Object.keys(counts).length > 0) throw new UsageError("--folders, --files, --singles and --kills need --durable")
   const folders = counts.folders ?? (reduced ? 3 : 5)
   const singles = counts.singles ?? (reduced ? 6 : 16)
+  const largest = maxSize ?? (reduced ? 8 * MiB : 64 * MiB)
   if (durable && folders + singles === 0) throw new UsageError("the durable soak needs at least one folder or single-file run")
   return {
     // The full durable soak draws more kill plans: five seeds (about as long as the plain soak's three).
     seeds: durable && !reduced && !seedsGiven ? ["1", "2", "3", "4", "5"] : seeds,
     runs: runs ?? (reduced ? 40 : 200),
-    maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB),
+    maxSize: largest,
     faultRate,
     reduced,
     inProcess,
@@ -182,7 +187,7 @@ const parseOptions = (argv: ReadonlyArray<string>): SoakOptions => {
         filesPerFolder: counts.files ?? (reduced ? 8 : 16),
         singles,
         runnerKills: counts.kills ?? (reduced ? 2 : 6),
-        maxSize: maxSize ?? (reduced ? 8 * MiB : 64 * MiB)
+        maxSize: largest
       }
       : undefined
   }
