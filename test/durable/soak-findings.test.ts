@@ -26,17 +26,25 @@ afterAll(async () => {
   for (const url of databases) await dropFreshDatabase(url)
 })
 
+/** A 12 MiB media file (three 5 MiB parts), and what the soak's invariants expect of it once ingested. */
+const reel = Effect.gen(function*() {
+  const path = yield* Path.Path
+  const size = 12 * MiB
+  const media = path.join(yield* mediaFolder({ "reel.mxf": size }), "reel.mxf")
+  const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+  return { media, source: { workflow: "ingestFile" as const, name: "reel.mxf", size, md5, completed: true } }
+})
+
+/** The soak's violations as one line each (none expected). */
+const violationsIn = (found: ReturnType<typeof check>) => found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`)
+
 describe.skipIf(pgSkipReason !== undefined)("durable soak findings (PostgreSQL)", () => {
   it.live("a runner killed mid B2 large-file upload, restarted: the file CLOSED once, no unfinished B2 large file left", () =>
     withDelaysHeld(Effect.gen(function*() {
       const emulator = yield* IconikEmulator
       const url = yield* Effect.promise(() => freshDatabase("soak_findings"))
       databases.push(url)
-      const path = yield* Path.Path
-      const size = 12 * MiB // three 5 MiB parts: a B2 large file
-      const dir = yield* mediaFolder({ "reel.mxf": size })
-      const media = path.join(dir, "reel.mxf")
-      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      const { media, source } = yield* reel // three 5 MiB parts: a B2 large file
       const storageId = emulator.storage("FILES", "B2")!.id
       // B2 sends its parts one at a time: part 1 goes in, part 2 is held, so the kill finds the large file started.
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "UploadPart", partNumber: [2], times: 1 })
@@ -60,8 +68,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings (PostgreSQL)"
         [],
         second.output()
       )
-      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
-      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+      assert.deepStrictEqual(violationsIn(check(yield* snapshot(emulator), [source])), [])
     }).pipe(Effect.scoped)), 240_000)
 })
 
@@ -71,11 +78,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings, GCS (Postgre
       const emulator = yield* IconikEmulator
       const url = yield* Effect.promise(() => freshDatabase("soak_findings"))
       databases.push(url)
-      const path = yield* Path.Path
-      const size = 12 * MiB
-      const dir = yield* mediaFolder({ "reel.mxf": size })
-      const media = path.join(dir, "reel.mxf")
-      const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
+      const { media, source } = yield* reel
       const storageId = emulator.storage("FILES", "GCS")!.id
       // The session starts; its first chunk is held, so the kill finds the session started (and checkpointed).
       yield* emulator.objectStore.addFault({ fault: { _tag: "Delay", millis: 15_000 }, operation: "ResumableChunk", times: 1 })
@@ -95,8 +98,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings, GCS (Postgre
         [],
         second.output()
       )
-      const found = check(yield* snapshot(emulator), [{ workflow: "ingestFile", name: "reel.mxf", size, md5, completed: true }])
-      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+      assert.deepStrictEqual(violationsIn(check(yield* snapshot(emulator), [source])), [])
     }).pipe(Effect.scoped)), 240_000)
 })
 
@@ -108,11 +110,7 @@ describe.skipIf(pgSkipReason !== undefined)("durable soak findings, GCS (Postgre
 const b2Reel = (fault: Faults.Fault, route: RegExp) =>
   Effect.gen(function*() {
     const emulator = yield* IconikEmulator
-    const path = yield* Path.Path
-    const size = 12 * MiB
-    const media = path.join(yield* mediaFolder({ "reel.mxf": size }), "reel.mxf")
-    const md5 = createHash("md5").update(readFileSync(media)).digest("hex")
-    const source = { workflow: "ingestFile" as const, name: "reel.mxf", size, md5, completed: true }
+    const { media, source } = yield* reel
     yield* emulator.addFault({ fault, method: "POST", route, times: 1 })
     const ingest = ingestFile({ file: media, storageId: emulator.storage("FILES", "B2")!.id, partSize: 5 * MiB, singlePutThreshold: 5 * MiB })
     return { emulator, source, ingest }
@@ -134,7 +132,7 @@ describe("durable soak findings, plain engine", () => {
       const lost = lostB2Starts(yield* emulator.requests, state)
       assert.deepStrictEqual(lost, [`${pending[0]!.bucket}/${pending[0]!.key}`])
       const found = check(state, [source], [], { lostB2Starts: lost })
-      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+      assert.deepStrictEqual(violationsIn(found), [])
       assert.strictEqual(found.notices.length, 1)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
@@ -145,8 +143,7 @@ describe("durable soak findings, plain engine", () => {
       const { emulator, ingest, source } = yield* b2Reel(Faults.serverError(503), b2Finish)
       const result = yield* ingest
       assert.strictEqual(result.transfer.strategy, "large-file")
-      const found = check(yield* snapshot(emulator), [source])
-      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+      assert.deepStrictEqual(violationsIn(check(yield* snapshot(emulator), [source])), [])
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
   // Seed 3 of a reduced durable soak in CI: the B2 finish acted and its answer was lost; sent again, it answered 400
@@ -159,8 +156,7 @@ describe("durable soak findings, plain engine", () => {
       const finishes = (yield* emulator.requests).filter((request) => b2Finish.test(request.path))
       assert.strictEqual(finishes.length, 2)
       assert.deepStrictEqual(yield* emulator.objectStore.pendingUploads, [])
-      const found = check(yield* snapshot(emulator), [source])
-      assert.deepStrictEqual(found.violations.map((v) => `${v.invariant}: ${v.cause} (${v.detail})`), [])
+      assert.deepStrictEqual(violationsIn(check(yield* snapshot(emulator), [source])), [])
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
   it.live("a B2 large-file finish refused on its first answer (400) still fails the file, with the large file cancelled", () =>
