@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
+import * as Path from "effect/Path"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Argument from "effect/cli/Argument"
@@ -24,9 +25,9 @@ import { ingestFolder, type SkippedItem } from "../../workflows/ingestFolder.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
 import * as Options from "../../workflows/Options.ts"
 import * as Progress from "../../workflows/Progress.ts"
-import { exportMetadata, exportMetadataCsv, importMetadata } from "../../workflows/metadataCsv.ts"
+import { exportMetadata, exportMetadataCsv, importMetadata, type MetadataImportReport } from "../../workflows/metadataCsv.ts"
 import { searchAll } from "../../workflows/searchAll.ts"
-import { uploadProxy } from "../../workflows/uploadProxy.ts"
+import { type ProxyAlreadyUploaded, uploadProxy, type UploadProxyResult } from "../../workflows/uploadProxy.ts"
 import * as Connection from "./Connection.ts"
 import { integerFlag, integerFlagOr, numberFlag, numberFlagOr, switchFlag, textFlag } from "./Flags.ts"
 import { downloadCommand } from "./Download.ts"
@@ -91,6 +92,7 @@ const keepOnFailure = switchFlag(
   "keep-on-failure",
   "On failure or Ctrl-C, keep the partial upload and its record so a rerun resumes it"
 )
+const detach = switchFlag("detach", "With --database: submit and return at once (prints the run id)")
 
 /** Runs a command body with the Iconik and storage clients, reporting failures. */
 const withIconik = <A, E, R>(
@@ -118,6 +120,30 @@ const progressFor = (global: Connection.GlobalOptions) => ({ enabled: !global.qu
 // ---------------------------------------------------------------------------------------------------------------
 // upload-proxy
 
+/** The result lines of an upload-proxy, plain or durable. */
+const showProxy = (global: Connection.GlobalOptions, result: UploadProxyResult, executionId?: string) =>
+  Output.result(global.json, executionId === undefined ? result : { executionId, ...result }, () => [
+    `Proxy ${result.proxyId} CLOSED on asset ${result.assetId}: ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
+    (result.transfer.resumed ? ` (resumed, ${result.transfer.partsUploaded} of ${result.transfer.partsTotal} parts sent)` : "") +
+    (executionId === undefined ? "" : ` (run ${executionId})`),
+    ...(result.keyframesJobId === undefined ? [] : [`Keyframes job ${result.keyframesJobId}: ${result.keyframesJobStatus ?? "started"}`])
+  ])
+
+/** A rerun after the proxy went up: done already, nothing to do (exit 0). */
+const showProxyAlreadyUploaded = (
+  global: Connection.GlobalOptions,
+  already: Pick<ProxyAlreadyUploaded, "assetId" | "proxyId" | "name" | "size">
+) =>
+  Output.result(
+    global.json,
+    { assetId: already.assetId, proxyId: already.proxyId, size: already.size, alreadyUploaded: true },
+    () =>
+      `Proxy ${already.proxyId} of ${already.name} already uploaded (CLOSED) on asset ${already.assetId}: nothing uploaded (--new-proxy uploads another)`
+  )
+
+const isProxyAlreadyUploaded = (error: unknown): error is Pick<ProxyAlreadyUploaded, "assetId" | "proxyId" | "name" | "size"> =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "ProxyAlreadyUploaded"
+
 const uploadProxyCommand = Command.make(
   "upload-proxy",
   {
@@ -129,53 +155,55 @@ const uploadProxyCommand = Command.make(
     keyframes: switchFlag("keyframes", "Make keyframes and a poster from the proxy once uploaded"),
     noWait,
     keepOnFailure,
-    newProxy: switchFlag("new-proxy", "Upload a new proxy even when the asset holds this file's proxy (same name and size) already")
+    newProxy: switchFlag("new-proxy", "Upload a new proxy even when the asset holds this file's proxy (same name and size) already"),
+    database: Durable.databaseFlag.pipe(
+      Flag.withDescription("Submit the upload to the durable engine's workers on this PostgreSQL and follow it (Ctrl-C detaches)")
+    ),
+    detach
   },
   (args) => {
+    const options = {
+      assetId: args.assetId,
+      file: args.file,
+      storageId: Option.getOrUndefined(args.storageId),
+      concurrency: args.concurrency,
+      partSize: args.partSize * MiB,
+      keyframes: args.keyframes,
+      wait: !args.noWait,
+      onFailure: args.keepOnFailure ? "keep" as const : "fail" as const,
+      newProxy: args.newProxy
+    }
+    if (Option.isSome(args.database)) {
+      const database = args.database
+      return Effect.flatMap(root, (global) =>
+        Output.reporting(global.json, Effect.gen(function*() {
+          const resolved = yield* Durable.resolveDatabase(database)
+          return yield* Durable.submitAndFollow<UploadProxyResult>(resolved, args.detach, global, {
+            workflow: "effect-iconik/uploadProxy",
+            path: (yield* Path.Path).resolve(args.file),
+            submit: ({ Runs }) => Runs.submitUploadProxy(options),
+            succeeded: (result, executionId) => showProxy(global, result, executionId),
+            failed: (error) => isProxyAlreadyUploaded(error) ? Option.some(showProxyAlreadyUploaded(global, error)) : Option.none()
+          })
+        })))
+    }
     const interrupt = withInterruptReport({ command: "upload-proxy", keep: args.keepOnFailure, path: args.file })
     return withIconik((global) =>
-      Effect.gen(function*() {
-        const uploaded = yield* interrupt.run(withProgressBar(
-          uploadProxy({
-            assetId: args.assetId,
-            file: args.file,
-            storageId: Option.getOrUndefined(args.storageId),
-            concurrency: args.concurrency,
-            partSize: args.partSize * MiB,
-            keyframes: args.keyframes,
-            wait: !args.noWait,
-            onFailure: args.keepOnFailure ? "keep" : "fail",
-            newProxy: args.newProxy
-          }),
-          progressFor(global)
-        )).pipe(
-          Effect.map((result) => ({ _tag: "Uploaded" as const, result })),
-          // A rerun after the proxy went up: done already, nothing to do (exit 0).
-          Effect.catchTag("ProxyAlreadyUploaded", (already) => Effect.succeed({ _tag: "Already" as const, already }))
-        )
-        if (uploaded._tag === "Already") {
-          const { already } = uploaded
-          return yield* Output.result(
-            global.json,
-            { assetId: already.assetId, proxyId: already.proxyId, size: already.size, alreadyUploaded: true },
-            () =>
-              `Proxy ${already.proxyId} of ${already.name} already uploaded (CLOSED) on asset ${already.assetId}: nothing uploaded (--new-proxy uploads another)`
-          )
-        }
-        const { result } = uploaded
-        yield* Output.result(global.json, result, () => [
-          `Proxy ${result.proxyId} CLOSED on asset ${result.assetId}: ${formatBytes(result.size)} via ${result.transfer.method} ${result.transfer.strategy}` +
-          (result.transfer.resumed ? ` (resumed, ${result.transfer.partsUploaded} of ${result.transfer.partsTotal} parts sent)` : ""),
-          ...(result.keyframesJobId === undefined ? [] : [`Keyframes job ${result.keyframesJobId}: ${result.keyframesJobStatus ?? "started"}`])
-        ])
-      }), interrupt.observe)
+      withProgressBar(uploadProxy(options), progressFor(global)).pipe(
+        interrupt.run,
+        Effect.flatMap((result) => showProxy(global, result)),
+        Effect.catchTag("ProxyAlreadyUploaded", (already) => showProxyAlreadyUploaded(global, already))
+      ), interrupt.observe)
   }
 ).pipe(
   Command.withDescription(
     "Upload a proxy for an asset (S3 multipart, GCS, Azure, B2), close it, optionally make keyframes; a rerun resumes " +
       "or, once the proxy is up, uploads nothing"
   ),
-  Command.withExamples([{ command: "iconik upload-proxy clip.mp4 --asset-id 7f1c… --keyframes", description: "Upload and make keyframes" }])
+  Command.withExamples([
+    { command: "iconik upload-proxy clip.mp4 --asset-id 7f1c… --keyframes", description: "Upload and make keyframes" },
+    { command: "iconik upload-proxy clip.mp4 --asset-id 7f1c… --database postgres://iconik@db/iconik", description: "Hand it to the workers" }
+  ])
 )
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -218,7 +246,7 @@ const ingestCommand = Command.make(
     database: Durable.databaseFlag.pipe(
       Flag.withDescription("Submit the ingest to the durable engine's workers on this PostgreSQL and follow it (Ctrl-C detaches)")
     ),
-    detach: switchFlag("detach", "With --database: submit and return at once (prints the run ids)")
+    detach
   },
   (args) => {
     if (Option.isSome(args.database)) return Effect.flatMap(root, (global) => Durable.runDurableIngest(args, global))
@@ -327,6 +355,22 @@ const metadataWording = {
   outcomes: { ingested: "wrote metadata of", failed: "could not write metadata of" }
 } as const
 
+/** The lines of a metadata import's report, plain or durable (a partial failure exits with its code). */
+const showImport = (global: Connection.GlobalOptions, report: MetadataImportReport, executionId?: string) =>
+  Effect.gen(function*() {
+    yield* Output.result(global.json, executionId === undefined ? report : { executionId, ...report }, () => [
+      ...report.changes.map((c) => `  ${c.objectType}/${c.objectId} ${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`),
+      (report.dryRun
+        ? `Dry run: ${report.changes.length} changes to ${report.rows - report.unchanged} objects (${report.unchanged} unchanged). Run again with --apply to write them.`
+        : `Wrote ${report.written} objects (${report.changes.length} changes, ${report.unchanged} unchanged, ${report.failed.length} failed)`) +
+      (executionId === undefined ? "" : ` (run ${executionId})`),
+      ...report.failed.map((f) => `  FAILED ${f.objectId}: ${f.reason}: ${f.message}`)
+    ])
+    if (report.failed.length > 0) {
+      return yield* Output.partial(report.failed.length, report.rows - report.unchanged, "objects")
+    }
+  })
+
 const metadataImport = Command.make(
   "import",
   {
@@ -334,39 +378,59 @@ const metadataImport = Command.make(
     viewId,
     apply: switchFlag("apply", "Write the changes (without it: print the diff only)"),
     clearEmpty: switchFlag("clear-empty", "An empty cell clears the field (default: leaves it alone)"),
-    concurrency
+    concurrency,
+    database: Durable.databaseFlag.pipe(
+      Flag.withDescription(
+        "Submit the import (the CSV goes with it) to the durable engine's workers on this PostgreSQL and follow it (Ctrl-C detaches)"
+      )
+    ),
+    detach
   },
-  (args) =>
-    withIconik((global) =>
+  (args) => {
+    const readCsv = FileSystem.FileSystem.use((fs) =>
+      fs.readFileString(args.file).pipe(
+        Effect.mapError(() => new LocalFile.LocalFileError({ path: args.file, reason: "Unreadable", detail: "" }))
+      )
+    )
+    const options = (csv: string) => ({
+      viewId: args.viewId,
+      csv,
+      dryRun: !args.apply,
+      emptyCells: args.clearEmpty ? "clear" as const : "ignore" as const,
+      concurrency: args.concurrency
+    })
+    if (Option.isSome(args.database)) {
+      const database = args.database
+      return Effect.flatMap(root, (global) =>
+        Output.reporting(global.json, Effect.gen(function*() {
+          const resolved = yield* Durable.resolveDatabase(database)
+          const csv = yield* readCsv
+          return yield* Durable.submitAndFollow<MetadataImportReport>(resolved, args.detach, global, {
+            workflow: "effect-iconik/importMetadata",
+            path: (yield* Path.Path).resolve(args.file),
+            submit: ({ Runs }) => Runs.submitImportMetadata(options(csv)),
+            succeeded: (report, executionId) => showImport(global, report, executionId)
+          })
+        })))
+    }
+    return withIconik((global) =>
       Effect.gen(function*() {
-        const fs = yield* FileSystem.FileSystem
-        const csv = yield* fs.readFileString(args.file).pipe(
-          Effect.mapError(() => new LocalFile.LocalFileError({ path: args.file, reason: "Unreadable", detail: "" }))
-        )
         const report = yield* withProgressBar(
-          importMetadata({
-            viewId: args.viewId,
-            csv,
-            dryRun: !args.apply,
-            emptyCells: args.clearEmpty ? "clear" : "ignore",
-            concurrency: args.concurrency
-          }),
+          importMetadata(options(yield* readCsv)),
           // The import reports each object written as an item "ingested": the lines say what happened to it.
           { ...progressFor(global), wording: metadataWording }
         )
-        yield* Output.result(global.json, report, () => [
-          ...report.changes.map((c) => `  ${c.objectType}/${c.objectId} ${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`),
-          report.dryRun
-            ? `Dry run: ${report.changes.length} changes to ${report.rows - report.unchanged} objects (${report.unchanged} unchanged). Run again with --apply to write them.`
-            : `Wrote ${report.written} objects (${report.changes.length} changes, ${report.unchanged} unchanged, ${report.failed.length} failed)`,
-          ...report.failed.map((f) => `  FAILED ${f.objectId}: ${f.reason}: ${f.message}`)
-        ])
-        if (report.failed.length > 0) {
-          return yield* Output.partial(report.failed.length, report.rows - report.unchanged, "objects")
-        }
+        yield* showImport(global, report)
       })
     )
-).pipe(Command.withDescription("CSV back into metadata: shows the diff; --apply writes it"))
+  }
+).pipe(
+  Command.withDescription("CSV back into metadata: shows the diff; --apply writes it"),
+  Command.withExamples([
+    { command: "iconik metadata import shots.csv --view-id 9a3f…", description: "Show what would change" },
+    { command: "iconik metadata import shots.csv --view-id 9a3f… --apply --database postgres://iconik@db/iconik", description: "Hand the writes to the workers" }
+  ])
+)
 
 const metadataViews = Command.make(
   "views",

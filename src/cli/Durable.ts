@@ -19,10 +19,12 @@ import * as Semaphore from "effect/Semaphore"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import type { SqlClient } from "effect/sql"
 import type { WorkflowEngine } from "effect/workflow"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as IngestFileModule from "../../durable/IngestFile.ts"
 import type * as RunListModule from "../../durable/RunList.ts"
+import type * as RunsModule from "../../durable/Runs.ts"
 import type { IngestFolderReport } from "../../workflows/ingestFolder.ts"
 import * as LocalFile from "../../workflows/LocalFile.ts"
 import * as Options from "../../workflows/Options.ts"
@@ -337,72 +339,61 @@ const failureReason = (error: unknown) =>
 
 const ended = (state: { readonly _tag: string }) => state._tag === "Succeeded" || state._tag === "Failed"
 
+/** What a submission may use: the engine and its database (provided by {@link submitAndFollow}), the local files. */
+type SubmissionContext = WorkflowEngine.WorkflowEngine | SqlClient.SqlClient | FileSystem.FileSystem | Path.Path
+
+/** What {@link submitAndFollow} submits, and how it shows the run while it goes and once it has ended. */
+export interface Submission<A> {
+  readonly workflow: RunsModule.WorkflowName
+  /** What the run works on (a file, a folder, a CSV), for the lines printed. */
+  readonly path: string
+  /** Hands the run to the engine; its execution id (the same input again: the same id). */
+  readonly submit: (modules: Effect.Success<typeof load>) => Effect.Effect<string, unknown, SubmissionContext>
+  /** A line saying how far the run is (printed when it changes), if the run can say. */
+  readonly progress?: ((executionId: string) => Effect.Effect<string, unknown, SubmissionContext>) | undefined
+  /** Prints the result of a run that succeeded (as the plain command prints it). */
+  readonly succeeded: (result: A, executionId: string) => Effect.Effect<void, unknown, SubmissionContext>
+  /** A run's failure that is an answer, not an error (e.g. "the proxy is up already"): handled, else it fails. */
+  readonly failed?: ((error: unknown, executionId: string) => Option.Option<Effect.Effect<void, unknown, SubmissionContext>>) | undefined
+}
+
 /**
- * The body of `iconik ingest … --database`: submits one run (a file, or a folder whose files become runs of their
- * own on any worker), then follows it until it ends (Ctrl-C detaches), or returns at once with `--detach`.
+ * A command's `--database` form (run it inside `Output.reporting`): submits one run to the workers on `database`
+ * (see {@link resolveDatabase}), then follows it until it ends (Ctrl-C detaches: the run goes on), or returns at once
+ * with `detach` (printing the run's id).
  */
-export const runDurableIngest = (args: DurableIngestArgs, global: Connection.GlobalOptions) =>
-  Output.reporting(
-    global.json,
+export const submitAndFollow = <A>(
+  database: Database,
+  detach: boolean,
+  global: Connection.GlobalOptions,
+  submission: Submission<A>
+) =>
     Effect.gen(function*() {
-      const database = yield* resolveDatabase(args.database)
-      const fs = yield* FileSystem.FileSystem
-      const paths = yield* Path.Path
-      const absolute = paths.resolve(args.path)
-      const info = yield* fs.stat(absolute).pipe(
-        Effect.mapError(() => new LocalFile.LocalFileError({ path: absolute, reason: "NotFound", detail: "" }))
-      )
-      const folder = info.type === "Directory"
-      // The workers read the same paths: the folder is listed here only to say how many files to expect.
-      const listing = folder
-        ? yield* LocalFile.listFolder(absolute, { followSymlinks: args.followSymlinks })
-        : undefined
       yield* probe(database, { tables: false })
-      const { RunList, Runs, Engine } = yield* load
-      const common = {
-        collectionId: Option.getOrUndefined(args.collectionId),
-        storageId: Option.getOrUndefined(args.storageId),
-        partSize: args.partSize * MiB,
-        transcode: args.transcode,
-        wait: !args.noWait,
-        onFailure: args.keepOnFailure ? "keep" as const : "delete" as const
-      }
+      const modules = yield* load
+      const { workflow, path } = submission
       const body = Effect.gen(function*() {
-        // Submitting the same file or folder again joins its run (same execution id): a rerun after a detach is harmless.
-        const workflow = folder ? "effect-iconik/ingestFolder" as const : "effect-iconik/ingestFile" as const
-        const executionId = folder
-          ? yield* Runs.submitIngestFolder({
-            ...common,
-            folder: absolute,
-            concurrency: args.concurrency,
-            skipExisting: !args.noSkip,
-            followSymlinks: args.followSymlinks
-          })
-          : yield* Runs.submitIngestFile({ ...common, file: absolute, title: Option.getOrUndefined(args.title), concurrency: args.concurrency })
+        // Submitting the same input again joins its run (same execution id): a rerun after a detach is harmless.
+        const executionId = yield* submission.submit(modules)
         const again = `iconik runs show ${executionId}`
-        if (args.detach) {
-          return yield* Output.result(global.json, { executionId, workflow, path: absolute }, () => [
-            `Submitted run ${executionId} for ${absolute}`,
+        if (detach) {
+          return yield* Output.result(global.json, { executionId, workflow, path }, () => [
+            `Submitted run ${executionId} for ${path}`,
             `The workers do the work; follow it with: ${again}`
           ])
         }
         yield* Output.note(`Submitted run ${executionId} to the workers on ${database.display}; Ctrl-C stops following (the work goes on)`)
-        const files = listing?.files.length ?? 1
-        const totalBytes = folder ? undefined : Number(info.size)
-        const finished = new Map<string, RunListModule.RunStatus>()
         let last = ""
         const show = Effect.gen(function*() {
-          const line = folder
-            ? yield* Effect.map(RunList.folderProgress(executionId, finished), (p) =>
-              `${p.done}/${files} files done, ${p.failed} failed, ${formatBytes(p.bytes)}`)
-            : "1 file in progress"
-          if (line === last || global.quiet) return
+          if (submission.progress === undefined || global.quiet) return
+          const line = yield* submission.progress(executionId)
+          if (line === last) return
           last = line
           yield* Output.note(line)
         })
         const final = yield* Effect.gen(function*() {
           while (true) {
-            const state = yield* Runs.poll(workflow, executionId)
+            const state = yield* modules.Runs.poll(workflow, executionId)
             if (ended(state)) return state
             yield* show
             yield* Effect.sleep(Duration.seconds(1))
@@ -412,14 +403,46 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
             Output.note(`Detached: run ${executionId} goes on on the workers; follow it again with: ${again}`)
           )
         )
-        if (final._tag === "Failed") return yield* Effect.fail(final.error)
-        if (final._tag !== "Succeeded") return
-        if (!folder) {
-          const result = final.result as IngestFileModule.IngestFileResult
-          return yield* Output.result(global.json, { executionId, ...result }, () =>
-            `Asset ${result.assetId}: file ${result.fileId} CLOSED, ${formatBytes(totalBytes ?? result.size)} (run ${executionId})`)
+        if (final._tag === "Failed") {
+          const handled = submission.failed?.(final.error, executionId) ?? Option.none()
+          return yield* Option.isSome(handled) ? handled.value : Effect.fail(final.error)
         }
-        const report = final.result as IngestFolderReport
+        if (final._tag === "Succeeded") return yield* submission.succeeded(final.result as A, executionId)
+      })
+      return yield* body.pipe(Effect.provide(Layer.merge(clientEngine(database), modules.Engine.layerSql(database.url))))
+    })
+
+/**
+ * The body of `iconik ingest … --database`: one run for a file, or for a folder whose files become runs of their own
+ * on any worker.
+ */
+export const runDurableIngest = (args: DurableIngestArgs, global: Connection.GlobalOptions) =>
+  Output.reporting(global.json, Effect.gen(function*() {
+    const database = yield* resolveDatabase(args.database)
+    const fs = yield* FileSystem.FileSystem
+    const paths = yield* Path.Path
+    const absolute = paths.resolve(args.path)
+    const info = yield* fs.stat(absolute).pipe(
+      Effect.mapError(() => new LocalFile.LocalFileError({ path: absolute, reason: "NotFound", detail: "" }))
+    )
+    const folder = info.type === "Directory"
+    // The workers read the same paths: the folder is listed here only to say how many files to expect.
+    const listing = folder ? yield* LocalFile.listFolder(absolute, { followSymlinks: args.followSymlinks }) : undefined
+    const common = {
+      collectionId: Option.getOrUndefined(args.collectionId),
+      storageId: Option.getOrUndefined(args.storageId),
+      partSize: args.partSize * MiB,
+      transcode: args.transcode,
+      wait: !args.noWait,
+      onFailure: args.keepOnFailure ? "keep" as const : "delete" as const
+    }
+    const files = listing?.files.length ?? 1
+    const finished = new Map<string, RunListModule.RunStatus>()
+    const showFile = (executionId: string, result: IngestFileModule.IngestFileResult) =>
+      Output.result(global.json, { executionId, ...result }, () =>
+        `Asset ${result.assetId}: file ${result.fileId} CLOSED, ${formatBytes(Number(info.size))} (run ${executionId})`)
+    const showFolder = (executionId: string, report: IngestFolderReport) =>
+      Effect.gen(function*() {
         yield* Output.result(global.json, { executionId, ...report }, () => [
           `${report.folder}: ${report.ingested.length} ingested, ${report.skipped.length} skipped, ${report.failed.length} failed (${report.files} files, ${formatBytes(report.bytes)}; run ${executionId})`,
           ...report.ingested.map((i) => `  ingested ${i.path} → asset ${i.assetId}${i.resumed ? " (resumed)" : ""}`),
@@ -428,9 +451,29 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
         ])
         if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.files, "files")
       })
-      return yield* body.pipe(Effect.provide(Layer.merge(clientEngine(database), Engine.layerSql(database.url))))
+    return yield* submitAndFollow<unknown>(database, args.detach, global, {
+      workflow: folder ? "effect-iconik/ingestFolder" : "effect-iconik/ingestFile",
+      path: absolute,
+      submit: ({ Runs }) =>
+        folder
+          ? Runs.submitIngestFolder({
+            ...common,
+            folder: absolute,
+            concurrency: args.concurrency,
+            skipExisting: !args.noSkip,
+            followSymlinks: args.followSymlinks
+          })
+          : Runs.submitIngestFile({ ...common, file: absolute, title: Option.getOrUndefined(args.title), concurrency: args.concurrency }),
+      progress: (executionId) =>
+        folder
+          ? Effect.flatMap(load, ({ RunList }) =>
+            Effect.map(RunList.folderProgress(executionId, finished), (p) =>
+              `${p.done}/${files} files done, ${p.failed} failed, ${formatBytes(p.bytes)}`))
+          : Effect.succeed("1 file in progress"),
+      succeeded: (result, executionId) =>
+        folder ? showFolder(executionId, result as IngestFolderReport) : showFile(executionId, result as IngestFileModule.IngestFileResult)
     })
-  )
+  }))
 
 // ---------------------------------------------------------------------------------------------------------------
 // runs

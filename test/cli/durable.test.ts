@@ -5,7 +5,9 @@
  * database URL, which needs no database.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Path } from "effect"
+import { Effect, FileSystem, Path } from "effect"
+import * as Assets from "../../src/Assets.ts"
+import * as Metadata from "../../src/Metadata.ts"
 import { type ChildProcess, spawn } from "node:child_process"
 import { ExitCode } from "../../src/cli/Failure.ts"
 import { dropFreshDatabase, freshDatabase, pgSkipReason } from "../support/postgres.ts"
@@ -191,6 +193,82 @@ describe(skipTitle("iconik worker, ingest --database, runs", pgSkipReason), () =
       assert.strictEqual(unknown.code, ExitCode.NotFound, unknown.stderr)
       assert.include(unknown.stderr, "error: No run 0123456789abcdef in this database")
       assert.deepStrictEqual((yield* stillOpen).map((r) => r.record.status), [], log())
+    }).pipe(Effect.scoped, Effect.provide(overSocket())), 180_000)
+
+  it.live.skipIf(pgSkipReason !== undefined)("upload-proxy --database: the proxy CLOSED once by the worker; again: the same run, or nothing to upload", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const url = yield* database
+      yield* worker(emulator, url)
+      const path = yield* Path.Path
+      const dir = yield* mediaFolder({ "p.mp4": 300_000 })
+      const asset = yield* Assets.create({ title: "proxied" })
+      const env = envFor(emulator)
+      const argv = ["upload-proxy", path.join(dir, "p.mp4"), "--asset-id", asset.id, "--database", url, "--json", "--quiet"]
+      const ran = yield* iconikWithEnv(env, ...argv)
+      assert.strictEqual(ran.code, 0, ran.stderr)
+      const result = json<{ executionId: string; assetId: string; proxyId: string; size: number }>(ran.stdout)
+      assert.strictEqual(result.assetId, asset.id)
+      assert.strictEqual(result.size, 300_000)
+      const proxies = () => [...emulator.state.proxies.values()].filter((p) => p.asset_id === asset.id)
+      assert.deepStrictEqual(proxies().map((p) => [p.id, p.status]), [[result.proxyId, "CLOSED"]])
+
+      // The same file again joins the finished run (same id, its result); a new run of it finds the proxy up already.
+      const again = yield* iconikWithEnv(env, ...argv)
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.deepStrictEqual(json<object>(again.stdout), result)
+      const pruned = yield* iconikWithEnv({ ...env, DATABASE_URL: url }, "runs", "prune", "--older-than-days", "0", "--json")
+      assert.strictEqual(pruned.code, 0, pruned.stderr)
+      const afterPrune = yield* iconikWithEnv(env, ...argv)
+      assert.strictEqual(afterPrune.code, 0, afterPrune.stderr)
+      assert.deepStrictEqual(json<object>(afterPrune.stdout), {
+        assetId: asset.id,
+        proxyId: result.proxyId,
+        size: 300_000,
+        alreadyUploaded: true
+      })
+      assert.strictEqual(proxies().length, 1)
+      assert.deepStrictEqual(yield* stillOpen, [])
+    }).pipe(Effect.scoped, Effect.provide(overSocket())), 180_000)
+
+  it.live.skipIf(pgSkipReason !== undefined)("metadata import --database: the worker writes the CSV's changes; --detach prints the run", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const url = yield* database
+      yield* worker(emulator, url)
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const assets = yield* Effect.forEach(["alpha", "beta"], (title) => Assets.create({ title }))
+      yield* Metadata.createField({ name: "rating", label: "Rating", field_type: "integer" })
+      const view = yield* Metadata.createView({ name: "Review", view_fields: [{ name: "rating" }] })
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const csv = path.join(dir, "ratings.csv")
+      yield* fs.writeFileString(
+        csv,
+        ["id,object_type,title,rating", ...assets.map((a, i) => `${a.id},assets,${a.title},${i + 4}`)].join("\r\n")
+      )
+      const env = envFor(emulator)
+      const ran = yield* iconikWithEnv(env, "metadata", "import", csv, "--view-id", view.id, "--apply", "--database", url, "--json", "--quiet")
+      assert.strictEqual(ran.code, 0, ran.stderr)
+      const report = json<{ executionId: string; written: number; failed: ReadonlyArray<unknown> }>(ran.stdout)
+      assert.strictEqual(report.written, 2)
+      assert.deepStrictEqual(report.failed, [])
+      const ratings = yield* Effect.forEach(assets, (a) =>
+        Effect.map(Metadata.getForAsset(a.id, view.id), (values) => values.metadata_values?.rating?.field_values?.[0]?.value))
+      assert.deepStrictEqual(ratings, [4, 5])
+
+      // A dry run of another CSV, detached: the run's id at once, then listed complete with its diff.
+      yield* fs.writeFileString(csv, ["id,object_type,title,rating", `${assets[0]!.id},assets,alpha,9`].join("\r\n"))
+      const detached = yield* iconikWithEnv(env, "metadata", "import", csv, "--view-id", view.id, "--database", url, "--detach", "--json")
+      assert.strictEqual(detached.code, 0, detached.stderr)
+      const submitted = json<{ executionId: string; workflow: string; path: string }>(detached.stdout)
+      assert.deepStrictEqual([submitted.workflow, submitted.path], ["effect-iconik/importMetadata", csv])
+      assert.notStrictEqual(submitted.executionId, report.executionId)
+      const runs = yield* runsWhen({ ...env, DATABASE_URL: url }, (runs) => runs.every((r) => r.state !== "running"))
+      assert.deepStrictEqual(runs.map((r) => [r.executionId, r.state]).sort(), [[report.executionId, "complete"], [submitted.executionId, "complete"]].sort())
+      const shown = yield* iconikWithEnv({ ...env, DATABASE_URL: url }, "runs", "show", submitted.executionId, "--json")
+      const dry = json<{ result: { dryRun: boolean; changes: ReadonlyArray<{ after: unknown }> } }>(shown.stdout).result
+      assert.deepStrictEqual([dry.dryRun, dry.changes.map((c) => c.after)], [true, [["9"]]])
     }).pipe(Effect.scoped, Effect.provide(overSocket())), 180_000)
 
   it.live.skipIf(pgSkipReason !== undefined)("a database without the engine's tables, an unknown run: one line each, exits 11 and 5", () =>
