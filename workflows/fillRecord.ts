@@ -424,7 +424,8 @@ export interface RecordState {
  * asset, if given), its record is still OPEN and its storage upload had started (or completed: only the CLOSE is
  * left), the answer is what to resume; when its upload completed and the record is CLOSED (the crash came between
  * the CLOSE and the checkpoint's removal), the answer is that record, `closed`: the run is done, not made again.
- * A checkpoint started before its record was made goes to `discardUnfilled`.
+ * A checkpoint started before its record was made, or whose record is gone or ended unCLOSED (a clean-up cut off
+ * between the record and its asset), goes to `discardAsset`.
  * Otherwise the checkpoint is stale: its OPEN record is marked FAILED, its S3 upload cleaned up, `discard` runs (e.g.
  * to delete a half-made asset) and the file removed, so the caller starts over without leaving anything behind.
  */
@@ -439,8 +440,12 @@ export const takeOver = <S extends RecordState>(options: {
    */
   readonly owns?: ((state: S) => boolean) | undefined
   readonly discard?: ((state: S) => Effect.Effect<void, never, IconikClient>) | undefined
-  /** A checkpoint started before its record was made (a crash right after the asset create): clean up its asset. */
-  readonly discardUnfilled?: ((header: Checkpoint.CheckpointHeader) => Effect.Effect<void, never, IconikClient>) | undefined
+  /**
+   * The checkpoint's asset, made for its upload, which holds none: the checkpoint was started before its record was
+   * made (a crash right after the asset create), or its record is gone or FAILED (a clean-up cut off before it
+   * deleted the asset). Clean it up.
+   */
+  readonly discardAsset?: ((header: Checkpoint.CheckpointHeader) => Effect.Effect<void, never, IconikClient>) | undefined
 }): Effect.Effect<Option.Option<Resumable & S>, IconikError, IconikClient | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const client = yield* IconikClient
@@ -452,7 +457,7 @@ export const takeOver = <S extends RecordState>(options: {
       yield* Workflow.step(
         "discard unfilled checkpoint",
         Effect.andThen(
-          options.discardUnfilled === undefined ? Effect.void : options.discardUnfilled(header),
+          options.discardAsset === undefined ? Effect.void : options.discardAsset(header),
           Checkpoint.remove(options.file.path, options.workflow)
         )
       )
@@ -479,6 +484,9 @@ export const takeOver = <S extends RecordState>(options: {
           }
           yield* abandon(record, "fail")
           if (options.discard !== undefined) yield* options.discard(state.value)
+        } else if (options.discardAsset !== undefined && (Option.isNone(state) || state.value.status !== "CLOSED")) {
+          // A CLOSED record of other bytes keeps its asset; one gone or FAILED left its asset holding nothing.
+          yield* options.discardAsset(header)
         }
         yield* Checkpoint.remove(options.file.path, options.workflow)
       })

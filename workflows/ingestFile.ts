@@ -247,8 +247,9 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
         (state.record.kind === "file" && state.record.body.directory_path === options.directoryPath),
       // The asset was made for that upload alone.
       discard: (stale) => onFailure === "delete" ? deleteIngestAsset(stale.record.assetId) : Effect.void,
-      // A crash before the file record was in the checkpoint: the asset holds no upload (nothing CLOSED), it goes.
-      discardUnfilled: (header) => deleteIngestAsset(header.assetId)
+      // A crash before the file record was in the checkpoint, or in a clean-up after the record went: the asset holds
+      // no upload, it goes (one holding a CLOSED file is kept).
+      discardAsset: (header) => deleteIngestAsset(header.assetId)
     })
 
     // A resumed upload that fails is cleaned up as a new one is: its file is FAILED by now, and the asset goes too.

@@ -158,6 +158,27 @@ describe("ingestFile crash windows", () => {
       assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
+  // A failed run's clean-up marks its file FAILED (or deletes it), then deletes the asset: a kill in between leaves the
+  // asset without its file, and the rerun must not leave it beside the one it makes.
+  for (const [what, cutOff] of [
+    ["marked FAILED", (assetId: string, fileId: string) => Files.patchFile(assetId, fileId, { status: "FAILED" })],
+    ["deleted", (assetId: string, fileId: string) => Files.deleteFile(assetId, fileId)]
+  ] as const) {
+    it.live(`killed in a clean-up after its file was ${what}, before its asset was deleted: the rerun deletes that asset`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* IconikEmulator
+        const path = yield* Path.Path
+        const media = path.join(yield* mediaFolder({ "cut.mxf": 12 * MiB }), "cut.mxf")
+        yield* killedAt(closeRoute, media)
+        const [first] = [...emulator.state.files.values()]
+        yield* cutOff(first!.asset_id as string, first!.id as string)
+
+        const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+        assert.notStrictEqual(emulator.state.assets.get(first!.asset_id as string)?.status, "ACTIVE")
+        yield* assertOneCleanAsset(media, result.fileId)
+      }).pipe(Effect.scoped, Effect.provide(inProcess())))
+  }
+
   it.live("killed between the asset create and the file record: the rerun leaves one asset", () =>
     Effect.gen(function*() {
       const emulator = yield* IconikEmulator
