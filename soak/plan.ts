@@ -243,20 +243,17 @@ export const durablePlan = (seed: string, sizes: DurableSizes): DurablePlan => {
       files: [file(name, name)]
     })
   }
-  const kills: Array<KillPlan> = []
-  for (let k = 0; k < sizes.runnerKills; k++) {
-    kills.push({
-      target: next() < 0.5 ? "A" : "B",
-      afterClosed: 0.05 + 0.55 * next(),
-      delayMillis: Math.floor(1500 * next()),
-      restartAfterMillis: Math.floor(2000 * next())
-    })
-  }
-  kills.push({
-    target: "cluster",
-    afterClosed: 0.1 + 0.3 * next(),
-    delayMillis: Math.floor(1500 * next()),
-    restartAfterMillis: Math.floor(2000 * next())
+  // A smaller seed ends sooner: its kills wait and restart sooner, so they land near their share of files (with the
+  // full soak's waits, a reduced seed's small files were mostly CLOSED before a kill fired, or every run had ended).
+  const pace = Math.min(1, (sizes.folders * sizes.filesPerFolder + sizes.singles) / 96)
+  const kill = (target: KillPlan["target"], from: number, span: number): KillPlan => ({
+    target,
+    afterClosed: from + span * next(),
+    delayMillis: Math.floor(1500 * pace * next()),
+    restartAfterMillis: Math.floor(2000 * pace * next())
   })
+  const kills: Array<KillPlan> = []
+  for (let k = 0; k < sizes.runnerKills; k++) kills.push(kill(next() < 0.5 ? "A" : "B", 0.05, 0.55))
+  kills.push(kill("cluster", 0.1, 0.3))
   return { runs, kills: kills.sort((a, b) => a.afterClosed - b.afterClosed) }
 }
