@@ -269,6 +269,11 @@ export interface FillOptions extends Omit<TransferOptions, "checkpoint" | "resum
    * rather than starting it over.
    */
   readonly checkpointStarted?: boolean | undefined
+  /**
+   * On failure, leave the checkpoint for the caller to remove once its own clean-up is done (an ingest deletes the
+   * asset it made first): a crash in between, or a clean-up that fails, leaves it for the rerun to finish.
+   */
+  readonly callerRemovesCheckpoint?: boolean | undefined
 }
 
 /** The name of the step that moves a record's bytes to its storage (a durable engine bounds these steps). */
@@ -390,7 +395,10 @@ export const fillRecord = (
           ? Effect.void
           : Workflow.cleanUpAfter(
             exit,
-            Effect.andThen(durable ? discardStoredUpload : Effect.void, Effect.andThen(abandon(record, onFailure), checkpoint.remove))
+            Effect.andThen(
+              durable ? discardStoredUpload : Effect.void,
+              Effect.andThen(abandon(record, onFailure), options.callerRemovesCheckpoint === true ? Effect.void : checkpoint.remove)
+            )
           )
       )
     )

@@ -184,15 +184,17 @@ const collect = <A, E, R>(stream: Stream.Stream<A, E, R>) => Effect.map(Stream.r
 /**
  * Deletes an asset an ingest made for its file alone, after a failure or a crash: its OPEN file records first (one a
  * lost create made, or one a crash left before its upload started), so nothing stays OPEN. An asset holding a CLOSED
- * file (a CLOSE whose answer was lost) is kept: stored bytes are never discarded. Logged, not raised.
+ * file (a CLOSE whose answer was lost) is kept: stored bytes are never discarded. Logged, not raised; whether the
+ * asset is gone (a rerun has nothing left to clean up).
  */
-const deleteIngestAsset = (assetId: string): Effect.Effect<void, never, IconikClient> =>
+const deleteIngestAsset = (assetId: string): Effect.Effect<boolean, never, IconikClient> =>
   Workflow.step(
     "delete asset",
     Effect.gen(function*() {
       const files = yield* collect(Files.streamFiles(assetId))
       if (files.some((f) => f.status === "CLOSED")) {
-        return yield* Effect.logWarning(`asset ${assetId} holds a CLOSED file: kept`)
+        yield* Effect.logWarning(`asset ${assetId} holds a CLOSED file: kept`)
+        return false
       }
       for (const open of files) {
         if (open.status === "OPEN" && typeof open.id === "string") {
@@ -200,10 +202,21 @@ const deleteIngestAsset = (assetId: string): Effect.Effect<void, never, IconikCl
         }
       }
       yield* Assets.delete(assetId).pipe(Effect.catchTag("IconikNotFound", () => Effect.void))
+      return true
     })
   ).pipe(
-    Effect.catchCause((cause) => Effect.logWarning(`could not delete asset ${assetId}`, Cause.pretty(cause)))
+    Effect.catchCause((cause) => Effect.as(Effect.logWarning(`could not delete asset ${assetId}`, Cause.pretty(cause)), false))
   )
+
+/**
+ * After a failed ingest (not kept for a rerun): its asset deleted (with `onFailure: "delete"`), then its checkpoint
+ * removed, unless the asset stayed (its delete failed, or it holds a CLOSED file): the checkpoint then leaves the rest
+ * to a rerun, which adopts the CLOSED file or deletes the asset.
+ */
+const cleanUpFailedIngest = <R>(assetId: string, onFailure: "delete" | "fail", removeCheckpoint: Effect.Effect<void, never, R>) =>
+  onFailure === "delete"
+    ? Effect.flatMap(deleteIngestAsset(assetId), (gone) => gone ? removeCheckpoint : Effect.void)
+    : removeCheckpoint
 
 export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOptions) =>
   Effect.gen(function*() {
@@ -246,15 +259,15 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
         options.directoryPath === undefined ||
         (state.record.kind === "file" && state.record.body.directory_path === options.directoryPath),
       // The asset was made for that upload alone.
-      discard: (stale) => onFailure === "delete" ? deleteIngestAsset(stale.record.assetId) : Effect.void,
+      discard: (stale) => onFailure === "delete" ? Effect.asVoid(deleteIngestAsset(stale.record.assetId)) : Effect.void,
       // A crash before the file record was in the checkpoint, or in a clean-up after the record went: the asset holds
       // no upload, it goes (one holding a CLOSED file is kept).
-      discardAsset: (header) => deleteIngestAsset(header.assetId)
+      discardAsset: (header) => Effect.asVoid(deleteIngestAsset(header.assetId))
     })
 
     // A resumed upload that fails is cleaned up as a new one is: its file is FAILED by now, and the asset goes too.
     const resumeUpload = (resumed: Option.Option.Value<typeof resume>) =>
-      Effect.map(fillRecord(resumed.record, {}, file, fillOptions, resumed), (transfer): Ingested => ({
+      Effect.map(fillRecord(resumed.record, {}, file, { ...fillOptions, callerRemovesCheckpoint: true }, resumed), (transfer): Ingested => ({
         assetId: resumed.record.assetId,
         formatId: resumed.checkpoint.header.formatId ?? "",
         fileSetId: resumed.checkpoint.header.fileSetId ?? "",
@@ -263,7 +276,9 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
         transfer
       })).pipe(
         Effect.onExit((exit) =>
-          Exit.isSuccess(exit) || onFailure !== "delete" ? Effect.void : deleteIngestAsset(resumed.record.assetId)
+          Exit.isSuccess(exit) || onFailure === "keep"
+            ? Effect.void
+            : cleanUpFailedIngest(resumed.record.assetId, onFailure, Checkpoint.remove(file.path, "ingestFile"))
         )
       )
 
@@ -401,19 +416,24 @@ export const ingestFile = Workflow.make("ingestFile", (options: IngestFileOption
           fileRecord(asset.id, fileId, fileSet.id, directoryPath),
           created,
           file,
-          { ...fillOptions, checkpointExtra: { formatId: format.id, fileSetId: fileSet.id }, checkpointStarted: true }
+          {
+            ...fillOptions,
+            checkpointExtra: { formatId: format.id, fileSetId: fileSet.id },
+            checkpointStarted: true,
+            callerRemovesCheckpoint: true
+          }
         )
         return { assetId: asset.id, versionId, formatId: format.id, fileSetId: fileSet.id, fileId, storageId: storage.id, transfer }
       })
 
       // Anything failing after the asset exists: the asset goes too (its file is already FAILED, its upload aborted),
       // unless a file of it turns out CLOSED (a CLOSE whose answer was lost): stored bytes are never discarded.
-      // The checkpoint goes too (fillRecord removes it itself once it runs), unless kept for a rerun.
+      // The checkpoint goes last, once the asset is gone (see `cleanUpFailedIngest`).
       return yield* records.pipe(
         Effect.onExit((exit) =>
           onFailure === "keep"
             ? Effect.void
-            : Workflow.cleanUpAfter(exit, Effect.andThen(checkpoint.remove, onFailure === "delete" ? deleteIngestAsset(asset.id) : Effect.void))
+            : Workflow.cleanUpAfter(exit, cleanUpFailedIngest(asset.id, onFailure, checkpoint.remove))
         )
       )
     })

@@ -18,6 +18,7 @@ const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex")
 
 const closeRoute = /^PATCH \/API\/files\/v1\/assets\/[^/]+\/files\/[^/]+\/$/
 const formatRoute = /^POST \/API\/files\/v1\/assets\/[^/]+\/formats\/$/
+const assetRoute = /^DELETE \/API\/assets\/v1\/assets\/[^/]+\/$/
 
 /** The first run, stopped by a refused call on `route` as a kill there would stop it: nothing cleaned up. */
 const killedAt = (route: RegExp, file: string) =>
@@ -178,6 +179,26 @@ describe("ingestFile crash windows", () => {
         yield* assertOneCleanAsset(media, result.fileId)
       }).pipe(Effect.scoped, Effect.provide(inProcess())))
   }
+
+  it.live("a failed ingest whose asset could not be deleted keeps its checkpoint: the rerun deletes that asset", () =>
+    Effect.gen(function*() {
+      const emulator = yield* IconikEmulator
+      const path = yield* Path.Path
+      const fs = yield* FileSystem.FileSystem
+      const media = path.join(yield* mediaFolder({ "stuck.mxf": 12 * MiB }), "stuck.mxf")
+      // The CLOSE is refused, then the clean-up's delete of the asset (as a kill at that point would stop it).
+      yield* emulator.addFault({ fault: Faults.serverError(403, ["refused"]), route: closeRoute, times: 1 })
+      yield* emulator.addFault({ fault: Faults.serverError(403, ["refused"]), route: assetRoute, times: 1 })
+      const options = { file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 } as const
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(ingestFile(options))))
+      const [first] = [...emulator.state.files.values()]
+      assert.strictEqual(emulator.state.assets.get(first!.asset_id as string)?.status, "ACTIVE")
+      assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
+
+      const result = yield* ingestFile(options)
+      assert.notStrictEqual(emulator.state.assets.get(first!.asset_id as string)?.status, "ACTIVE")
+      yield* assertOneCleanAsset(media, result.fileId)
+    }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
   it.live("killed between the asset create and the file record: the rerun leaves one asset", () =>
     Effect.gen(function*() {
