@@ -174,17 +174,15 @@ const uploadProxyCommand = Command.make(
       newProxy: args.newProxy
     }
     if (Option.isSome(args.database)) {
-      const database = args.database
       return Effect.flatMap(root, (global) =>
-        Output.reporting(global.json, Effect.gen(function*() {
-          const resolved = yield* Durable.resolveDatabase(database)
-          return yield* Durable.submitAndFollow<UploadProxyResult>(resolved, args.detach, global, {
+        Durable.onWorkers(args.database, args.detach, global, Effect.gen(function*() {
+          return {
             workflow: "effect-iconik/uploadProxy",
             path: (yield* Path.Path).resolve(args.file),
             submit: ({ Runs }) => Runs.submitUploadProxy(options),
             succeeded: (result, executionId) => showProxy(global, result, executionId),
             failed: (error) => isProxyAlreadyUploaded(error) ? Option.some(showProxyAlreadyUploaded(global, error)) : Option.none()
-          })
+          } satisfies Durable.Submission<UploadProxyResult>
         })))
     }
     const interrupt = withInterruptReport({ command: "upload-proxy", keep: args.keepOnFailure, path: args.file })
@@ -400,17 +398,15 @@ const metadataImport = Command.make(
       concurrency: args.concurrency
     })
     if (Option.isSome(args.database)) {
-      const database = args.database
       return Effect.flatMap(root, (global) =>
-        Output.reporting(global.json, Effect.gen(function*() {
-          const resolved = yield* Durable.resolveDatabase(database)
+        Durable.onWorkers(args.database, args.detach, global, Effect.gen(function*() {
           const csv = yield* readCsv
-          return yield* Durable.submitAndFollow<MetadataImportReport>(resolved, args.detach, global, {
+          return {
             workflow: "effect-iconik/importMetadata",
             path: (yield* Path.Path).resolve(args.file),
             submit: ({ Runs }) => Runs.submitImportMetadata(options(csv)),
             succeeded: (report, executionId) => showImport(global, report, executionId)
-          })
+          } satisfies Durable.Submission<MetadataImportReport>
         })))
     }
     return withIconik((global) =>

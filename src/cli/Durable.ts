@@ -358,11 +358,25 @@ export interface Submission<A> {
 }
 
 /**
- * A command's `--database` form (run it inside `Output.reporting`): submits one run to the workers on `database`
- * (see {@link resolveDatabase}), then follows it until it ends (Ctrl-C detaches: the run goes on), or returns at once
- * with `detach` (printing the run's id).
+ * A command's `--database` form: the database checked (see {@link resolveDatabase}), then `submission` prepared
+ * (reading what it submits), then the run submitted to the workers and followed until it ends (Ctrl-C detaches: the
+ * run goes on), or, with `detach`, its id printed at once.
  */
-export const submitAndFollow = <A>(
+export const onWorkers = <A, E, R>(
+  databaseOption: Option.Option<Redacted.Redacted<string>>,
+  detach: boolean,
+  global: Connection.GlobalOptions,
+  submission: Effect.Effect<Submission<A>, E, R>
+) =>
+  Output.reporting(
+    global.json,
+    Effect.gen(function*() {
+      const database = yield* resolveDatabase(databaseOption)
+      return yield* submitAndFollow(database, detach, global, yield* submission)
+    })
+  )
+
+const submitAndFollow = <A>(
   database: Database,
   detach: boolean,
   global: Connection.GlobalOptions,
@@ -417,8 +431,7 @@ export const submitAndFollow = <A>(
  * on any worker.
  */
 export const runDurableIngest = (args: DurableIngestArgs, global: Connection.GlobalOptions) =>
-  Output.reporting(global.json, Effect.gen(function*() {
-    const database = yield* resolveDatabase(args.database)
+  onWorkers(args.database, args.detach, global, Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const paths = yield* Path.Path
     const absolute = paths.resolve(args.path)
@@ -451,7 +464,7 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
         ])
         if (report.failed.length > 0) return yield* Output.partial(report.failed.length, report.files, "files")
       })
-    return yield* submitAndFollow<unknown>(database, args.detach, global, {
+    return {
       workflow: folder ? "effect-iconik/ingestFolder" : "effect-iconik/ingestFile",
       path: absolute,
       submit: ({ Runs }) =>
@@ -472,7 +485,7 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
           : Effect.succeed("1 file in progress"),
       succeeded: (result, executionId) =>
         folder ? showFolder(executionId, result as IngestFolderReport) : showFile(executionId, result as IngestFileModule.IngestFileResult)
-    })
+    } satisfies Submission<unknown>
   }))
 
 // ---------------------------------------------------------------------------------------------------------------
