@@ -20,13 +20,17 @@ const closeRoute = /^PATCH \/API\/files\/v1\/assets\/[^/]+\/files\/[^/]+\/$/
 const formatRoute = /^POST \/API\/files\/v1\/assets\/[^/]+\/formats\/$/
 const assetRoute = /^DELETE \/API\/assets\/v1\/assets\/[^/]+\/$/
 
+/** The ingest under test: 5 MiB parts above 1 MiB, one part at a time (a 12 MiB file is three parts). */
+const ingest = (file: string, options?: Partial<Parameters<typeof ingestFile>[0]>) =>
+  ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1, ...options })
+
 /** The first run, stopped by a refused call on `route` as a kill there would stop it: nothing cleaned up. */
 const killedAt = (route: RegExp, file: string) =>
   Effect.gen(function*() {
     const emulator = yield* IconikEmulator
     yield* emulator.addFault({ fault: Faults.serverError(403, ["simulated kill"]), route, times: 1 })
     const exit = yield* Effect.exit(
-      ingestFile({ file, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1, onFailure: "keep" })
+      ingest(file, { onFailure: "keep" })
     )
     assert.isTrue(Exit.isFailure(exit))
   })
@@ -70,7 +74,7 @@ describe("ingestFile crash windows", () => {
       assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
 
       const partsBefore = (yield* storageRequests("UploadPart")).length
-      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      const result = yield* ingest(media)
       assert.isTrue(result.transfer.resumed)
       assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
       yield* assertOneCleanAsset(media, result.fileId)
@@ -88,7 +92,7 @@ describe("ingestFile crash windows", () => {
       yield* fs.writeFileString(checkpointPath, lines.filter((line) => !line.startsWith("{\"stored\"")).join("\n") + "\n")
 
       const partsBefore = (yield* storageRequests("UploadPart")).length
-      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      const result = yield* ingest(media)
       assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
       yield* assertOneCleanAsset(media, result.fileId)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
@@ -108,10 +112,9 @@ describe("ingestFile crash windows", () => {
       const location = emulator.state.locations.get(String(first.id))!
       assert.isTrue(yield* emulator.objectStore.deleteObject(location.bucket, location.key))
 
-      const options = { file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 } as const
-      assert.isTrue(Exit.isFailure(yield* Effect.exit(ingestFile(options))))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(ingest(media))))
       assert.notStrictEqual(emulator.state.assets.get(String(first.asset_id))?.status, "ACTIVE")
-      const result = yield* ingestFile(options)
+      const result = yield* ingest(media)
       yield* assertOneCleanAsset(media, result.fileId)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 
@@ -122,7 +125,7 @@ describe("ingestFile crash windows", () => {
       assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
 
       const partsBefore = (yield* storageRequests("UploadPart")).length
-      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      const result = yield* ingest(media)
       assert.strictEqual(result.fileId, open.id)
       assert.isTrue(result.transfer.resumed)
       assert.strictEqual((yield* storageRequests("UploadPart")).length, partsBefore)
@@ -153,7 +156,7 @@ describe("ingestFile crash windows", () => {
       const { closed: first, media } = yield* killedAfterClose("edited.mxf")
       yield* fs.writeFile(media, new Uint8Array(12 * MiB + 1).fill(7))
 
-      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      const result = yield* ingest(media)
       assert.notStrictEqual(result.fileId, first.id)
       assert.strictEqual(emulator.state.files.get(first.id as string)?.status, "CLOSED")
       assert.isFalse(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
@@ -174,7 +177,7 @@ describe("ingestFile crash windows", () => {
         const [first] = [...emulator.state.files.values()]
         yield* cutOff(first!.asset_id as string, first!.id as string)
 
-        const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+        const result = yield* ingest(media)
         assert.notStrictEqual(emulator.state.assets.get(first!.asset_id as string)?.status, "ACTIVE")
         yield* assertOneCleanAsset(media, result.fileId)
       }).pipe(Effect.scoped, Effect.provide(inProcess())))
@@ -189,13 +192,12 @@ describe("ingestFile crash windows", () => {
       // The CLOSE is refused, then the clean-up's delete of the asset (as a kill at that point would stop it).
       yield* emulator.addFault({ fault: Faults.serverError(403, ["refused"]), route: closeRoute, times: 1 })
       yield* emulator.addFault({ fault: Faults.serverError(403, ["refused"]), route: assetRoute, times: 1 })
-      const options = { file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 } as const
-      assert.isTrue(Exit.isFailure(yield* Effect.exit(ingestFile(options))))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(ingest(media))))
       const [first] = [...emulator.state.files.values()]
       assert.strictEqual(emulator.state.assets.get(first!.asset_id as string)?.status, "ACTIVE")
       assert.isTrue(yield* fs.exists(Checkpoint.pathFor(media, "ingestFile")))
 
-      const result = yield* ingestFile(options)
+      const result = yield* ingest(media)
       assert.notStrictEqual(emulator.state.assets.get(first!.asset_id as string)?.status, "ACTIVE")
       yield* assertOneCleanAsset(media, result.fileId)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
@@ -208,7 +210,7 @@ describe("ingestFile crash windows", () => {
       yield* killedAt(formatRoute, media)
       assert.strictEqual(emulator.state.assets.size, 1)
 
-      const result = yield* ingestFile({ file: media, partSize: 5 * MiB, singlePutThreshold: MiB, concurrency: 1 })
+      const result = yield* ingest(media)
       yield* assertOneCleanAsset(media, result.fileId)
     }).pipe(Effect.scoped, Effect.provide(inProcess())))
 })
