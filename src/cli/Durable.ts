@@ -350,7 +350,9 @@ export interface Submission<A> {
   /** Hands the run to the engine; its execution id (the same input again: the same id). */
   readonly submit: (modules: Effect.Success<typeof load>) => Effect.Effect<string, unknown, SubmissionContext>
   /** A line saying how far the run is (printed when it changes), if the run can say. */
-  readonly progress?: ((executionId: string) => Effect.Effect<string, unknown, SubmissionContext>) | undefined
+  readonly progress?:
+    | ((executionId: string, modules: Effect.Success<typeof load>) => Effect.Effect<string, unknown, SubmissionContext>)
+    | undefined
   /** Prints the result of a run that succeeded (as the plain command prints it). */
   readonly succeeded: (result: A, executionId: string) => Effect.Effect<void, unknown, SubmissionContext>
   /** A run's failure that is an answer, not an error (e.g. "the proxy is up already"): handled, else it fails. */
@@ -400,7 +402,7 @@ const submitAndFollow = <A>(
         let last = ""
         const show = Effect.gen(function*() {
           if (submission.progress === undefined || global.quiet) return
-          const line = yield* submission.progress(executionId)
+          const line = yield* submission.progress(executionId, modules)
           if (line === last) return
           last = line
           yield* Output.note(line)
@@ -477,11 +479,10 @@ export const runDurableIngest = (args: DurableIngestArgs, global: Connection.Glo
             followSymlinks: args.followSymlinks
           })
           : Runs.submitIngestFile({ ...common, file: absolute, title: Option.getOrUndefined(args.title), concurrency: args.concurrency }),
-      progress: (executionId) =>
+      progress: (executionId, { RunList }) =>
         folder
-          ? Effect.flatMap(load, ({ RunList }) =>
-            Effect.map(RunList.folderProgress(executionId, finished), (p) =>
-              `${p.done}/${files} files done, ${p.failed} failed, ${formatBytes(p.bytes)}`))
+          ? Effect.map(RunList.folderProgress(executionId, finished), (p) =>
+            `${p.done}/${files} files done, ${p.failed} failed, ${formatBytes(p.bytes)}`)
           : Effect.succeed("1 file in progress"),
       succeeded: (result, executionId) =>
         folder ? showFolder(executionId, result as IngestFolderReport) : showFile(executionId, result as IngestFileModule.IngestFileResult)
